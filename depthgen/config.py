@@ -1,0 +1,129 @@
+"""Config dataclasses loaded from YAML with one level of inheritance and ``key=value`` overrides.
+
+Why: every component (model, diffusion, training recipe, text3d preset) is described by a dataclass so
+that a recipe is readable, unknown keys are caught early, and the merged config can be saved next to
+every checkpoint. ``text3d`` reuses these helpers for its own presets.
+
+YAML layout: a file may name ``base: other.yaml`` (relative to itself); its mapping is loaded first and
+the file's own keys are merged over it (nested mappings merge key by key). Overrides are strings like
+``train.lr=1e-4`` or ``model.block_out_channels=[32,64]``, parsed as YAML scalars.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+from typing import Any, Mapping, Sequence, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+def _deep_merge(base: dict, over: Mapping) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping, resolving one level of ``base:`` inheritance (the base may itself inherit)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file not found: {path}")
+    with open(path, "r", encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"config {path} must hold a mapping at the top level")
+    base = data.pop("base", None)
+    if base is not None:
+        data = _deep_merge(read_yaml(path.parent / base), data)
+    return data
+
+
+def apply_overrides(data: dict, overrides: Sequence[str] = ()) -> dict:
+    """Apply ``dotted.key=value`` strings to a nested mapping; values are parsed as YAML."""
+    data = dict(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} must look like key=value (e.g. train.lr=1e-4)")
+        key, raw = item.split("=", 1)
+        parts = key.strip().split(".")
+        node = data
+        for part in parts[:-1]:
+            child = node.get(part)
+            child = dict(child) if isinstance(child, Mapping) else {}
+            node[part] = child
+            node = child
+        node[parts[-1]] = yaml.safe_load(raw)
+    return data
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    """Turn a YAML value into the declared field type (nested dataclasses, tuples, floats)."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{where} must be a mapping, got {value!r}")
+        return from_dict(tp, value, where)
+    if origin is typing.Union:
+        if value is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        return _coerce(non_none[0], value, where) if len(non_none) == 1 else value
+    if origin in (tuple, list) and isinstance(value, (list, tuple)):
+        inner = args[0] if args else Any
+        items = [_coerce(inner, v, where) for v in value]
+        return tuple(items) if origin is tuple else items
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{where} must be a number, got {value!r}") from None
+    return value
+
+
+def from_dict(cls: type[T], data: Mapping, where: str = "config") -> T:
+    """Build dataclass ``cls`` from a mapping; unknown keys raise ``ValueError`` naming the key."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown key(s) {unknown} in {where}; allowed: {sorted(fields)}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in data.items()}
+    return cls(**kwargs)
+
+
+def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
+    """Load ``cls`` from a YAML file (with ``base:``) and ``key=value`` overrides."""
+    data = read_yaml(path) if path is not None else {}
+    data = apply_overrides(data, overrides)
+    return from_dict(cls, data, where=str(path) if path else cls.__name__)
+
+
+def to_dict(config: Any) -> dict:
+    """Plain nested dict of a dataclass config (tuples become lists) for YAML/JSON."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+    return plain(dataclasses.asdict(config))
+
+
+def save_config(config: Any, path: str | Path) -> None:
+    """Write a dataclass config as YAML (used next to every checkpoint)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        yaml.safe_dump(to_dict(config), f, sort_keys=False)
+    tmp.replace(path)
