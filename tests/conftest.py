@@ -70,4 +70,4 @@ def pytest_collection_modifyitems(config, items):
 def pytest_configure(config):
     import torch
 
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", min(2, os.cpu_count() or 1))))
