@@ -1,0 +1,176 @@
+"""Text-to-3D presets: dataclasses loaded from ``configs/text3d/<name>.yaml`` with ``depthgen.config``.
+
+A preset names the backends (by registry name), the view size, sampling steps, the trajectory and the
+settings of every later stage. ``load_preset("fast", ["trajectory.views=3"])`` gives a validated config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "text3d"
+TRAJECTORY_DIR = Path(__file__).resolve().parent.parent / "configs" / "trajectories"
+TRAJECTORY_PRESETS = ("orbit", "walk", "zoom-out")
+
+
+@dataclass
+class BackendNames:
+    """Registry names (``embedded``, a hub id, a local folder or a DepthGen path) of the three models."""
+
+    t2i: str = "embedded"
+    inpaint: str = "embedded"
+    depth: str = "embedded"
+
+
+@dataclass
+class StepsConfig:
+    """Sampling steps per model."""
+
+    t2i: int = 25
+    inpaint: int = 20
+    depth: int = 10
+
+
+@dataclass
+class TrajectoryConfig:
+    """Camera path: a preset name or a segment file, and the parameters of the presets (metres, degrees)."""
+
+    name: str = "orbit"             # orbit | walk | zoom-out | path to a .yaml/.json segment file
+    views: int = 8                  # views including the first
+    fov_deg: float = 60.0           # horizontal field of view
+    orbit_degrees: float = 360.0    # total turn; 360 spreads the views evenly round the circle
+    orbit_pitch_deg: float = 0.0    # tilt up (+) or down (-) of every orbit view
+    walk_step: float = 0.25         # metres forward per view
+    walk_sway_deg: float = 20.0     # yaw swing left/right while walking
+    walk_max_fraction: float = 0.6  # never walk farther than this fraction of the first view's median depth
+    zoom_step: float = 0.3          # metres backward per view
+    zoom_rise: float = 0.05         # metres up per view while zooming out
+
+
+@dataclass
+class LiftConfig:
+    """How filled pixels become triangles."""
+
+    hole_dilation: int = 1          # px ring of known pixels that new triangles attach to
+    max_grazing_deg: float = 86.0   # drop triangles seen more obliquely (stretched over depth edges)
+    free_space_margin: float = 0.03  # relative depth margin of the free-space test against earlier views
+    min_hole_pixels: int = 4        # a view with fewer uncovered pixels adds nothing
+
+
+@dataclass
+class CleanupConfig:
+    """Hole clean-up pass: extra viewpoints near the trajectory where the mesh still shows holes."""
+
+    views: int = 2                  # extra views to fill (0 disables the pass)
+    min_hole_fraction: float = 0.02  # candidates with fewer holes are not worth a view
+    score_size: int = 32            # render candidates at this many pixels square to score holes
+    yaw_deg: float = 25.0           # candidate turn left/right of each trajectory pose
+    pitch_deg: float = 30.0         # candidate tilt up/down
+    back_fraction: float = 0.15     # candidate step backward, fraction of the median scene depth
+
+
+@dataclass
+class FusionConfig:
+    """The exported mesh: the merged view pieces (``mesh``) or a TSDF fusion of all views (``tsdf``)."""
+
+    method: str = "mesh"
+    min_component_fraction: float = 0.002
+    tsdf_voxel: float = 0.0         # metres; 0 = 1.5 px footprint at the median depth
+    tsdf_trunc_voxels: float = 4.0
+
+
+@dataclass
+class VideoConfig:
+    """Novel-view video rendered from the mesh along a path different from the generation path."""
+
+    enabled: bool = True
+    height: int = 256
+    width: int = 256
+    frames: int = 48
+    fps: int = 12
+    offset: float = 0.08            # sideways/vertical swing, fraction of the median scene depth
+    background: tuple[float, float, float] = (0.08, 0.08, 0.1)
+
+
+@dataclass
+class Text3DConfig:
+    """A whole text-to-3D run except the prompt, seed and output folder."""
+
+    backends: BackendNames = field(default_factory=BackendNames)
+    height: int = 64                # view size in pixels (the models' resolution)
+    width: int = 64
+    size_multiple: int = 8          # view sizes must be multiples of this (UNet down-sampling)
+    min_size: int = 16
+    max_size: int = 1024
+    steps: StepsConfig = field(default_factory=StepsConfig)
+    depth_samples: int = 2          # DepthGen samples per view (median; std = uncertainty)
+    depth_fill: str = "complete"    # complete | align
+    trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
+    lift: LiftConfig = field(default_factory=LiftConfig)
+    cleanup: CleanupConfig = field(default_factory=CleanupConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
+
+
+def preset_names() -> list[str]:
+    """Names of the presets in ``configs/text3d/``."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path:
+    """Path of a preset given by name (``default``) or as a path to a YAML file."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+        return candidate
+    path = CONFIG_DIR / f"{name}.yaml"
+    if not name or "/" in name or not path.is_file():
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(preset_names())} "
+                         "or give a path to a YAML file")
+    return path
+
+
+def check_size(cfg: Text3DConfig, height: int, width: int) -> None:
+    """Raise ValueError unless (height, width) is a view size the models can take."""
+    m = cfg.size_multiple
+
+    def near(side: int) -> int:
+        return int(min(max(round(side / m) * m, cfg.min_size), cfg.max_size))
+
+    for side in (height, width):
+        if side < cfg.min_size or side > cfg.max_size or side % m:
+            raise ValueError(f"size {width}x{height} is not usable; width and height must be multiples of {m} "
+                             f"between {cfg.min_size} and {cfg.max_size} (e.g. {near(width)}x{near(height)})")
+
+
+def validate(cfg: Text3DConfig) -> Text3DConfig:
+    """Raise ValueError naming the first setting out of range; return ``cfg``."""
+    check_size(cfg, cfg.height, cfg.width)
+    if cfg.trajectory.views < 1:
+        raise ValueError(f"views must be at least 1, got {cfg.trajectory.views}")
+    for name, value in vars(cfg.steps).items():
+        if int(value) < 1:
+            raise ValueError(f"steps.{name} must be at least 1, got {value}")
+    if cfg.depth_samples < 1:
+        raise ValueError(f"depth_samples must be at least 1, got {cfg.depth_samples}")
+    if cfg.depth_fill not in ("complete", "align"):
+        raise ValueError(f"depth_fill must be 'complete' or 'align', got {cfg.depth_fill!r}")
+    if cfg.fusion.method not in ("mesh", "tsdf"):
+        raise ValueError(f"fusion.method must be 'mesh' or 'tsdf', got {cfg.fusion.method!r}")
+    if cfg.cleanup.views < 0:
+        raise ValueError(f"cleanup.views must be 0 or more, got {cfg.cleanup.views}")
+    if cfg.video.enabled and (cfg.video.frames < 2 or cfg.video.fps < 1 or min(cfg.video.height, cfg.video.width) < 16):
+        raise ValueError("video needs frames >= 2, fps >= 1 and a size of at least 16x16")
+    if cfg.video.enabled and (cfg.video.height % 2 or cfg.video.width % 2):
+        raise ValueError(f"video size {cfg.video.width}x{cfg.video.height} must be even (H.264)")
+    if not 1.0 <= cfg.trajectory.fov_deg <= 170.0:
+        raise ValueError(f"trajectory.fov_deg must be within 1..170, got {cfg.trajectory.fov_deg}")
+    return cfg
+
+
+def load_preset(name: str = "default", overrides: Sequence[str] = ()) -> Text3DConfig:
+    """Load and validate a preset by name or path, with ``key=value`` overrides."""
+    from depthgen.config import load_config
+
+    return validate(load_config(Text3DConfig, preset_path(name), overrides))

@@ -1,0 +1,78 @@
+"""Weight-free stand-in backends (implementing ``text3d.backends.protocols``) for tests, UI tests and
+measuring the pipeline's own overhead. They are deterministic given the generator and do no learning:
+
+- ``GradientTextToImage``: a colour gradient whose hues come from the prompt and the generator.
+- ``MeanInpaint``: holes filled with the mean known colour plus generator noise; known pixels unchanged.
+- ``PlaneDepth``: a fronto-parallel plane at ``distance`` metres (plus per-sample noise); ``complete`` keeps
+  the known pixels exactly and fills the rest with their median depth.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from text3d.backends.protocols import DepthResult
+from text3d.loading import Backends
+
+
+def _rng(generator) -> np.random.Generator:
+    """A numpy RNG seeded from one draw of a torch.Generator (keeps the protocols' generator contract)."""
+    import torch
+
+    return np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+
+
+class GradientTextToImage:
+    name = "fake-gradient"
+
+    def generate(self, prompt: str, *, height: int, width: int, steps: int, generator) -> np.ndarray:
+        rng = _rng(generator)
+        base = np.array([(zlib.crc32(prompt.encode()) >> s) & 255 for s in (0, 8, 16)], np.float32) / 255.0
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        img = base * 0.5 + 0.25 + 0.25 * np.stack([xx / width, yy / height, 1 - xx / width], -1)
+        img += rng.normal(0, 0.02, img.shape).astype(np.float32)
+        return np.clip(img, 0, 1).astype(np.float32)
+
+
+class MeanInpaint:
+    name = "fake-mean-inpaint"
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int, generator) -> np.ndarray:
+        rng = _rng(generator)
+        out = np.array(image, dtype=np.float32, copy=True)
+        known = ~mask
+        mean = out[known].mean(axis=0) if known.any() else np.full(3, 0.5, np.float32)
+        out[mask] = np.clip(mean + rng.normal(0, 0.03, (int(mask.sum()), 3)), 0, 1)
+        return out
+
+
+class PlaneDepth:
+    name = "fake-plane-depth"
+
+    def __init__(self, distance: float = 3.0, noise: float = 0.01):
+        self.distance, self.noise = distance, noise
+
+    def _samples(self, base: np.ndarray, samples: int, generator) -> DepthResult:
+        rng = _rng(generator)
+        s = base[None] * (1.0 + self.noise * rng.standard_normal((samples,) + base.shape))
+        s = s.astype(np.float32)
+        return DepthResult(np.median(s, axis=0).astype(np.float32), s.std(axis=0).astype(np.float32), s)
+
+    def predict(self, image: np.ndarray, *, steps: int, samples: int, generator) -> DepthResult:
+        return self._samples(np.full(image.shape[:2], self.distance, np.float32), samples, generator)
+
+    def complete(self, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *, steps: int,
+                 samples: int, generator) -> DepthResult:
+        fill = float(np.median(known_depth[known_mask])) if known_mask.any() else self.distance
+        res = self._samples(np.full(image.shape[:2], fill, np.float32), samples, generator)
+        for arr in (res.depth, *res.samples):
+            arr[known_mask] = known_depth[known_mask]
+        res.uncertainty[known_mask] = 0.0
+        return res
+
+
+def fake_backends(distance: float = 3.0) -> Backends:
+    """All three stand-ins together."""
+    return Backends(GradientTextToImage(), MeanInpaint(), PlaneDepth(distance))

@@ -1,0 +1,92 @@
+"""Command line: ``python -m text3d.generate "a cozy library" [--out DIR] [--preset NAME] ...``.
+
+Shows a progress bar per stage and prints the output paths. Bad input prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from text3d.loading import BackendsUnavailable
+
+
+class _UsageError(Exception):
+    """An argparse complaint, turned into one printed line and exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print usage and exit; we want one line
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m text3d.generate",
+                description="Generate a walkable, coloured 3D scene (mesh, point cloud, video) from a prompt.")
+    p.add_argument("prompt", nargs="?", default=None, help='text prompt, e.g. "a cozy library"')
+    p.add_argument("--out", default=None, help="output folder (default: outputs/<slug>-<seed>)")
+    p.add_argument("--preset", default="default", help="preset name in configs/text3d/ (default, fast, sd) or a YAML path")
+    p.add_argument("--trajectory", default=None, help="orbit | walk | zoom-out | a .yaml/.json segment file")
+    p.add_argument("--views", type=int, default=None, help="number of trajectory views (including the first)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same scene")
+    p.add_argument("--steps", type=int, default=None, help="sampling steps for every model")
+    p.add_argument("--size", default=None, help="view size WIDTHxHEIGHT, e.g. 64x64")
+    p.add_argument("--t2i", default=None, help="text-to-image model: embedded, a hub id or a local folder")
+    p.add_argument("--inpaint", default=None, help="inpainting model: embedded, a hub id or a local folder")
+    p.add_argument("--depth", default=None, help="depth model: embedded or a DepthGen pipeline folder")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run")
+    p.add_argument("--image", default=None, help="start from this photo instead of a text-to-image view")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a preset setting, e.g. --set fusion.method=tsdf (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """'64x48' -> (64, 48) as (width, height)."""
+    if text is None:
+        return None
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(s.strip().isdigit() for s in parts):
+        raise ValueError(f"--size {text!r} must look like WIDTHxHEIGHT, e.g. 64x64")
+    return int(parts[0]), int(parts[1])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 done, 2 bad input, 130 interrupted)."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.prompt is None and args.image is None:
+            raise ValueError('give a prompt, e.g. python -m text3d.generate "a cozy library" (or --image PATH)')
+        if args.views is not None and args.views < 1:
+            raise ValueError(f"--views must be at least 1, got {args.views}")
+        if args.seed < 0:
+            raise ValueError(f"--seed must be 0 or more, got {args.seed}")
+        from text3d.pipeline import generate
+
+        result = generate(args.prompt, image=args.image, out_dir=args.out, preset=args.preset,
+                          trajectory=args.trajectory, views=args.views, seed=args.seed, steps=args.steps,
+                          size=parse_size(args.size), t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
+                          device=args.device, overrides=args.overrides, progress_bars=not args.quiet)
+    except (_UsageError, ValueError) as e:
+        print(f"error: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}", file=sys.stderr)
+        return 2
+    except BackendsUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; no partial files were left behind", file=sys.stderr)
+        return 130
+    for key, path in result.paths.items():
+        print(f"{key:>17}: {path}")
+    return 0
+
+
+def cli() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

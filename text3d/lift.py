@@ -1,0 +1,130 @@
+"""Fill a rendered view's depth holes, keep new surfaces out of known free space, lift new pixels to triangles.
+
+Two ways to fill depth (``depth_fill``):
+- ``complete``: DepthGen's zero-shot completion; the rendered depth is passed as known and kept exactly.
+- ``align``: predict full depth, then least-squares scale and shift to the rendered pixels (the baseline of
+  Text2Room-style pipelines), via ``depthgen.align.align_scale_shift``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from text3d.backends.protocols import DepthBackend, DepthResult
+from text3d.geometry import camera_rays, depth_to_mesh, pixel_index, project
+from text3d.masks import lift_masks
+from text3d.mesh import Mesh
+
+DEPTH_FILL_MODES = ("complete", "align")
+# Depth multipliers tried, nearest first, for a filled pixel that lands in known free space.
+PUSH_BACK_FACTORS = (1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0)
+MIN_ALIGN_PIXELS = 16
+
+
+@dataclass
+class ViewDepth:
+    """What the free-space test needs from an earlier view: K (3, 3), cam_to_world (4, 4) and far_depth
+    (H, W) float32 metres (farthest surface near each pixel, 0 = nothing seen; see ``masks.far_depth``)."""
+
+    K: np.ndarray
+    cam_to_world: np.ndarray
+    far_depth: np.ndarray
+
+
+def fill_depth(backend: DepthBackend, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *,
+               mode: str, steps: int, samples: int, generator) -> DepthResult:
+    """Depth (H, W) float32 metres for ``image`` (H, W, 3) that equals ``known_depth`` on ``known_mask``.
+
+    With no known pixel this is plain prediction. Uncertainty is 0 on known pixels.
+    """
+    if mode not in DEPTH_FILL_MODES:
+        raise ValueError(f"depth_fill must be one of {DEPTH_FILL_MODES}, got {mode!r}")
+    known_mask = np.asarray(known_mask, dtype=bool)
+    known_depth = np.asarray(known_depth, dtype=np.float32)
+    if not known_mask.any():
+        res = backend.predict(image, steps=steps, samples=samples, generator=generator)
+    elif mode == "complete":
+        res = backend.complete(image, known_depth, known_mask, steps=steps, samples=samples, generator=generator)
+    else:
+        pred = backend.predict(image, steps=steps, samples=samples, generator=generator)
+        if known_mask.sum() < MIN_ALIGN_PIXELS:
+            res = pred
+        else:
+            from depthgen.align import align_scale_shift
+
+            aligned, scale, shift = align_scale_shift(pred.depth, known_depth, known_mask)
+            scale, shift = float(scale), float(shift)
+            samples_arr = None if pred.samples is None else pred.samples * scale + shift
+            res = DepthResult(np.asarray(aligned, np.float32),
+                              np.abs(scale) * np.asarray(pred.uncertainty, np.float32), samples_arr)
+    depth = np.asarray(res.depth, dtype=np.float32).copy()
+    depth[known_mask] = known_depth[known_mask]
+    unc = np.asarray(res.uncertainty, dtype=np.float32).copy()
+    unc[known_mask] = 0.0
+    return DepthResult(depth, unc, res.samples)
+
+
+def in_free_space(points: np.ndarray, views: Sequence[ViewDepth], margin: float) -> np.ndarray:
+    """(N,) bool: world points (N, 3) that lie in front of a surface some earlier view saw, by more than
+    ``margin`` (relative) — that view would have seen them, so they contradict it."""
+    bad = np.zeros(len(points), dtype=bool)
+    for view in views:
+        h, w = view.far_depth.shape
+        uv, z = project(points, view.K, view.cam_to_world)
+        row, col, inside = pixel_index(uv, h, w)
+        seen = view.far_depth[row, col]
+        bad |= inside & (z > 0) & (seen > 0) & (z < seen * (1.0 - margin))
+    return bad
+
+
+def clamp_free_space(depth: np.ndarray, new_mask: np.ndarray, K: np.ndarray, cam_to_world: np.ndarray,
+                     views: Sequence[ViewDepth], margin: float) -> tuple[np.ndarray, dict[str, int]]:
+    """Push filled pixels that fall in known free space back along their rays; drop those that stay there.
+
+    depth: (H, W) float32 metres; new_mask: (H, W) bool filled pixels to check (known pixels are trusted).
+    Each offending pixel takes the smallest factor of ``PUSH_BACK_FACTORS`` that clears every earlier view;
+    if none does its depth becomes 0 (not lifted). Returns the new depth and counts
+    ``{"checked", "pushed", "dropped"}``.
+    """
+    depth = np.asarray(depth, dtype=np.float32).copy()
+    idx = np.flatnonzero(np.asarray(new_mask, bool) & np.isfinite(depth) & (depth > 0))
+    stats = {"checked": int(idx.size), "pushed": 0, "dropped": 0}
+    if idx.size == 0 or not views:
+        return depth, stats
+    h, w = depth.shape
+    origins, dirs = camera_rays(K, cam_to_world, h, w)
+    o, d = origins.reshape(-1, 3)[idx], dirs.reshape(-1, 3)[idx]
+    z = depth.ravel()[idx].astype(np.float64)
+    factor = np.zeros(idx.size)
+    todo = np.ones(idx.size, dtype=bool)
+    for f in PUSH_BACK_FACTORS:
+        sel = np.flatnonzero(todo)
+        bad = in_free_space(o[sel] + d[sel] * (z[sel] * f)[:, None], views, margin)
+        factor[sel[~bad]] = f
+        todo[sel[~bad]] = False
+        if not todo.any():
+            break
+    flat = depth.reshape(-1)
+    flat[idx] = (z * factor).astype(np.float32)            # factor 0 -> dropped
+    stats["pushed"] = int(np.sum(factor > 1.0))
+    stats["dropped"] = int(np.sum(factor == 0.0))
+    return depth, stats
+
+
+def lift_new_pixels(depth: np.ndarray, image: np.ndarray, K: np.ndarray, cam_to_world: np.ndarray,
+                    holes: np.ndarray | None, *, dilation: int, max_grazing_deg: float) -> tuple[Mesh, np.ndarray]:
+    """Triangles for the filled pixels of one view (all pixels when ``holes`` is None, e.g. the first view).
+
+    depth (H, W) float32 metres; image (H, W, 3) float32 [0, 1]; holes (H, W) bool filled pixels. The holes
+    are dilated by ``dilation`` px so new triangles attach to the known surface around them; triangles
+    steeper than ``max_grazing_deg`` to the viewing ray (depth discontinuities) are dropped.
+    Returns the new mesh piece and an (H, W) bool mask of pixels that became vertices.
+    """
+    if holes is None:
+        return depth_to_mesh(depth, image, K, cam_to_world, max_grazing_deg=max_grazing_deg)
+    vertex_mask, seed_mask = lift_masks(holes, dilation)
+    return depth_to_mesh(depth, image, K, cam_to_world, vertex_mask=vertex_mask, face_seed_mask=seed_mask,
+                         max_grazing_deg=max_grazing_deg)

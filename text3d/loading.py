@@ -1,0 +1,77 @@
+"""Choosing the device and loading the three backends by name through ``text3d.backends.registry``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from text3d.backends.protocols import DepthBackend, InpaintBackend, TextToImageBackend
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class BackendsUnavailable(RuntimeError):
+    """The backend registry cannot be imported (an installation problem, not a user mistake)."""
+
+
+@dataclass
+class Backends:
+    """The three models of a run; build once with ``load_backends`` and pass to many ``generate`` calls."""
+
+    t2i: TextToImageBackend | None
+    inpaint: InpaintBackend
+    depth: DepthBackend
+
+    def names(self) -> dict[str, str | None]:
+        return {"t2i": getattr(self.t2i, "name", None), "inpaint": getattr(self.inpaint, "name", None),
+                "depth": getattr(self.depth, "name", None)}
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible else ``cpu``; ``cuda`` without a GPU is a user error."""
+    if device not in DEVICES and not str(device).startswith("cuda:"):
+        raise ValueError(f"unknown device {device!r}; use auto, cpu or cuda")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for but no CUDA GPU is visible; use --device cpu or auto")
+    return device
+
+
+def _build(kind: str, name: str, device: str):
+    try:
+        from text3d.backends.registry import build_backend
+    except ImportError as e:
+        raise BackendsUnavailable(f"text3d.backends.registry cannot be imported ({e}); "
+                                  "reinstall text3d or pass pre-built backends") from e
+    try:
+        return build_backend(kind, name, device)
+    except ValueError:
+        raise
+    except (OSError, FileNotFoundError) as e:   # e.g. a hub id that is not in the local cache (no downloads)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise ValueError(f"cannot load {kind} model {name!r} ({first}); give 'embedded', a local folder "
+                         "or a hub id already in the local cache") from None
+
+
+def load_backends(preset: str = "default", t2i: str | None = None, inpaint: str | None = None,
+                  depth: str | None = None, device: str = "auto", need_t2i: bool = True) -> Backends:
+    """Build the backends a preset names (each overridable by name or path) on ``device``.
+
+    need_t2i: False skips the text-to-image model (a run that starts from a photo).
+    """
+    from text3d.config import load_preset
+
+    cfg = load_preset(preset)
+    dev = resolve_device(device)
+    names = {"t2i": t2i or cfg.backends.t2i, "inpaint": inpaint or cfg.backends.inpaint,
+             "depth": depth or cfg.backends.depth}
+    for kind, name in names.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"the {kind} model name is empty; give 'embedded', a hub id or a local folder")
+    return Backends(
+        t2i=_build("t2i", names["t2i"], dev) if need_t2i else None,
+        inpaint=_build("inpaint", names["inpaint"], dev),
+        depth=_build("depth", names["depth"], dev),
+    )

@@ -1,0 +1,154 @@
+"""``generate``: prompt (or photo) -> first view -> trajectory views -> hole clean-up -> fused mesh -> files.
+
+The Python API behind the CLI and the UI (docs/ARCHITECTURE.md, "text3d Python API"). Inputs are checked
+before any model loads; user mistakes raise ValueError with one line saying what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from text3d.config import Text3DConfig, validate
+from text3d.loading import Backends, load_backends, resolve_device
+from text3d.manifest import Timings
+from text3d.progress import ProgressFn
+from text3d.result import Text3DResult
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    """Lower-case, ASCII letters/digits and single dashes: 'A cozy library!' -> 'a-cozy-library'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return (slug[:limit].rstrip("-")) or "scene"
+
+
+def prepare_out_dir(out_dir: str | Path | None, name: str, seed: int) -> tuple[Path, list[Path]]:
+    """Create the output folder (default ``outputs/<slug>-<seed>``) and check that it is writable.
+
+    Returns the folder and the folders this call created (deepest last), so a failed run can remove them.
+    """
+    path = Path(out_dir) if out_dir is not None else Path("outputs") / f"{slugify(name)}-{seed}"
+    created = [p for p in [*reversed(path.parents), path, path / "views"] if not p.exists()]
+    try:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"output path {path} is a file; give a folder with --out")
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "views").mkdir(exist_ok=True)
+        probe = path / f".write-test-{seed}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"cannot write to output folder {path} ({e.strerror or e}); choose another --out") from None
+    return path, created
+
+
+def remove_empty(folders: Sequence[Path]) -> None:
+    """Remove the given folders, deepest first, where they are (still) empty."""
+    for folder in reversed(list(folders)):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def load_image(image: str | Path | np.ndarray, height: int, width: int) -> np.ndarray:
+    """A photo as the first view: centre-cropped to the view aspect and resized; (H, W, 3) float32 [0, 1]."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(image, np.ndarray):
+        a = image
+        if a.ndim != 3 or a.shape[2] not in (3, 4):
+            raise ValueError(f"image array must be (H, W, 3), got shape {a.shape}")
+        a = a[..., :3]
+        a = a.astype(np.uint8) if a.dtype == np.uint8 else (np.clip(a.astype(np.float32), 0, 1) * 255).astype(np.uint8)
+        pil = Image.fromarray(a)
+    else:
+        try:
+            with Image.open(image) as im:
+                pil = im.convert("RGB")
+        except (OSError, UnidentifiedImageError, ValueError) as e:
+            raise ValueError(f"cannot read image {image} ({e.__class__.__name__}); give a readable PNG or JPEG file") from None
+    w0, h0 = pil.size
+    scale = min(w0 / width, h0 / height)
+    cw, ch = width * scale, height * scale
+    box = ((w0 - cw) / 2, (h0 - ch) / 2, (w0 + cw) / 2, (h0 + ch) / 2)
+    pil = pil.resize((width, height), Image.Resampling.LANCZOS, box=box)
+    return np.asarray(pil, dtype=np.float32) / 255.0
+
+
+def resolve_config(preset: str, trajectory: str | None, views: int | None, steps: int | None,
+                   size: tuple[int, int] | None, overrides: Sequence[str]) -> Text3DConfig:
+    """The preset with the call's settings applied, validated. size is (W, H) as on the command line."""
+    over = list(overrides)
+    if trajectory is not None:
+        over.append(f"trajectory.name={trajectory}")
+    if views is not None:
+        if int(views) < 1:
+            raise ValueError(f"views must be at least 1, got {views}")
+        over.append(f"trajectory.views={int(views)}")
+    if steps is not None:
+        if int(steps) < 1:
+            raise ValueError(f"steps must be at least 1, got {steps}")
+        over += [f"steps.t2i={int(steps)}", f"steps.inpaint={int(steps)}", f"steps.depth={int(steps)}"]
+    if size is not None:
+        over += [f"width={int(size[0])}", f"height={int(size[1])}"]
+    from depthgen.config import load_config
+    from text3d.config import preset_path
+
+    cfg = load_config(Text3DConfig, preset_path(preset), over)
+    return validate(cfg)
+
+
+def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.ndarray | None = None,
+             out_dir: str | Path | None = None, preset: str = "default", trajectory: str | None = None,
+             views: int | None = None, seed: int = 0, steps: int | None = None, size: tuple[int, int] | None = None,
+             t2i: str | None = None, inpaint: str | None = None, depth: str | None = None, device: str = "auto",
+             progress: ProgressFn | None = None, backends: Backends | None = None,
+             overrides: Sequence[str] = (), progress_bars: bool = False) -> Text3DResult:
+    """Generate a walkable 3D scene from a prompt (or a photo) and write it to ``out_dir``.
+
+    trajectory/views/steps/size (W, H) default to the preset's; ``overrides`` are extra ``key=value``
+    preset settings; ``backends`` reuses loaded models (the name arguments are then ignored);
+    ``progress(stage, fraction_of_run)`` is called as work proceeds; ``progress_bars`` shows tqdm bars.
+    """
+    from text3d.stages import run_stages
+
+    if image is None:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError('the prompt is empty; give a text prompt such as "a cozy library" (or an image)')
+    elif prompt is not None and not isinstance(prompt, str):
+        raise ValueError("the prompt must be a string")
+    prompt = (prompt or "").strip()
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    cfg = resolve_config(preset, trajectory, views, steps, size, overrides)
+    from text3d.trajectory import resolve_trajectory
+
+    if views is not None and cfg.trajectory.name not in ("orbit", "walk", "zoom-out"):
+        raise ValueError("views applies to preset trajectories; set views per segment in the trajectory file")
+    segments = resolve_trajectory(cfg.trajectory.name, cfg.trajectory.views)
+    first = load_image(image, cfg.height, cfg.width) if image is not None else None
+    dev = resolve_device(device)
+    if prompt:
+        name = prompt
+    else:
+        name = "image" if isinstance(image, np.ndarray) else Path(str(image)).stem
+    if backends is not None and first is None and backends.t2i is None:
+        raise ValueError("these backends have no text-to-image model; give an image or load one")
+    out, created = prepare_out_dir(out_dir, name, seed)
+    timings = Timings()
+    try:
+        if backends is None:
+            with timings("load"):
+                backends = load_backends(preset, t2i=t2i or cfg.backends.t2i,
+                                         inpaint=inpaint or cfg.backends.inpaint,
+                                         depth=depth or cfg.backends.depth, device=dev, need_t2i=first is None)
+    except BaseException:
+        remove_empty(created)       # a run that could not start leaves no empty folders behind
+        raise
+    return run_stages(cfg=cfg, backends=backends, segments=segments, prompt=prompt, first_image=first,
+                      image_name=None if image is None or isinstance(image, np.ndarray) else str(image),
+                      seed=seed, out=out, timings=timings, progress_fn=progress, progress_bars=progress_bars)
