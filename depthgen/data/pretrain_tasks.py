@@ -1,0 +1,78 @@
+"""Palette pretraining tasks on RGB images: colorize, inpaint, uncrop, jpeg (artifact removal).
+
+Each task turns a clean image into ``(condition (3, H, W), aux mask (1, H, W), target (3, H, W), task id)``
+as float32 tensors in [-1, 1] (aux in {0, 1}: the region to generate, ones for colorize/jpeg where every
+pixel changes). Masked condition pixels are set to 0 (mid grey). Task ids index ``depthgen.recipe.TASKS``.
+All randomness comes from the torch.Generator passed in.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+
+from depthgen.data.masks import sample_mask
+from depthgen.recipe import TASKS, TasksConfig
+
+
+def to_model_rgb(rgb: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 or float [0, 1] -> (3, H, W) float32 in [-1, 1]."""
+    a = np.asarray(rgb)
+    a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))) * 2.0 - 1.0
+
+
+def grey(x: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) [-1, 1] -> (3, H, W) luma replicated to three channels (ITU-R 601 weights)."""
+    w = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).view(3, 1, 1)
+    return (x * w).sum(0, keepdim=True).expand(3, -1, -1).clone()
+
+
+def jpeg_degrade(x: torch.Tensor, quality: int) -> torch.Tensor:
+    """(3, H, W) [-1, 1] -> the same image after a JPEG round trip at ``quality`` (1..95) with PIL."""
+    from PIL import Image
+
+    u8 = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    buf = io.BytesIO()
+    Image.fromarray(u8).save(buf, format="JPEG", quality=int(quality))
+    buf.seek(0)
+    back = np.asarray(Image.open(buf).convert("RGB"))
+    return to_model_rgb(back)
+
+
+def make_task(task: str, target: torch.Tensor, generator: torch.Generator, cfg: TasksConfig | None = None,
+              depth: np.ndarray | None = None, K: np.ndarray | None = None,
+              mask_kind: str | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """Build one example of ``task`` from a clean image ``target`` (3, H, W) in [-1, 1].
+
+    depth (H, W) metres, optional: used for disocclusion-shaped masks. mask_kind forces the inpainting
+    mask generator (default: drawn from cfg.mask_kinds with cfg.mask_weights).
+    Returns (cond (3, H, W), aux (1, H, W), target (3, H, W), task id int).
+    """
+    cfg = cfg or TasksConfig()
+    _, h, w = target.shape
+    if task == "colorize":
+        return grey(target), torch.ones(1, h, w), target, TASKS.index(task)
+    if task == "jpeg":
+        lo, hi = cfg.jpeg_quality
+        q = int(torch.randint(lo, hi + 1, (), generator=generator))
+        return jpeg_degrade(target, q), torch.ones(1, h, w), target, TASKS.index(task)
+    if task in ("inpaint", "uncrop"):
+        if task == "uncrop":
+            kind = "uncrop"
+        elif mask_kind is not None:
+            kind = mask_kind
+        else:
+            probs = torch.tensor(cfg.mask_weights, dtype=torch.float64)
+            kind = cfg.mask_kinds[int(torch.multinomial(probs, 1, generator=generator))]
+        m = torch.from_numpy(sample_mask(kind, h, w, generator, depth=depth, K=K))[None].float()  # (1, H, W)
+        return target * (1.0 - m), m, target, TASKS.index(task)
+    raise ValueError(f"unknown pretraining task {task!r}; use one of {list(TASKS[:-1])}")
+
+
+def draw_task(cfg: TasksConfig, generator: torch.Generator) -> str:
+    """A task name drawn from ``cfg.names`` with ``cfg.weights``."""
+    probs = torch.tensor(cfg.weights, dtype=torch.float64)
+    return cfg.names[int(torch.multinomial(probs, 1, generator=generator))]

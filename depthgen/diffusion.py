@@ -1,0 +1,126 @@
+"""Training objectives: denoising diffusion (with step-unrolled denoising) and the regression baseline.
+
+Prediction type. ``v_prediction`` is the default (TOY-RUN-NOTE). It avoids epsilon's failure modes on depth (at high noise an epsilon model's x0 estimate is
+``(x_t - sqrt(1-a) eps) / sqrt(a)``, which amplifies small errors enormously, so few-step DDIM samples
+start from poor x0 guesses; v keeps the x0 estimate well conditioned at every t). The paper's
+``epsilon`` and ``sample`` (x0) are selectable.
+
+Masked loss. ``valid`` (B, 1, H, W) marks pixels with ground truth; the loss is the mean L1 (or L2) over
+valid pixels and channels. Invalid depth pixels were infilled beforehand (data/infill.py) so that x_t is
+a plausible complete map; they never contribute to the loss.
+
+Step-unrolled denoising (SUD, DepthGen sec. 3). With probability ``sud_prob`` per sample: noise the
+target to x_t, run the model once without gradients to get its x0 estimate x0_hat (clipped to [-1, 1]),
+re-noise x0_hat to the *same* t with the *same* noise: x~_t = sqrt(a) x0_hat + sqrt(1-a) eps, and train on
+x~_t. The loss target must stay consistent with the TRUE x0, i.e. be the quantity whose x0 estimate at
+x~_t is x0 (so the model learns to correct its own drift, as at sampling time, not to reproduce it):
+    sample:        x0
+    epsilon:       eps~ = (x~_t - sqrt(a) x0) / sqrt(1-a) = eps + sqrt(a / (1-a)) (x0_hat - x0)
+    v_prediction:  v~ = sqrt(a) eps~ - sqrt(1-a) x0
+Training on the original eps/v instead would teach the model that x~_t's clean image is x0_hat. Note that
+eps~/v~ grow like sqrt(a / (1-a)) at small t; with the L1 loss the gradient per pixel stays bounded, with
+L2 prefer ``sample`` prediction or a small ``sud_prob``.
+
+Regression baseline: the same UNet sees the condition, zeros as its target input and t = 0, and predicts
+the target directly (loss on the valid pixels).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from depthgen.model import unet_forward
+from depthgen.recipe import DiffusionConfig
+
+
+def make_train_scheduler(cfg: DiffusionConfig):
+    """The diffusers ``DDPMScheduler`` that defines the forward process (and seeds the samplers' config)."""
+    from diffusers import DDPMScheduler
+
+    return DDPMScheduler(num_train_timesteps=cfg.num_train_timesteps, beta_schedule=cfg.beta_schedule,
+                         prediction_type=cfg.prediction_type, clip_sample=True, clip_sample_range=1.0)
+
+
+def _coef(scheduler, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t) shaped (B, 1, 1, 1) like ``like``."""
+    ab = scheduler.alphas_cumprod.to(device=like.device, dtype=torch.float32)[t.to(like.device)]
+    ab = ab.view(-1, 1, 1, 1)
+    return ab.sqrt(), (1.0 - ab).sqrt()
+
+
+def pred_to_x0(pred: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, scheduler, prediction_type: str) -> torch.Tensor:
+    """The model's clean-target estimate from its raw output (all (B, C, H, W))."""
+    sa, s1a = _coef(scheduler, t, x_t)
+    if prediction_type == "epsilon":
+        return (x_t - s1a * pred) / sa
+    if prediction_type == "v_prediction":
+        return sa * x_t - s1a * pred
+    return pred
+
+
+def target_for(x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, scheduler, prediction_type: str) -> torch.Tensor:
+    """The regression target whose x0 estimate at ``x_t`` is exactly ``x0`` (see the SUD note above)."""
+    if prediction_type == "sample":
+        return x0
+    sa, s1a = _coef(scheduler, t, x_t)
+    eps = (x_t - sa * x0) / s1a
+    if prediction_type == "epsilon":
+        return eps
+    return sa * eps - s1a * x0
+
+
+def masked_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None, kind: str = "l1") -> torch.Tensor:
+    """Mean |pred - target| (l1) or squared error (l2) over valid pixels and channels; scalar float32."""
+    diff = (pred.float() - target.float())
+    err = diff.abs() if kind == "l1" else diff.pow(2)
+    if valid is None:
+        return err.mean()
+    w = valid.to(err.dtype).expand_as(err)
+    return (err * w).sum() / w.sum().clamp_min(1.0)
+
+
+def diffusion_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tensor], cfg: DiffusionConfig,
+                   generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    """One denoising training loss.
+
+    batch: cond (B, 4, H, W), target (B, C, H, W) in [-1, 1], valid (B, 1, H, W) bool, task (B,) long.
+    All random draws (timesteps, noise, SUD choice) come from ``generator`` (a CPU generator), so a
+    resumed run replays the same noise. Returns (loss, stats).
+    """
+    cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
+    b = x0.shape[0]
+    t = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=generator).to(x0.device)
+    noise = torch.randn(x0.shape, generator=generator).to(device=x0.device, dtype=x0.dtype)
+    sud = (torch.rand(b, generator=generator) < cfg.sud_prob).to(x0.device)
+    x_t = scheduler.add_noise(x0, noise, t)
+    target = noise if cfg.prediction_type == "epsilon" else (
+        scheduler.get_velocity(x0, noise, t) if cfg.prediction_type == "v_prediction" else x0)
+    if bool(sud.any()):
+        with torch.no_grad():
+            first = unet_forward(unet, cond, x_t, t, task).float()
+            x0_hat = pred_to_x0(first, x_t, t, scheduler, cfg.prediction_type).clamp(-1, 1)
+        x_sud = scheduler.add_noise(x0_hat, noise, t)
+        target_sud = target_for(x0, x_sud, t, scheduler, cfg.prediction_type)
+        m = sud.view(-1, 1, 1, 1)
+        x_t = torch.where(m, x_sud, x_t)
+        target = torch.where(m, target_sud, target)
+    pred = unet_forward(unet, cond, x_t, t, task)
+    loss = masked_loss(pred, target, valid, cfg.loss)
+    return loss, {"sud_fraction": float(sud.float().mean())}
+
+
+def regression_loss(unet: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: DiffusionConfig
+                    ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The non-diffusion baseline: predict the target from the condition in one pass (t = 0)."""
+    cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
+    t = torch.zeros(x0.shape[0], dtype=torch.long, device=x0.device)
+    pred = unet_forward(unet, cond, torch.zeros_like(x0), t, task)
+    return masked_loss(pred, x0, valid, cfg.loss), {}
+
+
+def regression_predict(unet: torch.nn.Module, cond: torch.Tensor, task: torch.Tensor | None, channels: int) -> torch.Tensor:
+    """Regression-model output (B, channels, H, W) clipped to [-1, 1]."""
+    b, _, h, w = cond.shape
+    x = torch.zeros(b, channels, h, w, device=cond.device, dtype=cond.dtype)
+    t = torch.zeros(b, dtype=torch.long, device=cond.device)
+    return unet_forward(unet, cond, x, t, task).clamp(-1, 1)

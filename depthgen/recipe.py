@@ -1,0 +1,160 @@
+"""Training recipe dataclasses for DepthGen / Palette models, loaded with ``depthgen.config.load_config``.
+
+A recipe YAML (``configs/depthgen/*.yaml``) has the sections below; unknown keys are errors. Example::
+
+    name: pretrain
+    stage: pretrain            # pretrain | inpaint | finetune | regression
+    model: {preset: small, sample_size: 64}
+    diffusion: {prediction_type: v_prediction, loss: l1}
+    data: {kind: procedural_shards, path: data/procedural/train-64}
+    train: {batch_size: 16, max_steps: 100000, output_dir: runs/pretrain}
+
+Stages: ``pretrain`` Palette multi-task on RGB (target 3 channels, task id as class label); ``inpaint``
+the same model fine-tuned on inpainting only; ``finetune`` RGB -> depth (target 1 channel), usually
+initialised from a pretrain checkpoint (``train.init_from``); ``regression`` the same UNet trained to
+predict depth directly (t = 0, zeros as the target input): the paper's non-diffusion baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STAGES = ("pretrain", "inpaint", "finetune", "regression")
+# Fixed task-id table shared by every stage, so that a pretrain checkpoint's class embedding table has the
+# same shape as a depth model's (``num_class_embeds = len(TASKS)``): fine-tuning reuses it unchanged.
+TASKS = ("colorize", "inpaint", "uncrop", "jpeg", "depth")
+
+
+@dataclass
+class ModelConfig:
+    """UNet size and layout. ``preset`` fills every ``None`` field (see ``depthgen.model.PRESETS``)."""
+
+    preset: str = "small"  # tiny | small | base
+    sample_size: int = 64  # square model resolution (pixels)
+    block_out_channels: tuple[int, ...] | None = None
+    layers_per_block: int | None = None
+    attention_levels: tuple[bool, ...] | None = None  # per resolution level: use self-attention
+    norm_num_groups: int | None = None
+    attention_head_dim: int | None = None
+    dropout: float = 0.0
+    task_embedding: bool = True  # class embedding over TASKS (Palette task id)
+
+
+@dataclass
+class DepthParamConfig:
+    """How metric depth maps to the model's [-1, 1] space (see depthgen/depth_param.py)."""
+
+    param: str = "log"  # log | linear
+    d_min: float = 0.1  # metres
+    d_max: float = 80.0  # metres
+
+
+@dataclass
+class DiffusionConfig:
+    num_train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"  # any diffusers DDPMScheduler beta_schedule
+    prediction_type: str = "v_prediction"  # epsilon | v_prediction | sample
+    loss: str = "l1"  # l1 | l2
+    sud_prob: float = 0.0  # step-unrolled denoising probability per sample
+    infill: bool = True  # fill invalid depth before noising (finetune / regression)
+
+
+@dataclass
+class TasksConfig:
+    """Palette pretraining task mix (stage ``pretrain``; ``inpaint`` uses only inpainting)."""
+
+    names: tuple[str, ...] = ("colorize", "inpaint", "uncrop", "jpeg")
+    weights: tuple[float, ...] = (1.0, 2.0, 1.0, 1.0)
+    mask_kinds: tuple[str, ...] = ("brush", "box", "disocclusion")  # inpainting mask generators
+    mask_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    jpeg_quality: tuple[int, int] = (5, 30)  # inclusive range
+
+
+@dataclass
+class DataConfig:
+    kind: str = "procedural_shards"  # procedural_shards | procedural_live | folder | synthetic
+    path: str = "data/procedural/train-64"  # shard dir / folder root (unused for live / synthetic)
+    target: str = "sensor_depth"  # depth target key: sensor_depth (holes = 0) | depth (clean)
+    hflip: bool = True
+    num_workers: int = 0
+    live_size: int = 10000  # procedural_live / synthetic: number of distinct samples
+    sensor: str = "kinect"  # procedural_live sensor model
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = "runs/depthgen"
+    batch_size: int = 16
+    grad_accum: int = 1
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    lr_schedule: str = "cosine"  # cosine | constant (both with linear warmup)
+    warmup_steps: int = 500
+    max_steps: int = 50000
+    grad_clip: float = 1.0  # 0 disables
+    mixed_precision: str = "no"  # no | fp16 | bf16
+    ema_decay: float = 0.999
+    ema_warmup: bool = True  # diffusers EMAModel warmup (decay ramps up early in training)
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    seed: int = 0
+    init_from: str | None = None  # checkpoint dir or pipeline folder to initialise weights from
+    export_dir: str | None = None  # default: <output_dir>/pipeline
+
+
+@dataclass
+class Recipe:
+    name: str = "depthgen"
+    stage: str = "pretrain"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    depth: DepthParamConfig = field(default_factory=DepthParamConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        validate_recipe(self)
+
+
+def validate_recipe(r: Recipe) -> None:
+    """Raise ``ValueError`` naming the first inconsistent field."""
+    if r.stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {r.stage!r}")
+    if r.diffusion.prediction_type not in ("epsilon", "v_prediction", "sample"):
+        raise ValueError(f"diffusion.prediction_type must be epsilon|v_prediction|sample, got {r.diffusion.prediction_type!r}")
+    if r.diffusion.loss not in ("l1", "l2"):
+        raise ValueError(f"diffusion.loss must be l1 or l2, got {r.diffusion.loss!r}")
+    if not 0.0 <= r.diffusion.sud_prob <= 1.0:
+        raise ValueError(f"diffusion.sud_prob must be in [0, 1], got {r.diffusion.sud_prob}")
+    if r.depth.param not in ("log", "linear"):
+        raise ValueError(f"depth.param must be log or linear, got {r.depth.param!r}")
+    if not 0 < r.depth.d_min < r.depth.d_max:
+        raise ValueError(f"need 0 < depth.d_min < depth.d_max, got {r.depth.d_min}, {r.depth.d_max}")
+    unknown = [t for t in r.tasks.names if t not in TASKS[:-1]]
+    if unknown:
+        raise ValueError(f"tasks.names has unknown task(s) {unknown}; allowed: {list(TASKS[:-1])}")
+    if len(r.tasks.weights) != len(r.tasks.names):
+        raise ValueError("tasks.weights must have one weight per entry of tasks.names")
+    if len(r.tasks.mask_weights) != len(r.tasks.mask_kinds):
+        raise ValueError("tasks.mask_weights must have one weight per entry of tasks.mask_kinds")
+    if r.data.kind not in ("procedural_shards", "procedural_live", "folder", "synthetic"):
+        raise ValueError(f"data.kind must be procedural_shards|procedural_live|folder|synthetic, got {r.data.kind!r}")
+    if r.data.target not in ("sensor_depth", "depth"):
+        raise ValueError(f"data.target must be sensor_depth or depth, got {r.data.target!r}")
+    if r.train.lr_schedule not in ("cosine", "constant"):
+        raise ValueError(f"train.lr_schedule must be cosine or constant, got {r.train.lr_schedule!r}")
+    if r.train.mixed_precision not in ("no", "fp16", "bf16"):
+        raise ValueError(f"train.mixed_precision must be no|fp16|bf16, got {r.train.mixed_precision!r}")
+    for name in ("batch_size", "grad_accum", "max_steps", "checkpoint_every", "keep_checkpoints", "log_every"):
+        if getattr(r.train, name) < 1:
+            raise ValueError(f"train.{name} must be >= 1, got {getattr(r.train, name)}")
+    if r.model.sample_size < 8 or r.model.sample_size % 8:
+        raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")
+
+
+def target_channels(stage: str) -> int:
+    """3 (RGB) for Palette stages, 1 (depth) for depth stages."""
+    return 3 if stage in ("pretrain", "inpaint") else 1

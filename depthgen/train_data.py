@@ -1,0 +1,184 @@
+"""Training data: pluggable sources, per-stage example construction, and a resumable batch order.
+
+Sources (``data.kind``; imported lazily):
+- ``procedural_shards``: ``depthgen.data.procedural.ShardDataset(data.path)`` (npz shards).
+- ``procedural_live``: ``depthgen.data.procedural.generate_sample`` rendered on the fly for
+  ``split_seed("train", i)``, i < ``data.live_size`` (slow: Open3D rendering per item).
+- ``folder``: ``depthgen.data.folder.FolderDataset(data.path)`` (items with at least rgb, depth).
+- ``synthetic``: ``SyntheticDataset``: smooth colour fields with boxes and a matching depth map, built from
+  the index alone (tests and smoke runs; no other module needed).
+Every source yields dicts with ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 m (0 = invalid) and
+optionally ``valid``, ``sensor_depth``, ``outdoor``, ``K``.
+
+Determinism: ``StepBatchSampler`` yields batches of ``(index, item_seed)``; the index order is a
+permutation per epoch drawn from ``(seed, epoch)`` and ``item_seed`` is a function of (seed, position in
+the stream). An example depends only on its key, so the stream is identical with any number of workers and
+a resumed run restarts exactly at ``start_batch``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from depthgen.data.infill import infill_depth
+from depthgen.data.pretrain_tasks import draw_task, make_task, to_model_rgb
+from depthgen.data.transforms import random_hflip, resize_depth_nearest, resize_rgb
+from depthgen.depth_param import depth_to_model
+from depthgen.recipe import TASKS, Recipe
+
+
+class SyntheticDataset(torch.utils.data.Dataset):
+    """``n`` deterministic toy RGB-D samples of ``size`` x ``size``: a gradient background with boxes whose
+    colour and depth agree (nearer boxes are brighter), so depth is learnable from the image."""
+
+    def __init__(self, n: int = 256, size: int = 32, seed: int = 0) -> None:
+        self.n, self.size, self.seed = n, size, seed
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        rng = np.random.default_rng([self.seed, i])
+        s = self.size
+        v, u = np.mgrid[0:s, 0:s].astype(np.float32) / s
+        depth = (4.0 + 2.0 * v + rng.uniform(-1, 1) * (u - 0.5)).astype(np.float32)
+        base = rng.uniform(0.2, 0.6, 3).astype(np.float32)
+        rgb = np.clip(base[None, None] * (1.2 - 0.15 * depth[..., None] / 2), 0, 1)
+        for _ in range(rng.integers(1, 4)):
+            bh, bw = rng.integers(s // 6, s // 2, 2)
+            y, x = rng.integers(0, s - bh), rng.integers(0, s - bw)
+            d = rng.uniform(1.0, 3.5)
+            depth[y:y + bh, x:x + bw] = d
+            rgb[y:y + bh, x:x + bw] = np.clip(rng.uniform(0.3, 1.0, 3) * (1.3 - d / 5), 0, 1)
+        sensor = depth.copy()
+        holes = rng.random((s, s)) < 0.05
+        sensor[holes] = 0.0
+        return {"rgb": (rgb * 255).round().astype(np.uint8), "depth": depth, "valid": np.ones((s, s), bool),
+                "sensor_depth": sensor, "outdoor": False}
+
+
+class _LiveProcedural(torch.utils.data.Dataset):
+    def __init__(self, n: int, size: int, sensor: str) -> None:
+        self.n, self.size, self.sensor = n, size, sensor
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        from depthgen.data.procedural import generate_sample, split_seed
+
+        return generate_sample(split_seed("train", i), size=(self.size, self.size), sensor=self.sensor)
+
+
+def build_source(recipe: Recipe) -> torch.utils.data.Dataset:
+    """The raw sample dataset named by ``recipe.data.kind`` (see the module docstring)."""
+    d = recipe.data
+    if d.kind == "synthetic":
+        return SyntheticDataset(d.live_size, recipe.model.sample_size, recipe.train.seed)
+    if d.kind == "procedural_live":
+        return _LiveProcedural(d.live_size, recipe.model.sample_size, d.sensor)
+    from pathlib import Path
+
+    if not Path(d.path).exists():
+        raise ValueError(f"data.path {d.path!r} does not exist; write the shards first or set data.path=...")
+    if d.kind == "procedural_shards":
+        from depthgen.data.procedural import ShardDataset
+
+        return ShardDataset(d.path)
+    from depthgen.data.folder import FolderDataset
+
+    return FolderDataset(d.path)
+
+
+class TrainingExamples(torch.utils.data.Dataset):
+    """Turns raw samples into model examples for the recipe's stage; keyed by ``(index, item_seed)``.
+
+    Output dict (float32 tensors): cond (4, S, S) = RGB-or-degraded-RGB (3) + aux (1); target (C, S, S) in
+    [-1, 1] (C = 3 Palette stages, 1 depth stages); valid (1, S, S) bool; task () long.
+    """
+
+    def __init__(self, source: torch.utils.data.Dataset, recipe: Recipe) -> None:
+        self.source, self.recipe = source, recipe
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, item_seed = key
+        g = torch.Generator().manual_seed(int(item_seed))
+        r = self.recipe
+        s = r.model.sample_size
+        raw = self.source[int(index)]
+        rgb = resize_rgb(np.asarray(raw["rgb"]), (s, s))
+        depth_key = r.data.target if r.data.target in raw else "depth"
+        depth = resize_depth_nearest(np.asarray(raw[depth_key], np.float32), (s, s))
+        arrays = {"rgb": rgb, "depth": depth}
+        if "valid" in raw and depth_key == "depth":
+            arrays["valid"] = resize_depth_nearest(np.asarray(raw["valid"], bool), (s, s))
+        if r.data.hflip:
+            arrays = random_hflip(arrays, g)
+        rgb_t = to_model_rgb(arrays["rgb"])  # (3, S, S)
+        depth = arrays["depth"]
+        valid = np.isfinite(depth) & (depth > 0)
+        if "valid" in arrays:
+            valid &= arrays["valid"]
+        if r.stage in ("pretrain", "inpaint"):
+            task = "inpaint" if r.stage == "inpaint" else draw_task(r.tasks, g)
+            kind = "disocclusion" if r.stage == "inpaint" else None
+            cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0),
+                                               mask_kind=kind)
+            return {"cond": torch.cat([cond, aux], 0), "target": target,
+                    "valid": torch.ones(1, s, s, dtype=torch.bool), "task": torch.tensor(tid)}
+        if not valid.any():
+            # Nothing to learn from: an all-invalid map contributes no loss (valid all False).
+            filled = np.full_like(depth, r.depth.d_max)
+        elif r.diffusion.infill:
+            filled = infill_depth(depth, valid, outdoor=bool(raw.get("outdoor", False)), sky_depth=r.depth.d_max)
+        else:
+            filled = np.where(valid, depth, 0.0).astype(np.float32)  # ablation: holes stay at the far/near clip
+        x = depth_to_model(torch.from_numpy(np.ascontiguousarray(filled)), r.depth.param, r.depth.d_min, r.depth.d_max)
+        cond = torch.cat([rgb_t, torch.zeros(1, s, s)], 0)
+        return {"cond": cond, "target": x[None].float(), "valid": torch.from_numpy(valid)[None],
+                "task": torch.tensor(TASKS.index("depth"))}
+
+
+class StepBatchSampler(torch.utils.data.Sampler):
+    """Infinite batches of ``(index, item_seed)`` keys starting at batch ``start_batch``.
+
+    With ``world_size`` > 1 each process takes every ``world_size``-th batch (offset ``rank``).
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, start_batch: int = 0, rank: int = 0, world_size: int = 1) -> None:
+        if n < 1:
+            raise ValueError("the training dataset is empty; check data.path")
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.start_batch, self.rank, self.world_size = start_batch, rank, world_size
+
+    def _perm(self, epoch: int) -> torch.Tensor:
+        return torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        b = self.start_batch * self.world_size + self.rank
+        cache: dict[int, torch.Tensor] = {}
+        while True:
+            keys = []
+            for pos in range(b * self.batch_size, (b + 1) * self.batch_size):
+                epoch, j = divmod(pos, self.n)
+                if epoch not in cache:
+                    cache.clear()
+                    cache[epoch] = self._perm(epoch)
+                keys.append((int(cache[epoch][j]), (self.seed * 7_919_113 + pos) % (2 ** 62)))
+            yield keys
+            b += self.world_size
+
+
+def make_loader(recipe: Recipe, start_batch: int = 0, rank: int = 0, world_size: int = 1,
+                source: torch.utils.data.Dataset | None = None) -> torch.utils.data.DataLoader:
+    """An infinite DataLoader of example batches for ``recipe`` beginning at micro-batch ``start_batch``."""
+    ds = TrainingExamples(source if source is not None else build_source(recipe), recipe)
+    sampler = StepBatchSampler(len(ds), recipe.train.batch_size, recipe.train.seed, start_batch, rank, world_size)
+    nw = recipe.data.num_workers
+    return torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=nw, persistent_workers=nw > 0)
