@@ -1,0 +1,72 @@
+"""Export trained weights as a ready pipeline folder (``DepthGenPipeline`` or ``PalettePipeline``).
+
+    python -m depthgen.train --export-only --from runs/finetune --out assets/depthgen-small
+CKPT may be a checkpoint dir or an output_dir (its newest checkpoint is used); the EMA weights are exported.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import torch
+
+from depthgen.config import load_config
+from depthgen.recipe import Recipe, target_channels
+
+
+def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
+    """A pipeline holding a UNet built from ``recipe.model`` with ``state`` loaded."""
+    from depthgen.diffusion import make_train_scheduler
+    from depthgen.model import build_unet, load_adapted
+
+    unet = build_unet(recipe.model, target_channels(recipe.stage))
+    load_adapted(unet, state, source="exported weights")
+    unet.eval()
+    sched = make_train_scheduler(recipe.diffusion)
+    objective = "regression" if recipe.stage == "regression" else "diffusion"
+    if recipe.stage in ("pretrain", "inpaint"):
+        from depthgen.palette_pipeline import PalettePipeline
+
+        return PalettePipeline(unet, sched, resolution=recipe.model.sample_size,
+                               prediction_type=recipe.diffusion.prediction_type, objective=objective)
+    from depthgen.pipeline import DepthGenPipeline
+
+    d = recipe.depth
+    return DepthGenPipeline(unet, sched, depth_param=d.param, d_min=d.d_min, d_max=d.d_max,
+                            resolution=recipe.model.sample_size, prediction_type=recipe.diffusion.prediction_type,
+                            objective=objective)
+
+
+def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | Path) -> Path:
+    """Save the pipeline for ``state`` to ``out`` (written to a temp folder, then renamed over ``out``)."""
+    out = Path(out)
+    pipe = build_pipeline(recipe, state)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pipe.save_pretrained(str(tmp), safe_serialization=True)
+    from depthgen.config import save_config
+
+    save_config(recipe, tmp / "training_config.yaml")
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return out
+
+
+def export_from_checkpoint(ckpt: str | Path, out: str | Path) -> Path:
+    """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint)."""
+    from depthgen.checkpoint import latest_checkpoint, load_weights
+
+    p = Path(ckpt)
+    if not p.exists():
+        raise ValueError(f"checkpoint path not found: {p}")
+    if not (p / "state.json").is_file():
+        found = latest_checkpoint(p)
+        if found is None:
+            raise ValueError(f"{p} is neither a checkpoint dir nor an output_dir with checkpoints")
+        p = found
+    recipe = load_config(Recipe, p / "config.yaml")
+    return export_pipeline(recipe, load_weights(p, prefer_ema=True), out)

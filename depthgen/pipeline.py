@@ -1,0 +1,141 @@
+"""``DepthGenPipeline``: monocular depth (and depth completion) by sampling the DepthGen diffusion model.
+
+    pipe = DepthGenPipeline.from_pretrained("runs/finetune/pipeline")   # a folder, safetensors weights
+    out = pipe(image, num_samples=4, num_inference_steps=20, generator=g, scheduler="ddim")
+    out.depth (H, W) float32 m (median), out.samples (k, H, W), out.uncertainty (H, W) (std over samples)
+    out = pipe.complete(image, known_depth, known_mask, num_samples=4, generator=g)  # keeps known pixels
+
+Registered modules: ``unet`` (diffusers UNet2DModel, 5 input channels: RGB, aux, x_t) and ``scheduler``
+(the training DDPMScheduler; DDIM / DPM samplers are derived from its config). Config values: depth_param,
+d_min, d_max, resolution, prediction_type, objective ("diffusion" | "regression"). The input image is
+resized to ``resolution`` (see pipeline_common) and the depth back to the input size (bilinear in the
+model's depth space). ``image`` may also be a list: the output is then a list of outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline
+
+from depthgen.aggregate import aggregate
+from depthgen.depth_param import depth_to_model, model_to_depth
+from depthgen.io import as_images, as_rgb
+from depthgen.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
+from depthgen.recipe import TASKS
+
+
+@dataclass
+class DepthGenOutput:
+    depth: np.ndarray  # (H, W) float32 metres, aggregated over samples
+    samples: np.ndarray  # (k, H, W) float32 metres
+    uncertainty: np.ndarray  # (H, W) float32 metres, std over samples
+
+
+class DepthGenPipeline(DiffusionPipeline):
+    model_cpu_offload_seq = "unet"
+
+    def __init__(self, unet: Any, scheduler: Any, depth_param: str = "log", d_min: float = 0.1, d_max: float = 80.0,
+                 resolution: int = 64, prediction_type: str = "v_prediction", objective: str = "diffusion",
+                 aggregation: str = "median") -> None:
+        super().__init__()
+        if unet.config.out_channels != 1 or unet.config.in_channels != 5:
+            raise ValueError(f"DepthGenPipeline needs a depth UNet (5 in / 1 out channels), got "
+                             f"{unet.config.in_channels} / {unet.config.out_channels}; is this a PalettePipeline checkpoint?")
+        if objective not in ("diffusion", "regression"):
+            raise ValueError(f"objective must be 'diffusion' or 'regression', got {objective!r}")
+        depth_to_model(np.ones(1, np.float32), depth_param, d_min, d_max)  # validates the parametrisation
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_to_config(depth_param=depth_param, d_min=float(d_min), d_max=float(d_max), resolution=int(resolution),
+                                prediction_type=prediction_type, objective=objective, aggregation=aggregation)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> "DepthGenPipeline":
+        """Load a local pipeline folder (no hub access); wrong folder or class -> ValueError."""
+        check_pipeline_dir(pretrained_model_name_or_path, cls.__name__)
+        kwargs.setdefault("local_files_only", True)
+        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+
+    # --- helpers -----------------------------------------------------------------------------------------
+    def _to_model(self, d: Any) -> Any:
+        c = self.config
+        return depth_to_model(d, c.depth_param, c.d_min, c.d_max)
+
+    def _to_depth(self, x: Any) -> Any:
+        c = self.config
+        return model_to_depth(x, c.depth_param, c.d_min, c.d_max)
+
+    def _cond(self, rgb: np.ndarray) -> torch.Tensor:
+        s = self.config.resolution
+        img = image_to_model(rgb, s)  # (3, S, S)
+        cond = torch.cat([img, torch.zeros(1, s, s)])[None]  # (1, 4, S, S): aux = 0 for depth
+        return cond.to(device=self.device, dtype=self.unet.dtype)
+
+    def _finish(self, x: torch.Tensor, hw: tuple[int, int], known: np.ndarray | None = None,
+                mask: np.ndarray | None = None) -> DepthGenOutput:
+        """x (k, 1, S, S) model space -> metric output at (H, W), known pixels re-imposed exactly."""
+        samples = self._to_depth(resize_back(x, hw)[:, 0].float())  # (k, H, W) metres
+        if known is not None:
+            samples = torch.where(torch.from_numpy(mask)[None], torch.from_numpy(known)[None], samples)
+        depth, std = aggregate(samples, self.config.aggregation)
+        if known is not None:
+            depth = torch.where(torch.from_numpy(mask), torch.from_numpy(known), depth)
+        return DepthGenOutput(depth.numpy().astype(np.float32), samples.numpy().astype(np.float32),
+                              std.numpy().astype(np.float32))
+
+    def _run(self, cond: torch.Tensor, num_samples: int, num_inference_steps: int, generator: Any, scheduler: str,
+             batch_size: int | None, known: torch.Tensor | None = None, known_mask: torch.Tensor | None = None,
+             resample: int = 0) -> torch.Tensor:
+        return draw_samples(self.unet, self.scheduler, cond, num_samples, 1, generator, num_inference_steps,
+                            scheduler, batch_size, TASKS.index("depth"), self.config.objective, known, known_mask,
+                            resample)
+
+    # --- public API --------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def __call__(self, image: Any, num_samples: int = 4, num_inference_steps: int = 20,
+                 generator: torch.Generator | None = None, scheduler: str = "ddim",
+                 batch_size: int | None = None) -> DepthGenOutput | list[DepthGenOutput]:
+        """Depth for ``image`` (PIL, (H, W, 3) uint8/float array, (3, H, W) tensor, or a list of them)."""
+        images, batched = as_images(image)
+        outs = []
+        for rgb in images:
+            x = self._run(self._cond(rgb), num_samples, num_inference_steps, generator, scheduler, batch_size)
+            outs.append(self._finish(x, rgb.shape[:2]))
+        return outs if batched else outs[0]
+
+    @torch.no_grad()
+    def complete(self, image: Any, known_depth: np.ndarray, known_mask: np.ndarray, num_samples: int = 4,
+                 num_inference_steps: int = 20, generator: torch.Generator | None = None, resample: int = 0,
+                 scheduler: str = "ddim", batch_size: int | None = None) -> DepthGenOutput:
+        """Complete a partial depth map: the output equals ``known_depth`` on ``known_mask`` exactly.
+
+        known_depth (H, W) float metres (> 0 and finite where known); known_mask (H, W) bool, same size as
+        the image, neither empty nor full.
+        """
+        rgb = as_rgb(image)
+        known_depth = np.asarray(known_depth)
+        known_mask = np.asarray(known_mask)
+        hw = rgb.shape[:2]
+        if known_depth.shape != hw or known_mask.shape != hw:
+            raise ValueError(f"known_depth {known_depth.shape} and known_mask {known_mask.shape} must match the image size {hw}")
+        if known_mask.dtype != bool:
+            raise ValueError(f"known_mask must be a bool array, got {known_mask.dtype}")
+        if not known_mask.any():
+            raise ValueError("known_mask is empty: nothing is known, call the pipeline directly instead of complete()")
+        if known_mask.all():
+            raise ValueError("known_mask covers every pixel: nothing to complete")
+        kd = known_depth.astype(np.float32)
+        if not np.isfinite(kd[known_mask]).all() or (kd[known_mask] <= 0).any():
+            raise ValueError("known_depth has NaN, inf or non-positive values inside known_mask")
+        s = self.config.resolution
+        x_known = self._to_model(np.where(known_mask, kd, 1.0).astype(np.float32))
+        vals, m_lo = masked_resize(x_known[..., None], known_mask, s)
+        known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)  # (1, 1, S, S)
+        km = torch.from_numpy(m_lo)[None, None].to(self.device)  # (1, 1, S, S)
+        x = self._run(self._cond(rgb), num_samples, num_inference_steps, generator, scheduler, batch_size,
+                      known, km, resample)
+        return self._finish(x, hw, np.where(known_mask, kd, 0).astype(np.float32), known_mask)
