@@ -1,0 +1,193 @@
+"""The generic folder format for RGB + depth pairs, its reader (a torch Dataset) and a writer.
+
+Layout::
+
+    DIR/rgb/<name>.png | .jpg | .jpeg      8-bit RGB (grey or RGBA are converted to RGB)
+    DIR/depth/<name>.png                   16-bit single-channel PNG; value / depth_scale = metres; 0 = invalid
+    DIR/meta.json                          {"depth_scale": 1000}   units per metre (1000: millimetres)
+                                           optional "protocol": "nyu" | "kitti" | "none" (evaluation default)
+
+The depth scale comes from the ``depth_scale`` argument (CLI ``--depth-scale``) or else ``meta.json``. Samples are
+sorted by name. Every RGB image needs a depth map of the same size; depth maps without an RGB image are
+ignored. Each item is a dict: ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 metres (0 = invalid),
+``valid`` (H, W) bool, ``name`` str.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+RGB_EXTS = (".png", ".jpg", ".jpeg")
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB from an image file; ``ValueError`` naming the file if it cannot be read."""
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise ValueError(f"cannot read image {path}; check that it is a valid PNG/JPEG file")
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    if img.dtype != np.uint8:
+        raise ValueError(f"image {path} has unsupported dtype {img.dtype}; save it as 8-bit RGB")
+    if img.ndim == 2:
+        return np.repeat(img[:, :, None], 3, axis=2)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+    if img.shape[2] == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    raise ValueError(f"image {path} has {img.shape[2]} channels; save it as RGB")
+
+
+def read_depth_png(path: str | Path, depth_scale: float) -> np.ndarray:
+    """(H, W) float32 metres from a single-channel 8/16-bit PNG: value / depth_scale; 0 stays 0 (invalid)."""
+    import cv2
+
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise ValueError(f"cannot read depth map {path}; check that it is a valid 16-bit PNG")
+    if raw.ndim != 2:
+        raise ValueError(f"depth map {path} has {raw.shape[2]} channels; save depth as a single-channel 16-bit PNG")
+    if raw.dtype not in (np.uint16, np.uint8):
+        raise ValueError(f"depth map {path} has dtype {raw.dtype}; save depth as a 16-bit PNG")
+    return (raw.astype(np.float32) / np.float32(depth_scale)).astype(np.float32)
+
+
+def write_depth_png(path: str | Path, depth: np.ndarray, depth_scale: float) -> None:
+    """Write (H, W) metres as a 16-bit PNG (round(depth * depth_scale)); invalid (<= 0, NaN) -> 0.
+
+    Depths beyond 65535 / depth_scale saturate: pick the scale for the range (1000 covers 65 m, 256 covers 255 m).
+    Written to a temporary name, then renamed.
+    """
+    d = np.nan_to_num(np.asarray(depth, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    raw = np.clip(np.round(np.where(d > 0, d, 0.0) * depth_scale), 0, 65535).astype(np.uint16)
+    _atomic_imwrite(path, raw)
+
+
+def _atomic_imwrite(path: str | Path, img: np.ndarray) -> None:
+    import cv2
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    if not cv2.imwrite(str(tmp), img):
+        raise ValueError(f"cannot write {path}; check the folder exists and is writable")
+    os.replace(tmp, path)
+
+
+def write_folder_sample(root: str | Path, name: str, rgb: np.ndarray, depth: np.ndarray,
+                        depth_scale: float = 1000.0) -> None:
+    """Add one pair to a folder dataset: ``rgb/<name>.png`` ((H, W, 3) uint8, or float in [0, 1]) and
+    ``depth/<name>.png`` ((H, W) metres, 0 = invalid). Call ``write_folder_meta`` once for the folder."""
+    import cv2
+
+    root = Path(root)
+    (root / "rgb").mkdir(parents=True, exist_ok=True)
+    (root / "depth").mkdir(parents=True, exist_ok=True)
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8:
+        rgb = np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
+    _atomic_imwrite(root / "rgb" / f"{name}.png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    write_depth_png(root / "depth" / f"{name}.png", depth, depth_scale)
+
+
+def write_folder_meta(root: str | Path, depth_scale: float, **extra: Any) -> None:
+    """Write ``meta.json`` with ``depth_scale`` (units per metre) and any extra keys (e.g. ``protocol``)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / ".meta.json.tmp"
+    tmp.write_text(json.dumps({"depth_scale": depth_scale, **extra}, indent=2), encoding="utf-8")
+    os.replace(tmp, root / "meta.json")
+
+
+def read_folder_meta(root: str | Path) -> dict:
+    """The folder's ``meta.json`` as a dict ({} when absent); ``ValueError`` if it is not a JSON object."""
+    path = Path(root) / "meta.json"
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"cannot parse {path} ({e}); it must be JSON like {{\"depth_scale\": 1000}}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} must hold a JSON object like {{\"depth_scale\": 1000}}")
+    return meta
+
+
+class FolderDataset(torch.utils.data.Dataset):
+    """RGB + depth pairs in the generic folder format (see the module docstring).
+
+    Args:
+        root: the dataset folder (holding ``rgb/`` and ``depth/``).
+        depth_scale: depth PNG units per metre; overrides ``meta.json``. Required if ``meta.json`` has none.
+    Attributes:
+        names: sorted sample names; ``depth_scale``; ``protocol``: ``meta.json``'s ``"protocol"`` or ``None``.
+    """
+
+    def __init__(self, root: str | Path, depth_scale: float | None = None) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ValueError(f"dataset folder not found: {self.root}; give a folder holding rgb/ and depth/")
+        rgb_dir, depth_dir = self.root / "rgb", self.root / "depth"
+        for d in (rgb_dir, depth_dir):
+            if not d.is_dir():
+                raise ValueError(f"{self.root} has no {d.name}/ subfolder; expected {self.root}/rgb/<name>.png "
+                                 f"and {self.root}/depth/<name>.png")
+        meta = read_folder_meta(self.root)
+        if depth_scale is None:
+            depth_scale = meta.get("depth_scale")
+        if depth_scale is None:
+            raise ValueError(f"no depth scale for {self.root}; pass --depth-scale (units per metre, e.g. 1000 for "
+                             f"millimetres) or write {self.root / 'meta.json'} with {{\"depth_scale\": 1000}}")
+        try:
+            depth_scale = float(depth_scale)
+        except (TypeError, ValueError):
+            raise ValueError(f"depth_scale must be a positive number, got {depth_scale!r}") from None
+        if not depth_scale > 0:
+            raise ValueError(f"depth_scale must be a positive number, got {depth_scale!r}")
+        self.depth_scale = depth_scale
+        self.protocol: str | None = meta.get("protocol")
+        if self.protocol is not None:
+            from depthgen.metrics import PROTOCOLS
+
+            if self.protocol not in PROTOCOLS:
+                raise ValueError(f"{self.root / 'meta.json'}: unknown protocol {self.protocol!r}; "
+                                 f"choose from {list(PROTOCOLS)}")
+
+        rgb_files: dict[str, Path] = {}
+        for p in sorted(rgb_dir.iterdir()):
+            if p.suffix.lower() in RGB_EXTS and not p.name.startswith("."):
+                if p.stem in rgb_files:
+                    raise ValueError(f"two RGB images named {p.stem!r} in {rgb_dir}; keep one")
+                rgb_files[p.stem] = p
+        if not rgb_files:
+            raise ValueError(f"no RGB images (.png/.jpg) in {rgb_dir}")
+        missing = [n for n in rgb_files if not (depth_dir / f"{n}.png").is_file()]
+        if missing:
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            raise ValueError(f"RGB image {rgb_files[missing[0]].name} has no depth map "
+                             f"{depth_dir / (missing[0] + '.png')}{more}; add it or remove the image")
+        self.names = sorted(rgb_files)
+        self._rgb_files = rgb_files
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int) -> dict:
+        name = self.names[index]
+        rgb = read_rgb(self._rgb_files[name])
+        depth_path = self.root / "depth" / f"{name}.png"
+        depth = read_depth_png(depth_path, self.depth_scale)
+        if depth.shape != rgb.shape[:2]:
+            raise ValueError(f"{depth_path} is {depth.shape[1]}x{depth.shape[0]} but its RGB image is "
+                             f"{rgb.shape[1]}x{rgb.shape[0]}; they must have the same size")
+        return {"rgb": rgb, "depth": depth, "valid": depth > 0, "name": name}
+
+    def __repr__(self) -> str:
+        return f"FolderDataset({str(self.root)!r}, n={len(self)}, depth_scale={self.depth_scale})"
