@@ -1,0 +1,97 @@
+"""The page: inputs (prompt, examples, photo, advanced settings), the Generate button and the results.
+
+``build_app`` takes the generate function and the backends as parameters so tests can inject fast ones;
+by default it uses ``text3d.generate`` and loads the models through ``text3d.load_backends`` (once).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from text3d.ui.handlers import GenerateFn, make_generate_handler, preview_upload
+from text3d.ui.models import BackendPool, LoadFn
+from text3d.ui.settings import UISettings
+from text3d.ui.storage import OutputStore
+
+TITLE = "text3d — text to 3D scenes with DepthGen"
+INTRO = ("Type a prompt (or upload a photo) and press **Generate**: the first view is painted, its depth "
+         "estimated by DepthGen, and the camera moves along a trajectory, painting and estimating each new "
+         "view; the views are fused into a mesh you can orbit below, with a fly-through video and downloads.")
+
+
+def _default_generate(*args: Any, **kwargs: Any) -> Any:
+    import text3d
+
+    return text3d.generate(*args, **kwargs)
+
+
+def build_app(generate_fn: GenerateFn | None = None, backends: object | None = None,
+              settings: UISettings | None = None, load_backends_fn: LoadFn | None = None):
+    """Build the Gradio Blocks (not launched; see ``text3d.ui.server.serve``).
+
+    generate_fn: ``text3d.generate`` or a stand-in with its signature; backends: a ``text3d.Backends`` used
+    for every request, or None to load each preset's models on first use with ``load_backends_fn``
+    (default ``text3d.load_backends``). The returned Blocks carries ``.text3d_pool`` and ``.text3d_store``.
+    """
+    import gradio as gr
+
+    settings = settings or UISettings()
+    pool = BackendPool(settings.device, load_backends_fn, fixed=backends)
+    store = OutputStore(settings.requests_dir, settings.retention_s)
+    handler = make_generate_handler(generate_fn or _default_generate, pool, store, settings)
+    # Gradio copies results into its cache; delete those copies on the same schedule as the request folders.
+    expiry = (int(settings.cleanup_interval_s), int(settings.retention_s))
+
+    with gr.Blocks(title="text3d", delete_cache=expiry, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}\n{INTRO}" + (f"\n\n> {settings.banner}" if settings.banner else ""))
+        with gr.Row():
+            with gr.Column(scale=1):
+                prompt = gr.Textbox(label="Prompt", placeholder="a cozy library with wooden shelves", lines=2,
+                                    max_lines=4, elem_id="prompt")
+                gr.Examples(examples=[[p] for p in settings.examples], inputs=[prompt], cache_examples=False,
+                            label="Example prompts")
+                with gr.Row():
+                    photo = gr.File(label="Photo (optional: start from it instead of a painted first view)",
+                                    file_types=["image"], type="filepath", elem_id="photo", scale=2)
+                    photo_preview = gr.Image(label="Photo preview", interactive=False, height=140, scale=1,
+                                             elem_id="photo-preview")
+                with gr.Accordion("Advanced settings", open=False, elem_id="advanced"):
+                    preset = gr.Dropdown(list(settings.presets), value=settings.default_preset, label="Preset",
+                                         info="fast = quick preview; default = more views and steps",
+                                         elem_id="preset")
+                    trajectory = gr.Dropdown(list(settings.trajectories), value=settings.trajectories[0],
+                                             label="Camera trajectory", elem_id="trajectory")
+                    views = gr.Slider(0, settings.max_views, value=0, step=1, label="Views",
+                                      info="0 keeps the preset's number", elem_id="views")
+                    steps = gr.Slider(0, settings.max_steps, value=0, step=1, label="Sampling steps",
+                                      info="0 keeps the preset's; fewer is faster and rougher", elem_id="steps")
+                    seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed")
+                    gr.Markdown(f"Models: {pool.describe(settings.default_preset)}")
+                run = gr.Button("Generate", variant="primary", elem_id="generate")
+                summary = gr.Markdown(elem_id="summary")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    first_view = gr.Image(label="First view", interactive=False, elem_id="first-view")
+                    depth = gr.Image(label="Depth (DepthGen)", interactive=False, elem_id="depth")
+                    uncertainty = gr.Image(label="Depth uncertainty", interactive=False, elem_id="uncertainty")
+                model3d = gr.Model3D(label="3D scene (drag to orbit)", height=360, elem_id="model3d",
+                                     clear_color=(0.08, 0.08, 0.1, 1.0))
+                video = gr.Video(label="Novel-view video", autoplay=True, loop=True, interactive=False,
+                                 elem_id="video")
+                downloads = gr.File(label="Downloads (mesh .ply / .glb, video .mp4, everything .zip)",
+                                    file_count="multiple", interactive=False, elem_id="downloads")
+
+        photo.upload(lambda p: preview_upload(p, settings), inputs=photo, outputs=photo_preview,
+                     api_name="check_photo", concurrency_limit=4)
+        photo.clear(lambda: None, outputs=photo_preview, api_visibility="private")
+        run.click(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps],
+                  outputs=[first_view, depth, uncertainty, model3d, video, downloads, summary],
+                  api_name="generate", concurrency_limit=settings.concurrency, concurrency_id="generate")
+        prompt.submit(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps],
+                      outputs=[first_view, depth, uncertainty, model3d, video, downloads, summary],
+                      api_visibility="private", concurrency_limit=settings.concurrency,
+                      concurrency_id="generate")
+
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
+    demo.text3d_pool, demo.text3d_store, demo.text3d_settings = pool, store, settings
+    return demo
