@@ -90,6 +90,8 @@ def unet_forward(unet: torch.nn.Module, cond: torch.Tensor, x_t: torch.Tensor, t
     """
     inp = torch.cat([cond, x_t], dim=1)  # (B, 4 + C, H, W)
     labels = task if getattr(unet.config, "num_class_embeds", None) else None
+    if labels is None and getattr(unet.config, "num_class_embeds", None):
+        raise ValueError("this UNet is task-conditioned: pass task ids (depthgen.recipe.TASKS indices)")
     return unet(inp, t, class_labels=labels).sample
 
 

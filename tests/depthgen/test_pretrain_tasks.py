@@ -1,0 +1,59 @@
+"""Palette pretraining tasks: shapes, ranges, determinism, and what each task degrades."""
+
+import numpy as np
+import pytest
+import torch
+
+from depthgen.data.pretrain_tasks import draw_task, jpeg_degrade, make_task, to_model_rgb
+from depthgen.recipe import TASKS, TasksConfig
+
+
+@pytest.fixture
+def image():
+    rng = np.random.default_rng(0)
+    return to_model_rgb((rng.random((24, 32, 3)) * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("task", ["colorize", "inpaint", "uncrop", "jpeg"])
+def test_task_shapes_and_determinism(task, image):
+    a = make_task(task, image, torch.Generator().manual_seed(1))
+    b = make_task(task, image, torch.Generator().manual_seed(1))
+    cond, aux, target, tid = a
+    assert cond.shape == (3, 24, 32) and aux.shape == (1, 24, 32) and target.shape == (3, 24, 32)
+    assert tid == TASKS.index(task)
+    assert torch.equal(target, image)
+    assert cond.min() >= -1 and cond.max() <= 1
+    assert all(torch.equal(x, y) for x, y in zip(a[:3], b[:3]))
+
+
+def test_colorize_is_grey(image):
+    cond, aux, _, _ = make_task("colorize", image, torch.Generator())
+    assert torch.allclose(cond[0], cond[1]) and torch.allclose(cond[1], cond[2])
+    assert (aux == 1).all()
+
+
+@pytest.mark.parametrize("task", ["inpaint", "uncrop"])
+def test_masked_tasks_blank_only_the_mask(task, image):
+    cond, aux, _, _ = make_task(task, image, torch.Generator().manual_seed(3))
+    m = aux[0].bool()
+    assert m.any() and not m.all()
+    assert (cond[:, m] == 0).all()
+    assert torch.equal(cond[:, ~m], image[:, ~m])
+
+
+def test_inpaint_with_depth_disocclusion(image):
+    depth = np.full((24, 32), 8.0, np.float32)
+    depth[6:18, 10:20] = 1.0
+    _, aux, _, _ = make_task("inpaint", image, torch.Generator().manual_seed(0), depth=depth, mask_kind="disocclusion")
+    assert aux.any()
+
+
+def test_jpeg_changes_the_image(image):
+    low = jpeg_degrade(image, 5)
+    assert low.shape == image.shape and (low - image).abs().mean() > 0.01
+
+
+def test_draw_task_follows_weights():
+    cfg = TasksConfig(names=("colorize", "jpeg"), weights=(1.0, 0.0))
+    g = torch.Generator().manual_seed(0)
+    assert {draw_task(cfg, g) for _ in range(20)} == {"colorize"}
