@@ -1,0 +1,80 @@
+"""Export trained UNet weights as a ``TextToImagePipeline`` folder with a model card (README.md)."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from text3d.t2i.model import count_parameters
+
+CARD = """# Embedded text-to-image model (text3d.t2i)
+
+A small text-conditioned diffusion model that paints the first 64x64 view of a text-to-3D scene.
+Trained by `python -m text3d.t2i.train` on procedural scenes and their captions; loaded with
+`text3d.t2i.TextToImagePipeline.from_pretrained(this_folder)`.
+
+- Architecture: diffusers `UNet2DConditionModel`, {params:,} parameters, blocks {blocks}, self-attention at
+  levels {attn}; weights stored as {dtype} safetensors ({size_mb:.1f} MB).
+- Conditioning: the pooled, L2-normalised all-MiniLM-L6-v2 sentence embedding (384-d, frozen, from the
+  installed `{encoder}` package; not stored here) goes through the UNet's projection class embedding and is
+  added to the timestep embedding. Cross-attention over token embeddings was measured and rejected for CPU
+  cost (about 1.6x the sampling time and 1.6x the parameters at equal widths); a sentence embedding is also
+  what makes paraphrases and unseen prompts land near the captions they resemble.
+- Classifier-free guidance: captions were replaced by the null (zero) embedding with probability
+  {dropout}; sample with `guidance_scale` (default 3.0).
+- Diffusion: {timesteps} steps, `{beta}` betas, `{prediction}` prediction; DDIM or DPM-Solver++ sampling
+  (`scheduler="ddim"|"dpm"`).
+- Training: {steps} optimizer steps, batch {batch}, AdamW lr {lr}, EMA decay {ema}; data `{data}`.
+- Measured at export on this machine: {sample_s:.2f} s for one 64x64 image, 25 DDIM steps, guidance 3.0
+  (CPU threads: {threads}).
+
+Limits: 64x64 only; it knows the scene types and objects of the procedural generator, nothing else;
+alignment and diversity figures are in docs/t2i_eval.md (bench/bench_t2i.py).
+"""
+
+
+def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str | Path, *, dtype: str = "float16",
+                    card: dict | None = None) -> Path:
+    """Save ``unet`` (a copy, cast to ``dtype``) and a DDIM scheduler with the training schedule to ``out_dir``.
+
+    Written to ``<out_dir>.tmp`` then renamed over ``out_dir``. ``card``: values for the model card; when
+    given, one sampling run is timed and a README.md is written.
+    """
+    from diffusers import DDIMScheduler
+
+    from text3d.t2i.pipeline import TextToImagePipeline
+
+    out = Path(out_dir)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model = copy.deepcopy(unet).to("cpu", torch.float32).eval()
+    scheduler = DDIMScheduler.from_config(scheduler_config)
+    timing = None
+    if card is not None:
+        pipe = TextToImagePipeline(model, scheduler)
+        start = time.perf_counter()
+        pipe("a room", num_inference_steps=25, guidance_scale=3.0, generator=torch.Generator().manual_seed(0))
+        timing = time.perf_counter() - start
+    model = model.to(torch.float16 if dtype == "float16" else torch.float32)
+    TextToImagePipeline(model, scheduler).save_pretrained(str(tmp))
+    if card is not None:
+        size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
+        cfg = model.config
+        text = CARD.format(params=count_parameters(model), blocks=list(cfg.block_out_channels),
+                           attn=[b.startswith("Attn") for b in cfg.down_block_types], dtype=dtype, size_mb=size,
+                           timesteps=scheduler.config.num_train_timesteps, beta=scheduler.config.beta_schedule,
+                           prediction=scheduler.config.prediction_type, sample_s=timing,
+                           threads=torch.get_num_threads(), **card)
+        (tmp / "README.md").write_text(text, encoding="utf-8")
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return out

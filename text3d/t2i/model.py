@@ -1,0 +1,83 @@
+"""The text-conditioned UNet: diffusers ``UNet2DConditionModel`` with the pooled sentence embedding.
+
+Why this layout (measured on the shared 2-core CPU, 64x64, fp32, 2 threads; times are noisy):
+the pooled 384-d all-MiniLM embedding goes through the UNet's ``class_embed_type="projection"`` MLP and is
+added to the timestep embedding; the blocks use self-attention only (no cross-attention). Preset ``small``
+(3.5M params) ran a guided sampling step (batch 2) in ~45-55 ms and a training step (batch 32, fwd+bwd+AdamW)
+in ~1.7-3.3 s. The same UNet with cross-attention over token embeddings at the two lowest levels had 5.6M
+params, ~85 ms per guided step and ~4.3 s per training step. Sentence-level embeddings are also what the
+encoder was trained to make semantically close for paraphrases ("a cozy library" ~ "a room with
+bookshelves"), which is what lets unseen prompts land on a matching scene.
+
+The embedding is also passed as a one-token ``encoder_hidden_states`` (unused by these blocks; required by
+the forward signature and ready for cross-attention variants).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from text3d.t2i.config import T2IModelConfig
+from text3d.t2i.text_encoder import TEXT_DIM
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": dict(block_out_channels=(8, 16), layers_per_block=1, attention_levels=(False, True),
+                 norm_num_groups=4, attention_head_dim=8),
+    "small": dict(block_out_channels=(32, 64, 96, 128), layers_per_block=1,
+                  attention_levels=(False, False, True, True), norm_num_groups=16, attention_head_dim=32),
+}
+
+
+def resolved(cfg: T2IModelConfig) -> dict[str, Any]:
+    """Preset values with the config's explicit fields laid over them."""
+    if cfg.preset not in PRESETS:
+        raise ValueError(f"model.preset must be one of {sorted(PRESETS)}, got {cfg.preset!r}")
+    out = dict(PRESETS[cfg.preset])
+    for key in out:
+        value = getattr(cfg, key)
+        if value is not None:
+            out[key] = tuple(value) if isinstance(value, list) else value
+    if len(out["attention_levels"]) != len(out["block_out_channels"]):
+        raise ValueError("model.attention_levels needs one entry per entry of model.block_out_channels")
+    if any(c % out["norm_num_groups"] for c in out["block_out_channels"]):
+        raise ValueError("every model.block_out_channels entry must be divisible by model.norm_num_groups")
+    return out
+
+
+def unet_kwargs(cfg: T2IModelConfig, text_dim: int = TEXT_DIM) -> dict[str, Any]:
+    """Keyword arguments for ``UNet2DConditionModel`` (also what its saved config holds)."""
+    p = resolved(cfg)
+    down = tuple("AttnDownBlock2D" if a else "DownBlock2D" for a in p["attention_levels"])
+    up = tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(p["attention_levels"]))
+    return dict(
+        sample_size=cfg.sample_size, in_channels=3, out_channels=3,
+        down_block_types=down, up_block_types=up, mid_block_type="UNetMidBlock2D",
+        block_out_channels=tuple(p["block_out_channels"]), layers_per_block=p["layers_per_block"],
+        norm_num_groups=p["norm_num_groups"], attention_head_dim=p["attention_head_dim"],
+        cross_attention_dim=text_dim,
+        class_embed_type="projection", projection_class_embeddings_input_dim=text_dim,
+    )
+
+
+def build_unet(cfg: T2IModelConfig, seed: int = 0) -> torch.nn.Module:
+    """A freshly initialised ``UNet2DConditionModel``; the weights depend only on ``seed``."""
+    from diffusers import UNet2DConditionModel
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return UNet2DConditionModel(**unet_kwargs(cfg))
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def unet_forward(unet: torch.nn.Module, x_t: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    """x_t (B, 3, H, W) noisy image; t (B,) long timesteps; text (B, 384) embeddings (zeros = null).
+
+    Returns (B, 3, H, W): the prediction named by the scheduler's ``prediction_type``.
+    """
+    text = text.to(x_t.dtype)
+    return unet(x_t, t, encoder_hidden_states=text[:, None, :], class_labels=text).sample

