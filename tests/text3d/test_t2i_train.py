@@ -30,7 +30,7 @@ def test_loss_falls_on_toy_set(tmp_path):
     cfg = _cfg(tmp_path, "train.max_steps=80", "train.lr=2e-3", "train.lr_schedule=constant", "train.batch_size=8",
                "train.checkpoint_every=1000", "diffusion.prediction_type=epsilon")
     res = train(cfg)
-    with open(tmp_path / "loss.csv", newline="") as f:
+    with open(tmp_path / "log.csv", newline="") as f:
         losses = [float(r["loss"]) for r in csv.DictReader(f)]
     assert len(losses) == 80
     first, last = sum(losses[:15]) / 15, sum(losses[-15:]) / 15
@@ -43,18 +43,30 @@ def test_resume_continues_exactly(tmp_path):
 
     full = train(_cfg(tmp_path / "a"))  # 6 steps, checkpoints at 3 and 6
     assert full["step"] == 6
-    resumed = train(_cfg(tmp_path / "b"), resume=str(tmp_path / "a" / "checkpoint-00000003"))
+    resumed = train(_cfg(tmp_path / "b"), resume=str(tmp_path / "a" / "checkpoint-3"))
     assert resumed["step"] == 6
     (wa, ea), (wb, eb) = _weights(full["checkpoint"]), _weights(resumed["checkpoint"])
     for k in wa:
         assert torch.equal(wa[k], wb[k]), k
         assert torch.equal(ea[k], eb[k]), k
-    with open(tmp_path / "b" / "loss.csv") as fb, open(tmp_path / "a" / "loss.csv") as fa:
+    with open(tmp_path / "b" / "log.csv") as fb, open(tmp_path / "a" / "log.csv") as fa:
         assert list(csv.reader(fb))[1:] != []
         rows_a = {r[0]: r[1] for r in list(csv.reader(fa))[1:]}
         fb.seek(0)
         rows_b = {r[0]: r[1] for r in list(csv.reader(fb))[1:]}
     assert all(rows_a[s] == l for s, l in rows_b.items())  # replayed steps log the same losses
+
+
+def test_stop_step_then_resume_equals_one_run(tmp_path):
+    from text3d.t2i.train import train
+
+    full = train(_cfg(tmp_path / "a", "train.checkpoint_every=100"))
+    part = train(_cfg(tmp_path / "b", "train.checkpoint_every=100"), stop_step=2)
+    assert part["step"] == 2 and part["export"] is None  # schedule not finished: nothing exported
+    rest = train(_cfg(tmp_path / "b", "train.checkpoint_every=100"), resume="latest")
+    assert rest["step"] == 6 and rest["export"] is not None
+    (wa, ea), (wb, eb) = _weights(full["checkpoint"]), _weights(rest["checkpoint"])
+    assert all(torch.equal(wa[k], wb[k]) and torch.equal(ea[k], eb[k]) for k in wa)
 
 
 def test_signal_checkpoints_and_resume_latest(tmp_path, monkeypatch):
@@ -72,7 +84,7 @@ def test_signal_checkpoints_and_resume_latest(tmp_path, monkeypatch):
     monkeypatch.setattr(train_mod, "training_step", step_then_signal)
     res = train_mod.train(_cfg(tmp_path, "train.checkpoint_every=100"), stop=stop)
     assert res["interrupted"] and res["step"] == 2 and res["export"] is None
-    assert res["checkpoint"].name == "checkpoint-00000002"
+    assert res["checkpoint"].name == "checkpoint-2"
     monkeypatch.setattr(train_mod, "training_step", real_step)
     again = train_mod.train(_cfg(tmp_path, "train.checkpoint_every=100"), resume="latest")
     assert again["step"] == 6 and not again["interrupted"]

