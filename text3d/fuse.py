@@ -103,29 +103,66 @@ def auto_voxel(median_depth: float, K: np.ndarray, pixels: float = 1.5) -> float
 
 
 def tsdf_fuse(images: Sequence[np.ndarray], depths: Sequence[np.ndarray], K: np.ndarray,
-              poses: Sequence[np.ndarray], voxel: float, trunc_voxels: float = 4.0) -> Mesh:
-    """Fuse views into one mesh with Open3D's ScalableTSDFVolume (marching cubes of the fused TSDF).
+              poses: Sequence[np.ndarray], voxel: float, trunc_voxels: float = 4.0,
+              min_weight: float = 0.5) -> Mesh:
+    """Fuse views into one mesh by TSDF integration and marching cubes.
 
     images: (H, W, 3) float32 [0, 1]; depths: (H, W) float32 metres (0 = unknown); K (3, 3) shared;
-    poses: cam_to_world (4, 4); voxel: metres.
+    poses: cam_to_world (4, 4); voxel: metres; min_weight: voxels seen by fewer views are not meshed
+    (0.5 keeps everything seen once). Uses Open3D's ``t.geometry.VoxelBlockGrid``, the tensor successor
+    of the legacy ``ScalableTSDFVolume`` (same hashed voxel blocks); the legacy class returns empty
+    meshes in Open3D 0.20 on this platform.
     """
     import open3d as o3d
+    import open3d.core as o3c
 
     if voxel <= 0:
         raise ValueError(f"TSDF voxel size must be positive, got {voxel}")
-    h, w = depths[0].shape
-    # Open3D's legacy integration puts pixel centres at integer coordinates; ours are at +0.5.
-    intr = o3d.camera.PinholeCameraIntrinsic(w, h, K[0, 0], K[1, 1], K[0, 2] - 0.5, K[1, 2] - 0.5)
-    volume = o3d.pipelines.integration.ScalableTSDFVolume(
-        voxel_length=voxel, sdf_trunc=trunc_voxels * voxel,
-        color_type=o3d.pipelines.integration.TSDFVolumeColorType.RGB8)
+    cpu = o3c.Device("CPU:0")
+    grid = o3d.t.geometry.VoxelBlockGrid(
+        attr_names=("tsdf", "weight", "color"), attr_dtypes=(o3c.float32, o3c.float32, o3c.float32),
+        attr_channels=((1), (1), (3)), voxel_size=float(voxel), block_resolution=8, block_count=4096, device=cpu)
+    # Open3D's integration puts pixel centres at integer coordinates; ours are at +0.5.
+    K_o3d = np.asarray(K, dtype=np.float64).copy()
+    K_o3d[0, 2] -= 0.5
+    K_o3d[1, 2] -= 0.5
+    intrinsic = o3c.Tensor(K_o3d, o3c.float64)
     for image, depth, pose in zip(images, depths, poses):
         d = np.where(np.isfinite(depth) & (depth > 0), depth, 0).astype(np.float32)
         if not (d > 0).any():
             continue
-        rgbd = o3d.geometry.RGBDImage.create_from_color_and_depth(
-            o3d.geometry.Image(np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8))),
-            o3d.geometry.Image(np.ascontiguousarray(d)),
-            depth_scale=1.0, depth_trunc=float(d.max()) * 1.01 + 1e-6, convert_rgb_to_intensity=False)
-        volume.integrate(rgbd, intr, np.linalg.inv(np.asarray(pose, dtype=np.float64)))
-    return _from_o3d(volume.extract_triangle_mesh())
+        depth_max = float(d.max()) * 1.01
+        extrinsic = o3c.Tensor(np.linalg.inv(np.asarray(pose, dtype=np.float64)), o3c.float64)
+        d_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(d)))
+        c_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(np.clip(image, 0, 1).astype(np.float32))))
+        blocks = grid.compute_unique_block_coordinates(d_img, intrinsic, extrinsic, depth_scale=1.0,
+                                                       depth_max=depth_max, trunc_voxel_multiplier=trunc_voxels)
+        grid.integrate(blocks, d_img, c_img, intrinsic, extrinsic, depth_scale=1.0, depth_max=depth_max,
+                       trunc_voxel_multiplier=trunc_voxels)
+    mesh = grid.extract_triangle_mesh(weight_threshold=min_weight)
+    if "indices" not in mesh.triangle or mesh.triangle.indices.shape[0] == 0:
+        return Mesh.empty()
+    # Marching-cubes vertices at the border of the observed volume blend in unobserved voxels (colour 0);
+    # take colours from the views instead.
+    return colors_from_views(_from_o3d(mesh.to_legacy()), images, depths, K, poses, tolerance=2.0 * voxel)
+
+
+def colors_from_views(mesh: Mesh, images: Sequence[np.ndarray], depths: Sequence[np.ndarray], K: np.ndarray,
+                      poses: Sequence[np.ndarray], tolerance: float) -> Mesh:
+    """Colour each vertex from the first view that sees it (inside the image, z-depth within ``tolerance``
+    metres of that view's depth at its pixel); vertices no view sees keep their colour."""
+    from text3d.geometry import pixel_index, project
+
+    colors = mesh.colors.copy()
+    todo = np.ones(mesh.n_vertices, dtype=bool)
+    for image, depth, pose in zip(images, depths, poses):
+        if not todo.any():
+            break
+        h, w = depth.shape
+        idx = np.flatnonzero(todo)
+        uv, z = project(mesh.vertices[idx], K, pose)
+        row, col, inside = pixel_index(uv, h, w)
+        seen = inside & (z > 0) & (depth[row, col] > 0) & (np.abs(depth[row, col] - z) < tolerance)
+        colors[idx[seen]] = np.asarray(image, dtype=np.float32)[row[seen], col[seen]]
+        todo[idx[seen]] = False
+    return Mesh(mesh.vertices, mesh.faces, colors)

@@ -1,13 +1,17 @@
 """Command line: ``python -m text3d.generate "a cozy library" [--out DIR] [--preset NAME] ...``.
 
 Shows a progress bar per stage and prints the output paths. Bad input prints one line and exits 2.
+
+This module shares its name with the API function ``text3d.generate``; importing it binds the module as
+the package attribute, so the module itself is made callable and forwards to ``text3d.pipeline.generate``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+import types
+from typing import Any, Sequence
 
 from text3d.loading import BackendsUnavailable
 
@@ -81,6 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key, path in result.paths.items():
         print(f"{key:>17}: {path}")
     return 0
+
+
+class _CallableModule(types.ModuleType):
+    """``text3d.generate(...)`` keeps meaning the API function after this module is imported."""
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        from text3d.pipeline import generate
+
+        return generate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 
 def cli() -> None:

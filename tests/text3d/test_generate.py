@@ -1,0 +1,110 @@
+"""The command line: bad input gives exit code 2 and one line; a good run prints the output paths."""
+
+from __future__ import annotations
+
+import pytest
+
+import text3d.pipeline
+from text3d.fakes import fake_backends
+from text3d.generate import main
+
+TINY = ["--preset", "fast", "--views", "2", "--size", "32x32", "--set", "video.frames=4", "--set", "video.height=32",
+        "--set", "video.width=32", "--set", "cleanup.views=0"]
+
+
+@pytest.fixture
+def fake_loader(monkeypatch):
+    """The CLI builds backends by name; here every name gives the weight-free stand-ins."""
+    calls = []
+
+    def load(preset, **kw):
+        calls.append(kw)
+        return fake_backends()
+
+    monkeypatch.setattr(text3d.pipeline, "load_backends", load)
+    return calls
+
+
+def _bad_inputs(tmp_path):
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("not an image")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    return {
+        "no prompt": ([], "give a prompt"),
+        "blank prompt": (["   "], "prompt is empty"),
+        "zero views": (["a room", "--views", "0"], "views must be at least 1"),
+        "odd size": (["a room", "--size", "100x7"], "multiples of 8"),
+        "size syntax": (["a room", "--size", "big"], "WIDTHxHEIGHT"),
+        "unknown preset": (["a room", "--preset", "nope"], "unknown preset"),
+        "missing image": (["a room", "--image", str(tmp_path / "missing.png")], "cannot read image"),
+        "unreadable image": (["a room", "--image", str(not_image)], "cannot read image"),
+        "out is a file": (["a room", "--out", str(a_file)], "is a file"),
+        "out under a file": (["a room", "--out", str(a_file / "sub")], "cannot write to output folder"),
+        "unknown trajectory": (["a room", "--trajectory", "spiral"], "unknown trajectory"),
+        "unknown device": (["a room", "--device", "tpu"], "invalid choice"),
+        "zero steps": (["a room", "--steps", "0"], "steps must be at least 1"),
+        "negative seed": (["a room", "--seed", "-1"], "seed must be"),
+        "unknown setting": (["a room", "--set", "colour=red"], "unknown key"),
+        "unknown flag": (["a room", "--bogus"], "unrecognized arguments"),
+    }
+
+
+CASES = ["no prompt", "blank prompt", "zero views", "odd size", "size syntax", "unknown preset", "missing image",
+         "unreadable image", "out is a file", "out under a file", "unknown trajectory", "unknown device",
+         "zero steps", "negative seed", "unknown setting", "unknown flag"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_exits_2_with_one_line(case, tmp_path, capsys, fake_loader, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, needle = _bad_inputs(tmp_path)[case]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0]
+    assert not (tmp_path / "outputs").exists()            # nothing written for a run that could not start
+    assert fake_loader == []                               # checked before any model loads
+
+
+def test_cuda_without_a_gpu_is_bad_input(capsys, fake_loader, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible here")
+    assert main(["a room", "--device", "cuda", "--out", str(tmp_path / "o")]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_unknown_model_name_is_bad_input(capsys, tmp_path):
+    pytest.importorskip("text3d.backends.registry", reason="the backend registry is not written yet")
+    assert main(["a room", "--t2i", "no-such-model-anywhere", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_run_prints_its_output_paths(tmp_path, capsys, fake_loader, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["A cozy library!", "--seed", "3", *TINY]) == 0       # progress bars on (stderr)
+    out = capsys.readouterr().out
+    folder = tmp_path / "outputs" / "a-cozy-library-3"                # default --out: outputs/<slug>-<seed>
+    for name in ("scene.ply", "scene.glb", "points.ply", "scene.mp4", "manifest.json", "transforms.json"):
+        assert (folder / name).is_file() and name in out
+    assert fake_loader[0]["need_t2i"] is True
+
+
+def test_model_names_reach_the_loader(tmp_path, fake_loader):
+    argv = ["a room", "--out", str(tmp_path / "o"), "--t2i", "t2i-x", "--inpaint", "inp-y", "--depth", "dep-z",
+            "--device", "cpu", "--quiet", *TINY]
+    assert main(argv) == 0
+    assert fake_loader == [{"t2i": "t2i-x", "inpaint": "inp-y", "depth": "dep-z", "device": "cpu", "need_t2i": True}]
+
+
+def test_api_function_survives_importing_the_cli_module(tmp_path):
+    import text3d
+    import text3d.generate  # noqa: F401  (binds the module as the package attribute)
+
+    res = text3d.generate("a room", out_dir=tmp_path / "o", preset="fast", views=1, size=(32, 32),
+                          backends=fake_backends(), overrides=["video.enabled=false", "cleanup.views=0"])
+    assert res.paths["ply"].is_file()
