@@ -103,6 +103,7 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         dataset: items with ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) metres, optional ``valid`` and ``name``.
         protocol: a ``PROTOCOLS`` name / ``Protocol``; ``None`` uses each dataset's or item's own.
         samples: sample counts to report; ``max(samples)`` are drawn per image.
+        steps, batch_size: pipelines only: denoising steps (default: the pipeline's) and samples per forward pass.
         crop, min_depth, max_depth: override the protocol's crop and caps.
         median_scaling: per-image median scaling before the metrics (relative-depth models).
         out_dir: when given, write ``results.json`` and ``results.md`` there.
@@ -200,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
     p.add_argument("--out", default=None, help="output folder (default outputs/eval/<model>-<data kind>)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=None, help="at most B samples per forward pass (default: all at once)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="at most B samples per forward pass (default: all at once)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -220,7 +222,8 @@ def load_pipeline(path: str | Path, device: str) -> Any:
     """``DepthGenPipeline.from_pretrained(path)`` on ``device``; ``ValueError`` with one line on failure."""
     p = Path(path)
     if not p.is_dir():
-        raise ValueError(f"model folder not found: {p}; give --model a folder saved by DepthGenPipeline.save_pretrained")
+        raise ValueError(f"model folder not found: {p}; give --model a folder saved by "
+                         "DepthGenPipeline.save_pretrained")
     if not (p / "model_index.json").is_file():
         raise ValueError(f"{p} is not a saved pipeline (no model_index.json); give a DepthGenPipeline folder")
     try:

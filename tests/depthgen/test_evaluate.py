@@ -176,7 +176,8 @@ def _one_error_line(capsys):
 
 
 def test_cli_missing_model_exits_2_with_one_line(folder, tmp_path, capsys):
-    code = main(["--model", str(tmp_path / "no_such_model"), "--data", f"folder:{folder}", "--out", str(tmp_path / "o")])
+    code = main(["--model", str(tmp_path / "no_such_model"), "--data", f"folder:{folder}",
+                 "--out", str(tmp_path / "o")])
     assert code == 2
     assert "model folder not found" in _one_error_line(capsys)
     assert not (tmp_path / "o").exists()
