@@ -100,3 +100,13 @@ def test_bad_segment_files_say_what_is_wrong(tmp_path, bad, needle):
     path.write_text(yaml.safe_dump(bad))
     with pytest.raises(ValueError, match=needle):
         load_segments(path)
+
+
+def test_example_trajectory_files_parse():
+    from text3d.config import TRAJECTORY_DIR
+
+    files = sorted(TRAJECTORY_DIR.glob("*.yaml")) + sorted(TRAJECTORY_DIR.glob("*.json"))
+    assert files
+    for path in files:
+        views = build_views(load_segments(path), TrajectoryConfig(), "a room", 3.0)
+        assert len(views) >= 2 and views[0].kind == "first"
