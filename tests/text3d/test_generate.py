@@ -47,12 +47,21 @@ def _bad_inputs(tmp_path):
         "negative seed": (["a room", "--seed", "-1"], "seed must be"),
         "unknown setting": (["a room", "--set", "colour=red"], "unknown key"),
         "unknown flag": (["a room", "--bogus"], "unrecognized arguments"),
+        "views with a file": (["a room", "--views", "3", "--trajectory", str(_segment_file(tmp_path))],
+                              "set views per segment"),
+        "bad segment file": (["a room", "--trajectory", str(_segment_file(tmp_path, "spiral"))], "preset must be"),
     }
+
+
+def _segment_file(folder, preset="orbit"):
+    path = folder / f"tour-{preset}.yaml"
+    path.write_text(f"segments:\n  - {{preset: {preset}, views: 2}}\n")
+    return path
 
 
 CASES = ["no prompt", "blank prompt", "zero views", "odd size", "size syntax", "unknown preset", "missing image",
          "unreadable image", "out is a file", "out under a file", "unknown trajectory", "unknown device",
-         "zero steps", "negative seed", "unknown setting", "unknown flag"]
+         "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file"]
 
 
 @pytest.mark.parametrize("case", CASES)
