@@ -1,0 +1,131 @@
+"""Embedded backends (t2i, Palette inpainting, DepthGen depth) over tiny random pipelines saved here, and the
+registry's choices and errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from text3d.backends import registry
+from text3d.backends.protocols import DepthBackend, DepthResult, InpaintBackend, TextToImageBackend
+from text3d.backends.registry import build_backend
+
+S = 16
+
+
+def g(seed: int) -> torch.Generator:
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory):
+    """assets/{t2i,inpaint,depthgen} with tiny random pipelines (the layout ``embedded`` resolves to)."""
+    from diffusers import DDIMScheduler
+
+    from depthgen.diffusion import make_train_scheduler
+    from depthgen.model import build_unet as build_depthgen_unet
+    from depthgen.palette_pipeline import PalettePipeline
+    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.recipe import DiffusionConfig, ModelConfig
+    from text3d.t2i.config import T2IModelConfig
+    from text3d.t2i.model import build_unet
+    from text3d.t2i.pipeline import TextToImagePipeline
+
+    root = tmp_path_factory.mktemp("assets")
+    t2i_sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
+    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=S)), t2i_sched).save_pretrained(str(root / "t2i"))
+    small = ModelConfig(preset="tiny", sample_size=S)
+    PalettePipeline(build_depthgen_unet(small, 3).eval(), make_train_scheduler(DiffusionConfig()),
+                    resolution=S).save_pretrained(str(root / "inpaint"))
+    DepthGenPipeline(build_depthgen_unet(small, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
+                     resolution=S).save_pretrained(str(root / "depthgen"))
+    return root
+
+
+@pytest.fixture
+def embedded_assets(assets, monkeypatch):
+    monkeypatch.setattr(registry, "ASSETS", assets)
+    return assets
+
+
+def test_embedded_text_to_image(embedded_assets):
+    backend = build_backend("t2i", "embedded")
+    assert isinstance(backend, TextToImageBackend) and backend.name == "embedded"
+    a = backend.generate("a cozy library", height=24, width=40, steps=3, generator=g(0))
+    b = backend.generate("a cozy library", height=24, width=40, steps=3, generator=g(0))
+    assert a.shape == (24, 40, 3) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
+    np.testing.assert_array_equal(a, b)
+
+
+def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
+    backend = build_backend("inpaint", "embedded")
+    assert isinstance(backend, InpaintBackend)
+    image = np.random.default_rng(0).random((20, 28, 3)).astype(np.float32)
+    mask = np.zeros((20, 28), bool)
+    mask[5:12, 6:20] = True
+    a = backend.inpaint(image, mask, prompt="a room", steps=3, generator=g(1))
+    b = backend.inpaint(image, mask, prompt="a room", steps=3, generator=g(1))
+    assert a.shape == image.shape and a.dtype == np.float32
+    np.testing.assert_array_equal(a[~mask], image[~mask])
+    np.testing.assert_array_equal(a, b)
+    full = backend.inpaint(image, np.ones_like(mask), prompt="a room", steps=2, generator=g(1))
+    assert full.shape == image.shape and np.isfinite(full).all()
+
+
+def test_embedded_depth_predict_and_complete(embedded_assets):
+    backend = build_backend("depth", "embedded")
+    assert isinstance(backend, DepthBackend)
+    image = np.random.default_rng(1).random((20, 28, 3)).astype(np.float32)
+    res = backend.predict(image, steps=3, samples=2, generator=g(2))
+    assert isinstance(res, DepthResult) and res.depth.shape == (20, 28) and res.samples.shape == (2, 20, 28)
+    assert (res.depth > 0).all() and res.uncertainty.shape == (20, 28)
+    known = np.full((20, 28), 3.0, np.float32)
+    mask = np.zeros((20, 28), bool)
+    mask[:, :14] = True
+    known[0, 0] = 0.0  # a render hole inside the mask counts as unknown, not as a 0 m depth
+    out = backend.complete(image, known, mask, steps=3, samples=2, generator=g(3))
+    keep = mask & (known > 0)
+    np.testing.assert_array_equal(out.depth[keep], known[keep])
+    assert (out.uncertainty[keep] == 0).all() and out.depth[0, 0] > 0
+    full = backend.complete(image, np.full((20, 28), 2.0, np.float32), np.ones((20, 28), bool), steps=2, samples=1,
+                            generator=g(0))
+    np.testing.assert_array_equal(full.depth, np.full((20, 28), 2.0, np.float32))
+
+
+def test_folder_picks_pipeline_by_class(assets):
+    assert type(build_backend("t2i", str(assets / "t2i"))).__name__ == "EmbeddedTextToImage"
+    assert type(build_backend("depth", str(assets / "depthgen"))).__name__ == "DepthGenBackend"
+    with pytest.raises(ValueError, match="not a t2i model"):
+        build_backend("t2i", str(assets / "depthgen"))
+    with pytest.raises(ValueError, match="not a depth model"):
+        build_backend("depth", str(assets / "inpaint"))
+
+
+def test_registry_errors(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "ASSETS", tmp_path / "no-assets")
+    with pytest.raises(ValueError, match="t2i, inpaint, depth"):
+        build_backend("video", "embedded")
+    with pytest.raises(ValueError, match="embedded t2i model is missing"):
+        build_backend("t2i", "embedded")
+    with pytest.raises(ValueError, match="choose 'embedded'"):
+        build_backend("depth", "nonsense-name")
+    with pytest.raises(ValueError, match="empty"):
+        build_backend("inpaint", "  ")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ValueError, match="model_index.json"):
+        build_backend("t2i", str(tmp_path / "plain"))
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
+    with pytest.raises(ValueError, match="not a DepthGenPipeline"):
+        build_backend("depth", str(tmp_path / "odd"))
+
+
+def test_default_assets_path_is_inside_the_project():
+    from pathlib import Path
+
+    import text3d
+
+    assert registry.ASSETS == Path(text3d.__file__).resolve().parents[1] / "assets"

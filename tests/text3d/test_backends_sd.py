@@ -1,0 +1,100 @@
+"""Stable Diffusion backends with tiny randomly initialised components built here (no download)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from text3d.backends.protocols import InpaintBackend, TextToImageBackend
+from text3d.backends.registry import build_backend
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _tokenizer(tmp_path):
+    """A CLIP BPE tokenizer over single letters, from vocab.json / merges.txt written here."""
+    from transformers import CLIPTokenizer
+
+    tokens = ["<|startoftext|>", "<|endoftext|>"] + list(LETTERS) + [c + "</w>" for c in LETTERS] + ["ro", "roo", "room</w>"]
+    (tmp_path / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\nr o\nro o\nroo m</w>\n")
+    return CLIPTokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"), model_max_length=16), len(tokens)
+
+
+def _components(tmp_path, unet_in: int):
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)  # test-local weights init (diffusers/transformers constructors take no generator)
+    tokenizer, vocab = _tokenizer(tmp_path)
+    text_encoder = CLIPTextModel(CLIPTextConfig(vocab_size=vocab, hidden_size=32, intermediate_size=37,
+                                                num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=16,
+                                                bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    unet = UNet2DConditionModel(sample_size=16, in_channels=unet_in, out_channels=4, block_out_channels=(32, 64),
+                                layers_per_block=1, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32)
+    vae = AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(32, 64), latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              steps_offset=1)
+    return dict(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
+                safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+
+
+@pytest.fixture(scope="module")
+def sd_dirs(tmp_path_factory):
+    from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
+
+    root = tmp_path_factory.mktemp("sd")
+    (root / "tok").mkdir()
+    StableDiffusionPipeline(**_components(root / "tok", 4)).save_pretrained(str(root / "t2i"))
+    StableDiffusionInpaintPipeline(**_components(root / "tok", 9)).save_pretrained(str(root / "inpaint"))
+    return root
+
+
+def g(seed: int) -> torch.Generator:
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+def test_text_to_image_from_folder(sd_dirs):
+    backend = build_backend("t2i", str(sd_dirs / "t2i"), "cpu")
+    assert isinstance(backend, TextToImageBackend) and backend.name == str(sd_dirs / "t2i")
+    a = backend.generate("a room", height=32, width=32, steps=2, generator=g(0))
+    b = backend.generate("a room", height=32, width=32, steps=2, generator=g(0))
+    c = backend.generate("a room", height=32, width=32, steps=2, generator=g(1))
+    assert a.shape == (32, 32, 3) and a.dtype == np.float32 and 0.0 <= a.min() and a.max() <= 1.0
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 1e-4
+
+
+def test_text_to_image_size_not_multiple_of_8(sd_dirs):
+    backend = build_backend("t2i", str(sd_dirs / "t2i"), "cpu")
+    img = backend.generate("a room", height=30, width=37, steps=2, generator=g(0))
+    assert img.shape == (30, 37, 3) and np.isfinite(img).all()
+
+
+@pytest.mark.parametrize("folder", ["inpaint", "t2i"])  # a 9-channel inpainting UNet, or SD with latent blending
+def test_inpaint_keeps_unmasked_pixels(sd_dirs, folder):
+    backend = build_backend("inpaint", str(sd_dirs / folder), "cpu")
+    assert isinstance(backend, InpaintBackend)
+    image = np.random.default_rng(0).random((30, 36, 3)).astype(np.float32)
+    mask = np.zeros((30, 36), bool)
+    mask[8:20, 10:30] = True
+    a = backend.inpaint(image, mask, prompt="a room", steps=2, generator=g(0))
+    b = backend.inpaint(image, mask, prompt="a room", steps=2, generator=g(0))
+    assert a.shape == image.shape and a.dtype == np.float32
+    np.testing.assert_array_equal(a[~mask], image[~mask])
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a[mask] - image[mask]).mean() > 1e-3  # the hole was repainted
+    np.testing.assert_array_equal(backend.inpaint(image, np.zeros_like(mask), prompt="x", steps=2, generator=g(0)), image)
+
+
+def test_hub_id_not_in_cache_is_a_value_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.delenv("TEXT3D_ALLOW_DOWNLOAD", raising=False)
+    with pytest.raises(ValueError, match="not available offline"):
+        build_backend("t2i", "someone/not-a-cached-model", "cpu")

@@ -1,0 +1,102 @@
+"""Stable Diffusion backends (diffusers): text-to-image and inpainting, from a hub id or a local folder.
+
+Loading never downloads unless the caller opts in (``allow_download=True``): a hub id must then already be
+in the local Hugging Face cache. ``AutoPipelineForText2Image`` / ``AutoPipelineForInpainting`` pick the
+pipeline class from the folder (``StableDiffusionPipeline`` / ``StableDiffusionInpaintPipeline`` for SD 1.x/2.x;
+a text-to-image SD folder also loads for inpainting, with latent blending). Images cross the protocol as
+(H, W, 3) float32 [0, 1]; the model runs at the size rounded up to a multiple of 8 and the result is
+resized back; inpainting composites so that pixels outside the mask are returned unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from text3d.backends.embedded import check_image, check_mask
+
+MULTIPLE = 8  # VAE downsampling factor of Stable Diffusion
+
+
+def round_up(n: int, multiple: int = MULTIPLE) -> int:
+    return max(multiple, -(-int(n) // multiple) * multiple)
+
+
+def _resize(x: np.ndarray, height: int, width: int, mode: str = "bicubic") -> np.ndarray:
+    """(h, w, c) float32 -> (height, width, c) float32 (no-op when the size already matches)."""
+    if x.shape[:2] == (height, width):
+        return x.astype(np.float32, copy=False)
+    t = torch.from_numpy(np.ascontiguousarray(x, np.float32)).permute(2, 0, 1)[None]
+    kw = {"align_corners": False, "antialias": True} if mode in ("bilinear", "bicubic") else {}
+    t = torch.nn.functional.interpolate(t, size=(height, width), mode=mode, **kw)
+    return t[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+def load_diffusers_pipeline(spec: str | Path, task: str, device: str = "cpu", allow_download: bool = False):
+    """Load a diffusers pipeline for ``task`` ("t2i" | "inpaint") from a folder or hub id; float16 on CUDA."""
+    from diffusers import AutoPipelineForInpainting, AutoPipelineForText2Image
+
+    cls = AutoPipelineForText2Image if task == "t2i" else AutoPipelineForInpainting
+    dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
+    pipe = cls.from_pretrained(str(spec), dtype=dtype, local_files_only=not allow_download)
+    pipe = pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+class StableDiffusionTextToImage:
+    """``TextToImageBackend`` over a diffusers text-to-image pipeline (classifier-free guidance)."""
+
+    def __init__(self, pipe, name: str, guidance_scale: float = 7.5, negative_prompt: str | None = None):
+        self.pipe, self.name = pipe, name
+        self.guidance_scale, self.negative_prompt = float(guidance_scale), negative_prompt
+
+    @classmethod
+    def from_pretrained(cls, spec: str | Path, device: str = "cpu", allow_download: bool = False,
+                        **kwargs) -> "StableDiffusionTextToImage":
+        return cls(load_diffusers_pipeline(spec, "t2i", device, allow_download), str(spec), **kwargs)
+
+    def generate(self, prompt: str, *, height: int, width: int, steps: int,
+                 generator: torch.Generator) -> np.ndarray:
+        """An (height, width, 3) float32 image in [0, 1]."""
+        h8, w8 = round_up(height), round_up(width)
+        out = self.pipe(prompt=prompt, negative_prompt=self.negative_prompt, height=h8, width=w8,
+                        num_inference_steps=int(steps), guidance_scale=self.guidance_scale, generator=generator,
+                        output_type="np")
+        image = np.clip(np.asarray(out.images[0], np.float32), 0, 1)  # (h8, w8, 3)
+        return np.clip(_resize(image, int(height), int(width)), 0, 1)
+
+
+class StableDiffusionInpaint:
+    """``InpaintBackend`` over a diffusers inpainting pipeline; unmasked pixels are composited back exactly."""
+
+    def __init__(self, pipe, name: str, guidance_scale: float = 7.5, strength: float = 1.0,
+                 negative_prompt: str | None = None):
+        self.pipe, self.name = pipe, name
+        self.guidance_scale, self.strength, self.negative_prompt = float(guidance_scale), float(strength), negative_prompt
+
+    @classmethod
+    def from_pretrained(cls, spec: str | Path, device: str = "cpu", allow_download: bool = False,
+                        **kwargs) -> "StableDiffusionInpaint":
+        return cls(load_diffusers_pipeline(spec, "inpaint", device, allow_download), str(spec), **kwargs)
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
+                generator: torch.Generator) -> np.ndarray:
+        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool True = fill -> (H, W, 3), equal outside the mask."""
+        image = np.clip(check_image(image), 0, 1)
+        mask = check_mask(mask, image.shape[:2])
+        if not mask.any():
+            return image.copy()
+        h, w = image.shape[:2]
+        h8, w8 = round_up(h), round_up(w)
+        img8 = np.clip(_resize(image, h8, w8), 0, 1)
+        # nearest keeps the mask binary; any fill pixel must stay covered after resizing
+        m8 = _resize(mask[..., None].astype(np.float32), h8, w8, mode="nearest")[..., 0] > 0.5
+        out = self.pipe(prompt=prompt, negative_prompt=self.negative_prompt, image=img8[None],
+                        mask_image=m8[None, ..., None].astype(np.float32), height=h8, width=w8,
+                        num_inference_steps=int(steps), guidance_scale=self.guidance_scale, strength=self.strength,
+                        generator=generator, output_type="np")
+        filled = np.clip(_resize(np.asarray(out.images[0], np.float32), h, w), 0, 1)
+        return np.where(mask[..., None], filled, image).astype(np.float32)

@@ -1,0 +1,94 @@
+"""Backends over the project's own embedded pipelines: text-to-image (``TextToImagePipeline``) and
+inpainting (``depthgen.PalettePipeline``). Both work at their model resolution (64x64); other view sizes are
+produced by resizing (text-to-image: centre crop to the aspect, then resize; inpainting: the pipeline resizes
+and copies the known pixels back exactly).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(h, w, 3) float32 [0, 1] -> (height, width, 3) float32 [0, 1]; centre-crops to the target aspect first."""
+    h, w = image.shape[:2]
+    if (h, w) == (height, width):
+        return image.astype(np.float32, copy=False)
+    scale = min(h / height, w / width)
+    ch, cw = max(1, round(height * scale)), max(1, round(width * scale))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    crop = torch.from_numpy(np.ascontiguousarray(image[top:top + ch, left:left + cw], np.float32))
+    x = crop.permute(2, 0, 1)[None]  # (1, 3, ch, cw)
+    x = torch.nn.functional.interpolate(x, size=(height, width), mode="bicubic", antialias=True, align_corners=False)
+    return x[0].permute(1, 2, 0).clamp(0, 1).numpy().astype(np.float32)
+
+
+def check_image(image: np.ndarray, what: str = "image") -> np.ndarray:
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"{what} must be (H, W, 3) float in [0, 1], got shape {a.shape}")
+    return a
+
+
+def check_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.shape != hw:
+        raise ValueError(f"mask shape {m.shape} must equal the image size {hw}")
+    return m.astype(bool)
+
+
+class EmbeddedTextToImage:
+    """``TextToImageBackend`` over ``text3d.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
+
+    def __init__(self, pipe, name: str = "embedded", guidance_scale: float = 3.0, scheduler: str = "ddim"):
+        self.pipe, self.name = pipe, name
+        self.guidance_scale, self.scheduler = float(guidance_scale), scheduler
+
+    @classmethod
+    def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextToImage":
+        from text3d.t2i.pipeline import TextToImagePipeline
+
+        pipe = TextToImagePipeline.from_pretrained(path).to(device)
+        pipe.set_progress_bar_config(disable=True)
+        return cls(pipe, name or str(path))
+
+    def generate(self, prompt: str, *, height: int, width: int, steps: int,
+                 generator: torch.Generator) -> np.ndarray:
+        """An (height, width, 3) float32 image in [0, 1] for ``prompt``."""
+        if not isinstance(prompt, str):
+            raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
+        image = self.pipe(prompt, num_inference_steps=int(steps), guidance_scale=self.guidance_scale,
+                          generator=generator, scheduler=self.scheduler)[0]
+        return resize_image(image, int(height), int(width))
+
+
+class EmbeddedInpaint:
+    """``InpaintBackend`` over ``depthgen.PalettePipeline.inpaint`` (the prompt is not used by this model)."""
+
+    def __init__(self, pipe, name: str = "embedded"):
+        self.pipe, self.name = pipe, name
+
+    @classmethod
+    def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedInpaint":
+        from depthgen.palette_pipeline import PalettePipeline
+
+        pipe = PalettePipeline.from_pretrained(str(path)).to(device)
+        pipe.set_progress_bar_config(disable=True)
+        return cls(pipe, name or str(path))
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
+                generator: torch.Generator) -> np.ndarray:
+        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool True = fill -> (H, W, 3), equal outside the mask."""
+        image = check_image(image)
+        mask = check_mask(mask, image.shape[:2])
+        if not mask.any():
+            return image.copy()
+        if mask.all():  # nothing to condition on: Palette refuses; a uniform mid-grey canvas is its usual fill
+            image = np.full_like(image, 0.5)
+            mask = mask.copy()
+            mask[0, 0] = False
+        out = self.pipe.inpaint(image, mask, num_inference_steps=int(steps), generator=generator)
+        return np.where(mask[..., None], np.clip(out, 0, 1), image).astype(np.float32)

@@ -1,0 +1,100 @@
+"""``build_backend(kind, spec, device)``: turn a backend name into a loaded backend.
+
+spec is one of
+- ``embedded``: the project's own model in ``assets/`` (``assets/t2i``, ``assets/inpaint``, ``assets/depthgen``),
+  found relative to the installed project;
+- a local pipeline folder: the class named in its ``model_index.json`` chooses the backend
+  (``TextToImagePipeline`` / ``PalettePipeline`` / ``DepthGenPipeline`` / any diffusers Stable Diffusion
+  pipeline);
+- a hub id (``org/name``): a diffusers pipeline from the local Hugging Face cache. Downloading is allowed only
+  with ``allow_download=True`` or the environment variable ``TEXT3D_ALLOW_DOWNLOAD=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+KINDS = ("t2i", "inpaint", "depth")
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+EMBEDDED_DIRS = {"t2i": "t2i", "inpaint": "inpaint", "depth": "depthgen"}
+# pipeline class in model_index.json -> the kind of model it is
+OWN_CLASSES = {"TextToImagePipeline": "t2i", "PalettePipeline": "inpaint", "DepthGenPipeline": "depth"}
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+
+
+def _choices(kind: str) -> str:
+    return (f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a local pipeline folder"
+            + (", or a diffusers hub id like org/name" if kind != "depth" else ""))
+
+
+def _from_folder(kind: str, path: Path, device: str, name: str):
+    index = path / "model_index.json"
+    if not index.is_file():
+        raise ValueError(f"{path} is not a pipeline folder (no model_index.json); give {_choices(kind)}")
+    cls_name = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "")
+    own = OWN_CLASSES.get(cls_name)
+    if own is not None and own != kind:
+        raise ValueError(f"{path} holds a {cls_name} ({own} model), not a {kind} model")
+    if kind == "t2i" and own:
+        from text3d.backends.embedded import EmbeddedTextToImage
+
+        return EmbeddedTextToImage.from_path(path, device, name)
+    if kind == "inpaint" and own:
+        from text3d.backends.embedded import EmbeddedInpaint
+
+        return EmbeddedInpaint.from_path(path, device, name)
+    if kind == "depth":
+        if own is None:
+            raise ValueError(f"{path} holds a {cls_name or 'unknown pipeline'}, not a DepthGenPipeline depth model")
+        from text3d.backends.depth import DepthGenBackend
+
+        return DepthGenBackend.from_path(path, device, name)
+    return _diffusers(kind, str(path), device, allow_download=False, name=name)
+
+
+def _diffusers(kind: str, spec: str, device: str, allow_download: bool, name: str):
+    from text3d.backends.diffusers_sd import StableDiffusionInpaint, StableDiffusionTextToImage
+
+    cls = StableDiffusionTextToImage if kind == "t2i" else StableDiffusionInpaint
+    try:
+        backend = cls.from_pretrained(spec, device=device, allow_download=allow_download)
+    except (OSError, ValueError) as e:
+        if Path(spec).is_dir():
+            first = (str(e).strip().splitlines() or [e.__class__.__name__])[0]
+            raise ValueError(f"cannot load {kind} pipeline folder {spec} ({first})") from None
+        hint = "" if allow_download else "; allow downloads (TEXT3D_ALLOW_DOWNLOAD=1) or give a local folder"
+        raise ValueError(f"{kind} model {spec!r} is not available offline (not in the local Hugging Face cache){hint}") from None
+    backend.name = name
+    return backend
+
+
+def build_backend(kind: str, spec: str, device: str = "cpu", allow_download: bool | None = None):
+    """Load the ``kind`` ("t2i" | "inpaint" | "depth") backend named by ``spec`` on ``device``.
+
+    Returns an object implementing the matching protocol of ``text3d.backends.protocols``. Unknown kinds or
+    names, missing embedded assets and hub ids that are not available offline raise ``ValueError``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown backend kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"the {kind} model name is empty; give {_choices(kind)}")
+    spec = spec.strip()
+    if allow_download is None:
+        allow_download = os.environ.get("TEXT3D_ALLOW_DOWNLOAD", "") == "1"
+    if spec == "embedded":
+        path = ASSETS / EMBEDDED_DIRS[kind]
+        if not (path / "model_index.json").is_file():
+            raise ValueError(f"the embedded {kind} model is missing ({path} has no model_index.json); "
+                             "train and export it, or give a local pipeline folder")
+        return _from_folder(kind, path, device, "embedded")
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"{path} is a file; give a pipeline folder (with model_index.json)")
+        return _from_folder(kind, path, device, spec)
+    if kind != "depth" and HUB_ID.match(spec):
+        return _diffusers(kind, spec, device, allow_download, spec)
+    raise ValueError(f"unknown {kind} model {spec!r}: not a folder here; choose {_choices(kind)}")
