@@ -26,12 +26,12 @@ MIN_ALIGN_PIXELS = 16
 
 @dataclass
 class ViewDepth:
-    """What the free-space test needs from an earlier view: K (3, 3), cam_to_world (4, 4) and far_depth
-    (H, W) float32 metres (farthest surface near each pixel, 0 = nothing seen; see ``masks.far_depth``)."""
+    """What the free-space test needs from an earlier view: K (3, 3), cam_to_world (4, 4) and near_depth
+    (H, W) float32 metres (farthest surface near each pixel, 0 = nothing seen; see ``masks.near_depth``)."""
 
     K: np.ndarray
     cam_to_world: np.ndarray
-    far_depth: np.ndarray
+    near_depth: np.ndarray
 
 
 def fill_depth(backend: DepthBackend, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *,
@@ -72,10 +72,10 @@ def in_free_space(points: np.ndarray, views: Sequence[ViewDepth], margin: float)
     ``margin`` (relative) — that view would have seen them, so they contradict it."""
     bad = np.zeros(len(points), dtype=bool)
     for view in views:
-        h, w = view.far_depth.shape
+        h, w = view.near_depth.shape
         uv, z = project(points, view.K, view.cam_to_world)
         row, col, inside = pixel_index(uv, h, w)
-        seen = view.far_depth[row, col]
+        seen = view.near_depth[row, col]
         bad |= inside & (z > 0) & (seen > 0) & (z < seen * (1.0 - margin))
     return bad
 

@@ -32,16 +32,20 @@ def lift_masks(holes: np.ndarray, dilation: int) -> tuple[np.ndarray, np.ndarray
     return dilate(holes, dilation), holes.copy()
 
 
-def far_depth(depth: np.ndarray, pixels: int = 1) -> np.ndarray:
-    """(H, W) float32: the farthest valid depth within ``pixels`` of each pixel (0 where none is valid).
+def near_depth(depth: np.ndarray, pixels: int = 1) -> np.ndarray:
+    """(H, W) float32: the nearest valid depth within ``pixels`` of each pixel (0 where none is valid).
 
-    Used for free-space tests: a point counts as in front of a view's surface only if it is in front of the
-    farthest surface nearby, so depth edges (and half-pixel projection differences) raise no false alarms.
+    Used for free-space tests: a point counts as in front of what a view saw only if it is in front of the
+    nearest surface around the pixel it projects to, so depth edges, grazing surfaces and sub-pixel
+    projection offsets raise no false alarms.
     """
     depth = np.asarray(depth, dtype=np.float32)
+    valid = np.isfinite(depth) & (depth > 0)
     if pixels <= 0:
-        return depth.copy()
+        return np.where(valid, depth, 0).astype(np.float32)
     import cv2
 
     kernel = np.ones((2 * pixels + 1, 2 * pixels + 1), np.uint8)
-    return cv2.dilate(np.where(np.isfinite(depth), depth, 0).astype(np.float32), kernel)
+    big = np.float32(np.finfo(np.float32).max)
+    near = cv2.erode(np.where(valid, depth, big).astype(np.float32), kernel, borderType=cv2.BORDER_REPLICATE)
+    return np.where(near < big, near, 0).astype(np.float32)

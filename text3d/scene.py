@@ -13,7 +13,7 @@ from text3d.config import Text3DConfig
 from text3d.lift import ViewDepth, clamp_free_space, fill_depth, lift_new_pixels
 from text3d.loading import Backends
 from text3d.manifest import Timings
-from text3d.masks import far_depth
+from text3d.masks import near_depth
 from text3d.mesh import Mesh, concat_meshes
 from text3d.render import Raycaster
 from text3d.trajectory import ViewSpec
@@ -92,7 +92,7 @@ class SceneBuilder:
             self.pieces.append(piece)
             self._mesh, self._caster = None, None
         self.views.append(record)
-        self._prior.append(ViewDepth(self.K, record.cam_to_world, far_depth(record.depth, 1)))
+        self._prior.append(ViewDepth(self.K, record.cam_to_world, near_depth(record.depth, 1)))
         return record
 
     def first_image(self, prompt: str) -> np.ndarray:

@@ -10,7 +10,7 @@ from text3d.cameras import intrinsics_from_fov, make_pose
 from text3d.fakes import PlaneDepth
 from text3d.geometry import unproject
 from text3d.lift import ViewDepth, clamp_free_space, fill_depth, in_free_space, lift_new_pixels
-from text3d.masks import dilate, far_depth
+from text3d.masks import dilate, near_depth
 
 
 def _known(h=8, w=8):
@@ -54,7 +54,7 @@ def test_free_space_clamp_pushes_points_behind_a_seen_wall():
     h = w = 16
     K = intrinsics_from_fov(60.0, w, h)
     # an earlier view at the origin saw a wall 4 m away everywhere
-    prior = [ViewDepth(K, np.eye(4), far_depth(np.full((h, w), 4.0, np.float32)))]
+    prior = [ViewDepth(K, np.eye(4), near_depth(np.full((h, w), 4.0, np.float32)))]
     pose = make_pose(np.eye(3), np.array([0.2, 0.0, 0.0]))     # the new view, 20 cm to the right
     depth = np.full((h, w), 2.0, np.float32)                  # filled 2 m: in front of the seen wall
     new = np.zeros((h, w), bool)

@@ -122,7 +122,7 @@ def test_new_depth_never_lands_in_front_of_what_earlier_views_saw(tmp_path):
     """Every filled pixel, lifted, passes the free-space test against all earlier views."""
     from text3d.geometry import unproject
     from text3d.lift import ViewDepth, in_free_space
-    from text3d.masks import far_depth
+    from text3d.masks import near_depth
 
     res = _run(tmp_path, backends=Backends(GradientTextToImage(), MeanInpaint(), PlaneDepth(3.0, noise=0.3)),
                trajectory="walk", overrides=TINY + ["trajectory.walk_step=0.5", "video.enabled=false"])
@@ -131,7 +131,7 @@ def test_new_depth_never_lands_in_front_of_what_earlier_views_saw(tmp_path):
     K = intrinsics_from_fov(60.0, 32, 32)
     assert sum(v.free_space.get("pushed", 0) for v in res.views) > 0     # the rough fake depth needs the clamp
     for i, view in enumerate(res.views[1:], start=1):
-        prior = [ViewDepth(K, v.cam_to_world, far_depth(v.depth, 1)) for v in res.views[:i]]
+        prior = [ViewDepth(K, v.cam_to_world, near_depth(v.depth, 1)) for v in res.views[:i]]
         new = view.filled & (view.depth > 0)
         pts = unproject(view.depth, K, view.cam_to_world)[new]
         assert not in_free_space(pts, prior, 0.03).any()
