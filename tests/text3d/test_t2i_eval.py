@@ -1,0 +1,95 @@
+"""Scene classifier, alignment/diversity measures and the bench script, on toy data with tiny models."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from text3d.t2i.classifier import TrainedClassifier, train_classifier
+from text3d.t2i.data import synthetic_samples
+from text3d.t2i.evaluate import alignment, diversity, image_grid, pairwise_distance
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _toy(n: int, seed: int):
+    samples = synthetic_samples(n, 16, seed)
+    images = np.stack([(s["rgb"] * 255).round().astype(np.uint8) for s in samples])
+    labels = [s["captions"][0].split()[1] for s in samples]  # "a red room" -> "red"
+    return images, labels
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    images, labels = _toy(96, 0)
+    return train_classifier(images, labels, epochs=6, batch_size=16, width=8, seed=0)
+
+
+def test_classifier_learns_toy_scene_types(classifier, tmp_path):
+    assert classifier.classes == ["blue", "green", "red", "yellow"]
+    assert classifier.val_accuracy >= 0.9
+    assert classifier.history[-1] < classifier.history[0]
+    images, labels = _toy(20, 1)  # unseen samples
+    assert np.mean([p == t for p, t in zip(classifier.predict(images), labels)]) >= 0.9
+    classifier.save(tmp_path / "clf")
+    loaded = TrainedClassifier.load(tmp_path / "clf")
+    np.testing.assert_allclose(loaded.predict_proba(images), classifier.predict_proba(images), atol=1e-6)
+    assert loaded.classes == classifier.classes and loaded.val_accuracy == classifier.val_accuracy
+
+
+def test_classifier_training_is_seeded():
+    images, labels = _toy(32, 2)
+    a = train_classifier(images, labels, epochs=1, batch_size=16, width=8, seed=3)
+    b = train_classifier(images, labels, epochs=1, batch_size=16, width=8, seed=3)
+    np.testing.assert_array_equal(a.predict_proba(images), b.predict_proba(images))
+
+
+def test_diversity_and_alignment_measures():
+    zeros, ones = np.zeros((8, 8, 3), np.float32), np.ones((8, 8, 3), np.float32)
+    half = np.full((8, 8, 3), 0.5, np.float32)
+    images = np.stack([zeros, zeros, ones, half])
+    d = pairwise_distance(images)
+    assert d.shape == (4, 4) and d[0, 1] == 0 and d[0, 2] == 1 and d[2, 3] == 0.5 and np.allclose(d, d.T)
+    div = diversity(images, [0, 0, 1, 1])
+    assert div["within"] == pytest.approx((0 + 0.5) / 2)
+    assert div["between"] == pytest.approx((1 + 0.5 + 1 + 0.5) / 4)
+    assert alignment(["a", "b", "a", "a"], ["a", "a", "a", "b"]) == 0.5
+    with pytest.raises(ValueError):
+        alignment(["a"], ["a", "b"])
+
+
+def test_image_grid_layout():
+    rows = [[np.zeros((8, 8, 3))] * 3, [np.ones((8, 8, 3))] * 2]
+    grid = image_grid(rows, ["black", "white"], scale=2, label_width=50)
+    assert grid.shape == (2 * (16 + 2), 50 + 3 * (16 + 2), 3) and grid.dtype == np.uint8
+
+
+def test_bench_script_end_to_end(tmp_path, classifier):
+    from diffusers import DDIMScheduler
+
+    from text3d.t2i.config import T2IModelConfig
+    from text3d.t2i.model import build_unet
+    from text3d.t2i.pipeline import TextToImagePipeline
+
+    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
+    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=16)), sched).save_pretrained(str(tmp_path / "p"))
+    classifier.save(tmp_path / "clf")
+    (tmp_path / "prompts.yaml").write_text("prompts:\n  - {prompt: a crimson room, scene_type: red}\n"
+                                           "  - {prompt: somewhere blue, scene_type: blue}\n")
+    spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = ["--pipeline", str(tmp_path / "p"), "--prompts", str(tmp_path / "prompts.yaml"), "--seeds", "3",
+            "--steps", "2", "--classifier", str(tmp_path / "clf"), "--out", str(tmp_path / "docs")]
+    assert bench.main(args) == 0
+    report = json.loads((tmp_path / "docs" / "t2i_eval.json").read_text())
+    assert 0.0 <= report["alignment"] <= 1.0 and report["n_prompts"] == 2 and report["seeds"] == [0, 1, 2]
+    assert report["diversity"]["within"] > 0  # different seeds give different images
+    assert sum(sum(p["predicted"].values()) for p in report["per_prompt"]) == 6
+    assert (tmp_path / "docs" / "t2i_grid.png").is_file() and "Alignment" in (tmp_path / "docs" / "t2i_eval.md").read_text()
+    (tmp_path / "bad.yaml").write_text("prompts:\n  - {prompt: a library, scene_type: library}\n")
+    assert bench.main(args[:2] + ["--prompts", str(tmp_path / "bad.yaml")] + args[4:]) == 2
