@@ -81,24 +81,36 @@ def load_image(image: str | Path | np.ndarray, height: int, width: int) -> np.nd
 
 def resolve_config(preset: str, trajectory: str | None, views: int | None, steps: int | None,
                    size: tuple[int, int] | None, overrides: Sequence[str]) -> Text3DConfig:
-    """The preset with the call's settings applied, validated. size is (W, H) as on the command line."""
-    over = list(overrides)
-    if trajectory is not None:
-        over.append(f"trajectory.name={trajectory}")
-    if views is not None:
-        if int(views) < 1:
-            raise ValueError(f"views must be at least 1, got {views}")
-        over.append(f"trajectory.views={int(views)}")
-    if steps is not None:
-        if int(steps) < 1:
-            raise ValueError(f"steps must be at least 1, got {steps}")
-        over += [f"steps.t2i={int(steps)}", f"steps.inpaint={int(steps)}", f"steps.depth={int(steps)}"]
-    if size is not None:
-        over += [f"width={int(size[0])}", f"height={int(size[1])}"]
+    """The preset with ``key=value`` overrides, then the call's explicit settings, validated.
+
+    size is (W, H) as on the command line. Explicit settings are set as attributes (not parsed as YAML),
+    so a trajectory path may hold any character.
+    """
     from depthgen.config import load_config
     from text3d.config import preset_path
 
-    cfg = load_config(Text3DConfig, preset_path(preset), over)
+    def whole(value, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
+                isinstance(value, float) and value.is_integer()):
+            raise ValueError(f"{what} must be a whole number, got {value!r}")
+        if int(value) < 1:
+            raise ValueError(f"{what} must be at least 1, got {value}")
+        return int(value)
+
+    cfg = load_config(Text3DConfig, preset_path(preset), list(overrides))
+    if trajectory is not None:
+        if not isinstance(trajectory, str) or not trajectory.strip():
+            raise ValueError("the trajectory is empty; use orbit, walk, zoom-out or a segment file")
+        cfg.trajectory.name = trajectory.strip()
+    if views is not None:
+        cfg.trajectory.views = whole(views, "views")
+    if steps is not None:
+        n = whole(steps, "steps")
+        cfg.steps.t2i = cfg.steps.inpaint = cfg.steps.depth = n
+    if size is not None:
+        if len(size) != 2:
+            raise ValueError(f"size must be (width, height), got {size!r}")
+        cfg.width, cfg.height = whole(size[0], "width"), whole(size[1], "height")
     return validate(cfg)
 
 
