@@ -18,6 +18,12 @@ INTRO = ("Type a prompt (or upload a photo) and press **Generate**: the first vi
          "estimated by DepthGen, and the camera moves along a trajectory, painting and estimating each new "
          "view; the views are fused into a mesh you can orbit below, with a fly-through video and downloads.")
 
+# The views are small (the models' resolution): show them filling their boxes, with crisp pixels.
+CSS = """
+#first-view img, #depth img, #uncertainty img { width: 100%; height: 100%; object-fit: contain;
+                                               image-rendering: pixelated; }
+"""
+
 
 def _default_generate(*args: Any, **kwargs: Any) -> Any:
     import text3d
@@ -71,15 +77,16 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
                 summary = gr.Markdown(elem_id="summary")
             with gr.Column(scale=2):
                 with gr.Row():
-                    first_view = gr.Image(label="First view", interactive=False, elem_id="first-view")
-                    depth = gr.Image(label="Depth (DepthGen)", interactive=False, elem_id="depth")
-                    uncertainty = gr.Image(label="Depth uncertainty", interactive=False, elem_id="uncertainty")
-                model3d = gr.Model3D(label="3D scene (drag to orbit)", height=360, elem_id="model3d",
+                    first_view = gr.Image(label="First view", interactive=False, height=220, elem_id="first-view")
+                    depth = gr.Image(label="Depth (DepthGen)", interactive=False, height=220, elem_id="depth")
+                    uncertainty = gr.Image(label="Depth uncertainty", interactive=False, height=220, elem_id="uncertainty")
+                model3d = gr.Model3D(label="3D scene (drag to orbit)", height=400, elem_id="model3d",
                                      clear_color=(0.08, 0.08, 0.1, 1.0))
-                video = gr.Video(label="Novel-view video", autoplay=True, loop=True, interactive=False,
+                video = gr.Video(label="Novel-view video", height=320, autoplay=True, loop=True, interactive=False,
                                  elem_id="video")
                 downloads = gr.File(label="Downloads (mesh .ply / .glb, video .mp4, everything .zip)",
-                                    file_count="multiple", interactive=False, elem_id="downloads")
+                                    file_count="multiple", interactive=False, height=180,
+                                    elem_id="downloads")
 
         photo.upload(lambda p: preview_upload(p, settings), inputs=photo, outputs=photo_preview,
                      api_name="check_photo", concurrency_limit=4)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from text3d.ui.layout import CSS
 from text3d.ui.settings import UISettings
 
 log = logging.getLogger("text3d.ui")
@@ -36,7 +37,7 @@ def serve(demo, host: str = "127.0.0.1", port: int | None = 7860, share: bool = 
         _, local_url, share_url = demo.launch(
             server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
             allowed_paths=[str(store.root)], max_file_size=settings.max_upload_bytes, show_error=False,
-            ssr_mode=False, mcp_server=False, pwa=False)
+            ssr_mode=False, mcp_server=False, pwa=False, css=CSS)
     except BaseException:
         store.stop_janitor()
         raise
