@@ -38,6 +38,7 @@ class Raycaster:
         import open3d as o3d
 
         self.mesh = mesh
+        self._colors = np.ascontiguousarray(mesh.colors, dtype=np.float32)
         self._scene = o3d.t.geometry.RaycastingScene()
         if mesh.n_faces > 0:
             self._scene.add_triangles(
@@ -65,13 +66,14 @@ class Raycaster:
         out = self._scene.cast_rays(o3d.core.Tensor(rays))
         t = out["t_hit"].numpy()
         hit = np.isfinite(t)
-        prim = out["primitive_ids"].numpy().astype(np.int64)
-        face = np.where(hit, prim, -1)
-        uvw = out["primitive_uvs"].numpy()
-        tri = self.mesh.faces[face[hit]]                                   # (n, 3)
-        b1, b2 = uvw[hit][:, 0:1], uvw[hit][:, 1:2]
-        cols = self.mesh.colors
-        image[hit] = (1.0 - b1 - b2) * cols[tri[:, 0]] + b1 * cols[tri[:, 1]] + b2 * cols[tri[:, 2]]
+        face = np.where(hit, out["primitive_ids"].numpy().astype(np.int64), -1)
+        idx = np.flatnonzero(hit)
+        uvw = out["primitive_uvs"].numpy().reshape(-1, 2)[idx]               # (n, 2) barycentric (u, v)
+        tri = self.mesh.faces[face.ravel()[idx]]                              # (n, 3) vertex indices
+        cols = self._colors
+        blend = cols[tri[:, 0]] * (1.0 - uvw[:, :1] - uvw[:, 1:]) + cols[tri[:, 1]] * uvw[:, :1] \
+            + cols[tri[:, 2]] * uvw[:, 1:]
+        image.reshape(-1, 3)[idx] = blend
         depth = np.where(hit, t, 0.0).astype(np.float32)
         if fill_pinholes:
             _fill_pinholes(image, depth, hit)

@@ -73,7 +73,7 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int) -> Path:
     with atomic_path(path) as tmp:
         writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
                                     pixelformat="yuv420p", macro_block_size=2, quality=8,
-                                    ffmpeg_log_level="error")
+                                    ffmpeg_log_level="error", output_params=["-preset", "veryfast"])
         try:
             for frame in frames:
                 writer.append_data(frame)
