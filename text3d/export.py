@@ -90,12 +90,24 @@ def depth_to_uint16_mm(depth: np.ndarray) -> np.ndarray:
     return np.clip(np.round(d * 1000.0), 0, 65535).astype(np.uint16)
 
 
-def _trimesh(mesh: Mesh):
+def _trimesh(mesh: Mesh, gltf: bool = False):
+    """A trimesh in the export world with RGBA vertex colours.
+
+    gltf: carry the colours as COLOR_0 next to an explicit matte, double-sided material; without one,
+    glTF's default material (fully metallic, single-sided) shows vertex colours dark in PBR viewers and
+    hides walls seen from behind.
+    """
     import trimesh
 
     export = mesh.transformed(CV_TO_GL)
     rgba = np.concatenate([to_uint8(export.colors), np.full((export.n_vertices, 1), 255, np.uint8)], axis=1)
-    return trimesh.Trimesh(export.vertices, export.faces, vertex_colors=rgba, process=False)
+    if not gltf:
+        return trimesh.Trimesh(export.vertices, export.faces, vertex_colors=rgba, process=False)
+    material = trimesh.visual.material.PBRMaterial(baseColorFactor=[255, 255, 255, 255], metallicFactor=0.0,
+                                                   roughnessFactor=1.0, doubleSided=True)
+    visual = trimesh.visual.TextureVisuals(material=material)
+    visual.vertex_attributes["color"] = rgba
+    return trimesh.Trimesh(export.vertices, export.faces, visual=visual, process=False)
 
 
 def write_mesh_ply(path: str | Path, mesh: Mesh) -> Path:
@@ -104,8 +116,8 @@ def write_mesh_ply(path: str | Path, mesh: Mesh) -> Path:
 
 
 def write_mesh_glb(path: str | Path, mesh: Mesh) -> Path:
-    """Binary glTF (GLB) with per-vertex colours (COLOR_0), export world (y up)."""
-    return write_bytes(path, _trimesh(mesh).export(file_type="glb"))
+    """Binary glTF (GLB) with per-vertex colours (COLOR_0) and a matte double-sided material, export world (y up)."""
+    return write_bytes(path, _trimesh(mesh, gltf=True).export(file_type="glb"))
 
 
 def write_points_ply(path: str | Path, points: np.ndarray, colors: np.ndarray) -> Path:

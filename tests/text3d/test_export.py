@@ -25,11 +25,16 @@ def test_ply_and_glb_load_back_with_colours_in_the_y_up_frame(tmp_path):
     write_mesh_ply(tmp_path / "m.ply", mesh)
     write_mesh_glb(tmp_path / "m.glb", mesh)
     ply = trimesh.load(tmp_path / "m.ply", process=False)
-    glb = trimesh.load(tmp_path / "m.glb", force="mesh", process=False)
-    for loaded in (ply, glb):
+    scene = trimesh.load(tmp_path / "m.glb", process=False)     # (force="mesh" would drop the colours)
+    assert len(scene.geometry) == 1
+    glb = next(iter(scene.geometry.values()))
+    expected = (mesh.colors * 255).round().astype(np.uint8)
+    for loaded, colors in ((ply, ply.visual.vertex_colors), (glb, glb.visual.vertex_attributes["color"])):
         assert len(loaded.vertices) == 4 and len(loaded.faces) == 2
         assert np.allclose(loaded.vertices, mesh.vertices * [1, -1, -1], atol=1e-6)   # y up, forward = -z
-        assert np.array_equal(loaded.visual.vertex_colors[:, :3], (mesh.colors * 255).round().astype(np.uint8))
+        assert np.array_equal(np.asarray(colors)[:, :3], expected)
+    material = glb.visual.material                  # matte and double-sided, not glTF's metallic default
+    assert material.metallicFactor == 0.0 and material.doubleSided
 
 
 def test_point_cloud_ply(tmp_path):
