@@ -187,7 +187,8 @@ def test_models_load_once_for_many_requests(tmp_path, ui_tools):
 
     loads = []
 
-    def load(preset, device):
+    def load(preset, device, t2i, inpaint, depth):
+        assert (t2i, inpaint, depth) == ("embedded", "embedded", "embedded")
         loads.append(preset)
         return fake_backends()
 

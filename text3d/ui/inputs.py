@@ -42,6 +42,15 @@ def _whole(value, name: str) -> int:
     return int(f)
 
 
+def human_size(nbytes: float) -> str:
+    """1536 -> '1.5 KB', 10485760 -> '10 MB' (binary units, as file browsers show them)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if nbytes < 1024 or unit == "GB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" or nbytes == int(nbytes) else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    raise AssertionError("unreachable")
+
+
 def check_image(path: str | Path, settings: UISettings) -> Path:
     """Return ``path`` if it is an image file within the size limits; else a ValueError saying why."""
     from PIL import Image, UnidentifiedImageError
@@ -52,8 +61,8 @@ def check_image(path: str | Path, settings: UISettings) -> Path:
     except OSError:
         raise ValueError("the uploaded file could not be found; upload the photo again") from None
     if size > settings.max_upload_bytes:
-        raise ValueError(f"the photo is too large ({size / 2**20:.1f} MB); "
-                         f"upload one under {settings.max_upload_bytes / 2**20:.0f} MB")
+        raise ValueError(f"the photo is too large ({human_size(size)}); "
+                         f"upload one of at most {human_size(settings.max_upload_bytes)}")
     if size == 0:
         raise ValueError("the uploaded file is empty; upload a PNG or JPEG photo")
     try:

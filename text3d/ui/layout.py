@@ -32,17 +32,19 @@ def _default_generate(*args: Any, **kwargs: Any) -> Any:
 
 
 def build_app(generate_fn: GenerateFn | None = None, backends: object | None = None,
-              settings: UISettings | None = None, load_backends_fn: LoadFn | None = None):
+              settings: UISettings | None = None, load_backends_fn: LoadFn | None = None,
+              models: dict[str, str] | None = None):
     """Build the Gradio Blocks (not launched; see ``text3d.ui.server.serve``).
 
     generate_fn: ``text3d.generate`` or a stand-in with its signature; backends: a ``text3d.Backends`` used
     for every request, or None to load each preset's models on first use with ``load_backends_fn``
-    (default ``text3d.load_backends``). The returned Blocks carries ``.text3d_pool`` and ``.text3d_store``.
+    (default ``text3d.load_backends``); models: kind -> model name overriding the presets' (``--t2i`` etc.).
+    The returned Blocks carries ``.text3d_pool`` and ``.text3d_store``.
     """
     import gradio as gr
 
     settings = settings or UISettings()
-    pool = BackendPool(settings.device, load_backends_fn, fixed=backends)
+    pool = BackendPool(settings.device, load_backends_fn, fixed=backends, models=models)
     store = OutputStore(settings.requests_dir, settings.retention_s)
     handler = make_generate_handler(generate_fn or _default_generate, pool, store, settings)
     # Gradio copies results into its cache; delete those copies on the same schedule as the request folders.

@@ -9,33 +9,36 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-LoadFn = Callable[..., object]   # text3d.load_backends(preset=..., device=...) -> Backends
+LoadFn = Callable[..., object]   # text3d.load_backends(preset=..., t2i=..., inpaint=..., depth=..., device=...)
 
 
-def _default_load(preset: str, device: str):
+def _default_load(preset: str, **kwargs):
     import text3d
 
-    return text3d.load_backends(preset=preset, device=device)
+    return text3d.load_backends(preset=preset, **kwargs)
 
 
-def _model_key(preset: str, device: str) -> tuple[str, ...]:
-    """The model names a preset uses: presets naming the same models share one loaded set."""
+def _model_names(preset: str, models: dict[str, str]) -> dict[str, str]:
+    """The models a preset names, with the server's ``models`` overrides (kind -> name) applied."""
     from text3d.config import load_preset
 
     b = load_preset(preset).backends
-    return (b.t2i, b.inpaint, b.depth, device)
+    return {"t2i": b.t2i, "inpaint": b.inpaint, "depth": b.depth, **models}
 
 
 class BackendPool:
     """Gives the loaded backends for a preset, loading each distinct set of models at most once.
 
+    models: kind ("t2i", "inpaint", "depth") -> name overriding every preset's choice (server flags);
     fixed: backends to use for every preset (tests, stand-ins); presets then change only the run settings.
     """
 
-    def __init__(self, device: str = "auto", load_fn: LoadFn | None = None, fixed: object | None = None):
+    def __init__(self, device: str = "auto", load_fn: LoadFn | None = None, fixed: object | None = None,
+                 models: dict[str, str] | None = None):
         self.device = device
         self.load_fn = load_fn or _default_load
         self.fixed = fixed
+        self.models = {k: v for k, v in (models or {}).items() if v}
         self._loaded: dict[tuple[str, ...], object] = {}
         self._lock = threading.Lock()
         self.loads = 0                    # how many times models were actually loaded (tests check reuse)
@@ -44,10 +47,11 @@ class BackendPool:
         """The backends for ``preset``; ValueError (one line) if they cannot be loaded."""
         if self.fixed is not None:
             return self.fixed
-        key = _model_key(preset, self.device)
+        names = _model_names(preset, self.models)
+        key = (names["t2i"], names["inpaint"], names["depth"], self.device)   # same models -> one load
         with self._lock:                  # one load at a time; a second request for the same models waits
             if key not in self._loaded:
-                self._loaded[key] = self.load_fn(preset=preset, device=self.device)
+                self._loaded[key] = self.load_fn(preset=preset, device=self.device, **names)
                 self.loads += 1
             return self._loaded[key]
 
@@ -61,8 +65,7 @@ class BackendPool:
             names = self.fixed.names()
         else:
             try:
-                t2i, inpaint, depth, _ = _model_key(preset, self.device)
+                names = _model_names(preset, self.models)
             except ValueError as e:
                 return str(e)
-            names = {"t2i": t2i, "inpaint": inpaint, "depth": depth}
         return ", ".join(f"{k}: {v}" for k, v in names.items() if v)

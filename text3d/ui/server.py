@@ -64,6 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", default="default", help="preset selected on the page; its models load at start")
     p.add_argument("--presets", default="fast,default", help="comma-separated presets the page offers")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    for kind in ("t2i", "inpaint", "depth"):
+        p.add_argument(f"--{kind}", default=None, help=f"{kind} model for every preset: 'embedded', a local "
+                       "folder or a cached hub id (default: the preset's)")
     p.add_argument("--concurrency", type=int, default=1, help="generations run at once; others queue")
     p.add_argument("--queue-size", type=int, default=16, help="waiting requests before new ones are refused")
     p.add_argument("--keep-minutes", type=float, default=60.0, help="delete request outputs after this long")
@@ -107,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from text3d.fakes import fake_backends
 
             backends = fake_backends()
-        demo = build_app(backends=backends, settings=settings)
+        demo = build_app(backends=backends, settings=settings,
+                         models={"t2i": args.t2i, "inpaint": args.inpaint, "depth": args.depth})
         log.info("loading the models of preset %r ...", settings.default_preset)
         demo.text3d_pool.warm(settings.default_preset)
     except (ValueError, RuntimeError) as e:               # bad flags, or models that cannot be loaded

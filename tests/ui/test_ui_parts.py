@@ -1,0 +1,121 @@
+"""The UI's parts without a server: request folders and their clean-up, the zip, upload checks, progress,
+and the command line."""
+
+from __future__ import annotations
+
+import os
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from text3d.ui.inputs import check_image, check_request
+from text3d.ui.settings import UISettings
+from text3d.ui.storage import OutputStore, zip_folder
+
+
+def test_request_folders_are_unique_and_expire(tmp_path):
+    store = OutputStore(tmp_path / "requests", retention_s=60)
+    a, b = store.new_request_dir(), store.new_request_dir()
+    assert a != b and a.parent == b.parent == store.root and not any(a.iterdir())
+    old = time.time() - 120
+    os.utime(a, (old, old))                       # a is two minutes old, b is fresh
+    assert store.cleanup() == [a]
+    assert not a.exists() and b.exists()
+    assert store.cleanup(now=time.time() + 61) == [b]
+    outside = tmp_path / "keep"
+    outside.mkdir()
+    store.discard(outside)                         # only folders directly under the root are ever deleted
+    assert outside.exists()
+
+
+def test_janitor_sweeps_in_the_background(tmp_path):
+    store = OutputStore(tmp_path / "requests", retention_s=0.2)
+    folder = store.new_request_dir()
+    store.start_janitor(interval_s=0.05)
+    try:
+        deadline = time.monotonic() + 5
+        while folder.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not folder.exists()
+    finally:
+        store.stop_janitor()
+
+
+def test_zip_holds_every_output_and_not_itself(tmp_path):
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "rgb_000.png").write_bytes(b"png")
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / ".scene.tmp.ply").write_bytes(b"half-written")
+    archive = zip_folder(tmp_path, tmp_path / "all.zip")
+    zip_folder(tmp_path, archive)                  # zipping again does not nest the old zip
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["manifest.json", "views/rgb_000.png"]
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_sizes_read_like_a_file_browser():
+    from text3d.ui.inputs import human_size
+
+    assert [human_size(n) for n in (0, 1023, 1536, 10 * 2**20, 3 * 2**30 + 2**29)] == \
+        ["0 bytes", "1023 bytes", "1.5 KB", "10 MB", "3.5 GB"]
+
+
+def test_upload_checks_name_the_problem(tmp_path):
+    settings = UISettings(work_dir=tmp_path, max_upload_bytes=5000, max_upload_pixels=100 * 100)
+    ok = tmp_path / "ok.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 30, 3), np.uint8)).save(ok)
+    assert check_image(ok, settings) == ok
+    cases = {"big.png": (np.random.default_rng(0).bytes(6000), "too large \\(5.9 KB\\); upload one of at most 4.9 KB"),
+             "empty.png": (b"", "empty"),
+             "cut.png": (ok.read_bytes()[: ok.stat().st_size // 2], "not a readable image"),
+             "notes.png": (b"hello", "not a readable image")}
+    for name, (data, message) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=message):
+            check_image(tmp_path / name, settings)
+    with pytest.raises(ValueError, match="could not be found"):
+        check_image(tmp_path / "gone.png", settings)
+    req = check_request("", ok, "fast", "walk", 3, 0, 0, settings)          # a photo needs no prompt
+    assert req.image == ok and req.prompt == "" and req.views == 3 and req.steps is None
+
+
+def test_progress_reaches_the_page_stage_by_stage(tmp_path):
+    from text3d.fakes import fake_backends
+    from text3d.ui.handlers import run_generation
+    from text3d.ui.models import BackendPool
+
+    settings = UISettings(work_dir=tmp_path)
+    store = OutputStore(settings.requests_dir, settings.retention_s)
+    req = check_request("a red barn", None, "fast", "orbit", 2, 3, 1, settings)
+    reports: list[tuple[float, str]] = []
+
+    def generate(*args, **kwargs):
+        import text3d
+
+        return text3d.generate(*args, overrides=("cleanup.views=0", "video.frames=4"), **kwargs)
+
+    outputs = run_generation(req, generate_fn=generate, pool=BackendPool(fixed=fake_backends()), store=store,
+                             settings=settings, report=lambda f, stage: reports.append((f, stage)))
+    stages = [s for _, s in reports]
+    fractions = [f for f, _ in reports]
+    assert stages[0] == "loading models" and stages[-1] == "packing downloads"
+    assert {"first view", "views", "fusion", "export", "video"} <= set(stages)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert outputs[3].endswith("scene.glb") and "seed 3" in outputs[-1]
+
+
+def test_command_line_refuses_bad_flags_in_one_line(capsys):
+    from text3d.ui.server import main, parse_args, settings_from_args
+
+    assert main(["--preset", "no-such-preset", "--stand-in-models"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown preset 'no-such-preset'" in err[0]
+    assert main(["--concurrency", "0", "--stand-in-models"]) == 2
+    assert "concurrency must be at least 1" in capsys.readouterr().err
+    s = settings_from_args(parse_args(["--preset", "fast", "--presets", "default", "--keep-minutes", "2",
+                                       "--max-upload-mb", "1.5", "--concurrency", "2"]))
+    assert s.presets == ("fast", "default") and s.default_preset == "fast" and s.concurrency == 2
+    assert s.retention_s == 120 and s.max_upload_bytes == int(1.5 * 2**20) and s.banner == ""
