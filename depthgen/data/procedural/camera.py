@@ -1,0 +1,70 @@
+"""Camera sampling: a plausible pinhole camera (eye height, slight downward pitch, field of view) that looks
+into the scene rather than at a nearby wall, checked with a coarse probe cast."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from depthgen.data.procedural.render import camera_rays, cast, intrinsics
+from depthgen.data.procedural.scene import Scene
+
+HFOV_RANGE = (55.0, 75.0)  # degrees
+EYE_RANGE = (1.2, 1.8)  # metres above the floor / ground
+
+
+def look_pose(eye: np.ndarray, yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
+    """cam_to_world (4, 4) for an OpenCV camera at ``eye`` (world z up) looking along heading ``yaw`` (0 = +y,
+    positive turns towards -x), ``pitch`` radians up (negative looks down), ``roll`` about the view axis."""
+    cp = np.cos(pitch)
+    f = np.array([-np.sin(yaw) * cp, np.cos(yaw) * cp, np.sin(pitch)])
+    r = np.array([np.cos(yaw), np.sin(yaw), 0.0])
+    d = np.cross(f, r)
+    if roll:
+        c, s = np.cos(roll), np.sin(roll)
+        r, d = c * r + s * d, -s * r + c * d
+    T = np.eye(4)
+    T[:3, :3] = np.stack([r, d, f], 1)
+    T[:3, 3] = eye
+    return T
+
+
+def _probe(scene: Scene, hfov: float, pose: np.ndarray) -> tuple[float, float, float]:
+    """(10th percentile depth, median depth, sky fraction) of a 9 x 12 probe image."""
+    K = intrinsics((9, 12), hfov)
+    o, d = camera_rays(K, pose, (9, 12))
+    t = cast(scene, o, d)["t_hit"].ravel()
+    hit = t[np.isfinite(t)]
+    if hit.size == 0:
+        return 0.0, 0.0, 1.0
+    return float(np.percentile(hit, 10)), float(np.median(hit)), 1.0 - hit.size / t.size
+
+
+def sample_camera(scene: Scene, rng: np.random.Generator, tries: int = 6) -> tuple[float, np.ndarray]:
+    """(hfov degrees, cam_to_world (4, 4)) drawn from the scene's camera hints; the candidate with the most
+    open view among ``tries`` (all drawn from ``rng``, so deterministic)."""
+    hint = scene.camera
+    best, best_score = None, -np.inf
+    for _ in range(tries):
+        hfov = rng.uniform(*HFOV_RANGE)
+        cx, cy = hint.get("position", (0.0, 0.0))
+        if scene.outdoor:
+            eye_h = rng.uniform(*EYE_RANGE) + hint.get("ground", 0.0)
+            eye = np.array([cx + rng.uniform(-0.5, 0.5), cy + rng.uniform(-0.5, 0.5), eye_h])
+            yaw = hint.get("yaw", 0.0) + rng.uniform(-1, 1) * hint.get("yaw_jitter", 0.3)
+            pitch = np.radians(rng.uniform(-10.0, 2.0))
+        else:
+            W, D, H = hint["room"]
+            eye = np.array([np.clip(cx + rng.uniform(-0.3, 0.3), 0.4, W - 0.4),
+                            np.clip(cy + rng.uniform(-0.15, 0.15), 0.2, D - 0.4),
+                            min(rng.uniform(*EYE_RANGE), H - 0.3)])
+            yaw = hint.get("yaw", 0.0) + rng.uniform(-0.55, 0.55)
+            pitch = np.radians(rng.uniform(-16.0, -3.0))
+        pose = look_pose(eye, yaw, pitch, np.radians(rng.uniform(-1.5, 1.5)))
+        p10, med, sky = _probe(scene, hfov, pose)
+        if scene.outdoor:
+            score = min(med, 30.0) - 40.0 * max(sky - 0.6, 0.0) - 20.0 * (p10 < 1.0)
+        else:
+            score = min(med, 6.0) + min(p10, 1.5) * 2.0
+        if score > best_score:
+            best, best_score = (float(hfov), pose), score
+    return best

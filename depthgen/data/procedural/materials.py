@@ -1,0 +1,75 @@
+"""Named colours and the material table.
+
+Colours are named so that captions can say them: ``PALETTE`` maps a caption word to an sRGB triple; a scene
+draws an object's colour by name, jitters it slightly (so the name stays right) and stores it as linear RGB.
+Materials are integer ids (``MATERIALS`` index); ``material_id`` maps in renders use these ids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Caption word -> sRGB in [0, 1]. Names are the words a person would use for the colour.
+PALETTE: dict[str, tuple[float, float, float]] = {
+    "white": (0.92, 0.92, 0.90), "cream": (0.93, 0.88, 0.74), "beige": (0.82, 0.74, 0.60),
+    "light grey": (0.72, 0.72, 0.72), "grey": (0.50, 0.50, 0.50), "dark grey": (0.27, 0.27, 0.28),
+    "black": (0.08, 0.08, 0.09), "brown": (0.45, 0.29, 0.16), "dark brown": (0.26, 0.16, 0.09),
+    "tan": (0.72, 0.57, 0.40), "red": (0.72, 0.12, 0.10), "dark red": (0.45, 0.07, 0.08),
+    "orange": (0.90, 0.50, 0.12), "yellow": (0.92, 0.80, 0.22), "mustard": (0.78, 0.62, 0.15),
+    "green": (0.22, 0.55, 0.22), "olive": (0.45, 0.47, 0.20), "dark green": (0.10, 0.30, 0.15),
+    "sage green": (0.60, 0.69, 0.56), "teal": (0.10, 0.50, 0.50), "blue": (0.16, 0.32, 0.72),
+    "navy": (0.10, 0.14, 0.35), "light blue": (0.60, 0.76, 0.88), "purple": (0.42, 0.22, 0.55),
+    "pink": (0.90, 0.60, 0.66), "pale yellow": (0.95, 0.91, 0.68), "terracotta": (0.76, 0.40, 0.28),
+}
+
+# Colour families used by the grammar.
+WALL_COLOURS = ["white", "cream", "beige", "light grey", "pale yellow", "sage green", "light blue", "pink",
+                "terracotta", "grey"]
+FABRIC_COLOURS = ["red", "dark red", "blue", "navy", "green", "dark green", "grey", "dark grey", "beige",
+                  "mustard", "teal", "purple", "orange", "brown", "cream", "pink", "black"]
+WOOD_COLOURS = ["brown", "dark brown", "tan"]
+BOOK_COLOURS = ["red", "dark red", "blue", "navy", "green", "dark green", "brown", "black", "cream", "orange",
+                "mustard", "teal", "purple", "grey"]
+METAL_COLOURS = ["grey", "light grey", "dark grey", "black", "white"]
+
+# Material id -> (name, caption adjective or None). Order is the id; keep appending (ids are stored in data).
+MATERIALS: list[tuple[str, str | None]] = [
+    ("plaster", None), ("wood", "wooden"), ("brick", "brick"), ("tiles", "tiled"), ("fabric", None),
+    ("carpet", None), ("metal", "metal"), ("glass", "glass"), ("mirror", None), ("paper", None),
+    ("leaves", None), ("grass", None), ("asphalt", None), ("concrete", "concrete"), ("sand", None),
+    ("water", None), ("bark", None), ("ceramic", None), ("stone", "stone"), ("canvas", None),
+    ("lamp", None), ("screen", None), ("leather", "leather"), ("plastic", None), ("marble", "marble"),
+]
+MAT = {name: i for i, (name, _) in enumerate(MATERIALS)}
+# Materials that emit light (not shaded): windows show the outside, lamp shades glow, screens glow faintly.
+EMISSIVE = np.zeros(len(MATERIALS), bool)
+EMISSIVE[[MAT["glass"], MAT["lamp"], MAT["screen"], MAT["mirror"]]] = True
+# Structured-light depth fails on transparent / specular materials (kinect holes).
+NO_RETURN = np.zeros(len(MATERIALS), bool)
+NO_RETURN[[MAT["glass"], MAT["mirror"], MAT["water"], MAT["screen"]]] = True
+
+
+def srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    """sRGB [0, 1] -> linear RGB (same shape)."""
+    c = np.asarray(c, np.float64)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(c: np.ndarray) -> np.ndarray:
+    """Linear RGB -> sRGB [0, 1] (clipped)."""
+    c = np.clip(np.asarray(c), 0.0, 1.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1 / 2.4) - 0.055)
+
+
+def colour(name: str, rng: np.random.Generator | None = None, jitter: float = 0.03) -> np.ndarray:
+    """Linear RGB (3,) of a palette colour, jittered in sRGB by up to ``jitter`` so the name stays true."""
+    c = np.array(PALETTE[name])
+    if rng is not None and jitter > 0:
+        c = np.clip(c + rng.uniform(-jitter, jitter, 3), 0.0, 1.0)
+    return srgb_to_linear(c).astype(np.float32)
+
+
+def pick(rng: np.random.Generator, names: list[str], exclude: tuple[str, ...] = ()) -> str:
+    """One colour name from ``names`` (minus ``exclude``), uniformly."""
+    choices = [n for n in names if n not in exclude] or names
+    return choices[int(rng.integers(len(choices)))]

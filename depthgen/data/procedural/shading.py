@@ -1,0 +1,96 @@
+"""Lighting: ambient + Lambert diffuse from 1-3 lights, shadows from one batched occlusion cast, a sky gradient.
+
+Everything here is view-independent (a surface point has one colour whichever camera sees it), so renders
+from two poses agree and ``Scene.mesh()`` vertex colours match the renders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from depthgen.data.procedural.materials import EMISSIVE, linear_to_srgb
+from depthgen.data.procedural.textures import albedo as texture_albedo
+
+
+def tone_map(linear: np.ndarray) -> np.ndarray:
+    """Linear radiance (..., 3) -> display sRGB float32 in [0, 1] (soft shoulder, then the sRGB curve)."""
+    x = np.maximum(linear, 0.0)
+    return linear_to_srgb(1.0 - np.exp(-1.25 * x)).astype(np.float32)
+
+
+def surface_albedo(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """(k, 3) float32 linear albedo of surface points on triangles ``tri`` (k,)."""
+    return texture_albedo(points, normals, scene.tri_material[tri], scene.tri_colour[tri], scene.tri_tex[tri])
+
+
+def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, shadows: bool = True,
+             albedo: np.ndarray | None = None, nthreads: int = 1) -> np.ndarray:
+    """(k, 3) float64 linear radiance of surface points (k, 3) with unit normals (k, 3) on triangles (k,).
+
+    Normals should face the viewer (or be the outward face normals for mesh colouring)."""
+    import open3d as o3d
+
+    k = len(points)
+    if albedo is None:
+        albedo = surface_albedo(scene, points, normals, tri)
+    light = np.asarray(scene.ambient, np.float64)[None] * (0.75 + 0.25 * normals[:, 2:3])
+    if k == 0 or not scene.lights:
+        return albedo * light
+    eps = 2e-3 * (1.0 + np.linalg.norm(points, axis=1, keepdims=True) / 10.0)
+    origins = points + normals * eps
+    dirs, gains = [], []
+    for lt in scene.lights:
+        if lt.kind == "sun":
+            d = np.broadcast_to(np.asarray(lt.direction, np.float64), (k, 3))
+            cos = np.clip((normals * d).sum(1), 0.0, None)
+            dirs.append(d * 500.0)  # occluders within 500 m (the scene is smaller)
+            gains.append(cos[:, None] * np.asarray(lt.colour)[None])
+        else:
+            d = np.asarray(lt.position)[None] - origins
+            dist = np.linalg.norm(d, axis=1)
+            cos = np.clip((normals * d).sum(1) / np.maximum(dist, 1e-9), 0.0, None)
+            fall = 1.0 / (1.0 + (dist / lt.radius) ** 2)
+            dirs.append(d)  # length = distance to the light, so tfar < 1 stops at the light
+            gains.append((cos * fall)[:, None] * np.asarray(lt.colour)[None])
+    gains_a = np.stack(gains)  # (L, k, 3)
+    if shadows:
+        lit = (gains_a.max(2) > 0).ravel()
+        rays = np.concatenate([np.concatenate([origins, d], 1) for d in dirs]).astype(np.float32)
+        occluded = np.zeros(len(rays), bool)
+        if lit.any():
+            rc = scene.raycaster()
+            occ = rc.test_occlusions(o3d.core.Tensor(rays[lit]), tnear=0.0, tfar=0.999, nthreads=nthreads)
+            occluded[lit] = occ.numpy().astype(bool)
+        gains_a = gains_a * (~occluded.reshape(len(dirs), k))[..., None]
+    light = light + gains_a.sum(0)
+    rad = albedo * light
+    emissive = EMISSIVE[scene.tri_material[tri]]
+    rad[emissive] = albedo[emissive] * 1.6
+    return rad
+
+
+def shade_points(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, shadows: bool = True,
+                 nthreads: int = 0) -> np.ndarray:
+    """(k, 3) float32 display colours in [0, 1] of surface points (see ``radiance``); batched for memory."""
+    out = np.empty((len(points), 3), np.float32)
+    step = 200_000
+    for a in range(0, len(points), step):
+        b = a + step
+        out[a:b] = tone_map(radiance(scene, points[a:b], normals[a:b], tri[a:b], shadows, nthreads=nthreads))
+    return out
+
+
+def sky_radiance(scene, dirs: np.ndarray) -> np.ndarray:
+    """(k, 3) linear radiance of the sky along unit world directions (k, 3); dark grey indoors (unused)."""
+    if scene.sky is None:
+        return np.full((len(dirs), 3), 0.02)
+    zen, hor = np.asarray(scene.sky["zenith"]), np.asarray(scene.sky["horizon"])
+    elev = np.clip(dirs[:, 2], 0.0, 1.0)
+    t = np.sqrt(np.clip(elev / 0.6, 0.0, 1.0))[:, None]
+    sky = hor[None] * (1 - t) + zen[None] * t
+    sun = np.asarray(scene.sky["sun_dir"], np.float64)
+    glow = np.clip(dirs @ sun, 0.0, 1.0) ** 48
+    sky = sky + glow[:, None] * np.asarray(scene.sky.get("sun_colour", (1.0, 0.9, 0.7)))[None]
+    below = dirs[:, 2] < 0
+    sky[below] = hor[None] * 0.8
+    return sky
