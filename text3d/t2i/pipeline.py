@@ -59,6 +59,7 @@ class TextToImagePipeline(DiffusionPipeline):
         path = Path(pretrained_model_name_or_path)
         if not (path / "model_index.json").is_file():
             raise ValueError(f"{path} is not a saved TextToImagePipeline folder (no model_index.json); train or export one")
+        kwargs.setdefault("local_files_only", True)
         if "torch_dtype" not in kwargs:
             kwargs.setdefault("dtype", torch.float32)
         return super().from_pretrained(str(path), **kwargs)

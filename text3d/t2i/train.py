@@ -124,6 +124,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     size = cfg.model.sample_size
     data = load_training_data(cfg.data, size, seed=tc.seed)
     bank = CaptionBank.build(data.captions, load_text_encoder(), out / "caption_embeddings.safetensors")
+    load_text_encoder.cache_clear()  # embeddings are cached; free the encoder (~90 MB + activations)
 
     unet = build_unet(cfg.model, seed=tc.seed)
     if tc.init_from:
