@@ -112,8 +112,11 @@ class TrainingExamples(torch.utils.data.Dataset):
         r = self.recipe
         s = r.model.sample_size
         raw = self.source[int(index)]
-        rgb = resize_rgb(np.asarray(raw["rgb"]), (s, s))
-        depth_key = r.data.target if r.data.target in raw else "depth"
+        rgb0 = np.asarray(raw["rgb"])
+        rgb = resize_rgb(rgb0, (s, s))
+        palette = r.stage in ("pretrain", "inpaint")
+        # Palette stages use the clean depth (disocclusion mask shapes only); depth stages the chosen target.
+        depth_key = r.data.target if (r.data.target in raw and not palette) else "depth"
         depth = resize_depth_nearest(np.asarray(raw[depth_key], np.float32), (s, s))
         arrays = {"rgb": rgb, "depth": depth}
         if "valid" in raw and depth_key == "depth":
@@ -125,10 +128,15 @@ class TrainingExamples(torch.utils.data.Dataset):
         valid = np.isfinite(depth) & (depth > 0)
         if "valid" in arrays:
             valid &= arrays["valid"]
-        if r.stage in ("pretrain", "inpaint"):
+        if palette:
             task = "inpaint" if r.stage == "inpaint" else draw_task(r.tasks, g)
             kind = "disocclusion" if r.stage == "inpaint" else None
-            cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0),
+            K = None
+            if raw.get("K") is not None:  # intrinsics scaled to the model resolution (flip moves cx slightly: ignored)
+                K = np.asarray(raw["K"], np.float64).copy()
+                K[0] *= s / rgb0.shape[1]
+                K[1] *= s / rgb0.shape[0]
+            cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0), K=K,
                                                mask_kind=kind)
             return {"cond": torch.cat([cond, aux], 0), "target": target,
                     "valid": torch.ones(1, s, s, dtype=torch.bool), "task": torch.tensor(tid)}

@@ -126,3 +126,55 @@ def test_bad_input_exit_2(tmp_path, capsys):
     assert main(["--export-only", "--from", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "not found" in err and "lr_schedule" in err and "data.path" in err
+
+
+class FakeShards(torch.utils.data.Dataset):
+    """Shard-like items (the ShardDataset contract) at 24x24: sensor holes, an outdoor sky, intrinsics."""
+
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        rng = np.random.default_rng(i)
+        depth = rng.uniform(2, 6, (24, 24)).astype(np.float32)
+        depth[:5] = 0  # sky
+        sensor = depth.copy()
+        sensor[10:14, 10:14] = 0
+        return {"rgb": (rng.random((24, 24, 3)) * 255).astype(np.uint8), "depth": depth, "valid": depth > 0,
+                "sensor_depth": sensor, "outdoor": True, "caption": "x",
+                "K": np.array([[20.0, 0, 12], [0, 20.0, 12], [0, 0, 1]])}
+
+
+def recipe(*over):
+    from depthgen.config import load_config
+    from depthgen.recipe import Recipe
+
+    return load_config(Recipe, TINY, ["model.sample_size=16", "data.hflip=false", *over])
+
+
+def test_depth_examples_infill_and_mask():
+    from depthgen.train_data import TrainingExamples
+
+    ex = TrainingExamples(FakeShards(), recipe("stage=finetune"))[(1, 7)]
+    assert ex["cond"].shape == (4, 16, 16) and ex["target"].shape == (1, 16, 16) and int(ex["task"]) == 4
+    assert (ex["cond"][3] == 0).all()
+    valid = ex["valid"][0]
+    assert not valid[:3].any() and valid[8:].any() and not valid.all()
+    assert (ex["target"][0, :3] == 1.0).all()  # sky -> d_max -> +1 in model space
+    assert ex["target"].min() > -1  # holes were infilled, not left at depth 0 (-1)
+    raw = TrainingExamples(FakeShards(), recipe("stage=finetune", "diffusion.infill=false"))[(1, 7)]
+    assert (raw["target"][0][~raw["valid"][0]] == -1).all()
+
+
+def test_palette_examples_and_seeded_keys():
+    from depthgen.train_data import StepBatchSampler, TrainingExamples
+
+    ds = TrainingExamples(FakeShards(), recipe("stage=inpaint"))
+    a, b = ds[(2, 11)], ds[(2, 11)]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a["target"].shape == (3, 16, 16) and int(a["task"]) == 1 and a["cond"][3].any()
+    s1 = iter(StepBatchSampler(5, 3, seed=0))
+    first = [next(s1) for _ in range(4)]
+    later = next(iter(StepBatchSampler(5, 3, seed=0, start_batch=3)))
+    assert later == first[3]
+    assert sorted(k[0] for k in first[0] + first[1][:2]) == [0, 1, 2, 3, 4]  # one epoch = a permutation
