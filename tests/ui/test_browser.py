@@ -74,6 +74,12 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
         page = context.pages[0] if context.pages else context.new_page()
         try:
             page.goto(url)
+            page.locator("#generate").click()                            # nothing typed yet: a readable error
+            toast = page.locator("[data-testid=toast-body]")
+            expect(toast).to_contain_text("the prompt is empty", timeout=30_000)
+            assert "Traceback" not in page.content()
+            toast.locator("[data-testid=toast-close]").click()
+            expect(toast).to_have_count(0)
             page.locator("#prompt textarea").fill("a cozy library with wooden shelves")
             page.locator("#advanced button.label-wrap").click()          # open "Advanced settings"
             page.locator("#preset input").click()
