@@ -55,12 +55,13 @@ def _procedural():
     return build_scene, generate_sample, render_view
 
 
-def test_lift_view0_render_view1_matches_ground_truth():
+@pytest.mark.parametrize("seed", [3, 4])      # a park (sky: invalid pixels) and an office
+def test_lift_view0_render_view1_matches_ground_truth(seed):
     """Lift view 0's true depth; rendered from view 1 it must match the true view 1 where view 0 saw it."""
     build_scene, generate_sample, render_view = _procedural()
     h = w = 64
-    sample = generate_sample(3, size=(h, w), sensor=None)
-    scene = build_scene(3)
+    sample = generate_sample(seed, size=(h, w), sensor=None)
+    scene = build_scene(seed)
     K, pose0 = sample["K"], sample["cam_to_world"]
     pose1 = pose0.copy()
     pose1[:3, :3] = pose0[:3, :3] @ rotation_y(8.0)
@@ -79,7 +80,7 @@ def test_lift_view0_render_view1_matches_ground_truth():
     seen = seen.reshape(h, w) & out.hit
     assert seen.mean() > 0.3, "the two views should overlap"
     rel = np.abs(out.depth[seen] - v1["depth"][seen]) / v1["depth"][seen]
-    assert np.median(rel) < 0.01
-    assert np.mean(rel < 0.05) > 0.9
+    assert np.median(rel) < 1e-3            # planar faces lift exactly (measured 0 on 8 scenes)
+    assert np.mean(rel < 0.05) > 0.97       # the rest: triangles across edges (measured >= 0.987)
     colour_err = np.abs(out.image[seen] - v1["rgb"][seen] / 255.0).mean()
-    assert colour_err < 0.1
+    assert colour_err < 0.05                # measured <= 0.023
