@@ -85,9 +85,9 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
             page.locator("#preset input").click()
             page.get_by_role("option", name="fast", exact=True).click()
             for elem, value in (("#views", "2"), ("#steps", "1")):
-                box = page.locator(f"{elem} input[type=number]")
-                box.fill(value)
-                box.press("Enter")
+                field = page.locator(f"{elem} input[type=number]")
+                field.fill(value)
+                field.press("Enter")
             expect(page.locator("#preset input")).to_have_value("fast")
             page.locator("#generate").click()
 
@@ -103,12 +103,14 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
             assert src, "the video element has no src"
             response = page.request.get(src if src.startswith("http") else url.rstrip("/") + src)
             assert response.ok and response.body()[4:8] == b"ftyp", "the video src does not serve an mp4"
+            assert response.headers["content-type"] == "video/mp4"
             box = canvas.bounding_box()
             assert box and box["width"] > 100 and box["height"] > 100
             for elem in ("#first-view", "#depth", "#uncertainty"):
                 expect(page.locator(f"{elem} img")).to_be_visible()
             expect(page.locator("#downloads")).to_contain_text("a-cozy-library-with-wooden-shelves-seed0")
             expect(page.locator("#summary")).to_contain_text("seed 0")
+            expect(page.locator("#summary")).to_contain_text("2 views")          # the chosen settings ran
             ui_tools.wait_until(lambda: _mesh_drawn(page.screenshot(clip=canvas.bounding_box())),
                                 timeout=60, what="the 3D viewer to draw the mesh")
             SCREENSHOT.parent.mkdir(exist_ok=True)
