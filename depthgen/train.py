@@ -98,6 +98,8 @@ def train(recipe: Recipe, resume: bool = False, stop_step: int | None = None, ex
     ckpt = latest_checkpoint(out) if resume else None
     if resume and ckpt is None:
         print(f"no checkpoint in {out}; starting from scratch", file=sys.stderr)
+    if not resume and latest_checkpoint(out) is not None:
+        raise ValueError(f"{out} already holds checkpoints: pass --resume to continue, or set train.output_dir=...")
     accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum)
     unet = build_unet(recipe.model, target_channels(recipe.stage), seed=tc.seed)
     if tc.init_from and ckpt is None:

@@ -124,8 +124,10 @@ def test_bad_input_exit_2(tmp_path, capsys):
     assert main(["--config", TINY, "data.kind=procedural_shards", f"data.path={tmp_path / 'none'}",
                  f"train.output_dir={tmp_path / 'x'}"]) == 2
     assert main(["--export-only", "--from", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert run(tmp_path / "r", "train.max_steps=1") == 0
+    assert run(tmp_path / "r", "train.max_steps=1") == 2  # would overwrite a run: needs --resume
     err = capsys.readouterr().err
-    assert "not found" in err and "lr_schedule" in err and "data.path" in err
+    assert "--resume" in err and "not found" in err and "lr_schedule" in err and "data.path" in err
 
 
 class FakeShards(torch.utils.data.Dataset):
