@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgen.data.procedural.scene import Scene, SceneObject
+from depthgen.data.procedural.scene import Scene, SceneObject, noun_phrase
 
 # Scene type -> how captions name it (every variant contains the type word, so the type is always named).
 TYPE_NAMES = {
@@ -66,12 +66,12 @@ def _groups(objs: list[tuple[SceneObject, int]]) -> list[str]:
         col = group[0].colour if len(colours) == 1 else None
         words = group[0].words
         if len(group) == 1 and cat not in _ALREADY_PLURAL:
-            phrases.append(article(" ".join(([col] if col else []) + list(words) + [cat])))
+            phrases.append(article(noun_phrase(cat, col, words)))
         else:
             n = len(group)
             count = {2: "two", 3: "three", 4: "four"}.get(n, "several") if cat not in _ALREADY_PLURAL else ""
             noun = plural(cat) if cat not in _ALREADY_PLURAL else cat
-            phrases.append(" ".join(w for w in [count, col or "", *words, noun] if w))
+            phrases.append(" ".join(w for w in [count, noun_phrase(noun, col, words)] if w))
     return phrases
 
 

@@ -74,6 +74,8 @@ def build_room(b: SceneBuilder, scene_type: str) -> None:
         if pose is not None:
             fx.window(b, *pose, ww, z0, z1, outside * rng.uniform(0.9, 1.1))
             windows.append(pose)
+    if not windows and mood == "day":
+        mood = "overhead"  # daylight needs a window
     _LAYOUTS[scene_type](b, p, W, D, H, mood)
     if rng.random() < 0.6 and scene_type not in ("bathroom",):
         pose = p.against(pick(rng, ["E", "W"]), 1.0, 0.15, 0.0, 2.3)

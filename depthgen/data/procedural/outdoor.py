@@ -69,7 +69,7 @@ def tree(b: SceneBuilder, x: float, y: float, z0: float, scale: float, kind: str
     return oid
 
 
-def _ground(b: SceneBuilder, mat: str, col: str, x0=-90.0, x1=90.0, y0=-20.0, y1=90.0, z: float = 0.0,
+def _ground(b: SceneBuilder, mat: str, col: str, x0=-80.0, x1=80.0, y0=-20.0, y1=80.0, z: float = 0.0,
             name: str = "ground") -> int:
     oid = b.new_object(name, col, mat, structural=True)
     b.quad([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]], oid, mat, b.col(col))
@@ -98,20 +98,20 @@ def _street(b: SceneBuilder) -> None:
     rng = b.rng
     rw, sw = rng.uniform(6.0, 11.0), rng.uniform(2.0, 4.0)
     road = b.new_object("road", "dark grey", "asphalt", structural=True)
-    b.quad([[-rw / 2, -10, 0], [rw / 2, -10, 0], [rw / 2, 88, 0], [-rw / 2, 88, 0]], road, "asphalt",
+    b.quad([[-rw / 2, -10, 0], [rw / 2, -10, 0], [rw / 2, 80, 0], [-rw / 2, 80, 0]], road, "asphalt",
            colour("dark grey", rng) * 0.8)
     mark = b.new_object("road markings", "white", "plastic", structural=True)
-    ys = np.arange(-8.0, 86.0, 6.0)
+    ys = np.arange(-8.0, 78.0, 6.0)
     b.mesh.boxes(np.stack([np.zeros_like(ys), ys, np.full_like(ys, 0.005)], 1), [0.15, 3.0, 0.01], mark,
                  MAT["plastic"], colour("white", rng), tex=0.0)
     walk = b.new_object("sidewalk", "light grey", "concrete", structural=True)
     for s in (-1, 1):
-        b.mesh.boxes(np.array([[s * (rw / 2 + sw / 2), 39.0, 0.075]]), [sw, 98.0, 0.15], walk, MAT["concrete"],
+        b.mesh.boxes(np.array([[s * (rw / 2 + sw / 2), 35.0, 0.075]]), [sw, 90.0, 0.15], walk, MAT["concrete"],
                      colour("light grey", rng), tex=b.tex())
     bid = {}
     for s in (-1, 1):
         y = -10.0
-        while y < 85.0:
+        while y < 72.0:
             bw = rng.uniform(6.0, 16.0)
             h = rng.uniform(6.0, 30.0)
             mat = pick(rng, ["brick", "plaster", "concrete", "brick"])
@@ -163,7 +163,7 @@ def _park(b: SceneBuilder, forest: bool = False) -> None:
     n_trees = int(rng.integers(60, 120)) if forest else int(rng.integers(8, 25))
     placed = 0
     while placed < n_trees:
-        r = rng.uniform(4.0 if forest else 8.0, 75.0)
+        r = rng.uniform(4.0 if forest else 8.0, 70.0)
         a = rng.uniform(-np.pi, np.pi)
         x, y = r * np.sin(a), r * np.cos(a)
         if not forest and abs(x) < 2.0:
@@ -200,10 +200,10 @@ def _beach(b: SceneBuilder) -> None:
     rng = b.rng
     shore = rng.uniform(10.0, 25.0)
     sid = b.new_object("sand", pick(rng, ["beige", "cream", "tan"]), "sand", structural=True)
-    b.quad([[-90, -20, 0.0], [90, -20, 0.0], [90, shore, -0.3], [-90, shore, -0.3]], sid, "sand",
+    b.quad([[-80, -20, 0.0], [80, -20, 0.0], [80, shore, -0.3], [-80, shore, -0.3]], sid, "sand",
            b.col(b.objects[sid].colour))
     wid = b.new_object("sea", pick(rng, ["blue", "teal", "navy"]), "water", structural=True)
-    b.quad([[-90, shore - 3, -0.12], [90, shore - 3, -0.12], [90, 85, -0.12], [-90, 85, -0.12]], wid, "water",
+    b.quad([[-80, shore - 3, -0.12], [80, shore - 3, -0.12], [80, 80, -0.12], [-80, 80, -0.12]], wid, "water",
            b.col(b.objects[wid].colour))
     for _ in range(int(rng.integers(0, 4))):
         col = pick(rng, ["red", "yellow", "blue", "orange", "white", "green", "pink"])
@@ -219,7 +219,7 @@ def _beach(b: SceneBuilder) -> None:
     if rng.random() < 0.6:
         hid = b.new_object("headland", "green", "stone", ("rocky",))
         x = pick(rng, [-1, 1]) * rng.uniform(30, 60)
-        b.mesh.spheres(np.array([[x, rng.uniform(55, 75), -2.0]]), np.array([[rng.uniform(15, 30), 12.0,
+        b.mesh.spheres(np.array([[x, rng.uniform(55, 68), -2.0]]), np.array([[rng.uniform(15, 30), 10.0,
                                                                              rng.uniform(6, 15)]]),
                        hid, MAT["grass"], colour("olive", rng), tex=b.tex())
     if rng.random() < 0.5:
@@ -235,7 +235,7 @@ def _beach(b: SceneBuilder) -> None:
 
 def _hills(b: SceneBuilder) -> None:
     rng = b.rng
-    n, step = 41, 4.5
+    n, step = 41, 2.4
     x0, y0 = -n * step / 2, -15.0
     ys, xs = np.mgrid[0:n, 0:n]
     X, Y = x0 + xs * step, y0 + ys * step
@@ -244,7 +244,7 @@ def _hills(b: SceneBuilder) -> None:
     ph = rng.uniform(0, 2 * np.pi, 4)
     H = (np.sin(X * k[0] + ph[0]) * np.cos(Y * k[1] + ph[1]) + 0.5 * np.sin(X * k[2] + Y * k[3] + ph[2]))
     amp = rng.uniform(3.0, 9.0)
-    H = amp * H * np.clip((R - 6.0) / 30.0, 0, 1) + np.clip(Y - 55, 0, None) * rng.uniform(0.2, 0.6)
+    H = amp * H * np.clip((R - 6.0) / 30.0, 0, 1) + np.clip(Y - 50, 0, None) * rng.uniform(0.2, 0.6)
     col = pick(rng, ["green", "olive", "sage green", "tan"])
     gid = b.new_object("grassy hills" if col != "tan" else "dry hills", col, "grass", structural=True)
     b.mesh.grid(H, x0, y0, step, gid, MAT["grass"], b.col(col), tex=b.tex())

@@ -110,7 +110,7 @@ def shell(b: SceneBuilder, W: float, D: float, H: float, floor_mat: str, floor_c
 
 MOODS = {
     # name: (caption phrases, window outside colour (linear), ambient (linear RGB))
-    "day": (("bright daylight", "soft daylight", "natural light from the window", "sunny morning light"),
+    "day": (("bright daylight", "soft daylight", "natural daylight", "sunny morning light"),
             np.array([0.75, 0.88, 1.0]), np.array([0.30, 0.32, 0.36])),
     "evening": (("warm evening light", "cozy lamp light", "dim evening light", "warm lamp light at night"),
                 np.array([0.03, 0.05, 0.14]), np.array([0.10, 0.08, 0.06])),

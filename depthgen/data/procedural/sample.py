@@ -67,8 +67,8 @@ def _check_size(size) -> tuple[int, int]:
         h, w = (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
     except (TypeError, ValueError, IndexError):
         raise ValueError(f"size must be (H, W) integers, got {size!r}") from None
-    if h < 2 or w < 2:
-        raise ValueError(f"size must be at least 2x2, got {h}x{w}")
+    if h < 1 or w < 1:
+        raise ValueError(f"size must be (H, W) with both >= 1, got {h}x{w}")
     return h, w
 
 

@@ -12,6 +12,16 @@ from typing import Any
 import numpy as np
 
 
+MATERIAL_WORDS = frozenset({"wooden", "leather", "metal", "glass", "brick", "stone", "marble", "concrete", "tiled"})
+
+
+def noun_phrase(noun: str, colour: str | None, words: tuple[str, ...] = ()) -> str:
+    """Adjectives in English order: size/shape words, then the colour, then material words ("tall red wooden")."""
+    pre = [w for w in words if w not in MATERIAL_WORDS]
+    post = [w for w in words if w in MATERIAL_WORDS]
+    return " ".join(pre + ([colour] if colour else []) + post + [noun])
+
+
 @dataclass
 class SceneObject:
     """One captionable thing. ``id`` indexes ``Scene.objects`` and the per-pixel ``object_id`` maps.
@@ -29,10 +39,7 @@ class SceneObject:
 
     def phrase(self, with_colour: bool = True) -> str:
         """"a red armchair", "tall wooden bookshelves" style noun phrase (without article)."""
-        parts = list(self.words)
-        if with_colour and self.colour:
-            parts.insert(0, self.colour)
-        return " ".join(parts + [self.category])
+        return noun_phrase(self.category, self.colour if with_colour else None, self.words)
 
 
 @dataclass
