@@ -137,11 +137,12 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     cfg = resolve_config(preset, trajectory, views, steps, size, overrides)
-    from text3d.trajectory import resolve_trajectory
+    from text3d.trajectory import check_overlap, resolve_trajectory
 
     if views is not None and cfg.trajectory.name not in ("orbit", "walk", "zoom-out"):
         raise ValueError("views applies to preset trajectories; set views per segment in the trajectory file")
     segments = resolve_trajectory(cfg.trajectory.name, cfg.trajectory.views)
+    check_overlap(segments, cfg.trajectory)
     first = load_image(image, cfg.height, cfg.width) if image is not None else None
     dev = resolve_device(device)
     if prompt:

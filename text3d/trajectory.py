@@ -83,8 +83,7 @@ def preset_poses(name: str, start: np.ndarray, count: int, cfg: TrajectoryConfig
         if k == 0:
             poses.append(start.copy())
         elif name == "orbit":
-            full = cfg.orbit_degrees >= 360.0
-            step = cfg.orbit_degrees / (count if (full or not include_start) else max(moves, 1))
+            step = orbit_step(count, cfg.orbit_degrees, include_start)
             rot = rotation_y(step * k) @ rot0 @ rotation_x(cfg.orbit_pitch_deg)
             poses.append(make_pose(rot, pos0))
         elif name == "walk":
@@ -184,6 +183,27 @@ def resolve_trajectory(name: str, views: int) -> list[Segment]:
     if path.suffix in (".yaml", ".yml", ".json") and path.exists():
         return load_segments(path)
     raise ValueError(f"unknown trajectory {name!r}; use orbit, walk, zoom-out or a path to a .yaml/.json segment file")
+
+
+def orbit_step(count: int, degrees: float, include_start: bool) -> float:
+    """Degrees turned per view by an orbit segment of ``count`` views (see ``preset_poses``)."""
+    full = degrees >= 360.0
+    return degrees / (count if (full or not include_start) else max(count - 1, 1))
+
+
+def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig, min_overlap_deg: float = 10.0) -> None:
+    """Raise ValueError if an orbit segment turns so far per view that consecutive views barely overlap
+    (each new view then has no rendered pixels to keep, and its depth scale floats free)."""
+    for i, seg in enumerate(segments):
+        if seg.preset != "orbit" or seg.views < (2 if i == 0 else 1):
+            continue
+        params = dataclasses.replace(cfg, **seg.params)
+        step = orbit_step(seg.views, params.orbit_degrees, include_start=i == 0)
+        if step > params.fov_deg - min_overlap_deg:
+            need = int(np.ceil(params.orbit_degrees / (params.fov_deg - min_overlap_deg)))
+            raise ValueError(f"orbit views do not overlap: {step:.0f} deg per view with a {params.fov_deg:.0f} deg "
+                             f"field of view; use at least {need + (0 if params.orbit_degrees >= 360 or i else 1)} "
+                             f"views or a smaller orbit_degrees")
 
 
 def build_views(segments: Sequence[Segment], cfg: TrajectoryConfig, prompt: str, scene_depth: float) -> list[ViewSpec]:

@@ -9,7 +9,7 @@ from text3d.fakes import fake_backends
 from text3d.generate import main
 
 TINY = ["--preset", "fast", "--views", "2", "--size", "32x32", "--set", "video.frames=4", "--set", "video.height=32",
-        "--set", "video.width=32", "--set", "cleanup.views=0"]
+        "--set", "video.width=32", "--set", "cleanup.views=0", "--set", "trajectory.orbit_degrees=45"]
 
 
 @pytest.fixture
@@ -50,6 +50,7 @@ def _bad_inputs(tmp_path):
         "views with a file": (["a room", "--views", "3", "--trajectory", str(_segment_file(tmp_path))],
                               "set views per segment"),
         "bad segment file": (["a room", "--trajectory", str(_segment_file(tmp_path, "spiral"))], "preset must be"),
+        "orbit without overlap": (["a room", "--views", "4"], "orbit views do not overlap"),
     }
 
 
@@ -61,7 +62,7 @@ def _segment_file(folder, preset="orbit"):
 
 CASES = ["no prompt", "blank prompt", "zero views", "odd size", "size syntax", "unknown preset", "missing image",
          "unreadable image", "out is a file", "out under a file", "unknown trajectory", "unknown device",
-         "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file"]
+         "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file", "orbit without overlap"]
 
 
 @pytest.mark.parametrize("case", CASES)

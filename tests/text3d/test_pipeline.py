@@ -11,7 +11,8 @@ import text3d
 from text3d.fakes import GradientTextToImage, MeanInpaint, PlaneDepth, fake_backends
 from text3d.loading import Backends
 
-TINY = ["video.frames=6", "video.height=48", "video.width=64", "cleanup.views=1", "cleanup.score_size=16"]
+TINY = ["video.frames=6", "video.height=48", "video.width=64", "cleanup.views=1", "cleanup.score_size=16",
+        "trajectory.orbit_degrees=45"]
 
 
 def read_mp4(path) -> np.ndarray:
