@@ -39,7 +39,7 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
     generate_fn: ``text3d.generate`` or a stand-in with its signature; backends: a ``text3d.Backends`` used
     for every request, or None to load each preset's models on first use with ``load_backends_fn``
     (default ``text3d.load_backends``); models: kind -> model name overriding the presets' (``--t2i`` etc.).
-    The returned Blocks carries ``.text3d_pool`` and ``.text3d_store``.
+    The returned Blocks carries ``.text3d_pool``, ``.text3d_store`` and ``.text3d_settings`` (used by ``serve``).
     """
     import gradio as gr
 
