@@ -44,7 +44,9 @@ def get_classifier(path: Path, renders: int, epochs: int, size: int):
     if (path / "classifier.json").is_file():
         return TrainedClassifier.load(path)
     t0 = time.perf_counter()
-    images, labels = procedural_renders(renders, "test", size=size, progress=True)
+    images, labels, failed = procedural_renders(renders, "test", size=size, progress=True)
+    if failed:
+        print(f"classifier: the procedural generator failed on test indices {failed}; left out", file=sys.stderr)
     t1 = time.perf_counter()
     clf = train_classifier(images, labels, epochs=epochs, progress=True)
     print(f"classifier: {renders} renders in {t1 - t0:.0f} s, trained in {time.perf_counter() - t1:.0f} s, "

@@ -93,3 +93,12 @@ def test_bench_script_end_to_end(tmp_path, classifier):
     assert (tmp_path / "docs" / "t2i_grid.png").is_file() and "Alignment" in (tmp_path / "docs" / "t2i_eval.md").read_text()
     (tmp_path / "bad.yaml").write_text("prompts:\n  - {prompt: a library, scene_type: library}\n")
     assert bench.main(args[:2] + ["--prompts", str(tmp_path / "bad.yaml")] + args[4:]) == 2
+
+
+def test_procedural_renders_for_the_classifier():
+    from depthgen.data.procedural import SCENE_TYPES
+    from text3d.t2i.classifier import procedural_renders
+
+    images, labels, failed = procedural_renders(3, "test", size=16)
+    assert images.shape == (3 - len(failed), 16, 16, 3) and images.dtype == np.uint8
+    assert len(labels) == len(images) and set(labels) <= set(SCENE_TYPES)

@@ -118,7 +118,7 @@ def test_caption_cache_is_reused(tmp_path):
         def __init__(self):
             self.seen: list[str] = []
 
-        def encode(self, texts):
+        def encode(self, texts, progress=False):
             self.seen += list(texts)
             return torch.nn.functional.normalize(torch.randn(len(texts), 384, generator=torch.Generator().manual_seed(0)), dim=1)
 
@@ -128,3 +128,13 @@ def test_caption_cache_is_reused(tmp_path):
     assert enc.seen == ["x", "y", "z"]  # y came from the cache the second time
     assert torch.equal(a.embeddings[a.captions.index("y")], b.embeddings[b.captions.index("y")])
     assert b.ids == [[0], [1]]
+
+
+def test_max_captions_limits_captions_per_image():
+    from text3d.t2i.data import from_samples, synthetic_samples
+
+    samples = synthetic_samples(4, 8)
+    assert [len(c) for c in from_samples(samples, 8).captions] == [2, 2, 2, 2]
+    assert [len(c) for c in from_samples(samples, 8, max_captions=1).captions] == [1, 1, 1, 1]
+    with pytest.raises(ValueError, match="16x16"):
+        from_samples(samples, 16)

@@ -175,8 +175,9 @@ def train_classifier(images: np.ndarray, labels: Sequence[str], *, epochs: int =
 
 
 def procedural_renders(n: int, split: str = "test", size: int = 64, start: int = 0,
-                       progress: bool = False) -> tuple[np.ndarray, list[str]]:
-    """n procedural renders (N, size, size, 3) uint8 and their scene types, from ``split``'s seed range."""
+                       progress: bool = False) -> tuple[np.ndarray, list[str], list[int]]:
+    """Procedural renders of ``split``'s indices start..start+n-1: (N, size, size, 3) uint8, scene types, and
+    the indices the generator failed on (skipped; N = n - len(failed))."""
     from depthgen.data.procedural import generate_sample, split_seed
 
     it = range(start, start + n)
@@ -184,9 +185,13 @@ def procedural_renders(n: int, split: str = "test", size: int = 64, start: int =
         from tqdm.auto import tqdm
 
         it = tqdm(it, desc=f"rendering {split}")
-    images, labels = [], []
+    images, labels, failed = [], [], []
     for i in it:
-        s = generate_sample(split_seed(split, i), size=(size, size), sensor=None)
+        try:
+            s = generate_sample(split_seed(split, i), size=(size, size), sensor=None)
+        except ValueError:  # a grammar failure on this seed: leave it out, report it
+            failed.append(i)
+            continue
         images.append(np.asarray(s["rgb"], np.uint8))
         labels.append(str(s["scene_type"]))
-    return np.stack(images), labels
+    return np.stack(images), labels, failed

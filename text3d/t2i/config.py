@@ -45,6 +45,7 @@ class T2IDataConfig:
     hflip: bool = True  # random horizontal flips (captions of procedural scenes are flip-invariant)
     synthetic_size: int = 64  # number of samples of the synthetic toy set
     max_samples: int = 0  # use only the first N samples (0 = all)
+    max_captions: int = 0  # use at most N captions per image (0 = all); each distinct caption is encoded once
 
 
 @dataclass

@@ -52,15 +52,19 @@ def _captions_of(sample: dict) -> list[str]:
     return [str(c) for c in caps]
 
 
-def from_samples(samples: Sequence[dict], size: int) -> CaptionedImages:
-    """Gather dict samples with ``rgb`` and ``caption`` (or ``captions``) into memory; images must be size x size."""
+def from_samples(samples: Sequence[dict], size: int, max_captions: int = 0) -> CaptionedImages:
+    """Gather dict samples with ``rgb`` and ``caption`` (or ``captions``) into memory; images must be size x size.
+
+    max_captions: keep at most this many captions per image (the first ones; 0 keeps all).
+    """
     images, captions = [], []
     for s in samples:
         img = _to_chw_uint8(s["rgb"])
         if img.shape[1:] != (size, size):
             raise ValueError(f"training images must be {size}x{size} (model.sample_size), got {img.shape[2]}x{img.shape[1]}")
         images.append(torch.from_numpy(img))
-        captions.append(_captions_of(s))
+        caps = _captions_of(s)
+        captions.append(caps[:max_captions] if max_captions > 0 else caps)
     if not images:
         raise ValueError("the training set is empty; check data.path")
     return CaptionedImages(torch.stack(images), captions)
@@ -85,7 +89,7 @@ def synthetic_samples(n: int, size: int, seed: int = 0) -> list[dict]:
 def load_training_data(cfg: T2IDataConfig, size: int, seed: int = 0) -> CaptionedImages:
     """The configured training set in memory (``procedural_shards`` via ``ShardDataset``, or ``synthetic``)."""
     if cfg.kind == "synthetic":
-        return from_samples(synthetic_samples(cfg.synthetic_size, size, seed), size)
+        return from_samples(synthetic_samples(cfg.synthetic_size, size, seed), size, cfg.max_captions)
     path = Path(cfg.path)
     if not path.is_dir():
         raise ValueError(f"data.path {path} is not a folder; write shards with "
@@ -93,9 +97,9 @@ def load_training_data(cfg: T2IDataConfig, size: int, seed: int = 0) -> Captione
     from depthgen.data.procedural import ShardDataset
     from tqdm.auto import tqdm
 
-    ds = ShardDataset(str(path))
+    ds = ShardDataset(str(path), max_cached=1)  # read sequentially: one shard in memory at a time
     n = len(ds) if cfg.max_samples <= 0 else min(len(ds), cfg.max_samples)
-    return from_samples((ds[i] for i in tqdm(range(n), desc="loading shards", leave=False)), size)
+    return from_samples((ds[i] for i in tqdm(range(n), desc="loading shards", leave=False)), size, cfg.max_captions)
 
 
 class CaptionBank:
@@ -117,7 +121,7 @@ class CaptionBank:
             known = _read_cache(cache, encoder.name)
         missing = [c for c in unique if c not in known]
         if missing:
-            for c, e in zip(missing, encoder.encode(missing)):
+            for c, e in zip(missing, encoder.encode(missing, progress=len(missing) > 1000)):
                 known[c] = e
             if cache is not None:
                 _write_cache(cache, known, encoder.name)

@@ -47,12 +47,18 @@ class TextEncoder:
         return next(self.model.parameters()).device
 
     @torch.no_grad()
-    def encode(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
+    def encode(self, texts: Sequence[str], batch_size: int = 256, progress: bool = False) -> torch.Tensor:
         """texts: n strings -> (n, 384) float32 on CPU, L2-normalised (zeros for empty strings)."""
         texts = [str(t) for t in texts]
         out = torch.zeros(len(texts), self.dim)
-        keep = [i for i, t in enumerate(texts) if t.strip()]
-        for start in range(0, len(keep), batch_size):
+        # shortest first: batches of similar length waste little compute on padding
+        keep = sorted((i for i, t in enumerate(texts) if t.strip()), key=lambda i: len(texts[i]))
+        starts = range(0, len(keep), batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="encoding captions", leave=False)
+        for start in starts:
             idx = keep[start:start + batch_size]
             batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                    max_length=MAX_TOKENS, return_tensors="pt").to(self.device)
