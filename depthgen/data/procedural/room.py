@@ -78,6 +78,8 @@ class Placer:
     def in_room(self, w: float, d: float, x: float | None = None, y: float | None = None, tries: int = 15,
                 margin: float = 0.4) -> tuple[float, float] | None:
         """Place an axis-aligned w x d footprint inside the room (``margin`` from other things)."""
+        if w + 0.6 > self.W or d + 0.6 > self.D:
+            return None  # the footprint cannot fit in this room at all
         for k in range(tries):
             xx = x if (x is not None and k == 0) else float(self.rng.uniform(w / 2 + 0.3, self.W - w / 2 - 0.3))
             yy = y if (y is not None and k == 0) else float(self.rng.uniform(d / 2 + 0.3, self.D - d / 2 - 0.3))
