@@ -40,8 +40,8 @@ def load_diffusers_pipeline(spec: str | Path, task: str, device: str = "cpu", al
 
     cls = AutoPipelineForText2Image if task == "t2i" else AutoPipelineForInpainting
     dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-    pipe = cls.from_pretrained(str(spec), dtype=dtype, local_files_only=not allow_download)
-    pipe = pipe.to(device)
+    pipe = cls.from_pretrained(str(spec), local_files_only=not allow_download)
+    pipe = pipe.to(device, dtype)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

@@ -55,14 +55,15 @@ class TextToImagePipeline(DiffusionPipeline):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextToImagePipeline":
-        """Load a saved folder (never a hub id); weights are cast to float32 unless ``dtype`` is given."""
+        """Load a saved folder (never a hub id); weights are cast to float32 unless a dtype is given."""
         path = Path(pretrained_model_name_or_path)
         if not (path / "model_index.json").is_file():
             raise ValueError(f"{path} is not a saved TextToImagePipeline folder (no model_index.json); train or export one")
         kwargs.setdefault("local_files_only", True)
-        if "torch_dtype" not in kwargs:
-            kwargs.setdefault("dtype", torch.float32)
-        return super().from_pretrained(str(path), **kwargs)
+        pipe = super().from_pretrained(str(path), **kwargs)
+        if "torch_dtype" not in kwargs and "dtype" not in kwargs:
+            pipe.unet.to(torch.float32)  # weights may be stored in float16 to halve the folder
+        return pipe
 
     @property
     def text_encoder(self):
