@@ -22,7 +22,8 @@ from depthgen.recipe import TASKS, ModelConfig
 COND_CHANNELS = 4  # RGB + aux
 
 # Sizes (RGB-target model): tiny 42k params (tests); small 3.8M params, measured ~0.9-1.1 s per training step
-# (fwd + bwd + AdamW, batch 16, 64x64, fp32) on the shared 2-core CPU with 2 threads; base ~18M (GPU).
+# (fwd + bwd + AdamW, batch 16, 64x64, fp32) on the 2-core CPU with 2 threads while it was idle (10-25 s/step
+# when other jobs loaded it); base is meant for a GPU.
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(block_out_channels=(8, 16), layers_per_block=1, attention_levels=(False, False),
                  norm_num_groups=4, attention_head_dim=8),

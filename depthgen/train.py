@@ -6,11 +6,13 @@
 
 ``train.max_steps`` is the schedule length (cosine decay) and the default stop; ``--max-steps N`` stops at
 step N without changing the schedule (so 2 steps + resume to 4 equals 4 steps in one go). ``--resume``
-continues from ``output_dir/last`` exactly (weights, EMA, optimizer, LR, RNG, data position).
+continues from ``output_dir/last`` exactly (weights, EMA, optimizer, LR, RNG, data position); log rows
+written after that checkpoint are dropped and replayed.
 SIGINT / SIGTERM: the current step finishes, a checkpoint is written, and the run exits with code 130.
 At the end of training (max_steps reached) the EMA weights are exported as a pipeline folder
 (``train.export_dir``, default ``<output_dir>/pipeline``) loadable with ``DepthGenPipeline`` /
-``PalettePipeline.from_pretrained``. The per-step loss goes to ``output_dir/log.csv``.
+``PalettePipeline.from_pretrained``. The per-step loss goes to ``output_dir/log.csv`` (flushed every
+``train.log_every`` steps: step, loss, lr, wall_time seconds of training).
 """
 
 from __future__ import annotations
@@ -169,6 +171,9 @@ def train(recipe: Recipe, resume: bool = False, stop_step: int | None = None, ex
             bar.update(1)
             if step % tc.log_every == 0:
                 bar.set_postfix(loss=f"{mean_loss:.4f}", lr=f"{lr_sched.get_last_lr()[0]:.2e}")
+                if accelerator.is_main_process:  # flush the CSV so a running job can be watched
+                    _append_log(out / "log.csv", log_rows, resumed_at)
+                    log_rows, resumed_at = [], None
             if flag.signum is not None:
                 checkpoint()
                 print(f"stopped by signal {flag.signum} at step {step}; checkpoint saved in {out}", file=sys.stderr)

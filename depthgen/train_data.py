@@ -130,14 +130,12 @@ class TrainingExamples(torch.utils.data.Dataset):
             valid &= arrays["valid"]
         if palette:
             task = "inpaint" if r.stage == "inpaint" else draw_task(r.tasks, g)
-            kind = "disocclusion" if r.stage == "inpaint" else None
             K = None
             if raw.get("K") is not None:  # intrinsics scaled to the model resolution (flip moves cx slightly: ignored)
                 K = np.asarray(raw["K"], np.float64).copy()
                 K[0] *= s / rgb0.shape[1]
                 K[1] *= s / rgb0.shape[0]
-            cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0), K=K,
-                                               mask_kind=kind)
+            cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0), K=K)
             return {"cond": torch.cat([cond, aux], 0), "target": target,
                     "valid": torch.ones(1, s, s, dtype=torch.bool), "task": torch.tensor(tid)}
         if not valid.any():
