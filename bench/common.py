@@ -224,9 +224,14 @@ class _Parser(argparse.ArgumentParser):
         raise ValueError(f"{message} (see --help)")
 
 
+def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """An argument parser whose errors become ValueError (one line, exit 2 through ``run_cli``)."""
+    return _Parser(prog=prog, description=description)
+
+
 def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with the options every benchmark has: --out-dir, --quick, --seed, --device."""
-    p = _Parser(prog=prog, description=description)
+    p = make_parser(prog, description)
     p.add_argument("--out-dir", default=str(DOCS), help="where bench_<name>.{md,json,png} go (default docs/)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs (< 1 min)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
