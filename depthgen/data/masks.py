@@ -119,7 +119,7 @@ def warp_holes(depth: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray) -
 
 
 def disocclusion_mask(depth: np.ndarray, generator: torch.Generator, K: np.ndarray | None = None,
-                      max_translation: float = 0.08, max_rotation_deg: float = 4.0) -> np.ndarray:
+                      max_translation: float = 0.15, max_rotation_deg: float = 3.0) -> np.ndarray:
     """(H, W) bool holes after a random small camera motion.
 
     Translation is drawn in a ball of radius ``max_translation * median depth`` (scale-free); rotation
@@ -132,7 +132,8 @@ def disocclusion_mask(depth: np.ndarray, generator: torch.Generator, K: np.ndarr
     if not valid.any():
         return np.zeros((h, w), bool)
     scale = float(np.median(depth[valid]))
-    direction = torch.randn(3, generator=generator).numpy().astype(np.float64)
+    # Mostly sideways / vertical motion (parallax opens holes beside near objects); forward/back less.
+    direction = torch.randn(3, generator=generator).numpy().astype(np.float64) * np.array([1.0, 0.6, 0.4])
     direction /= max(np.linalg.norm(direction), 1e-9)
     t = direction * _u(generator, 0.3, 1.0) * max_translation * scale
     a = math.radians(max_rotation_deg)
