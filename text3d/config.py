@@ -42,6 +42,7 @@ class TrajectoryConfig:
     fov_deg: float = 60.0           # horizontal field of view
     orbit_degrees: float = 360.0    # total turn; 360 spreads the views evenly round the circle
     orbit_pitch_deg: float = 0.0    # tilt up (+) or down (-) of every orbit view
+    min_overlap_deg: float = 15.0   # consecutive orbit views must overlap at least this much (else an error)
     walk_step: float = 0.25         # metres forward per view
     walk_sway_deg: float = 20.0     # yaw swing left/right while walking
     walk_max_fraction: float = 0.6  # never walk farther than this fraction of the first view's median depth

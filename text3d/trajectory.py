@@ -191,19 +191,23 @@ def orbit_step(count: int, degrees: float, include_start: bool) -> float:
     return degrees / (count if (full or not include_start) else max(count - 1, 1))
 
 
-def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig, min_overlap_deg: float = 10.0) -> None:
-    """Raise ValueError if an orbit segment turns so far per view that consecutive views barely overlap
-    (each new view then has no rendered pixels to keep, and its depth scale floats free)."""
+def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig) -> None:
+    """Raise ValueError if an orbit segment turns so far per view that consecutive views overlap by less
+    than ``min_overlap_deg`` (a new view would have no rendered pixels to keep; its depth scale floats free).
+
+    Called before any model loads.
+    """
     for i, seg in enumerate(segments):
         if seg.preset != "orbit" or seg.views < (2 if i == 0 else 1):
             continue
         params = dataclasses.replace(cfg, **seg.params)
         step = orbit_step(seg.views, params.orbit_degrees, include_start=i == 0)
-        if step > params.fov_deg - min_overlap_deg:
-            need = int(np.ceil(params.orbit_degrees / (params.fov_deg - min_overlap_deg)))
+        cap = params.fov_deg - params.min_overlap_deg
+        if step > cap + 1e-9:
+            full = params.orbit_degrees >= 360.0 or i > 0
+            need = int(np.ceil(params.orbit_degrees / max(cap, 1e-6) - 1e-9)) + (0 if full else 1)
             raise ValueError(f"orbit views do not overlap: {step:.0f} deg per view with a {params.fov_deg:.0f} deg "
-                             f"field of view; use at least {need + (0 if params.orbit_degrees >= 360 or i else 1)} "
-                             f"views or a smaller orbit_degrees")
+                             f"field of view; use at least {need} views or a smaller orbit_degrees")
 
 
 def build_views(segments: Sequence[Segment], cfg: TrajectoryConfig, prompt: str, scene_depth: float) -> list[ViewSpec]:

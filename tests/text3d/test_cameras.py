@@ -11,7 +11,7 @@ import pytest
 from text3d.cameras import (intrinsics_from_fov, look_at, scale_intrinsics, world_to_export, yaw_pitch_pose)
 from text3d.config import TrajectoryConfig
 from text3d.geometry import project
-from text3d.trajectory import build_views, load_segments, resolve_trajectory
+from text3d.trajectory import build_views, check_overlap, load_segments, resolve_trajectory
 
 
 def test_intrinsics_from_fov_spans_the_field_of_view():
@@ -54,6 +54,17 @@ def test_orbit_turns_in_place_evenly():
     assert all(np.allclose(v.cam_to_world[:3, 3], 0) for v in views)
     yaws = [math.degrees(math.atan2(v.cam_to_world[0, 2], v.cam_to_world[2, 2])) % 360 for v in views]
     assert np.allclose(np.diff(yaws), 45.0)
+
+
+@pytest.mark.parametrize("views, degrees, ok", [(8, 360, True), (7, 360, False), (4, 135, True), (3, 135, False)])
+def test_orbits_whose_views_do_not_overlap_are_refused(views, degrees, ok):
+    cfg = TrajectoryConfig(fov_deg=60.0, min_overlap_deg=15.0, orbit_degrees=degrees)
+    segments = resolve_trajectory("orbit", views)
+    if ok:
+        check_overlap(segments, cfg)
+    else:
+        with pytest.raises(ValueError, match=r"use at least (8|4) views"):
+            check_overlap(segments, cfg)
 
 
 def test_walk_moves_forward_but_not_through_the_scene():
