@@ -64,7 +64,8 @@ def write_markdown(report: dict, path: Path) -> None:
         f"{report['n_prompts']} prompts phrased unlike the training captions x {len(report['seeds'])} seeds, "
         f"{report['steps']} {report['scheduler'].upper()} steps, guidance {report['guidance_scale']}.",
         "",
-        f"- **Alignment** (classifier's top class = prompted scene type): **{report['alignment']:.1%}** (target >= 80%)",
+        f"- **Alignment** (classifier's top class = prompted scene type): **{report['alignment']:.1%}** (target >= 80%); "
+        f"prompted type among the classifier's top 3: {report['alignment_top3']:.1%}",
         f"- Scene classifier: trained on procedural test-split renders; held-out accuracy "
         f"{report['classifier_val_accuracy']:.1%}" if report.get("classifier_val_accuracy") is not None
         else "- Scene classifier: held-out accuracy not recorded",

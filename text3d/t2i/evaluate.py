@@ -1,7 +1,8 @@
 """Prompt alignment and diversity of the text-to-image model (pure functions + one driver).
 
 - alignment: the scene classifier (``text3d.t2i.classifier``, trained on procedural renders) labels each
-  generated image; the score is the fraction of images whose top class is the prompted scene type.
+  generated image; the score is the fraction of images whose top class is the prompted scene type
+  (``alignment_top3``: the prompted type is among the classifier's three most likely classes).
 - diversity: mean pairwise pixel distance, the mean absolute difference per pixel and channel of two
   (H, W, 3) float [0, 1] images (0 = identical, 1 = black vs white), averaged over image pairs of the same
   prompt (different seeds; "within") and over pairs of images of different prompts ("between"). A model
@@ -92,8 +93,11 @@ def evaluate(pipe, classifier, specs: Sequence[PromptSpec], seeds: Sequence[int]
     if unknown:
         raise ValueError(f"prompted scene type(s) {unknown} are not classifier classes {classifier.classes}; fix the prompt file")
     images = generate_set(pipe, [s.prompt for s in specs], seeds, steps, guidance_scale, scheduler)
-    predicted = classifier.predict(images)
+    probs = classifier.predict_proba(images)  # (N, C)
+    predicted = [classifier.classes[i] for i in probs.argmax(1)]
     targets = [s.scene_type for s in specs for _ in seeds]
+    top3 = np.argsort(-probs, axis=1)[:, :3]
+    in_top3 = [classifier.classes.index(t) in row for t, row in zip(targets, top3)]
     groups = [i for i in range(len(specs)) for _ in seeds]
     per_prompt = []
     for i, s in enumerate(specs):
@@ -101,7 +105,8 @@ def evaluate(pipe, classifier, specs: Sequence[PromptSpec], seeds: Sequence[int]
         per_prompt.append({"prompt": s.prompt, "scene_type": s.scene_type,
                            "aligned": alignment(sel, [s.scene_type] * len(sel)),
                            "predicted": {c: sel.count(c) for c in sorted(set(sel))}})
-    report = {"alignment": alignment(predicted, targets), "diversity": diversity(images, groups),
+    report = {"alignment": alignment(predicted, targets), "alignment_top3": float(np.mean(in_top3)),
+              "diversity": diversity(images, groups),
               "per_prompt": per_prompt, "n_prompts": len(specs), "seeds": list(map(int, seeds)), "steps": steps,
               "guidance_scale": guidance_scale, "scheduler": scheduler}
     return report, images
