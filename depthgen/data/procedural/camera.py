@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgen.data.procedural.render import camera_rays, cast, intrinsics
+from depthgen.data.procedural.render import camera_rays, cast_from, intrinsics
 from depthgen.data.procedural.scene import Scene
 
 HFOV_RANGE = (55.0, 75.0)  # degrees
@@ -28,22 +28,27 @@ def look_pose(eye: np.ndarray, yaw: float, pitch: float, roll: float = 0.0) -> n
     return T
 
 
-def _probe(scene: Scene, hfov: float, pose: np.ndarray) -> tuple[float, float, float]:
-    """(10th percentile depth, median depth, sky fraction) of a 9 x 12 probe image."""
-    K = intrinsics((9, 12), hfov)
-    o, d = camera_rays(K, pose, (9, 12))
-    t = cast(scene, o, d)["t_hit"].ravel()
-    hit = t[np.isfinite(t)]
-    if hit.size == 0:
-        return 0.0, 0.0, 1.0
-    return float(np.percentile(hit, 10)), float(np.median(hit)), 1.0 - hit.size / t.size
+def _probe(scene: Scene, candidates: list[tuple[float, np.ndarray]]) -> np.ndarray:
+    """(n, 3): (10th percentile depth, median depth, sky fraction) of a 9 x 12 probe image per candidate
+    (hfov, pose), all cast in one batch."""
+    dirs, origins = [], []
+    for hfov, pose in candidates:
+        o, d = camera_rays(intrinsics((9, 12), hfov), pose, (9, 12))
+        dirs.append(d.reshape(-1, 3))
+        origins.append(np.broadcast_to(o, (108, 3)))
+    t = cast_from(scene, np.concatenate(origins), np.concatenate(dirs))["t_hit"].reshape(len(candidates), -1)
+    out = np.zeros((len(candidates), 3))
+    for i, row in enumerate(t):
+        hit = row[np.isfinite(row)]
+        out[i] = (np.percentile(hit, 10), np.median(hit), 1 - hit.size / row.size) if hit.size else (0, 0, 1)
+    return out
 
 
 def sample_camera(scene: Scene, rng: np.random.Generator, tries: int = 6) -> tuple[float, np.ndarray]:
     """(hfov degrees, cam_to_world (4, 4)) drawn from the scene's camera hints; the candidate with the most
     open view among ``tries`` (all drawn from ``rng``, so deterministic)."""
     hint = scene.camera
-    best, best_score = None, -np.inf
+    cands = []
     for _ in range(tries):
         hfov = rng.uniform(*HFOV_RANGE)
         cx, cy = hint.get("position", (0.0, 0.0))
@@ -59,12 +64,11 @@ def sample_camera(scene: Scene, rng: np.random.Generator, tries: int = 6) -> tup
                             min(rng.uniform(*EYE_RANGE), H - 0.3)])
             yaw = hint.get("yaw", 0.0) + rng.uniform(-0.55, 0.55)
             pitch = np.radians(rng.uniform(-16.0, -3.0))
-        pose = look_pose(eye, yaw, pitch, np.radians(rng.uniform(-1.5, 1.5)))
-        p10, med, sky = _probe(scene, hfov, pose)
-        if scene.outdoor:
-            score = min(med, 30.0) - 40.0 * max(sky - 0.6, 0.0) - 20.0 * (p10 < 1.0)
-        else:
-            score = min(med, 6.0) + min(p10, 1.5) * 2.0
-        if score > best_score:
-            best, best_score = (float(hfov), pose), score
-    return best
+        cands.append((float(hfov), look_pose(eye, yaw, pitch, np.radians(rng.uniform(-1.5, 1.5)))))
+    stats = _probe(scene, cands)
+    p10, med, sky = stats.T
+    if scene.outdoor:
+        score = np.minimum(med, 30.0) - 40.0 * np.maximum(sky - 0.6, 0.0) - 20.0 * (p10 < 1.0)
+    else:
+        score = np.minimum(med, 6.0) + np.minimum(p10, 1.5) * 2.0
+    return cands[int(np.argmax(score))]

@@ -63,10 +63,11 @@ def linear_to_srgb(c: np.ndarray) -> np.ndarray:
 
 def colour(name: str, rng: np.random.Generator | None = None, jitter: float = 0.03) -> np.ndarray:
     """Linear RGB (3,) of a palette colour, jittered in sRGB by up to ``jitter`` so the name stays true."""
-    c = np.array(PALETTE[name])
+    c = PALETTE[name]
     if rng is not None and jitter > 0:
-        c = np.clip(c + rng.uniform(-jitter, jitter, 3), 0.0, 1.0)
-    return srgb_to_linear(c).astype(np.float32)
+        j = rng.uniform(-jitter, jitter, 3)
+        c = [min(max(c[i] + float(j[i]), 0.0), 1.0) for i in range(3)]
+    return np.array([x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c], np.float32)
 
 
 def pick(rng: np.random.Generator, names: list[str], exclude: tuple[str, ...] = ()) -> str:

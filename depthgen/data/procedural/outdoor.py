@@ -39,34 +39,40 @@ def _sky_and_sun(b: SceneBuilder) -> None:
     b.mood = phrases[int(rng.integers(len(phrases)))]
 
 
-def tree(b: SceneBuilder, x: float, y: float, z0: float, scale: float, kind: str | None = None,
-         oid: int | None = None) -> int:
-    """A deciduous tree (trunk + leafy blobs) or a conifer (trunk + stacked cones)."""
+def trees(b: SceneBuilder, xs, ys, z0s, scales, conifer, oid: int) -> None:
+    """A batch of trees: deciduous (trunk + three leafy blobs) or conifers (trunk + three stacked cones).
+
+    xs, ys, z0s (ground height), scales: (n,) arrays; conifer: (n,) bool."""
     rng = b.rng
-    kind = kind or pick(rng, ["deciduous", "conifer"])
-    if oid is None:
-        oid = b.new_object("pine tree" if kind == "conifer" else "tree", "green", "leaves")
-    h = scale * rng.uniform(4.0, 8.0)
-    trunk_h = h * (0.35 if kind == "deciduous" else 0.2)
-    b.cylinders(x, y, 0, [[0, 0, 0]], 0.12 * scale + 0.05, trunk_h + 0.3, oid, "bark",
-                colour("dark brown", rng), z0=z0, sides=6)
-    leaf = colour(pick(rng, ["green", "dark green", "olive"] if kind == "deciduous" else ["dark green", "green"]),
-                  rng, 0.05)
-    if kind == "conifer":
-        n = 3
-        for i in range(n):
-            zb = trunk_h + i * (h - trunk_h) / (n + 0.5)
-            r = (h - trunk_h) * 0.33 * (1 - i / (n + 1))
-            b.cylinders(x, y, 0, [[0, 0, zb]], r, (h - trunk_h) / n * 1.4, oid, "leaves", leaf * (0.85 + 0.1 * i),
-                        z0=z0, sides=8, top_scale=0.0)
-    else:
-        n = int(rng.integers(2, 5))
-        r = (h - trunk_h) * 0.4
-        c = np.stack([rng.uniform(-0.4, 0.4, n) * r, rng.uniform(-0.4, 0.4, n) * r,
-                      trunk_h + r * rng.uniform(0.7, 1.3, n)], 1)
-        b.spheres(x, y, 0, c, np.stack([rng.uniform(0.7, 1.1, n) * r] * 2 + [rng.uniform(0.6, 0.9, n) * r], 1), oid,
-                  "leaves", leaf, z0=z0)
-    return oid
+    xs, ys, z0s, scales = (np.atleast_1d(np.asarray(a, np.float64)) for a in (xs, ys, z0s, scales))
+    conifer = np.broadcast_to(np.asarray(conifer, bool), xs.shape)
+    n = len(xs)
+    if n == 0:
+        return
+    h = scales * rng.uniform(4.0, 8.0, n)
+    trunk = h * np.where(conifer, 0.2, 0.35)
+    base = np.stack([xs, ys, z0s], 1)
+    bark = np.stack([colour("dark brown", rng) for _ in range(n)])
+    b.mesh.cylinders(base, 0.12 * scales + 0.05, trunk + 0.3, oid, MAT["bark"], bark, sides=6,
+                     tex=rng.uniform(0, 100, n))
+    names = ["green", "dark green", "olive"]
+    leaf = np.stack([colour(names[int(k)], rng, 0.05) for k in rng.integers(0, 3, n)])
+    crown = h - trunk
+    c, d = np.nonzero(conifer)[0], np.nonzero(~conifer)[0]
+    for i in range(3):
+        if len(c):
+            bot = base[c] + np.stack([0 * c, 0 * c, trunk[c] + i * crown[c] / 3.5], 1)
+            b.mesh.cylinders(bot, crown[c] * 0.33 * (1 - i / 4), crown[c] / 3 * 1.4, oid, MAT["leaves"],
+                             leaf[c] * (0.85 + 0.1 * i), sides=8, top_scale=0.0, tex=rng.uniform(0, 100, len(c)))
+    if len(d):
+        r = crown[d] * 0.4
+        off = rng.uniform(-0.4, 0.4, (len(d), 3, 2)) * r[:, None, None]
+        zc = trunk[d, None] + r[:, None] * rng.uniform(0.7, 1.3, (len(d), 3))
+        cents = base[d, None] + np.concatenate([off, zc[..., None]], 2)
+        radii = r[:, None, None] * np.concatenate([rng.uniform(0.7, 1.1, (len(d), 3, 1)).repeat(2, 2),
+                                                   rng.uniform(0.6, 0.9, (len(d), 3, 1))], 2)
+        b.mesh.spheres(cents.reshape(-1, 3), radii.reshape(-1, 3), oid, MAT["leaves"], leaf[d].repeat(3, 0),
+                       tex=rng.uniform(0, 100, 3 * len(d)))
 
 
 def _ground(b: SceneBuilder, mat: str, col: str, x0=-80.0, x1=80.0, y0=-20.0, y1=80.0, z: float = 0.0,
@@ -147,7 +153,7 @@ def _street(b: SceneBuilder) -> None:
             if rng.random() < 0.5:
                 _lamp_post(b, s * (rw / 2 + 0.4), y, lamp)
             elif rng.random() < 0.6:
-                tree(b, s * (rw / 2 + sw / 2), y + 3, 0.15, 0.8, "deciduous", oid=tree_id)
+                trees(b, s * (rw / 2 + sw / 2), y + 3, 0.15, 0.8, False, tree_id)
     for _ in range(int(rng.integers(1, 7))):
         s = pick(rng, [-1, 1])
         _car(b, s * (rw / 2 - 1.2), rng.uniform(6, 70), 0.0)
@@ -161,15 +167,12 @@ def _park(b: SceneBuilder, forest: bool = False) -> None:
     _ground(b, "grass", gcol, name="grass" if not forest else "forest floor")
     tid = b.new_object("trees", "green", "leaves")
     n_trees = int(rng.integers(60, 120)) if forest else int(rng.integers(8, 25))
-    placed = 0
-    while placed < n_trees:
-        r = rng.uniform(4.0 if forest else 8.0, 70.0)
-        a = rng.uniform(-np.pi, np.pi)
-        x, y = r * np.sin(a), r * np.cos(a)
-        if not forest and abs(x) < 2.0:
-            continue
-        tree(b, x, y, 0.0, rng.uniform(0.7, 1.4), "conifer" if forest and rng.random() < 0.7 else None, oid=tid)
-        placed += 1
+    r = np.sqrt(rng.uniform((4.0 if forest else 8.0) ** 2, 70.0 ** 2, n_trees))  # uniform over the disc
+    a = rng.uniform(-np.pi, np.pi, n_trees)
+    x, y = r * np.sin(a), r * np.cos(a)
+    x = np.where(np.abs(x) < 2.0, np.sign(x + 1e-9) * (2.0 + np.abs(x)), x)  # keep the path / view clear
+    conifer = rng.random(n_trees) < (0.7 if forest else 0.3)
+    trees(b, x, y, np.zeros(n_trees), rng.uniform(0.7, 1.4, n_trees), conifer, tid)
     if forest:
         rid = b.new_object("rocks", "grey", "stone")
         n = int(rng.integers(3, 10))
@@ -249,10 +252,11 @@ def _hills(b: SceneBuilder) -> None:
     gid = b.new_object("grassy hills" if col != "tan" else "dry hills", col, "grass", structural=True)
     b.mesh.grid(H, x0, y0, step, gid, MAT["grass"], b.col(col), tex=b.tex())
     tid = b.new_object("trees", "green", "leaves")
-    for _ in range(int(rng.integers(5, 30))):
-        i, j = int(rng.integers(0, n)), int(rng.integers(0, n))
-        if R[i, j] > 8:
-            tree(b, X[i, j], Y[i, j], H[i, j] - 0.3, rng.uniform(0.6, 1.2), oid=tid)
+    k = int(rng.integers(5, 30))
+    i, j = rng.integers(0, n, k), rng.integers(0, n, k)
+    far = R[i, j] > 8
+    i, j = i[far], j[far]
+    trees(b, X[i, j], Y[i, j], H[i, j] - 0.3, rng.uniform(0.6, 1.2, len(i)), rng.random(len(i)) < 0.4, tid)
     b.camera = {"position": (0.0, 0.0), "yaw": 0.0, "yaw_jitter": 0.6, "ground": float(H[np.unravel_index(
         np.argmin(R), R.shape)])}
 

@@ -8,6 +8,8 @@ seen from outside, so face normals point outwards.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # Unit box: corners in [-0.5, 0.5]^3, 12 outward-facing triangles.
@@ -30,7 +32,8 @@ def _rot_z(yaw: np.ndarray) -> np.ndarray:
     return r
 
 
-def _ring_prism(sides: int, cap_top: bool = True, cap_bottom: bool = True,
+@functools.lru_cache(maxsize=64)
+def _ring_prism(sides: int, cap_bottom: bool = True, cap_top: bool = True,
                 top_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Unit prism/frustum: radius 1 at z = 0, ``top_scale`` at z = 1, ``sides`` facets, optional caps."""
     a = 2 * np.pi * np.arange(sides) / sides
@@ -72,7 +75,6 @@ def _icosphere() -> tuple[np.ndarray, np.ndarray]:
     return vv / np.linalg.norm(vv, axis=1, keepdims=True), np.array(faces, np.int64)
 
 
-_CYL = {k: _ring_prism(k) for k in (6, 8, 12, 16)}
 _SPHERE = _icosphere()
 
 
@@ -89,7 +91,7 @@ class MeshBuilder:
         """Add ``n`` copies of a template: verts (n, k, 3), faces (m, 3) per copy (template indices).
 
         obj, mat, tex: scalar or (n,); colour: (3,) or (n, 3) linear RGB. Attributes repeat over each copy's
-        faces."""
+        faces (expanded once, in ``finish``)."""
         verts = np.asarray(verts, np.float64)
         n, k = verts.shape[:2]
         m = len(faces)
@@ -99,14 +101,7 @@ class MeshBuilder:
         self._v.append(verts.reshape(-1, 3))
         self._f.append(f.reshape(-1, 3))
         self._nv += n * k
-
-        def per_tri(a, width=None):
-            a = np.asarray(a)
-            shape = (n,) if width is None else (n, width)
-            return np.repeat(np.broadcast_to(a, shape), m, axis=0)
-
-        self._attr.append((per_tri(obj).astype(np.int32), per_tri(mat).astype(np.int32),
-                           per_tri(colour, 3).astype(np.float32), per_tri(tex).astype(np.float32)))
+        self._attr.append((n, m, obj, mat, colour, tex))
 
     def boxes(self, centers, sizes, obj, mat, colour, yaw=0.0, tex=0.0) -> None:
         """Axis-aligned (then yawed about z around their centre) boxes: centers, sizes (n, 3) metres."""
@@ -123,10 +118,7 @@ class MeshBuilder:
         ``caps=False`` leaves both ends open (lamp shades)."""
         bottoms = np.atleast_2d(np.asarray(bottoms, np.float64))
         n = len(bottoms)
-        if top_scale == 1.0 and sides in _CYL and caps:
-            tv, tf = _CYL[sides]
-        else:
-            tv, tf = _ring_prism(sides, top_scale=top_scale, cap_top=caps and top_scale > 0, cap_bottom=caps)
+        tv, tf = _ring_prism(int(sides), bool(caps), bool(caps and top_scale > 0), float(top_scale))
         r = np.broadcast_to(np.asarray(radius, np.float64), (n,))
         h = np.broadcast_to(np.asarray(height, np.float64), (n,))
         scale = np.stack([r, r, h], 1)
@@ -159,6 +151,16 @@ class MeshBuilder:
         tri_colour (m, 3) float32 linear RGB, tri_tex (m,) float32."""
         if not self._v:
             raise ValueError("empty scene: no primitives were added")
-        obj, mat, col, tex = (np.concatenate(a) for a in zip(*self._attr))
+        counts = np.array([n for n, *_ in self._attr])
+        reps = np.repeat(np.array([m for _, m, *_ in self._attr]), counts)  # faces per copy
+
+        def expand(i: int, dtype, width: int | None = None) -> np.ndarray:
+            parts = []
+            for a in self._attr:
+                shape = (a[0],) if width is None else (a[0], width)
+                parts.append(np.broadcast_to(np.asarray(a[i], dtype), shape))
+            return np.repeat(np.concatenate(parts), reps, axis=0)
+
         return {"vertices": np.concatenate(self._v), "triangles": np.concatenate(self._f),
-                "tri_object": obj, "tri_material": mat, "tri_colour": col, "tri_tex": tex}
+                "tri_object": expand(2, np.int32), "tri_material": expand(3, np.int32),
+                "tri_colour": expand(4, np.float32, 3), "tri_tex": expand(5, np.float32)}

@@ -36,10 +36,15 @@ def camera_rays(K: np.ndarray, cam_to_world: np.ndarray, size: tuple[int, int]) 
 def cast(scene: Scene, origin: np.ndarray, dirs: np.ndarray, nthreads: int = 1) -> dict[str, np.ndarray]:
     """Cast rays (..., 3) from one origin: t_hit (...) (inf on miss, in direction-length units), tri (...)
     int64 (-1 on miss), normal (..., 3) float64 unit face normals."""
+    return cast_from(scene, np.broadcast_to(origin, dirs.shape), dirs, nthreads)
+
+
+def cast_from(scene: Scene, origins: np.ndarray, dirs: np.ndarray, nthreads: int = 1) -> dict[str, np.ndarray]:
+    """Like ``cast`` with one origin per ray: origins, dirs (..., 3)."""
     import open3d as o3d
 
     shape = dirs.shape[:-1]
-    rays = np.concatenate([np.broadcast_to(origin, dirs.shape), dirs], -1).reshape(-1, 6).astype(np.float32)
+    rays = np.concatenate([origins, dirs], -1).reshape(-1, 6).astype(np.float32)
     ans = scene.raycaster().cast_rays(o3d.core.Tensor(rays), nthreads=nthreads)
     t = ans["t_hit"].numpy().astype(np.float64)
     hit = np.isfinite(t)
@@ -72,12 +77,12 @@ def render_clean(scene: Scene, K: np.ndarray, cam_to_world: np.ndarray, size: tu
     t, tri = hit["t_hit"].ravel(), hit["tri"].ravel()
     valid = tri >= 0
     d = dirs.reshape(-1, 3)
-    n = hit["normal"].reshape(-1, 3)
-    n = np.where(((n * d).sum(1) > 0)[:, None], -n, n)  # face the camera
+    n = hit["normal"].reshape(-1, 3).astype(np.float32)
+    n[np.einsum("ij,ij->i", n, d) > 0] *= -1  # face the camera
     rgb = np.empty((h * w, 3), np.float32)
     alb = np.zeros((h * w, 3), np.float32)
     if valid.any():
-        p = origin[None] + d[valid] * t[valid, None]
+        p = (origin[None] + d[valid] * t[valid, None]).astype(np.float32)
         ti = tri[valid]
         alb[valid] = surface_albedo(scene, p, n[valid], ti)
         rad = radiance(scene, p, n[valid], ti, shadows=shadows, albedo=alb[valid], nthreads=nthreads)
@@ -87,7 +92,8 @@ def render_clean(scene: Scene, K: np.ndarray, cam_to_world: np.ndarray, size: tu
         rgb[~valid] = tone_map(sky_radiance(scene, du))
     depth = np.where(valid, t, 0.0).astype(np.float32)
     R = cam_to_world[:3, :3]
-    n_cam = np.where(valid[:, None], n @ R, 0.0).astype(np.float32)  # world -> camera: R^T n
+    n_cam = n @ R.astype(np.float32)  # world -> camera: R^T n
+    n_cam[~valid] = 0.0
     obj = np.where(valid, scene.tri_object[np.maximum(tri, 0)], -1).astype(np.int32)
     mat = np.where(valid, scene.tri_material[np.maximum(tri, 0)], -1).astype(np.int32)
     return {

@@ -24,30 +24,39 @@ def kinect_sigma(z: np.ndarray) -> np.ndarray:
     return 0.0012 + 0.0019 * (z - 0.4) ** 2
 
 
-def _edge_holes(depth: np.ndarray, valid: np.ndarray, normal_cam: np.ndarray, rays: np.ndarray, width: int,
+def _edge_holes(depth: np.ndarray, valid: np.ndarray, normal_cam: np.ndarray, K: np.ndarray, width: int,
                 rng: np.random.Generator) -> np.ndarray:
     """Pixels on the far side of a depth discontinuity, widened by up to ``width`` px, mostly to the left of
     the nearer surface (the projector sits to the right of the camera).
 
     A neighbour is across a discontinuity when it is nearer (by > 4 %) than the pixel's own surface plane
     predicts along the neighbour's ray, so smooth slanted surfaces (floors at low resolution) are not edges.
-    rays: (H, W, 3) camera rays with z = 1; normal_cam: (H, W, 3)."""
-    plane = (normal_cam * rays).sum(-1) * depth  # n . P for P = depth * ray
-    holes = np.zeros_like(valid)
+    With rays r = ((u - cx) / fx, (v - cy) / fy, 1), the plane through P = z r with normal n predicts depth
+    (n . P) / (n . r') along the neighbour ray r' = r + (dx / fx, dy / fy, 0)."""
+    h, w = depth.shape
+    rx = (np.arange(w) + 0.5 - K[0, 2]) / K[0, 0]
+    ry = (np.arange(h) + 0.5 - K[1, 2]) / K[1, 1]
+    n0, n1, n2 = normal_cam[..., 0], normal_cam[..., 1], normal_cam[..., 2]
+    nr = n0 * rx[None] + n1 * ry[:, None] + n2
+    plane = nr * depth
+    d = np.where(valid, depth, np.inf)
+    holes = np.zeros((h, w), bool)
     for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        nb_d = np.roll(np.roll(np.where(valid, depth, np.inf), dy, 0), dx, 1)
-        nb_r = np.roll(np.roll(rays, dy, 0), dx, 1)
-        denom = (normal_cam * nb_r).sum(-1)
-        pred = np.where(np.abs(denom) > 1e-6, plane / np.where(np.abs(denom) > 1e-6, denom, 1.0), np.inf)
+        denom = nr + n0 * (dx / K[0, 0]) + n1 * (dy / K[1, 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pred = np.where(np.abs(denom) > 1e-6, plane / denom, np.inf)  # both < 0 for camera-facing normals
         pred = np.where(pred > 0, pred, np.inf)
-        holes |= valid & (nb_d < 0.96 * np.minimum(pred, depth))
-    holes[0, :] = holes[-1, :] = False  # np.roll wraps around the border
-    holes[:, 0] = holes[:, -1] = False
+        ys = slice(max(0, -dy), h - max(0, dy))
+        xs = slice(max(0, -dx), w - max(0, dx))
+        ysn = slice(max(0, dy), h - max(0, -dy))
+        xsn = slice(max(0, dx), w - max(0, -dx))
+        nb = d[ysn, xsn]
+        holes[ys, xs] |= valid[ys, xs] & (nb < 0.96 * np.minimum(pred[ys, xs], depth[ys, xs]))
     grow = holes.copy()
     for k in range(1, width + 1):
-        grow |= np.roll(holes, -k, 1) & (rng.random(holes.shape) < 0.8)
+        grow[:, :-k] |= holes[:, k:] & (rng.random((h, w - k)) < 0.8)
     if width >= 1:
-        grow |= np.roll(holes, 1, 1) & (rng.random(holes.shape) < 0.3)
+        grow[:, 1:] |= holes[:, :-1] & (rng.random((h, w - 1)) < 0.3)
     return grow & valid
 
 
@@ -57,18 +66,19 @@ def kinect(depth: np.ndarray, valid: np.ndarray, normal_cam: np.ndarray, materia
     (H, W, 3), material ids (H, W), linear albedo (H, W, 3) and K."""
     h, w = depth.shape
     max_range = max_range if max_range is not None else rng.uniform(6.0, 10.0)
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
-    rays = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], -1)
-    cos = np.abs((rays * normal_cam).sum(-1)) / np.linalg.norm(rays, axis=-1)
+    rx = ((np.arange(w) + 0.5 - K[0, 2]) / K[0, 0]).astype(np.float32)
+    ry = ((np.arange(h) + 0.5 - K[1, 2]) / K[1, 1]).astype(np.float32)
+    nr = normal_cam[..., 0] * rx[None] + normal_cam[..., 1] * ry[:, None] + normal_cam[..., 2]
+    cos = np.abs(nr) / np.sqrt(rx[None] ** 2 + ry[:, None] ** 2 + 1)
     ok = valid & (depth > 0.45) & (depth < max_range)
-    ok &= rng.random((h, w)) > np.clip((0.22 - cos) / 0.12, 0.0, 1.0)  # grazing angles
+    ok &= rng.random((h, w), np.float32) > np.clip((0.22 - cos) / 0.12, 0.0, 1.0)  # grazing angles
     mat = np.clip(material_id, 0, None)
     ok &= ~(NO_RETURN[mat] & (material_id >= 0))
-    lum = albedo @ np.array([0.2126, 0.7152, 0.0722])
-    ok &= ~((lum < 0.012) & (rng.random((h, w)) < 0.85))  # very dark surfaces absorb the pattern
-    ok &= ~_edge_holes(depth, valid, normal_cam, rays, max(1, int(round(w / 160))), rng)
-    ok &= rng.random((h, w)) > 0.01  # speckle dropout
-    z = depth.astype(np.float64) + rng.normal(0.0, 1.0, (h, w)) * kinect_sigma(depth)
+    lum = albedo @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    ok &= ~((lum < 0.012) & (rng.random((h, w), np.float32) < 0.85))  # very dark surfaces absorb the pattern
+    ok &= ~_edge_holes(depth, valid, normal_cam, K, max(1, int(round(w / 160))), rng)
+    ok &= rng.random((h, w), np.float32) > 0.01  # speckle dropout
+    z = depth.astype(np.float64) + rng.standard_normal((h, w), np.float32) * kinect_sigma(depth)
     disp = np.round(KINECT_FB * 8.0 / np.maximum(z, 0.3))  # 1/8 px disparity steps
     zq = KINECT_FB * 8.0 / np.maximum(disp, 1.0)
     return np.where(ok, zq, 0.0).astype(np.float32)

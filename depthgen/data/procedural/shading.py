@@ -25,44 +25,47 @@ def surface_albedo(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarr
 
 def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, shadows: bool = True,
              albedo: np.ndarray | None = None, nthreads: int = 1) -> np.ndarray:
-    """(k, 3) float64 linear radiance of surface points (k, 3) with unit normals (k, 3) on triangles (k,).
+    """(k, 3) float32 linear radiance of surface points (k, 3) with unit normals (k, 3) on triangles (k,).
 
-    Normals should face the viewer (or be the outward face normals for mesh colouring)."""
+    Normals should face the viewer (or be the outward face normals for mesh colouring). Shadow rays of all
+    lights go in one ``test_occlusions`` call; a point light's ray has the length of the distance to the light
+    so that ``tfar < 1`` stops at the light."""
     import open3d as o3d
 
+    points = np.asarray(points, np.float32)
+    normals = np.asarray(normals, np.float32)
     k = len(points)
     if albedo is None:
         albedo = surface_albedo(scene, points, normals, tri)
-    light = np.asarray(scene.ambient, np.float64)[None] * (0.75 + 0.25 * normals[:, 2:3])
-    if k == 0 or not scene.lights:
-        return albedo * light
-    eps = 2e-3 * (1.0 + np.linalg.norm(points, axis=1, keepdims=True) / 10.0)
-    origins = points + normals * eps
-    dirs, gains = [], []
-    for lt in scene.lights:
-        if lt.kind == "sun":
-            d = np.broadcast_to(np.asarray(lt.direction, np.float64), (k, 3))
-            cos = np.clip((normals * d).sum(1), 0.0, None)
-            dirs.append(d * 500.0)  # occluders within 500 m (the scene is smaller)
-            gains.append(cos[:, None] * np.asarray(lt.colour)[None])
-        else:
-            d = np.asarray(lt.position)[None] - origins
-            dist = np.linalg.norm(d, axis=1)
-            cos = np.clip((normals * d).sum(1) / np.maximum(dist, 1e-9), 0.0, None)
-            fall = 1.0 / (1.0 + (dist / lt.radius) ** 2)
-            dirs.append(d)  # length = distance to the light, so tfar < 1 stops at the light
-            gains.append((cos * fall)[:, None] * np.asarray(lt.colour)[None])
-    gains_a = np.stack(gains)  # (L, k, 3)
-    if shadows:
-        lit = (gains_a.max(2) > 0).ravel()
-        rays = np.concatenate([np.concatenate([origins, d], 1) for d in dirs]).astype(np.float32)
-        occluded = np.zeros(len(rays), bool)
-        if lit.any():
-            rc = scene.raycaster()
-            occ = rc.test_occlusions(o3d.core.Tensor(rays[lit]), tnear=0.0, tfar=0.999, nthreads=nthreads)
-            occluded[lit] = occ.numpy().astype(bool)
-        gains_a = gains_a * (~occluded.reshape(len(dirs), k))[..., None]
-    light = light + gains_a.sum(0)
+    light = np.asarray(scene.ambient, np.float32)[None] * (0.75 + 0.25 * normals[:, 2:3])
+    if k > 0 and scene.lights:
+        eps = 2e-3 * (1.0 + np.sqrt(np.einsum("ij,ij->i", points, points)) / 10.0)
+        origins = points + normals * eps[:, None]
+        n_l = len(scene.lights)
+        rays = np.empty((n_l, k, 6), np.float32)
+        rays[:, :, :3] = origins[None]
+        gains = np.empty((n_l, k), np.float32)
+        for i, lt in enumerate(scene.lights):
+            if lt.kind == "sun":
+                d = np.asarray(lt.direction, np.float32)
+                gains[i] = np.maximum(normals @ d, 0.0)
+                rays[i, :, 3:] = d * 500.0  # occluders within 500 m (the scene is smaller)
+            else:
+                d = np.asarray(lt.position, np.float32)[None] - origins
+                dist = np.sqrt(np.einsum("ij,ij->i", d, d))
+                cos = np.maximum(np.einsum("ij,ij->i", normals, d) / np.maximum(dist, 1e-6), 0.0)
+                gains[i] = cos / (1.0 + (dist / lt.radius) ** 2)
+                rays[i, :, 3:] = d
+        if shadows:
+            lit = gains.ravel() > 0
+            if lit.any():
+                occ = scene.raycaster().test_occlusions(o3d.core.Tensor(rays.reshape(-1, 6)[lit]), tnear=0.0,
+                                                        tfar=0.999, nthreads=nthreads).numpy()
+                g = gains.ravel()
+                g[np.nonzero(lit)[0][occ.astype(bool)]] = 0.0
+                gains = g.reshape(n_l, k)
+        cols = np.stack([np.asarray(lt.colour, np.float32) for lt in scene.lights])  # (L, 3)
+        light = light + gains.T @ cols
     rad = albedo * light
     emissive = EMISSIVE[scene.tri_material[tri]]
     rad[emissive] = albedo[emissive] * 1.6
