@@ -50,7 +50,7 @@ def section(name: str, docs: Path) -> tuple[list[str], list[str]]:
     report = load(path) if path.is_file() else None
     if report is None:
         status = "unreadable JSON" if path.is_file() else "not yet run"
-        lines = [f"## {title}", "", f"**Not yet run** ({status}): `{command}` writes `docs/bench_{name}.json`."
+        lines = [f"## {title}", "", f"**Not yet run.** `{command}` writes `docs/bench_{name}.json`."
                  if not path.is_file() else f"**{path.name} could not be read**; re-run `{command}`."]
         return lines, [f"[{title}](#{anchor(title)})", what, status, "", ""]
     try:
@@ -77,7 +77,7 @@ def t2i_section(docs: Path) -> tuple[list[str], list[str]]:
     title = "Text-to-image: prompt alignment and diversity"
     what = "embedded text-to-image model (bench/bench_t2i.py, separate owner)"
     if not (docs / md).is_file():
-        return ([f"## {title}", "", f"**Not yet run**: `{command}` writes `docs/{md}`."],
+        return ([f"## {title}", "", f"**Not yet run.** `{command}` writes `docs/{md}`."],
                 [f"[{title}](#{anchor(title)})", what, "not yet run", "", ""])
     report = load(docs / js) or {}
     links = [f"[{md}]({md})"] + [f"[{f}]({f})" for f in (js, grid) if (docs / f).is_file()]
