@@ -138,3 +138,27 @@ def test_max_captions_limits_captions_per_image():
     assert [len(c) for c in from_samples(samples, 8, max_captions=1).captions] == [1, 1, 1, 1]
     with pytest.raises(ValueError, match="16x16"):
         from_samples(samples, 16)
+
+
+@pytest.mark.slow
+def test_trained_model_follows_the_prompt_and_unseen_words(tmp_path):
+    """~1 min: train the tiny model on the toy colour rooms; the wall (top rows) takes the prompted colour,
+    also for a word no caption contains ("crimson")."""
+    import numpy as np
+
+    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.t2i.train import train
+
+    res = train(_cfg(tmp_path, "train.max_steps=200", "train.lr=2e-3", "train.lr_schedule=constant",
+                     "train.batch_size=16", "train.checkpoint_every=1000", "train.ema_decay=0.9",
+                     "data.synthetic_size=64", "diffusion.text_dropout=0.2"))
+    pipe = TextToImagePipeline.from_pretrained(res["export"])
+
+    def wall(prompt: str) -> np.ndarray:
+        gens = [torch.Generator().manual_seed(i) for i in range(4)]
+        ims = np.stack(pipe([prompt] * 4, num_inference_steps=10, generator=gens))
+        return ims[:, :6].mean(axis=(0, 1, 2))  # mean RGB of the top rows (the wall)
+
+    for prompt, channel in [("a red room", 0), ("a crimson room", 0), ("a room with green walls", 1), ("a blue room", 2)]:
+        rgb = wall(prompt)
+        assert rgb[channel] == rgb.max() and rgb[channel] - np.delete(rgb, channel).max() > 0.2, (prompt, rgb)
