@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ARGS = ("fast", "orbit", 2, 0, 1)       # preset, trajectory, views, seed, steps: the quickest settings
+ARGS = ("fast", "walk", 2, 0, 1)        # preset, trajectory, views, seed, steps: the quickest settings
 
 
 def _app_error(excinfo) -> str:
@@ -51,6 +51,15 @@ def test_empty_prompt_is_a_readable_error(shared_app, tmp_path, ui_tools):
     with pytest.raises(Exception) as excinfo:
         ui_tools.client(url, tmp_path).predict("   ", None, *ARGS, api_name="/generate")
     assert "prompt is empty" in _app_error(excinfo)
+
+
+def test_pipeline_refusals_reach_the_visitor_readably(shared_app, tmp_path, ui_tools):
+    """A setting the pipeline itself refuses (its ValueError) arrives as its one-line message."""
+    url, _, probe = shared_app
+    with pytest.raises(Exception) as excinfo:          # 2 orbit views of the fast preset do not overlap
+        ui_tools.client(url, tmp_path).predict("a room", None, "fast", "orbit", 2, 0, 1, api_name="/generate")
+    message = _app_error(excinfo)
+    assert "views" in message and len(message.splitlines()) == 1
 
 
 def test_unreadable_upload_is_a_readable_error(shared_app, tmp_path, ui_tools):
@@ -196,7 +205,7 @@ def test_models_load_once_for_many_requests(tmp_path, ui_tools):
         demo.text3d_pool.load_fn = load
         client = ui_tools.client(url, tmp_path / "dl")
         for preset in ("fast", "default", "fast"):        # both presets name the same (embedded) models
-            client.predict("a room", None, preset, "orbit", 2, 0, 1, api_name="/generate")
+            client.predict("a room", None, preset, "walk", 2, 0, 1, api_name="/generate")
     assert loads == ["fast"] and demo.text3d_pool.loads == 1
 
 

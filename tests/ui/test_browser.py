@@ -84,11 +84,14 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
             page.locator("#advanced button.label-wrap").click()          # open "Advanced settings"
             page.locator("#preset input").click()
             page.get_by_role("option", name="fast", exact=True).click()
+            page.locator("#trajectory input").click()
+            page.get_by_role("option", name="walk", exact=True).click()
             for elem, value in (("#views", "2"), ("#steps", "1")):
                 field = page.locator(f"{elem} input[type=number]")
                 field.fill(value)
                 field.press("Enter")
             expect(page.locator("#preset input")).to_have_value("fast")
+            expect(page.locator("#trajectory input")).to_have_value("walk")
             page.locator("#generate").click()
 
             # Per-stage progress shows while it runs (the stage name is the progress description).
@@ -110,7 +113,7 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
                 expect(page.locator(f"{elem} img")).to_be_visible()
             expect(page.locator("#downloads")).to_contain_text("a-cozy-library-with-wooden-shelves-seed0")
             expect(page.locator("#summary")).to_contain_text("seed 0")
-            expect(page.locator("#summary")).to_contain_text("2 views")          # the chosen settings ran
+            expect(page.locator("#summary")).to_contain_text("walk, 2 views")    # the chosen settings ran
             ui_tools.wait_until(lambda: _mesh_drawn(page.screenshot(clip=canvas.bounding_box())),
                                 timeout=60, what="the 3D viewer to draw the mesh")
             SCREENSHOT.parent.mkdir(exist_ok=True)

@@ -89,7 +89,7 @@ def test_progress_reaches_the_page_stage_by_stage(tmp_path):
 
     settings = UISettings(work_dir=tmp_path)
     store = OutputStore(settings.requests_dir, settings.retention_s)
-    req = check_request("a red barn", None, "fast", "orbit", 2, 3, 1, settings)
+    req = check_request("a red barn", None, "fast", "walk", 2, 3, 1, settings)
     reports: list[tuple[float, str]] = []
 
     def generate(*args, **kwargs):
