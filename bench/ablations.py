@@ -3,7 +3,7 @@ step-unrolled denoising (SUD) on/off, self-supervised pretraining on/off.
 
     python -m bench.ablations [--config configs/depthgen/finetune.yaml] [--steps 1000] [--set key=value ...]
         [--variants baseline l2 no_infill no_sud no_pretrain] [--runs-dir runs/ablations] [--resume | --reuse]
-        [--eval-samples 4] [--eval-steps 20] [--n 30] [--size 240x320] [--indoor SPEC] [--outdoor SPEC] [--quick]
+        [--eval-samples 4] [--eval-steps 10] [--n 20] [--size 240x320] [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Every variant is the same recipe (``--config`` plus the common ``--set`` overrides) with one change, trained
 for the same number of steps (``train.max_steps`` = ``--steps``, so the learning-rate schedule is the same
@@ -50,8 +50,8 @@ def build_parser():
     p.add_argument("--resume", action="store_true", help="continue interrupted training runs")
     p.add_argument("--reuse", action="store_true", help="skip training where a variant's pipeline was exported")
     p.add_argument("--eval-samples", type=int, default=4, help="samples per image at evaluation (default 4)")
-    p.add_argument("--eval-steps", type=int, default=20, help="denoising steps at evaluation (default 20)")
-    add_data_args(p, n=30)
+    p.add_argument("--eval-steps", type=int, default=10, help="denoising steps at evaluation (default 10)")
+    add_data_args(p, n=20)
     return p
 
 
@@ -139,6 +139,11 @@ def markdown(report: dict) -> str:
              f"exported, evaluated with {max(res['samples'])} samples (median) and {res['eval_steps']} DDIM steps on "
              f"the same images and seeds. Final loss: mean of the last 10% of logged steps (L1 and L2 losses are "
              "not comparable with each other)."]
+    rc = res.get("recipe", {})
+    if rc:
+        lines += ["", f"Baseline recipe: loss {rc['loss']}, infilling {'on' if rc['infill'] else 'off'}, SUD probability "
+                  f"{rc['sud_prob']}, initialised from `{rc['init_from']}`, lr {rc['lr']} ({rc['warmup_steps']} warm-up "
+                  f"steps), data `{rc['data']}`, depth target `{rc['target']}`."]
     kinds = list(next(iter(res["variants"].values()))["eval"])
     head = ["variant", "change", "train time", "final loss"] + [
         f"{kd} {n}" for kd in kinds for n in ("δ1 ↑", "REL ↓", "RMS ↓")]

@@ -1,6 +1,6 @@
 """Depth completion: disocclusion-shaped holes hidden from the ground truth, filled three ways.
 
-    python -m bench.completion [--model assets/depthgen] [--samples 4] [--steps N] [--n 50] [--size 240x320]
+    python -m bench.completion [--model assets/depthgen] [--samples 4] [--steps 20] [--n 30] [--size 240x320]
         [--max-translation 0.15] [--band 3] [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image: a hole mask from ``depthgen.data.masks.disocclusion_mask`` (the pixels a small random camera
@@ -43,7 +43,7 @@ def build_parser():
     p.add_argument("--band", type=int, default=3, help="seam band width in pixels (default 3)")
     p.add_argument("--min-hole", type=float, default=0.01,
                    help="redraw the motion (up to 5 times) while the hole covers less of the image (default 0.01)")
-    add_data_args(p, n=50)
+    add_data_args(p, n=30)
     return p
 
 

@@ -2,7 +2,9 @@
 
 Both surfaces are sampled the same way: each mesh is ray-cast (``text3d.render.Raycaster``) from the same
 cameras and every hit pixel is unprojected (``text3d.geometry.unproject``). Comparing the two point sets then
-scores only the region the cameras saw, at the same sampling density on both sides.
+scores only the region the cameras saw, at the same sampling density on both sides. ``paired_points`` keeps a
+generated point only where the true surface is hit too, so geometry put in the sky (outdoor scenes, where the
+truth has no surface) is not scored.
 """
 
 from __future__ import annotations
@@ -12,22 +14,23 @@ from typing import Sequence
 import numpy as np
 
 
-def visible_points(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, poses: Sequence[np.ndarray],
-                   size: tuple[int, int]) -> np.ndarray:
-    """(n, 3) float64 world points: the surface of the mesh (V (v, 3) m, F (f, 3)) hit by the pixel rays of
-    every camera (K (3, 3) for ``size`` (H, W), cam_to_world (4, 4) poses)."""
+def paired_points(gt_vertices: np.ndarray, gt_faces: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
+                  K: np.ndarray, poses: Sequence[np.ndarray], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(true points (n, 3), generated points (m, 3)) from the same cameras: every pixel where the true surface
+    is hit gives a true point, and a generated point where the generated mesh is hit as well."""
     from text3d.geometry import unproject
     from text3d.mesh import Mesh
     from text3d.render import Raycaster
 
-    v = np.asarray(vertices, np.float64)
-    caster = Raycaster(Mesh(v, faces, np.zeros((len(v), 3), np.float32)))
-    pts = []
+    casters = [Raycaster(Mesh(np.asarray(v, np.float64), f, np.zeros((len(v), 3), np.float32)))
+               for v, f in ((gt_vertices, gt_faces), (vertices, faces))]
+    gt_pts, pred_pts = [], []
     for pose in poses:
-        r = caster.render(K, pose, size[0], size[1], fill_pinholes=False)
-        if r.hit.any():
-            pts.append(unproject(r.depth, K, pose)[r.hit])
-    return np.concatenate(pts) if pts else np.zeros((0, 3))
+        g, p = (c.render(K, pose, size[0], size[1], fill_pinholes=False) for c in casters)
+        gt_pts.append(unproject(g.depth, K, pose)[g.hit])
+        pred_pts.append(unproject(p.depth, K, pose)[g.hit & p.hit])
+    empty = np.zeros((0, 3))
+    return (np.concatenate(gt_pts) if gt_pts else empty), (np.concatenate(pred_pts) if pred_pts else empty)
 
 
 def subsample(points: np.ndarray, max_points: int, rng: np.random.Generator) -> np.ndarray:

@@ -14,8 +14,10 @@ scene's world as ``cam_to_world_0 @ (s * p)``:
   removes the monocular scale ambiguity (camera positions are scaled with the geometry).
 Both meshes (the fused mesh and the true scene surface, ``scene.vertices / triangles``: the surface
 ``scene.mesh()`` subdivides and colours) are ray-cast from every generation camera (placed in the world with
-the same s) at ``--eval-scale`` x the generation resolution; the hit points are compared (``bench.geometry_metrics``):
-Chamfer distance (accuracy + completeness, metres) and F-score at 5 cm and 10 cm, in the region the views saw.
+the same s) at ``--eval-scale`` x the generation resolution; every pixel where the true surface is hit gives a
+true point, and a generated point where the fused mesh is hit too (generated geometry in the sky is not
+scored). The point sets are compared (``bench.geometry_metrics``): Chamfer distance (accuracy + completeness,
+metres) and F-score at 5 cm and 10 cm, in the region the views saw.
 Writes docs/bench_reconstruction.{md,json,png}; run folders go to --work-dir.
 """
 
@@ -29,7 +31,7 @@ import numpy as np
 
 from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, resolve_device, run_cli,
                           write_outputs)
-from bench.geometry_metrics import chamfer_fscore, subsample, visible_points
+from bench.geometry_metrics import chamfer_fscore, paired_points, subsample
 
 NAME = "reconstruction"
 TITLE = "Scene reconstruction from a procedural first view"
@@ -77,8 +79,7 @@ def score_variant(result: Any, scene: Any, pose0: np.ndarray, scale: float, K_ev
     m = to_world(pose0, scale)
     verts = result.mesh.vertices @ m[:3, :3].T + m[:3, 3]
     cams = [camera_in_world(pose0, scale, v.cam_to_world) for v in result.views]
-    gt = visible_points(scene.vertices, scene.triangles, K_eval, cams, eval_size)
-    pred = visible_points(verts, result.mesh.faces, K_eval, cams, eval_size)
+    gt, pred = paired_points(scene.vertices, scene.triangles, verts, result.mesh.faces, K_eval, cams, eval_size)
     rng = np.random.default_rng([seed, 11])
     gt, pred = subsample(gt, max_points, rng), subsample(pred, max_points, rng)
     return chamfer_fscore(pred, gt, THRESHOLDS), (gt, pred)
@@ -143,7 +144,8 @@ def markdown(report: dict) -> str:
     lines = [f"text3d preset `{res['preset']}` ({res['size'][1]}x{res['size'][0]} views, {res['views_per_scene']} "
              f"views per scene incl. clean-up), depth `{s['depth']}`, inpaint `{s['inpaint']}`, view 0 = procedural "
              f"render (no text-to-image). Overrides: {', '.join(f'`{o}`' for o in res['overrides']) or 'none'}. "
-             f"Points: both surfaces ray-cast from every generation camera at {res['eval_size'][1]}x{res['eval_size'][0]}.",
+             f"Points: both surfaces ray-cast from every generation camera at {res['eval_size'][1]}x{res['eval_size'][0]}; "
+             "generated points only where the true surface is hit too (sky is not scored).",
              "", "**raw**: the generated scene in DepthGen's metric units; **median-aligned**: scaled by one global "
              "factor, median(true depth) / median(predicted depth) of view 0 (removes the monocular scale "
              "ambiguity). Chamfer = accuracy (generated -> true) + completeness (true -> generated), metres."]

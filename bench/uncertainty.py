@@ -1,6 +1,6 @@
 """Uncertainty: does DepthGen's per-pixel spread over samples predict its error?
 
-    python -m bench.uncertainty [--model assets/depthgen] [--samples 8] [--steps 20] [--n 50] [--size 240x320]
+    python -m bench.uncertainty [--model assets/depthgen] [--samples 8] [--steps 20] [--n 30] [--size 240x320]
         [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image: k samples, the median as the prediction, the std over samples (``out.uncertainty``) as the
@@ -36,7 +36,7 @@ def build_parser():
     p.add_argument("--model", default=str(ASSETS / "depthgen"), help="DepthGen pipeline folder")
     p.add_argument("--samples", type=int, default=8, help="samples per image (default 8)")
     p.add_argument("--steps", type=int, default=20, help="denoising steps (default 20)")
-    add_data_args(p, n=50)
+    add_data_args(p, n=30)
     return p
 
 
