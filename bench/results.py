@@ -103,7 +103,11 @@ def build(docs: Path) -> str:
             "Every figure below was measured by the script named in its section, on the machine named there; "
             "sections of benchmarks that have not been run say so. Quick-mode runs only check that a script works.",
             "", md_table(["benchmark", "measures", "status", "measured", "wall time"], rows, numeric_from=4), ""]
-    return "\n".join(head) + "\n" + "\n\n".join(parts) + "\n"
+    repro = ["## How to reproduce", "",
+             "Run from the repository root (defaults use the shipped models in `assets/`; add `--quick` for a smoke "
+             "test, `--help` for every option), then regenerate this page:", "", "```",
+             *[SECTIONS[n][0] for n in SECTIONS], T2I[0], "python -m bench.results", "```"]
+    return "\n".join(head) + "\n" + "\n\n".join(parts + ["\n".join(repro)]) + "\n"
 
 
 def build_parser():
