@@ -229,16 +229,25 @@ def _living(b, p, W, D, H, mood):
 
 def _office(b, p, W, D, H, mood):
     rng = b.rng
-    for _ in range(int(rng.integers(2, 6))):
-        if rng.random() < 0.5:
-            pose = p.against(pick(rng, ["N", "E", "W"]), 1.4, 1.5, 0.0, 1.3)
-            if pose:
-                x, y, yaw = pose
-                fu.desk_set(b, *b.to_world(x, y, yaw, [[0, -0.4, 0]])[0, :2], yaw + np.pi)
-        else:
-            xy = p.in_room(1.4, 1.6, margin=0.5)
-            if xy:
-                fu.desk_set(b, xy[0], xy[1] - 0.3, np.pi if rng.random() < 0.5 else 0.0)
+    # Rows of desks across the room (each desk with its chair on the camera side), then desks along walls.
+    n_rows = int(rng.integers(1, 4))
+    per_row = max(1, int((W - 1.2) / 1.6))
+    xs = np.linspace(0.6 + 0.75, W - 0.6 - 0.75, per_row) if per_row > 1 else np.array([W / 2])
+    facing = pick(rng, [0.0, np.pi])
+    for r in range(n_rows):
+        y = D - 1.3 - r * 2.3
+        if y < 2.2:
+            break
+        for x in xs:
+            rect = (x - 0.75, y - 1.2, x + 0.75, y + 0.4)
+            if rng.random() < 0.85 and p.free(rect, 0.05):
+                p.rects.append(rect)
+                fu.desk_set(b, x, y - 0.35 - 0.15 * (facing == 0.0), facing, monitor=rng.random() < 0.9)
+    for _ in range(int(rng.integers(0, 3))):
+        pose = p.against(pick(rng, ["E", "W"]), 1.4, 1.5, 0.0, 1.3)
+        if pose:
+            x, y, yaw = pose
+            fu.desk_set(b, *b.to_world(x, y, yaw, [[0, -0.4, 0]])[0, :2], yaw + np.pi)
     for _ in range(int(rng.integers(1, 3))):
         pose = p.against(pick(rng, ["N", "E", "W"]), 0.9, 0.45, 0.0, 1.9)
         if pose:

@@ -143,7 +143,7 @@ def _street(b: SceneBuilder) -> None:
                                  np.stack([xq, uu + s * hw, zz + 1.5], 1), np.stack([xq, uu - s * hw, zz + 1.5], 1)],
                                 1)
                 win = bid.setdefault(("win",), b.new_object("windows", None, "glass", structural=True))
-                b.mesh.quads(quad, win, MAT["glass"], colour(pick(rng, ["navy", "dark grey", "teal"]), rng) * 0.9,
+                b.mesh.quads(quad, win, MAT["glass"], colour(pick(rng, ["navy", "dark grey", "grey"]), rng) * 0.5,
                              tex=b.tex())
             y += bw
     lamp = b.new_object("street lamps", "dark grey", "metal")
@@ -166,11 +166,14 @@ def _park(b: SceneBuilder, forest: bool = False) -> None:
     gcol = pick(rng, ["green", "olive", "dark green"] if not forest else ["olive", "dark green", "brown"])
     _ground(b, "grass", gcol, name="grass" if not forest else "forest floor")
     tid = b.new_object("trees", "green", "leaves")
-    n_trees = int(rng.integers(60, 120)) if forest else int(rng.integers(8, 25))
-    r = np.sqrt(rng.uniform((4.0 if forest else 8.0) ** 2, 70.0 ** 2, n_trees))  # uniform over the disc
+    n_trees = int(rng.integers(120, 220)) if forest else int(rng.integers(8, 25))
+    r0 = 3.0 if forest else 8.0
+    # Forests: denser near the camera (uniform in radius); parks: uniform over the area.
+    r = rng.uniform(r0, 70.0, n_trees) if forest else np.sqrt(rng.uniform(r0 ** 2, 70.0 ** 2, n_trees))
     a = rng.uniform(-np.pi, np.pi, n_trees)
     x, y = r * np.sin(a), r * np.cos(a)
-    x = np.where(np.abs(x) < 2.0, np.sign(x + 1e-9) * (2.0 + np.abs(x)), x)  # keep the path / view clear
+    if not forest:
+        x = np.where(np.abs(x) < 2.0, np.sign(x + 1e-9) * (2.0 + np.abs(x)), x)  # keep the path clear
     conifer = rng.random(n_trees) < (0.7 if forest else 0.3)
     trees(b, x, y, np.zeros(n_trees), rng.uniform(0.7, 1.4, n_trees), conifer, tid)
     if forest:

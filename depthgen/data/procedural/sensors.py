@@ -75,7 +75,7 @@ def kinect(depth: np.ndarray, valid: np.ndarray, normal_cam: np.ndarray, materia
     mat = np.clip(material_id, 0, None)
     ok &= ~(NO_RETURN[mat] & (material_id >= 0))
     lum = albedo @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    ok &= ~((lum < 0.012) & (rng.random((h, w), np.float32) < 0.85))  # very dark surfaces absorb the pattern
+    ok &= ~((lum < 0.01) & (rng.random((h, w), np.float32) < 0.7))  # very dark surfaces absorb the pattern
     ok &= ~_edge_holes(depth, valid, normal_cam, K, max(1, int(round(w / 160))), rng)
     ok &= rng.random((h, w), np.float32) > 0.01  # speckle dropout
     z = depth.astype(np.float64) + rng.standard_normal((h, w), np.float32) * kinect_sigma(depth)

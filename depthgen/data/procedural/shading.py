@@ -37,7 +37,10 @@ def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, sh
     k = len(points)
     if albedo is None:
         albedo = surface_albedo(scene, points, normals, tri)
-    light = np.asarray(scene.ambient, np.float32)[None] * (0.75 + 0.25 * normals[:, 2:3])
+    light = np.asarray(scene.ambient, np.float32)[None] * (0.85 + 0.15 * normals[:, 2:3])
+    room = scene.camera.get("room") if not scene.outdoor else None
+    if room is not None and k > 0:
+        light = light * room_occlusion(points, room)[:, None]
     if k > 0 and scene.lights:
         eps = 2e-3 * (1.0 + np.sqrt(np.einsum("ij,ij->i", points, points)) / 10.0)
         origins = points + normals * eps[:, None]
@@ -70,6 +73,16 @@ def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, sh
     emissive = EMISSIVE[scene.tri_material[tri]]
     rad[emissive] = albedo[emissive] * 1.6
     return rad
+
+
+def room_occlusion(points: np.ndarray, room: tuple[float, float, float]) -> np.ndarray:
+    """(k,) float32 ambient factor in (0, 1]: darker near the room's edges and corners (an analytic stand-in
+    for ambient occlusion from the walls, floor and ceiling; view-independent)."""
+    W, D, H = room
+    p = np.asarray(points, np.float32)
+    dist = np.stack([p[:, 0], W - p[:, 0], p[:, 1], D - p[:, 1], p[:, 2], H - p[:, 2]], 1)
+    fac = np.where(dist < 0.01, 1.0, 1.0 - 0.45 * np.exp(-np.maximum(dist, 0.0) / 0.3))
+    return fac.prod(1).astype(np.float32)
 
 
 def shade_points(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, shadows: bool = True,

@@ -110,8 +110,8 @@ def _wood(p, q, n, c, t):
 def _brick(p, q, n, c, t):
     u, v = surface_uv(p, n)
     line, h = _lattice(u, v, 0.23, 0.075, 0.5, 0.06)
-    b = c * (0.75 + 0.45 * h)[:, None] * (0.9 + 0.2 * value_noise(q * 12))[:, None]
-    return np.where(line[:, None], np.array([0.45, 0.43, 0.40]), b)
+    b = c * (0.85 + 0.3 * h)[:, None] * (0.92 + 0.16 * value_noise(q * 12))[:, None]
+    return np.where(line[:, None], 0.55 * c + 0.12, b)
 
 
 def _tiles(p, q, n, c, t):
