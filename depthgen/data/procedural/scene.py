@@ -12,13 +12,16 @@ from typing import Any
 import numpy as np
 
 
-MATERIAL_WORDS = frozenset({"wooden", "leather", "metal", "glass", "brick", "stone", "marble", "concrete", "tiled"})
+# Opinion / size / shape words come before the colour; material and purpose words after it.
+PRE_COLOUR_WORDS = frozenset({"tall", "large", "small", "round", "flat", "framed", "parked", "colourful", "rocky",
+                              "old", "big", "long"})
 
 
 def noun_phrase(noun: str, colour: str | None, words: tuple[str, ...] = ()) -> str:
-    """Adjectives in English order: size/shape words, then the colour, then material words ("tall red wooden")."""
-    pre = [w for w in words if w not in MATERIAL_WORDS]
-    post = [w for w in words if w in MATERIAL_WORDS]
+    """Adjectives in English order: size/shape words, the colour, then material/purpose words
+    ("a tall red wooden bookshelf", "a tan student desk", "a brown double bed")."""
+    pre = [w for w in words if w in PRE_COLOUR_WORDS]
+    post = [w for w in words if w not in PRE_COLOUR_WORDS]
     return " ".join(pre + ([colour] if colour else []) + post + [noun])
 
 
@@ -113,13 +116,14 @@ class Scene:
         """Category of every object, indexed by id."""
         return [o.category for o in self.objects]
 
-    def mesh(self, max_edge: float = 0.1, max_faces: int = 2_000_000,
+    def mesh(self, max_edge: float = 0.1, max_faces: int = 1_000_000,
              shadows: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The whole scene as a vertex-coloured mesh: V (n, 3) float64 m, F (k, 3) int64, C (n, 3) float [0, 1].
 
-        Triangles are unshared and subdivided until edges are at most ``max_edge`` metres (coarser when the
-        face count would pass ``max_faces``), then each vertex gets the shaded colour the renderer gives that
-        surface point (textures, lights, shadows; sky not included)."""
+        Each triangle is subdivided on its own (vertices shared within it, not across triangles, so a vertex has
+        one material) until edges are at most ``max_edge`` metres (coarser when the face count would pass
+        ``max_faces``); each vertex gets the shaded colour the renderer gives that surface point (textures,
+        lights, shadows, with the face's outward normal; sky not included)."""
         from depthgen.data.procedural.shading import shade_points
 
         v = self.vertices[self.triangles].reshape(-1, 3)  # unshared corners
@@ -131,12 +135,8 @@ class Scene:
             if est <= max_faces:
                 break
             edge *= 1.5
-        v, f, tri = _subdivide(v, f, tri, edge)
-        normals = self.face_normals
-        # A vertex of an unshared triangle belongs to exactly one triangle: shade it with that face's attributes.
-        vtri = np.empty(len(v), np.int64)
-        vtri[f.ravel()] = np.repeat(tri, 3)
-        colours = shade_points(self, v, normals[vtri], vtri, shadows=shadows)
+        v, f, vtri = _subdivide(v, f, tri, edge)
+        colours = shade_points(self, v, self.face_normals[vtri], vtri, shadows=shadows)
         return v, f, colours
 
 
@@ -152,7 +152,9 @@ def _subdivided_count(v: np.ndarray, f: np.ndarray, max_edge: float) -> int:
 
 
 def _subdivide(v: np.ndarray, f: np.ndarray, tri: np.ndarray, max_edge: float):
-    """Split each triangle into k^2 (k per triangle) by barycentric grids; returns unshared (V, F, source tri)."""
+    """Split each triangle into k^2 (k per triangle) by barycentric grids.
+
+    Returns V (n, 3), F (m, 3) and the source triangle of every vertex (n,) (grids share no vertices)."""
     k_all = _edge_splits(v, f, max_edge)
     out_v, out_f, out_t, base = [], [], [], 0
     for k in np.unique(k_all):
@@ -163,11 +165,9 @@ def _subdivide(v: np.ndarray, f: np.ndarray, tri: np.ndarray, max_edge: float):
         nb = len(bary)
         out_v.append(pts.reshape(-1, 3))
         out_f.append((faces[None] + (base + nb * np.arange(len(sel)))[:, None, None]).reshape(-1, 3))
-        out_t.append(np.repeat(tri[sel], len(faces)))
+        out_t.append(np.repeat(tri[sel], nb))
         base += nb * len(sel)
-    v2, f2, t2 = np.concatenate(out_v), np.concatenate(out_f), np.concatenate(out_t)
-    # Unshare so that each vertex has one source triangle (colours may differ across triangle borders).
-    return v2[f2].reshape(-1, 3), np.arange(len(f2) * 3).reshape(-1, 3), t2
+    return np.concatenate(out_v), np.concatenate(out_f), np.concatenate(out_t)
 
 
 def _bary_grid(k: int) -> tuple[np.ndarray, np.ndarray]:
