@@ -61,13 +61,17 @@ def seam_band(hole: np.ndarray, width: int) -> np.ndarray:
 def draw_hole(depth: np.ndarray, valid: np.ndarray, K: Any, seed: int, index: int, max_translation: float,
               max_rotation: float, min_fraction: float) -> tuple[np.ndarray, int]:
     """A disocclusion hole with at least ``min_fraction`` of the image in scorable ground truth (redrawn up to
-    MAX_TRIES times); returns (hole (H, W) bool, tries used). The last draw is returned even if small."""
+    MAX_TRIES times); returns (hole (H, W) bool, tries used). The last draw is returned even if small.
+    ``valid`` must have at least one pixel."""
+    from depthgen.data.infill import infill_depth
     from depthgen.data.masks import disocclusion_mask
 
+    # Pixels without depth (sky) are warped as a far background, so that they do not all count as holes.
+    far = infill_depth(np.where(valid, depth, 0), valid, outdoor=True, sky_depth=10.0 * float(depth[valid].max()))
     g = generator(seed, index, 0)
     hole = np.zeros_like(valid)
     for tries in range(1, MAX_TRIES + 1):
-        hole = disocclusion_mask(np.where(valid, depth, 0).astype(np.float32), g, K, max_translation, max_rotation)
+        hole = disocclusion_mask(far, g, K, max_translation, max_rotation)
         if (hole & valid).mean() >= min_fraction and (valid & ~hole).any():
             break
     return hole, tries
@@ -104,13 +108,16 @@ def evaluate_kind(pipe: Any, entry: dict, args: Any, samples: int, steps: int, b
         valid = np.asarray(item.get("valid", gt > 0), bool) & (gt > 0)
         rgb = np.asarray(item["rgb"])
         rgb = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
+        if not valid.any():
+            skipped += 1
+            continue
         hole, _ = draw_hole(gt, valid, item.get("K"), args.seed, i, args.max_translation, args.max_rotation,
                             args.min_hole)
         known = valid & ~hole
-        if not (hole & valid).any() or not known.any() or known.sum() < 2:
+        if not valid.any() or not (hole & valid).any() or known.sum() < 2:
             skipped += 1
             continue
-        fractions.append(float(hole.mean()))
+        fractions.append(float((hole & valid).mean()))
         known_depth = np.where(known, gt, 0).astype(np.float32)
         regions = {"hole": hole & valid, "seam": seam_band(hole, band) & valid}
         fills = {}
@@ -137,7 +144,8 @@ def markdown(report: dict) -> str:
     for kind, r in res["kinds"].items():
         rows = [[METHODS[m]] + [fmt(r["metrics"][m][reg].get(x)) for reg in REGIONS for x in METRICS] for m in METHODS]
         lines += ["", f"## {kind.capitalize()}: {r['num_images']} images (`{r['spec']}`)", "",
-                  f"Mean hole: {fmt(100 * r['mean_hole_fraction'] if r['mean_hole_fraction'] is not None else None, 1)}"
+                  f"Mean scored hole (hole pixels with ground truth): "
+                  f"{fmt(100 * r['mean_hole_fraction'] if r['mean_hole_fraction'] is not None else None, 1)}"
                   f"% of the image; images skipped (no scorable hole): {r['skipped']}.", "",
                   md_table(head, rows)]
     for f in report.get("figures", []):
