@@ -32,6 +32,23 @@ def window(b: SceneBuilder, x, y, yaw, w, z0, z1, outside: np.ndarray, frame: st
     return oid
 
 
+def curtains(b: SceneBuilder, x, y, yaw, w, top: float) -> int:
+    """A pair of curtains hanging beside a window of width ``w`` (from a rail at height ``top``)."""
+    rng = b.rng
+    col = pick(rng, FABRIC_COLOURS + ["white", "cream"])
+    oid = b.new_object("curtains", col, "fabric")
+    cw, depth = rng.uniform(0.25, 0.45), 0.08
+    c = b.col(col)
+    folds = 4
+    for side in (-1, 1):
+        u0 = side * (w / 2 + cw / 2 - 0.05)
+        us = u0 + (np.arange(folds) - (folds - 1) / 2) * cw / folds
+        b.boxes(x, y, yaw, [[u, 0.12 + 0.03 * (i % 2), top / 2 + 0.02] for i, u in enumerate(us)],
+                [[cw / folds + 0.01, depth, top - 0.04]], oid, "fabric", c)
+    b.boxes(x, y, yaw, [[0, 0.12, top + 0.02]], [[w + 2 * cw + 0.2, 0.03, 0.03]], oid, "metal", colour("dark grey"))
+    return oid
+
+
 def door(b: SceneBuilder, x, y, yaw, w: float = 0.9, h: float = 2.05) -> int:
     rng = b.rng
     col = pick(rng, WOOD_COLOURS + ["white", "white", "grey"])

@@ -70,10 +70,14 @@ def build_room(b: SceneBuilder, scene_type: str) -> None:
         ww = rng.uniform(0.9, 1.8)
         z0 = rng.uniform(0.8, 1.0)
         z1 = min(H - 0.25, z0 + rng.uniform(1.1, 1.6))
-        pose = p.against(wall, ww, 0.0, 0.0, H)  # windows need the wall free from floor to ceiling
+        with_curtains = scene_type in ("bedroom", "living room", "dining room", "library") and rng.random() < 0.6
+        span = ww + (1.1 if with_curtains else 0.0)
+        pose = p.against(wall, span, 0.0, 0.0, H)  # windows need the wall free from floor to ceiling
         if pose is not None:
             fx.window(b, *pose, ww, z0, z1, outside * rng.uniform(0.9, 1.1))
             windows.append(pose)
+            if with_curtains:
+                fx.curtains(b, *pose, ww, min(H - 0.08, z1 + 0.25))
     if not windows and mood == "day":
         mood = "overhead"  # daylight needs a window
     _LAYOUTS[scene_type](b, p, W, D, H, mood)

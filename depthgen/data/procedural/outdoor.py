@@ -33,7 +33,10 @@ def _sky_and_sun(b: SceneBuilder) -> None:
     if mood == "golden":  # low sun roughly ahead or to the side, so the sky glows in view
         az = np.pi / 2 + rng.uniform(-1.0, 1.0)
     sun = np.array([np.cos(elev) * np.cos(az), np.cos(elev) * np.sin(az), np.sin(elev)])
-    b.sky = {"zenith": zen, "horizon": hor, "sun_dir": sun, "sun_colour": tuple(0.4 * np.array(sun_c))}
+    clouds = {"sunny": rng.uniform(0.0, 0.45), "golden": rng.uniform(0.2, 0.5), "overcast": 0.0}[mood]
+    cloud_col = (1.0, 0.75, 0.6) if mood == "golden" else (0.92, 0.93, 0.96)
+    b.sky = {"zenith": zen, "horizon": hor, "sun_dir": sun, "sun_colour": tuple(0.4 * np.array(sun_c)),
+             "clouds": clouds, "cloud_colour": cloud_col}
     b.lights.append(Light("sun", np.array(sun_c) * rng.uniform(0.9, 1.1), direction=sun))
     b.ambient = np.array(amb) * rng.uniform(0.9, 1.1)
     b.mood = phrases[int(rng.integers(len(phrases)))]

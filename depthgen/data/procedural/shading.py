@@ -107,6 +107,17 @@ def sky_radiance(scene, dirs: np.ndarray) -> np.ndarray:
     sun = np.asarray(scene.sky["sun_dir"], np.float64)
     glow = np.clip(dirs @ sun, 0.0, 1.0) ** 48
     sky = sky + glow[:, None] * np.asarray(scene.sky.get("sun_colour", (1.0, 0.9, 0.7)))[None]
+    clouds = float(scene.sky.get("clouds", 0.0))
+    if clouds > 0:
+        # A cloud layer: noise on the plane z = 1 along each ray (a function of the direction only).
+        up = np.maximum(dirs[:, 2], 0.03)
+        plane = np.stack([dirs[:, 0] / up, dirs[:, 1] / up, np.zeros(len(dirs))], 1) * 1.5
+        from depthgen.data.procedural.textures import fbm
+
+        c = np.clip((fbm(plane.astype(np.float32), 3) - (1.0 - clouds)) * 3.0, 0.0, 1.0)
+        c *= np.clip(dirs[:, 2] / 0.08, 0.0, 1.0)  # fade into the haze at the horizon
+        white = np.asarray(scene.sky.get("cloud_colour", (0.9, 0.9, 0.92)))
+        sky = sky * (1 - c[:, None]) + white[None] * c[:, None]
     below = dirs[:, 2] < 0
     sky[below] = hor[None] * 0.8
     return sky

@@ -129,8 +129,17 @@ def _noise(freq, amp, lo=None):
 
 
 def _glass(p, q, n, c, t):
-    # A window: the bright outside with soft clouds, brighter towards the top.
-    return _scale(0.8 + 0.25 * fbm(q * [1.5, 1.5, 3]) + 0.15 * np.clip(p[:, 2] - 1.0, 0, 1.5), c)
+    # A window: the outside with soft clouds, brighter towards the top; by day (bright glass) a band of distant
+    # trees and buildings below the horizon (z < ~1.3 m).
+    u, _ = surface_uv(p, n)
+    out = _scale(0.8 + 0.25 * fbm(q * [1.5, 1.5, 3]) + 0.15 * np.clip(p[:, 2] - 1.0, 0, 1.5), c)
+    day = c.mean(1) > 0.4
+    skyline = 1.15 + 0.25 * value_noise(np.stack([u * 3.0 + t, t + 0 * u, 0 * u], 1).astype(np.float32))
+    below = day & (p[:, 2] < skyline)
+    if below.any():
+        green = np.array([0.10, 0.17, 0.07], np.float32) * (0.7 + 0.6 * fbm(q[below] * 4))[:, None]
+        out[below] = green
+    return out
 
 
 def _mirror(p, q, n, c, t):
