@@ -70,9 +70,9 @@ def test_results_page_says_plainly_what_was_not_run(tmp_path):
     assert results_main(["--docs", str(tmp_path)]) == 0
     page = (tmp_path / "RESULTS.md").read_text()
     for cmd in ("bench.depth_accuracy", "bench.ablations", "bench.completion", "bench.reconstruction",
-                "bench.speed", "bench.uncertainty", "bench_t2i.py"):
+                "bench.speed", "bench.uncertainty", "bench_t2i.py", "bench_procedural.py"):
         assert cmd in page
-    assert page.count("**Not yet run.**") == 7
+    assert page.count("**Not yet run.**") == 8
     (tmp_path / "bench_speed.json").write_text("{broken")
     assert results_main(["--docs", str(tmp_path)]) == 0
     assert "could not be read" in (tmp_path / "RESULTS.md").read_text()
