@@ -69,7 +69,9 @@ def markdown(report: dict) -> str:
     head = ["model", "samples"] + [f"{DISPLAY_NAMES[m]} {'↑' if m in HIGHER_IS_BETTER else '↓'}" for m in METRICS]
     lines = [f"DepthGen `{s['model']}` ({res.get('steps_used', 'pipeline default')} denoising steps, "
              f"{res.get('scheduler', 'ddim').upper()}), median of the first k of {max(res['samples'])} samples drawn "
-             f"per image; regression baseline `{s['regression']}` (one pass). Per-image metrics averaged over images."]
+             f"per image; " + (f"regression baseline `{s['regression']}` (one pass)." if s["regression"] != "none" else
+                                  "no regression baseline (--regression none).")
+             + " Per-image metrics averaged over images."]
     for kind, r in res["kinds"].items():
         rows = [["DepthGen", k] + [fmt(r["depthgen"][str(k)].get(m)) for m in METRICS] for k in res["samples"]]
         if "regression" in r:
