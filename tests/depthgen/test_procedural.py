@@ -217,3 +217,14 @@ def test_bad_arguments_raise_value_error():
     with pytest.raises(ValueError, match="size"):
         generate_sample(0, (0, 4))
     assert MAT["glass"] >= 0
+
+
+def test_scene_mix_is_about_80_20_and_covers_every_type():
+    from depthgen.data.procedural import choose_scene_type
+    from depthgen.data.procedural.outdoor import OUTDOOR_TYPES
+
+    types = [choose_scene_type(split_seed("train", i)) for i in range(3000)]
+    outdoor = np.mean([t in OUTDOOR_TYPES for t in types])
+    assert 0.17 < outdoor < 0.23 and set(types) == set(SCENE_TYPES)
+    assert all(choose_scene_type(i, outdoor_fraction=1.0) in OUTDOOR_TYPES for i in range(50))
+    assert len(SCENE_TYPES) - len(OUTDOOR_TYPES) >= 8 and len(OUTDOOR_TYPES) >= 3

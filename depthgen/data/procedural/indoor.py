@@ -53,11 +53,20 @@ def build_room(b: SceneBuilder, scene_type: str) -> None:
     (w0, w1), (d0, d1), (h0, h1) = _DIMS[scene_type]
     W, D, H = rng.uniform(w0, w1), rng.uniform(d0, d1), rng.uniform(h0, h1)
     floor, floor_col, wall, wall_col = _floor_and_walls(rng, scene_type)
-    shell(b, W, D, H, floor, floor_col, wall, wall_col, pick(rng, ["white", "white", "brown", "grey"]))
+    opening = None
+    if scene_type not in ("bathroom", "classroom") and rng.random() < 0.3:
+        dw = rng.uniform(0.9, 1.8)
+        x0 = rng.uniform(0.3, W - dw - 0.3)
+        opening = (x0, x0 + dw, min(H - 0.3, rng.uniform(2.0, 2.4)), rng.uniform(2.0, 5.0))
+    shell(b, W, D, H, floor, floor_col, wall, wall_col, pick(rng, ["white", "white", "brown", "grey"]), opening)
     cam_x = rng.uniform(0.3, 0.7) * W
     cam_y = rng.uniform(0.25, 0.6)
     keep = [(cam_x - 0.7, 0.0, cam_x + 0.7, cam_y + 0.9)]
+    if opening is not None:
+        keep.append((opening[0] - 0.1, D - 0.9, opening[1] + 0.1, D))  # keep the doorway clear
     p = Placer(W, D, H, rng, keep)
+    if opening is not None:
+        p.spans["N"].append((W - opening[1] - 0.1, W - opening[0] + 0.1, 0.0, H))
     b.camera = {"position": (cam_x, cam_y), "yaw": 0.0, "room": (W, D, H)}
     mood = pick(rng, ["day", "evening", "overhead"] if scene_type not in ("office", "classroom", "gallery")
                 else ["day", "overhead", "overhead"])

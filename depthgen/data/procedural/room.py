@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from depthgen.data.procedural.builder import COOL, NEUTRAL, WARM, SceneBuilder
-from depthgen.data.procedural.materials import MAT, colour
+from depthgen.data.procedural.materials import MAT, WALL_COLOURS, WOOD_COLOURS, colour, pick
 
 WALL_YAW = {"N": np.pi, "E": np.pi / 2, "W": -np.pi / 2, "S": 0.0}
 
@@ -91,13 +91,26 @@ class Placer:
 
 
 def shell(b: SceneBuilder, W: float, D: float, H: float, floor_mat: str, floor_col: str, wall_mat: str,
-          wall_col: str, base_col: str = "white") -> None:
-    """Floor, four walls, ceiling and baseboards, all facing into the room."""
+          wall_col: str, base_col: str = "white",
+          opening: tuple[float, float, float, float] | None = None) -> None:
+    """Floor, four walls, ceiling and baseboards, all facing into the room.
+
+    opening: (x0, x1, height, depth) of an open doorway in the north wall, leading into a dimmer adjoining room
+    ``depth`` metres deep (the "open doorway" object)."""
     fid = b.new_object("floor", floor_col, floor_mat, structural=True)
     b.quad([[0, 0, 0], [W, 0, 0], [W, D, 0], [0, D, 0]], fid, floor_mat, b.col(floor_col))
     wid = b.new_object("walls", wall_col, wall_mat, structural=True)
     wc = b.col(wall_col)
-    b.quad([[0, D, 0], [W, D, 0], [W, D, H], [0, D, H]], wid, wall_mat, wc)  # N, normal -y
+    if opening is None:
+        b.quad([[0, D, 0], [W, D, 0], [W, D, H], [0, D, H]], wid, wall_mat, wc)  # N, normal -y
+        north = [(0.0, W)]
+    else:
+        x0, x1, hd, L = opening
+        for q in ([[0, D, 0], [x0, D, 0], [x0, D, H], [0, D, H]], [[x1, D, 0], [W, D, 0], [W, D, H], [x1, D, H]],
+                  [[x0, D, hd], [x1, D, hd], [x1, D, H], [x0, D, H]]):
+            b.quad(q, wid, wall_mat, wc)
+        north = [(0.0, x0), (x1, W)]
+        _adjoining(b, x0, x1, hd, D, L)
     b.quad([[W, 0, 0], [0, 0, 0], [0, 0, H], [W, 0, H]], wid, wall_mat, wc)  # S, normal +y
     b.quad([[W, D, 0], [W, 0, 0], [W, 0, H], [W, D, H]], wid, wall_mat, wc)  # E, normal -x
     b.quad([[0, 0, 0], [0, D, 0], [0, D, H], [0, 0, H]], wid, wall_mat, wc)  # W, normal +x
@@ -105,9 +118,34 @@ def shell(b: SceneBuilder, W: float, D: float, H: float, floor_mat: str, floor_c
     b.quad([[0, 0, H], [0, D, H], [W, D, H], [W, 0, H]], cid, "plaster", colour("white", b.rng))
     bb = b.new_object("baseboard", base_col, "wood", structural=True)
     t, h = 0.015, 0.08
-    b.mesh.boxes(np.array([[W / 2, D - t / 2, h / 2], [W / 2, t / 2, h / 2], [W - t / 2, D / 2, h / 2],
-                           [t / 2, D / 2, h / 2]]),
-                 np.array([[W, t, h], [W, t, h], [t, D, h], [t, D, h]]), bb, MAT["wood"], b.col(base_col), tex=b.tex())
+    cents = [[W / 2, t / 2, h / 2], [W - t / 2, D / 2, h / 2], [t / 2, D / 2, h / 2]]
+    sizes = [[W, t, h], [t, D, h], [t, D, h]]
+    for u0, u1 in north:
+        if u1 - u0 > 0.05:
+            cents.append([(u0 + u1) / 2, D - t / 2, h / 2])
+            sizes.append([u1 - u0, t, h])
+    b.mesh.boxes(np.array(cents), np.array(sizes), bb, MAT["wood"], b.col(base_col), tex=b.tex())
+
+
+def _adjoining(b: SceneBuilder, x0: float, x1: float, hd: float, D: float, L: float) -> None:
+    """A plain room seen through a doorway: floor, ceiling, back and side walls (front wall not needed)."""
+    rng = b.rng
+    col = pick(rng, WALL_COLOURS)
+    oid = b.new_object("open doorway", None, "plaster")
+    a0, a1 = x0 - rng.uniform(0.3, 2.0), x1 + rng.uniform(0.3, 2.0)
+    h = hd + rng.uniform(0.2, 0.6)
+    y1 = D + L
+    c = b.col(col) * 0.8
+    b.quad([[a0, D, 0], [a1, D, 0], [a1, y1, 0], [a0, y1, 0]], oid, "wood", b.col(pick(rng, WOOD_COLOURS)))
+    b.quad([[a0, D, h], [a0, y1, h], [a1, y1, h], [a1, D, h]], oid, "plaster", colour("white", rng) * 0.8)
+    b.quad([[a0, y1, 0], [a1, y1, 0], [a1, y1, h], [a0, y1, h]], oid, "plaster", c)
+    b.quad([[a1, y1, 0], [a1, D, 0], [a1, D, h], [a1, y1, h]], oid, "plaster", c)
+    b.quad([[a0, D, 0], [a0, y1, 0], [a0, y1, h], [a0, D, h]], oid, "plaster", c)
+    # The wall's thickness around the opening (jambs and lintel).
+    b.mesh.boxes(np.array([[x0 - 0.05, D + 0.06, hd / 2], [x1 + 0.05, D + 0.06, hd / 2], [(x0 + x1) / 2, D + 0.06,
+                                                                                        hd + 0.05]]),
+                 np.array([[0.1, 0.12, hd], [0.1, 0.12, hd], [x1 - x0 + 0.2, 0.12, 0.1]]), oid, MAT["plaster"],
+                 b.col(col), tex=b.tex())
 
 
 MOODS = {

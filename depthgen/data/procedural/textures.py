@@ -102,7 +102,7 @@ def _wood(p, q, n, c, t):
     # Floors: planks 15 cm wide along y with seams; furniture: grain along the vertical / long axis.
     line, h = _lattice(v + 13 * t, u, 1.2, 0.15, 0.5, 0.015)
     plank = np.where(floorish, 0.85 + 0.3 * h, 1.0) * np.where(floorish & line, 0.55, 1.0)
-    grain_axis = np.where(floorish, u, np.where(np.abs(n[:, 2]) > 0.7, p[:, 0], v))
+    grain_axis = u  # grain lines run along the floor planks and vertically on furniture sides
     grain = 0.88 + 0.12 * np.sin(grain_axis * 90 + 8 * value_noise(q * [3, 3, 0.5]))
     return _scale(plank * grain, c)
 
