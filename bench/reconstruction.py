@@ -110,9 +110,9 @@ def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overr
     row: dict[str, Any] = {"index": index, "seed": seed, "scene_type": s["scene_type"], "outdoor": bool(s["outdoor"]),
                            "fov_deg": fov, "views": len(result.views), "mesh_faces": result.mesh.n_faces,
                            "median_scale": scale, "timings_s": result.timings, "variants": {}}
-    clouds = {}
+    clouds, scene = {}, build_scene(seed)
     for name, sc in (("raw", 1.0), ("aligned", scale)):
-        metrics, clouds[name] = score_variant(result, build_scene(seed), s["cam_to_world"], sc, K_eval, eval_size,
+        metrics, clouds[name] = score_variant(result, scene, s["cam_to_world"], sc, K_eval, eval_size,
                                               args.max_points, args.seed + index)
         depth0 = compute_metrics(pred0 * sc, gt0, valid0, "none", metrics=["abs_rel", "delta1"])
         metrics["view0_abs_rel"], metrics["view0_delta1"] = depth0["abs_rel"], depth0["delta1"]
@@ -141,8 +141,8 @@ def summarise(rows: list[dict]) -> dict:
 def markdown(report: dict) -> str:
     res = report["results"]
     s = report["settings"]
-    lines = [f"text3d preset `{res['preset']}` ({res['size'][1]}x{res['size'][0]} views, {res['views_per_scene']} "
-             f"views per scene incl. clean-up), depth `{s['depth']}`, inpaint `{s['inpaint']}`, view 0 = procedural "
+    lines = [f"text3d preset `{res['preset']}` ({res['size'][1]}x{res['size'][0]} views, "
+             f"{' or '.join(str(v) for v in res['views_per_scene'])} views per scene incl. clean-up), depth `{s['depth']}`, inpaint `{s['inpaint']}`, view 0 = procedural "
              f"render (no text-to-image). Overrides: {', '.join(f'`{o}`' for o in res['overrides']) or 'none'}. "
              f"Points: both surfaces ray-cast from every generation camera at {res['eval_size'][1]}x{res['eval_size'][0]}; "
              "generated points only where the true surface is hit too (sky is not scored).",
