@@ -38,7 +38,7 @@ def load_prompts(path: str | Path):
     return [PromptSpec(str(i["prompt"]), str(i["scene_type"])) for i in items]
 
 
-def get_classifier(path: Path, renders: int, epochs: int, size: int):
+def get_classifier(path: Path, renders: int, epochs: int, size: int, width: int = 32):
     from text3d.t2i.classifier import TrainedClassifier, procedural_renders, train_classifier
 
     if (path / "classifier.json").is_file():
@@ -48,7 +48,7 @@ def get_classifier(path: Path, renders: int, epochs: int, size: int):
     if failed:
         print(f"classifier: the procedural generator failed on test indices {failed}; left out", file=sys.stderr)
     t1 = time.perf_counter()
-    clf = train_classifier(images, labels, epochs=epochs, progress=True)
+    clf = train_classifier(images, labels, epochs=epochs, width=width, progress=True)
     print(f"classifier: {renders} renders in {t1 - t0:.0f} s, trained in {time.perf_counter() - t1:.0f} s, "
           f"held-out accuracy {clf.val_accuracy:.3f}", file=sys.stderr)
     clf.save(path)
@@ -96,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--classifier", default=str(ROOT / "runs" / "t2i-classifier"),
                     help="saved classifier folder; trained on procedural renders and saved here if missing")
     ap.add_argument("--renders", type=int, default=2000, help="procedural test renders to train the classifier on")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--width", type=int, default=32, help="classifier width (channels of its first stage)")
     ap.add_argument("--grid-seeds", type=int, default=4)
     ap.add_argument("--out", default=str(ROOT / "docs"))
     args = ap.parse_args(argv)
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         specs = load_prompts(args.prompts)
         pipe = TextToImagePipeline.from_pretrained(args.pipeline)
         size = int(pipe.unet.config.sample_size)
-        clf = get_classifier(Path(args.classifier), args.renders, args.epochs, size)
+        clf = get_classifier(Path(args.classifier), args.renders, args.epochs, size, args.width)
         t0 = time.perf_counter()
         report, images = evaluate(pipe, clf, specs, list(range(args.seeds)), args.steps, args.guidance, args.scheduler)
         report["seconds_per_image"] = (time.perf_counter() - t0) / len(images)

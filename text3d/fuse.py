@@ -57,36 +57,54 @@ def clean_mesh(mesh: Mesh, min_component_fraction: float = 0.002, near_edges: fl
     m.remove_unreferenced_vertices()
     cleaned = _from_o3d(m)
     if cleaned.n_faces and min_component_fraction > 0:
-        cleaned = _drop_floating(cleaned, m, min_component_fraction, near_edges, stats)
+        cleaned = _drop_floating(cleaned, min_component_fraction, near_edges, stats)
     stats["faces_out"] = cleaned.n_faces
     return cleaned, stats
 
 
-def _drop_floating(mesh: Mesh, o3d_mesh, fraction: float, near_edges: float, stats: dict) -> Mesh:
+def face_components(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
+    """Connected components of faces sharing a vertex: (m,) int label per face and the face count per label.
+
+    scipy's sparse graph components (linear time); Open3D's ``cluster_connected_triangles`` takes ~40 s on
+    a few million faces.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    f = mesh.faces
+    n = mesh.n_vertices
+    rows = np.concatenate([f[:, 0], f[:, 1]])
+    cols = np.concatenate([f[:, 1], f[:, 2]])
+    graph = coo_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
+    _, vertex_label = connected_components(graph, directed=False)
+    labels = vertex_label[f[:, 0]]
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return inverse.reshape(-1), counts
+
+
+def _drop_floating(mesh: Mesh, fraction: float, near_edges: float, stats: dict) -> Mesh:
     from scipy.spatial import cKDTree
 
-    labels, counts, _ = o3d_mesh.cluster_connected_triangles()
-    labels = np.asarray(labels)
-    counts = np.asarray(counts)
-    small = np.flatnonzero(counts < fraction * mesh.n_faces)
-    if small.size == 0:
+    labels, counts = face_components(mesh)
+    small = counts < fraction * mesh.n_faces
+    if not small.any():
         return mesh
-    radius = near_edges * median_edge_length(mesh)
-    keep_face = np.ones(mesh.n_faces, dtype=bool)
-    small_face = np.isin(labels, small)
+    small_face = small[labels]
     big_vertices = np.unique(mesh.faces[~small_face])
-    tree = cKDTree(mesh.vertices[big_vertices]) if big_vertices.size else None
-    for comp in small:
-        faces = np.flatnonzero(labels == comp)
-        verts = np.unique(mesh.faces[faces])
-        if tree is not None:
-            dist, _ = tree.query(mesh.vertices[verts], k=1, distance_upper_bound=radius)
-            if np.isfinite(dist).any():
-                continue                                # touches the rest of the scene: keep
-        keep_face[faces] = False
-        stats["floating_components"] += 1
-        stats["floating_faces"] += int(faces.size)
-    return compact(Mesh(mesh.vertices, mesh.faces[keep_face], mesh.colors))
+    # one (vertex, component) row per corner of a small component's faces
+    corner_vertex = mesh.faces[small_face].ravel()
+    corner_label = np.repeat(labels[small_face], 3)
+    near = np.zeros(len(counts), dtype=bool)
+    if big_vertices.size:
+        radius = near_edges * median_edge_length(mesh)
+        dist, _ = cKDTree(mesh.vertices[big_vertices]).query(mesh.vertices[corner_vertex], k=1,
+                                                             distance_upper_bound=radius)
+        near[np.unique(corner_label[np.isfinite(dist)])] = True     # touches the rest of the scene: keep
+    floating = small & ~near
+    drop = floating[labels]
+    stats["floating_components"] = int(floating.sum())
+    stats["floating_faces"] = int(drop.sum())
+    return compact(Mesh(mesh.vertices, mesh.faces[~drop], mesh.colors))
 
 
 def compact(mesh: Mesh) -> Mesh:

@@ -92,16 +92,24 @@ def grazing_cosine(tri_points: np.ndarray, camera_center: np.ndarray) -> np.ndar
     return np.nan_to_num(cos, nan=0.0)
 
 
+def grid_indices(n: int, stride: int) -> np.ndarray:
+    """Every ``stride``-th index of 0..n-1, always including the last one (so the mesh reaches the border)."""
+    idx = np.arange(0, n, max(int(stride), 1))
+    return idx if idx[-1] == n - 1 else np.append(idx, n - 1)
+
+
 def depth_to_mesh(depth: np.ndarray, image: np.ndarray, K: np.ndarray, cam_to_world: np.ndarray,
                   vertex_mask: np.ndarray | None = None, face_seed_mask: np.ndarray | None = None,
-                  max_grazing_deg: float = 88.0) -> tuple[Mesh, np.ndarray]:
+                  max_grazing_deg: float = 88.0, stride: int = 1) -> tuple[Mesh, np.ndarray]:
     """Triangulate a depth map into a coloured mesh, dropping triangles stretched over discontinuities.
 
     depth: (H, W) float z-depth metres (<= 0 or non-finite = invalid); image: (H, W, 3) float [0, 1];
     vertex_mask: (H, W) bool pixels allowed as vertices (default: all valid); face_seed_mask: (H, W) bool,
     if given a triangle is kept only when at least one of its corners lies in it (so a dilated hole mask
     can stitch new pixels to the known ring without re-meshing known surfaces); max_grazing_deg: triangles
-    seen more obliquely than this (normal vs. viewing ray) are dropped.
+    seen more obliquely than this (normal vs. viewing ray) are dropped; stride: use every ``stride``-th
+    pixel as a vertex (plus the last row and column), for large views (colours box-filtered over the stride,
+    a seed pixel counts for the grid corners within ``stride // 2`` of it).
     Returns the mesh (only referenced vertices) and (H, W) bool: pixels that became vertices of a kept face.
     """
     depth = np.asarray(depth, dtype=np.float64)
@@ -109,19 +117,31 @@ def depth_to_mesh(depth: np.ndarray, image: np.ndarray, K: np.ndarray, cam_to_wo
     valid = np.isfinite(depth) & (depth > 0)
     if vertex_mask is not None:
         valid &= np.asarray(vertex_mask, dtype=bool)
-    points = unproject(np.where(valid, depth, 0.0), K, cam_to_world).reshape(-1, 3)
-    faces = grid_faces(h, w)
-    flat_valid = valid.ravel()
-    keep = flat_valid[faces].all(axis=1)
-    if face_seed_mask is not None:
-        keep &= np.asarray(face_seed_mask, dtype=bool).ravel()[faces].any(axis=1)
+    rows, cols = grid_indices(h, stride), grid_indices(w, stride)
+    grid = np.ix_(rows, cols)
+    gh, gw = len(rows), len(cols)
+    points = unproject(np.where(valid, depth, 0.0), K, cam_to_world)[grid].reshape(-1, 3)
+    colors = np.asarray(image, dtype=np.float32)
+    seed = None if face_seed_mask is None else np.asarray(face_seed_mask, dtype=bool)
+    if stride > 1:
+        import cv2
+
+        from text3d.masks import dilate
+
+        colors = cv2.blur(colors, (stride, stride))
+        seed = None if seed is None else dilate(seed, stride // 2)
+    faces = grid_faces(gh, gw)
+    keep = valid[grid].ravel()[faces].all(axis=1)
+    if seed is not None:
+        keep &= seed[grid].ravel()[faces].any(axis=1)
     faces = faces[keep]
     cos = grazing_cosine(points[faces], np.asarray(cam_to_world)[:3, 3])
     faces = faces[cos > math.cos(math.radians(max_grazing_deg))]
-    used = np.zeros(h * w, dtype=bool)
+    used = np.zeros(gh * gw, dtype=bool)
     used[faces.ravel()] = True
-    remap = np.full(h * w, -1, dtype=np.int64)
+    remap = np.full(gh * gw, -1, dtype=np.int64)
     remap[used] = np.arange(int(used.sum()))
-    colors = np.asarray(image, dtype=np.float32).reshape(-1, 3)
-    mesh = Mesh(points[used], remap[faces], np.clip(colors[used], 0.0, 1.0))
-    return mesh, used.reshape(h, w)
+    mesh = Mesh(points[used], remap[faces], np.clip(colors[grid].reshape(-1, 3)[used], 0.0, 1.0))
+    used_full = np.zeros((h, w), dtype=bool)
+    used_full[grid] = used.reshape(gh, gw)
+    return mesh, used_full

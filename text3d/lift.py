@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from text3d.backends.protocols import DepthBackend, DepthResult
-from text3d.geometry import camera_rays, depth_to_mesh, pixel_index, project
+from text3d.geometry import camera_rays, depth_to_mesh, grid_indices, pixel_index, project
 from text3d.masks import lift_masks
 from text3d.mesh import Mesh
 
@@ -81,23 +81,27 @@ def in_free_space(points: np.ndarray, views: Sequence[ViewDepth], margin: float)
 
 
 def clamp_free_space(depth: np.ndarray, new_mask: np.ndarray, K: np.ndarray, cam_to_world: np.ndarray,
-                     views: Sequence[ViewDepth], margin: float) -> tuple[np.ndarray, dict[str, int]]:
+                     views: Sequence[ViewDepth], margin: float, stride: int = 1) -> tuple[np.ndarray, dict[str, int]]:
     """Push filled pixels that fall in known free space back along their rays; drop those that stay there.
 
     depth: (H, W) float32 metres; new_mask: (H, W) bool filled pixels to check (known pixels are trusted).
     Each offending pixel takes the smallest factor of ``PUSH_BACK_FACTORS`` that clears every earlier view;
-    if none does its depth becomes 0 (not lifted). Returns the new depth and counts
-    ``{"checked", "pushed", "dropped"}``.
+    if none does its depth becomes 0 (not lifted). With stride > 1 only the mesh grid pixels
+    (``geometry.grid_indices``) are tested and every other pixel takes the factor of its nearest grid pixel.
+    Returns the new depth and counts ``{"checked", "pushed", "dropped"}`` (of tested pixels).
     """
     depth = np.asarray(depth, dtype=np.float32).copy()
-    idx = np.flatnonzero(np.asarray(new_mask, bool) & np.isfinite(depth) & (depth > 0))
+    h, w = depth.shape
+    rows, cols = grid_indices(h, stride), grid_indices(w, stride)
+    grid = np.ix_(rows, cols)
+    check = (np.asarray(new_mask, bool) & np.isfinite(depth) & (depth > 0))[grid]
+    idx = np.flatnonzero(check)
     stats = {"checked": int(idx.size), "pushed": 0, "dropped": 0}
     if idx.size == 0 or not views:
         return depth, stats
-    h, w = depth.shape
     origins, dirs = camera_rays(K, cam_to_world, h, w)
-    o, d = origins.reshape(-1, 3)[idx], dirs.reshape(-1, 3)[idx]
-    z = depth.ravel()[idx].astype(np.float64)
+    o, d = origins[grid].reshape(-1, 3)[idx], dirs[grid].reshape(-1, 3)[idx]
+    z = depth[grid].ravel()[idx].astype(np.float64)
     factor = np.zeros(idx.size)
     todo = np.ones(idx.size, dtype=bool)
     for f in PUSH_BACK_FACTORS:
@@ -107,24 +111,34 @@ def clamp_free_space(depth: np.ndarray, new_mask: np.ndarray, K: np.ndarray, cam
         todo[sel[~bad]] = False
         if not todo.any():
             break
-    flat = depth.reshape(-1)
-    flat[idx] = (z * factor).astype(np.float32)            # factor 0 -> dropped
     stats["pushed"] = int(np.sum(factor > 1.0))
     stats["dropped"] = int(np.sum(factor == 0.0))
+    grid_factor = np.ones(check.shape)
+    grid_factor.ravel()[idx] = factor                              # 0 -> dropped
+    if stride > 1:                                                 # nearest grid pixel for every pixel
+        near_r = np.abs(np.arange(h)[:, None] - rows[None]).argmin(1)
+        near_c = np.abs(np.arange(w)[:, None] - cols[None]).argmin(1)
+        full = grid_factor[np.ix_(near_r, near_c)]
+    else:
+        full = grid_factor
+    apply = np.asarray(new_mask, bool)
+    depth[apply] = (depth[apply] * full[apply]).astype(np.float32)
     return depth, stats
 
 
 def lift_new_pixels(depth: np.ndarray, image: np.ndarray, K: np.ndarray, cam_to_world: np.ndarray,
-                    holes: np.ndarray | None, *, dilation: int, max_grazing_deg: float) -> tuple[Mesh, np.ndarray]:
+                    holes: np.ndarray | None, *, dilation: int, max_grazing_deg: float,
+                    stride: int = 1) -> tuple[Mesh, np.ndarray]:
     """Triangles for the filled pixels of one view (all pixels when ``holes`` is None, e.g. the first view).
 
     depth (H, W) float32 metres; image (H, W, 3) float32 [0, 1]; holes (H, W) bool filled pixels. The holes
     are dilated by ``dilation`` px so new triangles attach to the known surface around them; triangles
-    steeper than ``max_grazing_deg`` to the viewing ray (depth discontinuities) are dropped.
+    steeper than ``max_grazing_deg`` to the viewing ray (depth discontinuities) are dropped. stride > 1
+    meshes every stride-th pixel (large views); the ring then grows to at least ``stride`` px.
     Returns the new mesh piece and an (H, W) bool mask of pixels that became vertices.
     """
     if holes is None:
-        return depth_to_mesh(depth, image, K, cam_to_world, max_grazing_deg=max_grazing_deg)
-    vertex_mask, seed_mask = lift_masks(holes, dilation)
+        return depth_to_mesh(depth, image, K, cam_to_world, max_grazing_deg=max_grazing_deg, stride=stride)
+    vertex_mask, seed_mask = lift_masks(holes, max(dilation, stride if stride > 1 else 0))
     return depth_to_mesh(depth, image, K, cam_to_world, vertex_mask=vertex_mask, face_seed_mask=seed_mask,
-                         max_grazing_deg=max_grazing_deg)
+                         max_grazing_deg=max_grazing_deg, stride=stride)

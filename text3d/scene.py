@@ -112,7 +112,8 @@ class SceneBuilder:
         depth = self._check(res.depth, (h, w), f"depth backend {self.backends.depth.name!r}")
         with self.timings("lift"):
             piece, _ = lift_new_pixels(depth, image, self.K, cam_to_world, None, dilation=0,
-                                       max_grazing_deg=self.cfg.lift.max_grazing_deg)
+                                       max_grazing_deg=self.cfg.lift.max_grazing_deg,
+                                       stride=self.cfg.lift.mesh_stride)
         record = ViewRecord(0, "first", prompt, np.asarray(cam_to_world, np.float64), image, depth,
                             self._check(res.uncertainty, (h, w), "depth uncertainty"),
                             np.ones((h, w), bool), 1.0)
@@ -146,9 +147,10 @@ class SceneBuilder:
         step(0.8)
         with self.timings("lift"):
             depth, stats = clamp_free_space(res.depth, holes, self.K, spec.cam_to_world, self._prior,
-                                            cfg.lift.free_space_margin)
+                                            cfg.lift.free_space_margin, stride=cfg.lift.mesh_stride)
             piece, _ = lift_new_pixels(depth, image, self.K, spec.cam_to_world, holes,
-                                       dilation=cfg.lift.hole_dilation, max_grazing_deg=cfg.lift.max_grazing_deg)
+                                       dilation=cfg.lift.hole_dilation, max_grazing_deg=cfg.lift.max_grazing_deg,
+                                       stride=cfg.lift.mesh_stride)
         record.image, record.depth, record.uncertainty, record.free_space = image, depth, res.uncertainty, stats
         step(1.0)
         return self._add(record, piece)

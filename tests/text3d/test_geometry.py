@@ -82,3 +82,13 @@ def test_grid_faces_count():
         from text3d.mesh import Mesh
 
         Mesh(np.zeros((3, 3)), np.zeros((1, 3)), np.zeros((2, 3)))
+
+
+def test_strided_mesh_uses_every_other_pixel_and_reaches_the_border():
+    h, w = 9, 10
+    K = intrinsics_from_fov(60.0, w, h)
+    mesh, used = depth_to_mesh(np.full((h, w), 2.0), np.zeros((h, w, 3)), K, np.eye(4), stride=2)
+    # rows 0, 2, 4, 6, 8 and columns 0, 2, 4, 6, 8, 9 (the last column is always kept)
+    assert mesh.n_vertices == 5 * 6 and mesh.n_faces == 2 * 4 * 5
+    assert used[8, 9] and used[0, 0] and not used[1, 1]
+    assert np.allclose(mesh.vertices[:, 2], 2.0)

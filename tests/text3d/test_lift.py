@@ -86,3 +86,19 @@ def test_lift_new_pixels_only_touches_holes():
     first, used0 = lift_new_pixels(np.full((h, w), 3.0, np.float32), np.zeros((h, w, 3), np.float32), K,
                                    np.eye(4), None, dilation=1, max_grazing_deg=86.0)
     assert first.n_faces == 2 * 9 * 9 and used0.all()
+
+
+def test_strided_clamp_tests_grid_pixels_and_spreads_their_factors():
+    h = w = 9
+    K = intrinsics_from_fov(60.0, w, h)
+    prior = [ViewDepth(K, np.eye(4), near_depth(np.full((h, w), 4.0, np.float32)))]
+    pose = make_pose(np.eye(3), np.array([0.2, 0.0, 0.0]))
+    new = np.ones((h, w), bool)
+    full, stats_full = clamp_free_space(np.full((h, w), 2.0, np.float32), new, K, pose, prior, 0.03)
+    strided, stats = clamp_free_space(np.full((h, w), 2.0, np.float32), new, K, pose, prior, 0.03, stride=2)
+    assert stats["checked"] == 25 and stats_full["checked"] == 81      # rows/cols 0, 2, 4, 6, 8
+    assert np.array_equal(strided[::2, ::2], full[::2, ::2])            # grid pixels: the same answer
+    assert (full[::2, ::2] > 2.0).sum() > 10                            # ... which pushed most of them back
+    # every other pixel took the factor of its nearest grid pixel (ties: the earlier one)
+    near = np.array([0, 0, 2, 2, 4, 4, 6, 6, 8])
+    assert np.allclose(strided, full[np.ix_(near, near)])

@@ -1,8 +1,10 @@
 """A small scene-type classifier used to check that generated images show the prompted kind of scene.
 
 Trained on procedural renders (never on generated images) with their ``scene_type`` labels, then applied to
-images from the text-to-image model (``text3d.t2i.evaluate``). A 4-stage strided CNN (about 0.1M params at
-width 24) with global average pooling; augmentations (flips, brightness/contrast jitter, a blur now and then)
+images from the text-to-image model (``text3d.t2i.evaluate``). A 4-stage strided CNN (width 32) with global
+average pooling. Measured on 1999 procedural test renders (64x64, 14 scene types, 20% held out): width 32 /
+20 epochs reached 87.5% held-out accuracy (334 s on the shared, heavily loaded 2-core CPU); width 24 / 12
+epochs 80.3% (241 s); augmentations (flips, brightness/contrast jitter, a blur now and then)
 make it less sensitive to the softer look of diffusion samples. Everything random takes a seed.
 
 Saved as a folder: ``model.safetensors`` + ``classifier.json`` (classes, width, image size, accuracies).
@@ -23,7 +25,7 @@ from torch import nn
 class SceneClassifier(nn.Module):
     """(B, 3, H, W) float in [-1, 1] -> (B, num_classes) logits."""
 
-    def __init__(self, num_classes: int, width: int = 24):
+    def __init__(self, num_classes: int, width: int = 32):
         super().__init__()
         chans = [3, width, 2 * width, 4 * width, 4 * width]
         layers: list[nn.Module] = []
@@ -119,8 +121,8 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.where(blur[:, None, None, None], soft, x).clamp(-1, 1)
 
 
-def train_classifier(images: np.ndarray, labels: Sequence[str], *, epochs: int = 12, batch_size: int = 64,
-                     lr: float = 3e-3, val_fraction: float = 0.2, width: int = 24, seed: int = 0,
+def train_classifier(images: np.ndarray, labels: Sequence[str], *, epochs: int = 20, batch_size: int = 64,
+                     lr: float = 3e-3, val_fraction: float = 0.2, width: int = 32, seed: int = 0,
                      progress: bool = False) -> TrainedClassifier:
     """Train on images (N, H, W, 3) uint8 / float [0, 1] with string labels; a seeded hold-out measures accuracy."""
     labels = [str(s) for s in labels]
