@@ -9,6 +9,7 @@ import pytest
 from bench import common
 from bench.completion import seam_band
 from bench.geometry_metrics import chamfer_fscore
+from bench.inpainting import MAX_PSNR, mae, psnr
 from bench.results import main as results_main
 from bench.uncertainty import FRACTIONS, ause, sparsification, spearman
 
@@ -42,6 +43,22 @@ def test_seam_band_is_the_inner_ring_of_the_hole():
         seam_band(hole, 0)
 
 
+def test_psnr_and_mae_on_known_offsets_inside_the_mask():
+    rng = np.random.default_rng(0)
+    target = rng.random((12, 16, 3))
+    mask = np.zeros((12, 16), bool)
+    mask[3:9, 4:10] = True
+    assert psnr(target, target, mask) == MAX_PSNR and mae(target, target, mask) == 0.0  # identical: the cap
+    off = target + 0.1  # a constant offset of 0.1: MSE 0.01, PSNR 20 dB, MAE 0.1
+    assert psnr(off, target, mask) == pytest.approx(20.0) and mae(off, target, mask) == pytest.approx(0.1)
+    garbage = np.where(mask[..., None], off, 1.0 - target)  # pixels outside the mask do not count
+    assert psnr(garbage, target, mask) == pytest.approx(20.0) and mae(garbage, target, mask) == pytest.approx(0.1)
+    assert psnr(garbage, target, ~mask) < 20.0
+    assert np.isnan(psnr(off, target, np.zeros_like(mask))) and np.isnan(mae(off, target, np.zeros_like(mask)))
+    with pytest.raises(ValueError):
+        psnr(off, target, mask[:-1])
+
+
 def test_sparsification_oracle_is_best_and_perfect_uncertainty_has_zero_ause():
     rng = np.random.default_rng(0)
     err = rng.exponential(1.0, 5000)
@@ -69,10 +86,10 @@ def test_chamfer_and_fscore_on_known_offsets():
 def test_results_page_says_plainly_what_was_not_run(tmp_path):
     assert results_main(["--docs", str(tmp_path)]) == 0
     page = (tmp_path / "RESULTS.md").read_text()
-    for cmd in ("bench.depth_accuracy", "bench.ablations", "bench.completion", "bench.reconstruction",
-                "bench.speed", "bench.uncertainty", "bench_t2i.py", "bench_procedural.py"):
+    for cmd in ("bench.depth_accuracy", "bench.ablations", "bench.completion", "bench.inpainting",
+                "bench.reconstruction", "bench.speed", "bench.uncertainty", "bench_t2i.py", "bench_procedural.py"):
         assert cmd in page
-    assert page.count("**Not yet run.**") == 8
+    assert page.count("**Not yet run.**") == 9
     (tmp_path / "bench_speed.json").write_text("{broken")
     assert results_main(["--docs", str(tmp_path)]) == 0
     assert "could not be read" in (tmp_path / "RESULTS.md").read_text()

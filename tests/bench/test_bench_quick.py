@@ -69,7 +69,7 @@ def test_depth_accuracy_and_results_page(assets, tmp_path):
     assert main(argv[:2] + ["--regression", str(assets / "depth")] + argv[4:]) == 2
     assert results_main(["--docs", str(tmp_path)]) == 0
     page = (tmp_path / "RESULTS.md").read_text()
-    assert "### Indoor: 2 images" in page and "quick mode only" in page and page.count("**Not yet run.**") == 7
+    assert "### Indoor: 2 images" in page and "quick mode only" in page and page.count("**Not yet run.**") == 8
 
 
 def test_completion(assets, tmp_path):
@@ -84,6 +84,25 @@ def test_completion(assets, tmp_path):
         for m in METHODS:
             assert r["metrics"][m]["hole"]["abs_rel"] >= 0 and r["metrics"][m]["seam"]["num_images"] >= 1
     assert main(["--model", str(assets / "depth"), "--quick", "--band", "0", *data_args(assets)]) == 2
+
+
+def test_inpainting(assets, tmp_path):
+    from bench.inpainting import METHODS, SHEET, main
+
+    assert main(["--model", str(assets / "inpaint"), "--quick", "--out-dir", str(tmp_path), *data_args(assets)]) == 0
+    rep = read(tmp_path, "inpainting")
+    assert (tmp_path / SHEET).is_file() and rep["results"]["contact_sheet"] == SHEET
+    assert rep["results"]["model_resolution"] == S and rep["results"]["steps"] == 2
+    for r in rep["results"]["kinds"].values():
+        assert r["num_images"] + r["skipped"] == 2 and 0 < r["mean_hole_fraction"] < 1
+        assert set(r["metrics"]) == set(METHODS)
+        for m in METHODS:
+            hole, seam = r["metrics"][m]["hole"], r["metrics"][m]["seam"]
+            assert 0 < hole["psnr"]["mean"] <= 100 and 0 <= hole["mae"]["mean"] <= 1
+            assert hole["psnr"]["num_images"] == r["num_images"] and seam["mae"]["num_images"] >= 1
+    assert "wins on PSNR" in (tmp_path / "bench_inpainting.md").read_text()
+    assert main(["--model", str(assets / "inpaint"), "--quick", "--band", "0", *data_args(assets)]) == 2
+    assert main(["--model", str(assets / "depth"), "--quick", *data_args(assets)]) == 2  # not a Palette folder
 
 
 def test_uncertainty(assets, tmp_path):
