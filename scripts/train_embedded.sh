@@ -5,14 +5,14 @@
 #   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model -> regression baseline
 # On 2 CPU cores the two lanes run side by side with one thread each (OMP_NUM_THREADS=1), which measured
 # ~2.3 s per step per lane against ~1.6 s per step for one run on both threads (40% more steps an hour).
-# The shipped DepthGen model and its regression baseline were both stopped at STOP=1200 steps of the
+# The shipped DepthGen model and its regression baseline were both stopped at STOP=1000 steps of the
 # finetune recipe's 1600-step cosine schedule (equal budgets; the CPU time ran out). Each other recipe's
 # train.max_steps is its budget. Pass extra key=value overrides through EXTRA, e.g.
 #   EXTRA="train.batch_size=64" bash scripts/train_embedded.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRA=${EXTRA:-}
-STOP=${STOP:-1200}
+STOP=${STOP:-1000}
 lane=${1:-all}
 data=data/procedural/train-64
 if ! ls $data/shard-*.npz >/dev/null 2>&1; then

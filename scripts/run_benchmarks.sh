@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every benchmark on the shipped models in assets/, with the settings docs/RESULTS.md reports, then the page.
+# On a 2-core CPU: about 20 minutes (pairs of one-thread benchmarks side by side; the speed benchmark alone).
+#   bash scripts/run_benchmarks.sh            # all
+#   bash scripts/run_benchmarks.sh --quick    # a smoke run of each (tiny data, few steps)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+q=${1:-}
+one() { OMP_NUM_THREADS=1 python3 "$@"; }
+one -m bench.depth_accuracy $q & one -m bench.completion $q & wait
+one -m bench.uncertainty $q & one -m bench.reconstruction --scenes 4 $q & wait
+one -m bench.inpainting $q & one bench/bench_t2i.py & wait
+python3 -m bench.speed $q                      # alone: it times things
+python3 -m bench.results
