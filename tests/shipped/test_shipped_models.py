@@ -74,7 +74,7 @@ def test_shipped_depthgen_completion_keeps_known_pixels():
 
 def test_shipped_inpainting_beats_a_flat_fill_inside_holes():
     from bench.completion import draw_hole
-    from bench.inpainting import psnr
+    from bench.inpainting import HOLE, psnr
     from depthgen.io import as_rgb
     from text3d.backends.embedded import EmbeddedInpaint
 
@@ -84,7 +84,7 @@ def test_shipped_inpainting_beats_a_flat_fill_inside_holes():
         item = data[i]
         gt = np.asarray(item["depth"], np.float32)
         rgb = as_rgb(item["rgb"])
-        hole = draw_hole(gt, gt > 0, item.get("K"), 0, i, 0.15, 5.0, 0.01)[0]
+        hole = draw_hole(gt, gt > 0, item.get("K"), 0, i, **HOLE)[0]
         out = backend.inpaint(rgb, hole, prompt="", steps=10, generator=_g(i))
         assert np.array_equal(out[~hole], rgb[~hole])
         flat = np.where(hole[..., None], rgb[~hole].mean(axis=0), rgb)      # the mean known colour
