@@ -98,6 +98,19 @@ def latest_checkpoint(output_dir: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint dir as given, or the newest checkpoint of an output_dir; anything else -> ValueError."""
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"checkpoint path not found: {p}")
+    if (p / "state.json").is_file():
+        return p
+    found = latest_checkpoint(p)
+    if found is None:
+        raise ValueError(f"{p} is neither a checkpoint dir nor an output_dir with checkpoints")
+    return found
+
+
 def load_weights(path: str | Path, prefer_ema: bool = True) -> dict[str, torch.Tensor]:
     """UNet state dict from a checkpoint dir (EMA if present and preferred), a pipeline folder (its
     ``unet/``) or a ``.safetensors`` file. Missing path -> ValueError."""

