@@ -111,6 +111,15 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return found
 
 
+def load_init_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """Weights to start a run from: an output_dir's newest checkpoint, a checkpoint dir (EMA), a pipeline
+    folder or a ``.safetensors`` file."""
+    p = Path(path)
+    if (p / "last").exists():
+        p = latest_checkpoint(p) or p
+    return load_weights(p, prefer_ema=True)
+
+
 def load_weights(path: str | Path, prefer_ema: bool = True) -> dict[str, torch.Tensor]:
     """UNet state dict from a checkpoint dir (EMA if present and preferred), a pipeline folder (its
     ``unet/``) or a ``.safetensors`` file. Missing path -> ValueError."""

@@ -89,7 +89,7 @@ def train(recipe: Recipe, resume: bool = False, stop_step: int | None = None, ex
     from diffusers.training_utils import EMAModel
     from tqdm.auto import tqdm
 
-    from depthgen.checkpoint import latest_checkpoint, load_training_state, load_weights, save_checkpoint
+    from depthgen.checkpoint import latest_checkpoint, load_init_weights, load_training_state, save_checkpoint
     from depthgen.diffusion import diffusion_loss, make_train_scheduler, regression_loss
     from depthgen.model import build_unet, load_adapted
     from depthgen.recipe import target_channels
@@ -105,10 +105,7 @@ def train(recipe: Recipe, resume: bool = False, stop_step: int | None = None, ex
     accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum)
     unet = build_unet(recipe.model, target_channels(recipe.stage), seed=tc.seed)
     if tc.init_from and ckpt is None:
-        init = Path(tc.init_from)
-        if (init / "last").exists():  # an output_dir: use its newest checkpoint
-            init = latest_checkpoint(init) or init
-        load_adapted(unet, load_weights(init), source=f"train.init_from {tc.init_from}")
+        load_adapted(unet, load_init_weights(tc.init_from), source=f"train.init_from {tc.init_from}")
     scheduler = make_train_scheduler(recipe.diffusion)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=tc.lr, betas=tuple(tc.adam_betas), weight_decay=tc.weight_decay)
     lr_sched = get_scheduler("cosine" if tc.lr_schedule == "cosine" else "constant_with_warmup", optimizer,

@@ -28,6 +28,7 @@ class T2IModelConfig:
     attention_levels: tuple[bool, ...] | None = None  # self-attention per resolution level
     norm_num_groups: int | None = None
     attention_head_dim: int | None = None
+    coord_channels: bool = False  # feed two pixel-coordinate channels (y, x in [-1, 1]) beside the noisy image
 
 
 @dataclass
@@ -67,7 +68,7 @@ class T2ITrainConfig:
     keep_checkpoints: int = 3
     log_every: int = 10
     seed: int = 0
-    init_from: str | None = None  # pipeline folder to initialise the UNet from
+    init_from: str | None = None  # pipeline folder, checkpoint dir or output_dir (EMA) to start the UNet from
     export_dir: str | None = None  # default: <output_dir>/pipeline
     export_dtype: str = "float16"  # float16 | float32: dtype of the exported weights (halves the size)
 

@@ -9,6 +9,13 @@ params, ~85 ms per guided step and ~4.3 s per training step. Sentence-level embe
 encoder was trained to make semantically close for paraphrases ("a cozy library" ~ "a room with
 bookshelves"), which is what lets unseen prompts land on a matching scene.
 
+With ``coord_channels`` the UNet also sees two constant channels holding each pixel's (y, x) position in
+[-1, 1]. Why: the text enters only through the global timestep embedding, and a convolutional net fed pure
+noise can place things (sky above, floor below) only by inferring position from its zero padding. The
+v-prediction model trained without them (1400 steps) predicted, from pure noise, a flat colour per prompt
+with no layout at all, and its samples were colour fields. The saved ``in_channels`` (5 instead of 3) tells
+``unet_forward`` to add them, so old pipelines keep working.
+
 The embedding is also passed as a one-token ``encoder_hidden_states`` (unused by these blocks; required by
 the forward signature and ready for cross-attention variants).
 """
@@ -21,6 +28,8 @@ import torch
 
 from text3d.t2i.config import T2IModelConfig
 from text3d.t2i.text_encoder import TEXT_DIM
+
+COORD_CHANNELS = 2  # (y, x) pixel coordinates
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(block_out_channels=(8, 16), layers_per_block=1, attention_levels=(False, True),
@@ -52,7 +61,7 @@ def unet_kwargs(cfg: T2IModelConfig, text_dim: int = TEXT_DIM) -> dict[str, Any]
     down = tuple("AttnDownBlock2D" if a else "DownBlock2D" for a in p["attention_levels"])
     up = tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(p["attention_levels"]))
     return dict(
-        sample_size=cfg.sample_size, in_channels=3, out_channels=3,
+        sample_size=cfg.sample_size, in_channels=3 + (COORD_CHANNELS if cfg.coord_channels else 0), out_channels=3,
         down_block_types=down, up_block_types=up, mid_block_type="UNetMidBlock2D",
         block_out_channels=tuple(p["block_out_channels"]), layers_per_block=p["layers_per_block"],
         norm_num_groups=p["norm_num_groups"], attention_head_dim=p["attention_head_dim"],
@@ -74,10 +83,37 @@ def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def coordinate_channels(b: int, h: int, w: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """(b, 2, h, w): pixel-centre y (row, top -1 .. bottom 1) and x (column, left -1 .. right 1)."""
+    ys = (torch.arange(h, device=device, dtype=dtype) + 0.5) / h * 2 - 1
+    xs = (torch.arange(w, device=device, dtype=dtype) + 0.5) / w * 2 - 1
+    grid = torch.stack(torch.meshgrid(ys, xs, indexing="ij"))  # (2, h, w)
+    return grid.expand(b, 2, h, w)
+
+
 def unet_forward(unet: torch.nn.Module, x_t: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
     """x_t (B, 3, H, W) noisy image; t (B,) long timesteps; text (B, 384) embeddings (zeros = null).
 
-    Returns (B, 3, H, W): the prediction named by the scheduler's ``prediction_type``.
+    Returns (B, 3, H, W): the prediction named by the scheduler's ``prediction_type``. A UNet saved with
+    ``in_channels`` 5 gets the coordinate channels appended here.
     """
     text = text.to(x_t.dtype)
+    extra = int(unet.config.in_channels) - x_t.shape[1]
+    if extra == COORD_CHANNELS:
+        b, _, h, w = x_t.shape
+        x_t = torch.cat([x_t, coordinate_channels(b, h, w, x_t.device, x_t.dtype)], 1)
+    elif extra != 0:
+        raise ValueError(f"the UNet takes {unet.config.in_channels} input channels; got an image of {x_t.shape[1]}")
     return unet(x_t, t, encoder_hidden_states=text[:, None, :], class_labels=text).sample
+
+
+def load_widened(unet: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load ``state`` into ``unet``; a ``conv_in`` with fewer input channels (a model trained without the
+    coordinate channels) is widened with zero weights, so the loaded model starts out computing the same."""
+    own = unet.state_dict()
+    w = state.get("conv_in.weight")
+    if w is not None and w.shape[1] < own["conv_in.weight"].shape[1]:
+        wide = torch.zeros_like(own["conv_in.weight"])
+        wide[:, : w.shape[1]] = w
+        state = {**state, "conv_in.weight": wide}
+    unet.load_state_dict(state)

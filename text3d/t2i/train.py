@@ -104,7 +104,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     from depthgen import checkpoint as ckpt
     from text3d.t2i.data import CaptionBank, load_training_data, sample_batch
     from text3d.t2i.export import export_pipeline, training_card
-    from text3d.t2i.model import build_unet
+    from text3d.t2i.model import build_unet, load_widened
     from text3d.t2i.text_encoder import load_text_encoder
 
     tc = cfg.train
@@ -129,9 +129,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
 
     unet = build_unet(cfg.model, seed=tc.seed)
     if tc.init_from:
-        from text3d.t2i.pipeline import TextToImagePipeline
-
-        unet.load_state_dict(TextToImagePipeline.from_pretrained(tc.init_from).unet.state_dict())
+        load_widened(unet, ckpt.load_init_weights(tc.init_from))
     noise_scheduler = DDPMScheduler(num_train_timesteps=cfg.diffusion.num_train_timesteps,
                                     beta_schedule=cfg.diffusion.beta_schedule,
                                     prediction_type=cfg.diffusion.prediction_type)
