@@ -1,6 +1,6 @@
 """Benchmark the procedural RGB-D generator: images per second at 64x64 and 256x256.
 
-    python bench/bench_procedural.py [--n64 300] [--n256 60] [--workers 2] [--out docs/procedural_speed]
+    python -m bench.bench_procedural [--n64 300] [--n256 60] [--workers 2] [--out docs/procedural_speed]
 
 For each size it renders ``generate_sample(split_seed("train", i), size, "kinect")`` with ``--workers``
 processes (wall-clock images/s, what the shard writer gets) and in one process (CPU ms per image, which is
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_text(json.dumps({"results": rows, "info": info}, indent=2), encoding="utf-8")
     os.replace(tmp, out.with_suffix(".json"))
     lines = ["# Procedural generator speed", "",
-             f"`python bench/bench_procedural.py` on {info['cpu_count']} cores (shared with other jobs; see the load "
+             f"`python -m bench.bench_procedural` on {info['cpu_count']} cores (shared with other jobs; see the load "
              f"average), {info['date']}. Each image: build the scene, choose the camera, ray-cast, shade with "
              "shadows, Kinect sensor model, captions.", "",
              "| size | workers | images/s (wall) | 1 process images/s | CPU ms / image | CPU-bound images/s on "

@@ -1,6 +1,6 @@
 """Prompt alignment and diversity of the embedded text-to-image model -> docs/t2i_eval.{md,json}, docs/t2i_grid.png.
 
-    python bench/bench_t2i.py [--pipeline assets/t2i] [--prompts configs/t2i/eval_prompts.yaml] [--seeds 8]
+    python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/t2i/eval_prompts.yaml] [--seeds 8]
                               [--steps 25] [--guidance 3.0] [--classifier runs/t2i-classifier] [--renders 2000]
 
 1. A scene-type classifier (text3d.t2i.classifier) is trained on ``--renders`` procedural renders of the test
@@ -60,7 +60,7 @@ def write_markdown(report: dict, path: Path) -> None:
     lines = [
         "# Embedded text-to-image model: prompt alignment and diversity",
         "",
-        f"Measured by `bench/bench_t2i.py` on {report['date']} ({report['device']}); pipeline `{report['pipeline']}`.",
+        f"Measured by `python -m bench.bench_t2i` on {report['date']} ({report['device']}); pipeline `{report['pipeline']}`.",
         f"{report['n_prompts']} prompts phrased unlike the training captions x {len(report['seeds'])} seeds, "
         f"{report['steps']} {report['scheduler'].upper()} steps, guidance {report['guidance_scale']}.",
         "",

@@ -4,7 +4,7 @@
 
 Each section is re-rendered from ``<docs>/bench_<name>.json`` by that benchmark's own ``markdown`` function,
 with when, where (machine) and how long it took. A benchmark without a JSON file gets a section that says it
-has not been run and gives the command. Other owners' benchmarks (``bench/bench_t2i.py``,
+has not been run and gives the command. Other owners' benchmarks (``python -m bench.bench_t2i``,
 ``bench/bench_procedural.py``) are linked, not re-rendered.
 """
 
@@ -29,9 +29,9 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 # Benchmarks of other owners, linked (not re-rendered): title, command, markdown, json, image, what.
 EXTERNAL = [
-    ("Text-to-image: prompt alignment and diversity", "python bench/bench_t2i.py", "t2i_eval.md", "t2i_eval.json",
-     "t2i_grid.png", "embedded text-to-image model (bench/bench_t2i.py, separate owner)"),
-    ("Procedural data generator speed", "python bench/bench_procedural.py", "procedural_speed.md",
+    ("Text-to-image: prompt alignment and diversity", "python -m bench.bench_t2i", "t2i_eval.md", "t2i_eval.json",
+     "t2i_grid.png", "embedded text-to-image model (python -m bench.bench_t2i, separate owner)"),
+    ("Procedural data generator speed", "python -m bench.bench_procedural", "procedural_speed.md",
      "procedural_speed.json", None, "procedural RGB-D images/s (bench/bench_procedural.py, separate owner)"),
 ]
 

@@ -34,7 +34,7 @@ Trained by `python -m text3d.t2i.train` on procedural scenes and their captions;
   (CPU threads: {threads}).
 
 Limits: 64x64 only; it knows the scene types and objects of the procedural generator, nothing else;
-alignment and diversity figures are in docs/t2i_eval.md (bench/bench_t2i.py).
+alignment and diversity figures are in docs/t2i_eval.md (python -m bench.bench_t2i).
 """
 
 
