@@ -5,7 +5,7 @@
 Each section is re-rendered from ``<docs>/bench_<name>.json`` by that benchmark's own ``markdown`` function,
 with when, where (machine) and how long it took. A benchmark without a JSON file gets a section that says it
 has not been run and gives the command. Other owners' benchmarks (``python -m bench.bench_t2i``,
-``bench/bench_procedural.py``) are linked, not re-rendered.
+``python -m bench.bench_procedural``) are linked, not re-rendered.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ EXTERNAL = [
     ("Text-to-image: prompt alignment and diversity", "python -m bench.bench_t2i", "t2i_eval.md", "t2i_eval.json",
      "t2i_grid.png", "embedded text-to-image model (python -m bench.bench_t2i, separate owner)"),
     ("Procedural data generator speed", "python -m bench.bench_procedural", "procedural_speed.md",
-     "procedural_speed.json", None, "procedural RGB-D images/s (bench/bench_procedural.py, separate owner)"),
+     "procedural_speed.json", None, "procedural RGB-D images/s (python -m bench.bench_procedural, separate owner)"),
 ]
 
 

@@ -87,7 +87,7 @@ def test_results_page_says_plainly_what_was_not_run(tmp_path):
     assert results_main(["--docs", str(tmp_path)]) == 0
     page = (tmp_path / "RESULTS.md").read_text()
     for cmd in ("bench.depth_accuracy", "bench.ablations", "bench.completion", "bench.inpainting",
-                "bench.reconstruction", "bench.speed", "bench.uncertainty", "bench_t2i.py", "bench_procedural.py"):
+                "bench.reconstruction", "bench.speed", "bench.uncertainty", "bench.bench_t2i", "bench.bench_procedural"):
         assert cmd in page
     assert page.count("**Not yet run.**") == 9
     (tmp_path / "bench_speed.json").write_text("{broken")
