@@ -32,7 +32,7 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i() { python3 -m text3d.t2i.train --config "configs/t2i/$1.yaml" $EXTRA $(resume "runs/$2") "${@:3}"; }
   t2i t2i t2i --export runs/t2i/pipeline          # 5. text-to-image, v-prediction
   t2i t2i_x0 t2i-x0 --max-steps 852 --export runs/t2i-x0/pipeline   #    then continued as an x0 predictor
-  t2i t2i_coord t2i-coord --export assets/t2i     #    then given pixel-coordinate input channels
+  t2i t2i_coord t2i-coord --max-steps 1113 --export assets/t2i   #    then given pixel-coordinate input channels
   wait_for pretrain                               # the baseline starts from the same pretrained weights
   train regression $(stop) --export assets/regression   # 4. baseline: same network and budget
 fi
