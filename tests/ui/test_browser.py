@@ -1,5 +1,6 @@
 """The page in a real headless Chromium (Playwright): type a prompt, pick the quickest settings, Generate,
-and check the 3D viewer, the video and the images; saves a screenshot to docs/ui.png."""
+and check the 3D viewer, the video and the images; saves a screenshot of the page to $TEXT3D_UI_SCREENSHOT
+(e.g. docs/ui.png) when that is set, else to the test's temporary folder, so a test run leaves docs/ alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "ui.png"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian chromium at /usr/bin/chromium")]
@@ -116,10 +116,12 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
             expect(page.locator("#summary")).to_contain_text("walk, 2 views")    # the chosen settings ran
             ui_tools.wait_until(lambda: _mesh_drawn(page.screenshot(clip=canvas.bounding_box())),
                                 timeout=60, what="the 3D viewer to draw the mesh")
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            tmp = SCREENSHOT.with_name(f".ui.{os.getpid()}.png")
+            shot = Path(os.environ.get("TEXT3D_UI_SCREENSHOT") or tmp_path / "ui.png")
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            tmp = shot.with_name(f".ui.{os.getpid()}.png")
             page.screenshot(path=str(tmp))
-            os.replace(tmp, SCREENSHOT)
+            os.replace(tmp, shot)
+            assert shot.stat().st_size > 10_000
         finally:
             context.close()
     assert {"first view", "views", "video"} <= set(stages)
