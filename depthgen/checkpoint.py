@@ -111,6 +111,11 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return found
 
 
+def checkpoint_step(ckpt: str | Path) -> int:
+    """The optimizer step a checkpoint dir was written at (its ``state.json``)."""
+    return int(json.loads((Path(ckpt) / "state.json").read_text())["step"])
+
+
 def load_init_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Weights to start a run from: an output_dir's newest checkpoint, a checkpoint dir (EMA), a pipeline
     folder or a ``.safetensors`` file."""

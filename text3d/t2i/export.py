@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from text3d.t2i.model import count_parameters
+from text3d.t2i.model import COORD_CHANNELS, count_parameters
 
 CARD = """# Embedded text-to-image model (text3d.t2i)
 
@@ -52,11 +52,9 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
 
 def export_from_checkpoint(ckpt: str | Path, out: str | Path, dtype: str | None = None) -> Path:
     """Export the EMA weights of a t2i checkpoint dir (or an output_dir's newest checkpoint) with its card."""
-    import json
-
-    from depthgen.checkpoint import load_weights, resolve_checkpoint
+    from depthgen.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
     from depthgen.config import load_config
-    from diffusers import DDPMScheduler
+    from depthgen.diffusion import make_train_scheduler
 
     from text3d.t2i.config import T2IRecipe
     from text3d.t2i.model import build_unet
@@ -65,12 +63,8 @@ def export_from_checkpoint(ckpt: str | Path, out: str | Path, dtype: str | None 
     cfg = load_config(T2IRecipe, p / "config.yaml")
     unet = build_unet(cfg.model, seed=cfg.train.seed)
     unet.load_state_dict(load_weights(p, prefer_ema=True))
-    step = int(json.loads((p / "state.json").read_text())["step"])
-    d = cfg.diffusion
-    scheduler = DDPMScheduler(num_train_timesteps=d.num_train_timesteps, beta_schedule=d.beta_schedule,
-                              prediction_type=d.prediction_type)
-    return export_pipeline(unet, scheduler.config, out, dtype=dtype or cfg.train.export_dtype,
-                           card=training_card(cfg, step))
+    return export_pipeline(unet, make_train_scheduler(cfg.diffusion).config, out,
+                           dtype=dtype or cfg.train.export_dtype, card=training_card(cfg, checkpoint_step(p)))
 
 
 def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str | Path, *, dtype: str = "float16",
@@ -101,12 +95,13 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
         size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
         cfg = model.config
         coords = (" and two pixel-coordinate channels (y, x in [-1, 1]), so position is known from the first step"
-                  if cfg.in_channels == 5 else "")
+                  if cfg.in_channels == 3 + COORD_CHANNELS else "")
+        card = {"start": "random weights", **card}  # hand-made cards may leave out where training started
         text = CARD.format(params=count_parameters(model), blocks=list(cfg.block_out_channels),
                            attn=[b.startswith("Attn") for b in cfg.down_block_types], dtype=dtype, size_mb=size,
                            timesteps=scheduler.config.num_train_timesteps, beta=scheduler.config.beta_schedule,
                            prediction=scheduler.config.prediction_type, sample_s=timing,
-                           threads=torch.get_num_threads(), coords=coords, **{"start": "random weights", **card})
+                           threads=torch.get_num_threads(), coords=coords, **card)
         (tmp / "README.md").write_text(text, encoding="utf-8")
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)

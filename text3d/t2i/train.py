@@ -95,13 +95,13 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     stop_step: stop at this step (the LR schedule still spans ``train.max_steps``).
     """
     from accelerate import Accelerator
-    from diffusers import DDPMScheduler
     from diffusers.optimization import get_scheduler
     from diffusers.training_utils import EMAModel
     from tqdm.auto import tqdm
 
     from depthgen.config import save_config
     from depthgen import checkpoint as ckpt
+    from depthgen.diffusion import make_train_scheduler
     from text3d.t2i.data import CaptionBank, load_training_data, sample_batch
     from text3d.t2i.export import export_pipeline, training_card
     from text3d.t2i.model import build_unet, load_widened
@@ -130,9 +130,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
     unet = build_unet(cfg.model, seed=tc.seed)
     if tc.init_from:
         load_widened(unet, ckpt.load_init_weights(tc.init_from))
-    noise_scheduler = DDPMScheduler(num_train_timesteps=cfg.diffusion.num_train_timesteps,
-                                    beta_schedule=cfg.diffusion.beta_schedule,
-                                    prediction_type=cfg.diffusion.prediction_type)
+    noise_scheduler = make_train_scheduler(cfg.diffusion)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=tc.lr, betas=tuple(tc.adam_betas), weight_decay=tc.weight_decay)
     lr_scheduler = get_scheduler("cosine" if tc.lr_schedule == "cosine" else "constant_with_warmup", optimizer,
                                  num_warmup_steps=tc.warmup_steps, num_training_steps=tc.max_steps)
