@@ -28,6 +28,16 @@ L2 prefer ``sample`` prediction or a small ``sud_prob``.
 On the toy set above (sample prediction, 600 steps) sud_prob 0 / 0.25 / 0.5 gave abs-rel 0.076 / 0.074 /
 0.075: no measurable effect at that scale; its benefit in the paper is on real data and longer training.
 
+Timestep shift (``diffusion.t_shift``). Depth maps are smooth, so at 64x64 a noisy x_t still shows the
+layout until very high noise: under the cosine schedule with uniform t, x_t is close to uninformative
+(alpha_bar < 0.03) only for t > ~900, about a tenth of the draws. Only those draws train the image->depth
+pathway that the first sampling steps rely on; the rest teach the model to clean up x_t. Measured on the
+shipped 1600-step model (6 outdoor test images, /tmp diagnostic, not a benchmark): its x0 guess at
+t = 999 had REL 0.46-0.62 against the regression baseline's 0.20-0.48, and sampling never recovered
+the far range (95th percentile 6-9 m against 38-75 m). ``t_shift`` = s maps u ~ U(0, 1) to
+s u / (1 + (s - 1) u) before scaling to [0, T): with s = 3 a quarter of the draws have t > 900. The
+sampler is unchanged. s = 1 draws exactly as before (``torch.randint``), so older runs resume bit for bit.
+
 Regression baseline: the same UNet sees the condition, zeros as its target input and t = 0, and predicts
 the target directly (loss on the valid pixels).
 """
@@ -86,6 +96,15 @@ def masked_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | 
     return (err * w).sum() / w.sum().clamp_min(1.0)
 
 
+def sample_timesteps(n: int, num_train_timesteps: int, shift: float, generator: torch.Generator) -> torch.Tensor:
+    """(n,) long training timesteps in [0, T): uniform for ``shift`` = 1, else shifted toward T (see above)."""
+    if shift == 1.0:
+        return torch.randint(0, num_train_timesteps, (n,), generator=generator)
+    u = torch.rand(n, generator=generator, dtype=torch.float64)
+    u = shift * u / (1.0 + (shift - 1.0) * u)
+    return (u * num_train_timesteps).long().clamp_(0, num_train_timesteps - 1)
+
+
 def diffusion_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tensor], cfg: DiffusionConfig,
                    generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """One denoising training loss.
@@ -96,7 +115,7 @@ def diffusion_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tens
     """
     cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
     b = x0.shape[0]
-    t = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=generator).to(x0.device)
+    t = sample_timesteps(b, scheduler.config.num_train_timesteps, cfg.t_shift, generator).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator).to(device=x0.device, dtype=x0.dtype)
     sud = (torch.rand(b, generator=generator) < cfg.sud_prob).to(x0.device)
     x_t = scheduler.add_noise(x0, noise, t)

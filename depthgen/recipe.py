@@ -57,6 +57,7 @@ class DiffusionConfig:
     loss: str = "l1"  # l1 | l2
     sud_prob: float = 0.0  # step-unrolled denoising probability per sample
     infill: bool = True  # fill invalid depth before noising (finetune / regression)
+    t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
 
 
 @dataclass
@@ -127,6 +128,8 @@ def validate_recipe(r: Recipe) -> None:
         raise ValueError(f"diffusion.prediction_type must be epsilon|v_prediction|sample, got {r.diffusion.prediction_type!r}")
     if r.diffusion.loss not in ("l1", "l2"):
         raise ValueError(f"diffusion.loss must be l1 or l2, got {r.diffusion.loss!r}")
+    if not r.diffusion.t_shift > 0:
+        raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
     if not 0.0 <= r.diffusion.sud_prob <= 1.0:
         raise ValueError(f"diffusion.sud_prob must be in [0, 1], got {r.diffusion.sud_prob}")
     if r.depth.param not in ("log", "linear"):

@@ -22,6 +22,10 @@ def test_inheritance_and_overrides():
     assert r.diffusion.loss == "l2" and r.train.batch_size == 8
     assert r.train.init_from == "runs/pretrain"
     assert load_config(Recipe, CONFIGS / "regression.yaml").stage == "regression"
+    long = load_config(Recipe, CONFIGS / "finetune_long.yaml")
+    assert long.train.init_from == "runs/finetune" and long.diffusion.t_shift == 3.0
+    assert long.diffusion.sud_prob == 0.25 and long.data.target == "sensor_depth"  # inherited
+    assert load_config(Recipe, CONFIGS / "regression_long.yaml").stage == "regression"
 
 
 @pytest.mark.parametrize("override, words", [
@@ -29,6 +33,7 @@ def test_inheritance_and_overrides():
     ("diffusion.loss=l3", "diffusion.loss"),
     ("diffusion.prediction_type=x", "prediction_type"),
     ("diffusion.sud_prob=1.5", "sud_prob"),
+    ("diffusion.t_shift=0", "t_shift"),
     ("tasks.names=[colorize,paint]", "tasks.names"),
     ("data.kind=web", "data.kind"),
     ("train.batch_size=0", "batch_size"),

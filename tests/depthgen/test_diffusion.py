@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from depthgen.diffusion import (diffusion_loss, make_train_scheduler, masked_loss, pred_to_x0, regression_loss,
-                                target_for)
+                                sample_timesteps, target_for)
 from depthgen.model import build_unet
 from depthgen.recipe import DiffusionConfig, ModelConfig
 
@@ -21,6 +21,22 @@ def test_masked_loss_ignores_invalid_pixels():
     valid = torch.tensor([[[[True, False], [True, False]]]])
     assert masked_loss(pred, tgt, valid, "l1").item() == pytest.approx(2.0)
     assert masked_loss(pred, tgt, valid, "l2").item() == pytest.approx(5.0)
+
+
+def test_unshifted_timesteps_are_the_old_uniform_draws():
+    a = sample_timesteps(64, 1000, 1.0, torch.Generator().manual_seed(3))
+    b = torch.randint(0, 1000, (64,), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+
+
+def test_shifted_timesteps_lean_toward_pure_noise():
+    t = sample_timesteps(200_000, 1000, 3.0, torch.Generator().manual_seed(0))
+    assert t.dtype == torch.long and int(t.min()) >= 0 and int(t.max()) <= 999
+    # u > 0.75 maps above 0.9 when shift = 3: a quarter of the draws, against a tenth when uniform
+    assert float((t >= 900).float().mean()) == pytest.approx(0.25, abs=0.01)
+    assert float(t.float().median()) == pytest.approx(750, abs=5)
+    again = sample_timesteps(200_000, 1000, 3.0, torch.Generator().manual_seed(0))
+    assert torch.equal(t, again)
 
 
 @pytest.mark.parametrize("ptype", ["epsilon", "v_prediction", "sample"])
