@@ -180,3 +180,29 @@ def test_trained_model_follows_the_prompt_and_unseen_words(tmp_path):
     for prompt, channel in [("a red room", 0), ("a crimson room", 0), ("a room with green walls", 1), ("a blue room", 2)]:
         rgb = wall(prompt)
         assert rgb[channel] == rgb.max() and rgb[channel] - np.delete(rgb, channel).max() > 0.2, (prompt, rgb)
+
+
+def test_t_shift_moves_the_training_timesteps_toward_noise(monkeypatch):
+    import text3d.t2i.model as model
+    from depthgen.diffusion import make_train_scheduler
+    from depthgen.recipe import DiffusionConfig
+    from text3d.t2i.train import training_step
+
+    seen = []
+
+    def fake_forward(unet, x_t, t, text):
+        seen.append(t.clone())
+        return torch.zeros_like(x_t, requires_grad=True)
+
+    monkeypatch.setattr(model, "unet_forward", fake_forward)
+    sched = make_train_scheduler(DiffusionConfig(prediction_type="sample"))
+    x0, text = torch.zeros(4096, 3, 2, 2), torch.zeros(4096, 384)
+    training_step(None, sched, x0, text, torch.Generator().manual_seed(0))
+    training_step(None, sched, x0, text, torch.Generator().manual_seed(0), t_shift=3.0)
+    plain, shifted = (float((t >= 900).float().mean()) for t in seen)
+    assert plain == pytest.approx(0.10, abs=0.02) and shifted == pytest.approx(0.25, abs=0.03)
+
+
+def test_bad_t_shift_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="t_shift"):
+        _cfg(tmp_path, "diffusion.t_shift=-1")

@@ -37,6 +37,7 @@ class T2IDiffusionConfig:
     beta_schedule: str = "squaredcos_cap_v2"  # any diffusers DDPMScheduler beta_schedule
     prediction_type: str = "v_prediction"  # epsilon | v_prediction | sample
     text_dropout: float = 0.15  # probability of replacing the caption by the null embedding (CFG)
+    t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
 
 
 @dataclass
@@ -93,6 +94,8 @@ def validate(r: T2IRecipe) -> None:
         raise ValueError(f"diffusion.prediction_type must be epsilon|v_prediction|sample, got {r.diffusion.prediction_type!r}")
     if not 0.0 <= r.diffusion.text_dropout < 1.0:
         raise ValueError(f"diffusion.text_dropout must be in [0, 1), got {r.diffusion.text_dropout}")
+    if not r.diffusion.t_shift > 0:
+        raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
     if r.data.kind not in ("procedural_shards", "synthetic"):
         raise ValueError(f"data.kind must be procedural_shards or synthetic, got {r.data.kind!r}")
     t = r.train

@@ -32,12 +32,16 @@ from text3d.t2i.config import T2IRecipe
 
 
 def training_step(unet: torch.nn.Module, noise_scheduler, x0: torch.Tensor, text: torch.Tensor,
-                  generator: torch.Generator) -> torch.Tensor:
-    """Diffusion loss (MSE) on one batch. x0 (B, 3, H, W) in [-1, 1]; text (B, 384). Returns a scalar."""
+                  generator: torch.Generator, t_shift: float = 1.0) -> torch.Tensor:
+    """Diffusion loss (MSE) on one batch. x0 (B, 3, H, W) in [-1, 1]; text (B, 384). Returns a scalar.
+
+    ``t_shift`` > 1 draws the timesteps nearer pure noise, where the layout of a prompt is decided.
+    """
+    from depthgen.diffusion import sample_timesteps
     from text3d.t2i.model import unet_forward
 
     b = x0.shape[0]
-    t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (b,), generator=generator)
+    t = sample_timesteps(b, noise_scheduler.config.num_train_timesteps, t_shift, generator)
     noise = torch.randn(x0.shape, generator=generator)
     t, noise = t.to(x0.device), noise.to(x0.device)
     x_t = noise_scheduler.add_noise(x0, noise, t)
@@ -159,7 +163,7 @@ def train(cfg: T2IRecipe, resume: str | None = None, export_dir: str | None = No
                 with accelerator.accumulate(unet):
                     x0, text = sample_batch(data, bank, tc.batch_size, gen, cfg.data.hflip, cfg.diffusion.text_dropout)
                     loss = training_step(unet, noise_scheduler, x0.to(accelerator.device),
-                                         text.to(accelerator.device), gen)
+                                         text.to(accelerator.device), gen, cfg.diffusion.t_shift)
                     accelerator.backward(loss)
                     if accelerator.sync_gradients and tc.grad_clip > 0:
                         accelerator.clip_grad_norm_(unet.parameters(), tc.grad_clip)
