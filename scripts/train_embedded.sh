@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Reproduce the embedded models in assets/ from scratch (CPU or GPU; every stage resumes where it stopped).
 #   bash scripts/train_embedded.sh            # all stages, in order
-#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune -> inpainting model (2 cycles)
-#   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, x0 + coordinates) -> regression baseline
+#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (2 cycles) -> inpainting model (3 cycles)
+#   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates, + t_shift) -> regression baseline (2 cycles)
 # On 2 CPU cores the two lanes run side by side with one thread each (OMP_NUM_THREADS=1), which measured
 # ~2.3 s per step per lane against ~1.6 s per step for one run on both threads (40% more steps an hour).
 # Each recipe's train.max_steps is its budget; the DepthGen model and its regression baseline get the same
-# one (1600 steps). STOP=N stops both at step N of that schedule instead. Pass extra key=value overrides
+# ones (1600 steps, then a second cycle of 800). STOP=N stops both first cycles at step N instead. Pass extra key=value overrides
 # through EXTRA, e.g.
 #   EXTRA="train.batch_size=64" bash scripts/train_embedded.sh
 set -euo pipefail
@@ -24,15 +24,19 @@ train() { python3 -m depthgen.train --config "configs/depthgen/$1.yaml" $EXTRA $
 wait_for() { until [ -e "runs/$1/last" ] && [ -d "runs/$1/pipeline" ]; do sleep 30; done; }
 if [ "$lane" = all ] || [ "$lane" = depth ]; then
   train pretrain                                  # 1. Palette pre-training (colorize, inpaint, uncrop, jpeg)
-  train finetune $(stop) --export assets/depthgen   # 2. DepthGen: RGB -> sensor depth (L1, infilling, SUD)
+  train finetune $(stop) --export runs/finetune/pipeline   # 2. DepthGen: RGB -> sensor depth (L1, infilling, SUD),
+  train finetune_long --export assets/depthgen    #    then a second cycle with timesteps nearer pure noise
   train inpaint --export runs/inpaint/pipeline    # 3. inpainting fine-tuned on disocclusion-shaped holes,
-  train inpaint_long --export assets/inpaint      #    then a second warmup + cosine cycle from those weights
+  train inpaint_long --export runs/inpaint_long/pipeline   #    then a second warmup + cosine cycle from those weights,
+  train inpaint_shift --export assets/inpaint     #    then a third with timesteps nearer pure noise
 fi
 if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i() { python3 -m text3d.t2i.train --config "configs/t2i/$1.yaml" $EXTRA $(resume "runs/$2") "${@:3}"; }
   t2i t2i t2i --export runs/t2i/pipeline          # 5. text-to-image, v-prediction
   t2i t2i_x0 t2i-x0 --max-steps 852 --export runs/t2i-x0/pipeline   #    then continued as an x0 predictor
-  t2i t2i_coord t2i-coord --max-steps 1113 --export assets/t2i   #    then given pixel-coordinate input channels
+  t2i t2i_coord t2i-coord --export runs/t2i-coord/pipeline   #    then given pixel-coordinate input channels,
+  t2i t2i_shift t2i-shift --export assets/t2i     #    then trained with timesteps nearer pure noise
   wait_for pretrain                               # the baseline starts from the same pretrained weights
-  train regression $(stop) --export assets/regression   # 4. baseline: same network and budget
+  train regression $(stop) --export runs/regression/pipeline   # 4. baseline: same network and budgets,
+  train regression_long --export assets/regression   #    its second cycle as long as DepthGen's
 fi
