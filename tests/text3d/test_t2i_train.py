@@ -206,3 +206,12 @@ def test_t_shift_moves_the_training_timesteps_toward_noise(monkeypatch):
 def test_bad_t_shift_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="t_shift"):
         _cfg(tmp_path, "diffusion.t_shift=-1")
+
+
+def test_card_says_when_timesteps_were_shifted(tmp_path):
+    from text3d.t2i.export import CARD, training_card
+
+    plain = training_card(_cfg(tmp_path), 5)
+    shifted = training_card(_cfg(tmp_path, "diffusion.t_shift=3"), 5)
+    assert plain["shift"] == "" and "t_shift 3" in shifted["shift"]
+    assert "{shift}" in CARD

