@@ -98,7 +98,7 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
         cfg = model.config
         coords = (" and two pixel-coordinate channels (y, x in [-1, 1]), so position is known from the first step"
                   if cfg.in_channels == 3 + COORD_CHANNELS else "")
-        card = {"start": "random weights", **card}  # hand-made cards may leave out where training started
+        card = {"start": "random weights", "shift": "", **card}  # hand-made cards may leave these out
         text = CARD.format(params=count_parameters(model), blocks=list(cfg.block_out_channels),
                            attn=[b.startswith("Attn") for b in cfg.down_block_types], dtype=dtype, size_mb=size,
                            timesteps=scheduler.config.num_train_timesteps, beta=scheduler.config.beta_schedule,
