@@ -86,7 +86,7 @@ def score_variant(result: Any, scene: Any, pose0: np.ndarray, scale: float, K_ev
 
 
 def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overrides: list[str],
-              eval_size: tuple[int, int]) -> tuple[dict, dict]:
+              eval_size: tuple[int, int], trajectory: Any) -> tuple[dict, dict]:
     import text3d
     from depthgen.align import median_scale
     from depthgen.data.procedural import build_scene, generate_sample, split_seed
@@ -100,8 +100,9 @@ def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overr
     K = intrinsics_from_fov(fov, w, h)
     if not np.allclose(K, s["K"], rtol=1e-6, atol=1e-6):
         raise RuntimeError(f"text3d K {K.tolist()} differs from the procedural K {s['K'].tolist()} for scene {seed}")
+    views = scene_views(args.views, trajectory, fov)
     result = text3d.generate(s["caption"], image=s["rgb"], out_dir=Path(args.work_dir) / f"test_{index:05d}",
-                             preset=args.preset, views=args.views, steps=args.steps, size=(w, h), seed=args.seed,
+                             preset=args.preset, views=views, steps=args.steps, size=(w, h), seed=args.seed,
                              backends=backends, overrides=[f"trajectory.fov_deg={fov!r}", *overrides])
     gt0, valid0 = s["depth"], s["valid"] & (s["depth"] > 0)
     pred0 = result.views[0].depth
@@ -118,6 +119,17 @@ def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overr
         metrics["view0_abs_rel"], metrics["view0_delta1"] = depth0["abs_rel"], depth0["delta1"]
         row["variants"][name] = metrics
     return row, clouds
+
+
+def scene_views(requested: int | None, trajectory: Any, fov_deg: float) -> int | None:
+    """Views for one scene: ``--views`` if given; else the preset's, raised for an orbit where the scene's
+    camera is too narrow for the preset's turn per view (the procedural field of view varies, 55-75 deg)."""
+    from text3d.trajectory import min_orbit_views
+
+    if requested is not None or trajectory.name != "orbit":
+        return requested
+    need = min_orbit_views(trajectory.orbit_degrees, fov_deg, trajectory.min_overlap_deg)
+    return max(int(trajectory.views), need)
 
 
 SUMMARY_KEYS = ("chamfer", "accuracy", "completeness", "fscore@0.05", "fscore@0.1", "view0_abs_rel", "view0_delta1")
@@ -217,7 +229,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                                       need_t2i=False)
     rows, first_clouds = [], None
     for i in range(args.start, args.start + args.scenes):
-        row, clouds = run_scene(i, args, backends, size, overrides, eval_size)
+        row, clouds = run_scene(i, args, backends, size, overrides, eval_size, cfg.trajectory)
         rows.append(row)
         first_clouds = first_clouds or clouds
         print(f"scene {i} ({row['scene_type']}): aligned F@10cm {fmt(row['variants']['aligned']['fscore@0.1'])}")

@@ -191,6 +191,14 @@ def orbit_step(count: int, degrees: float, include_start: bool) -> float:
     return degrees / (count if (full or not include_start) else max(count - 1, 1))
 
 
+def min_orbit_views(degrees: float, fov_deg: float, min_overlap_deg: float, include_start: bool = True) -> int:
+    """Fewest views an orbit segment turning ``degrees`` needs so consecutive views overlap by
+    ``min_overlap_deg`` at a horizontal field of view of ``fov_deg`` (all in degrees)."""
+    cap = fov_deg - min_overlap_deg
+    full = degrees >= 360.0 or not include_start
+    return int(np.ceil(degrees / max(cap, 1e-6) - 1e-9)) + (0 if full else 1)
+
+
 def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig) -> None:
     """Raise ValueError if an orbit segment turns so far per view that consecutive views overlap by less
     than ``min_overlap_deg`` (a new view would have no rendered pixels to keep; its depth scale floats free).
@@ -204,8 +212,7 @@ def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig) -> None:
         step = orbit_step(seg.views, params.orbit_degrees, include_start=i == 0)
         cap = params.fov_deg - params.min_overlap_deg
         if step > cap + 1e-9:
-            full = params.orbit_degrees >= 360.0 or i > 0
-            need = int(np.ceil(params.orbit_degrees / max(cap, 1e-6) - 1e-9)) + (0 if full else 1)
+            need = min_orbit_views(params.orbit_degrees, params.fov_deg, params.min_overlap_deg, include_start=i == 0)
             raise ValueError(f"orbit views do not overlap: {step:.0f} deg per view with a {params.fov_deg:.0f} deg "
                              f"field of view; use at least {need} views or a smaller orbit_degrees")
 

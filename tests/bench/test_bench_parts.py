@@ -94,3 +94,15 @@ def test_results_page_says_plainly_what_was_not_run(tmp_path):
     assert results_main(["--docs", str(tmp_path)]) == 0
     assert "could not be read" in (tmp_path / "RESULTS.md").read_text()
     assert results_main(["--docs", str(tmp_path / "missing")]) == 2
+
+
+def test_reconstruction_gives_narrow_cameras_enough_orbit_views():
+    from bench.reconstruction import scene_views
+    from text3d.config import TrajectoryConfig
+
+    orbit = TrajectoryConfig(name="orbit", views=8, orbit_degrees=360.0, min_overlap_deg=15.0)
+    assert scene_views(None, orbit, 70.0) == 8          # the preset's views already overlap
+    assert scene_views(None, orbit, 59.2) == 9          # 45 deg per view would leave < 15 deg of overlap
+    assert scene_views(5, orbit, 59.2) == 5             # an explicit --views is the user's choice
+    walk = TrajectoryConfig(name="walk", views=8)
+    assert scene_views(None, walk, 55.0) is None

@@ -121,3 +121,16 @@ def test_example_trajectory_files_parse():
     for path in files:
         views = build_views(load_segments(path), TrajectoryConfig(), "a room", 3.0)
         assert len(views) >= 2 and views[0].kind == "first"
+
+
+@pytest.mark.parametrize("degrees, fov, start, want", [(360, 60, True, 8), (360, 59.5, True, 9), (360, 75, True, 6),
+                                                       (135, 60, True, 4), (135, 60, False, 3)])
+def test_min_orbit_views_is_the_fewest_that_pass_the_overlap_check(degrees, fov, start, want):
+    from text3d.trajectory import min_orbit_views
+
+    assert min_orbit_views(degrees, fov, 15.0, include_start=start) == want
+    if start:  # the check agrees: want views pass, one fewer is refused
+        cfg = TrajectoryConfig(fov_deg=fov, min_overlap_deg=15.0, orbit_degrees=degrees)
+        check_overlap(resolve_trajectory("orbit", want), cfg)
+        with pytest.raises(ValueError, match="do not overlap"):
+            check_overlap(resolve_trajectory("orbit", want - 1), cfg)
