@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 q=${1:-}
 one() { OMP_NUM_THREADS=1 python3 "$@"; }
 one -m bench.depth_accuracy $q & one -m bench.completion $q & wait
-one -m bench.uncertainty $q & one -m bench.reconstruction --scenes 4 $q & wait
+one -m bench.uncertainty $q & one -m bench.reconstruction $q & wait
 one -m bench.inpainting $q & one -m bench.bench_t2i & wait
 python3 -m bench.speed $q                      # alone: it times things
 # the paper's ablations at the budget of docs/bench_ablations.md (100 steps per variant from the pretraining)
