@@ -86,7 +86,7 @@ def score_variant(result: Any, scene: Any, pose0: np.ndarray, scale: float, K_ev
 
 
 def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overrides: list[str],
-              eval_size: tuple[int, int], trajectory: Any) -> tuple[dict, dict]:
+              eval_size: tuple[int, int], trajectory: Any = None) -> tuple[dict, dict]:
     import text3d
     from depthgen.align import median_scale
     from depthgen.data.procedural import build_scene, generate_sample, split_seed
@@ -123,10 +123,11 @@ def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overr
 
 def scene_views(requested: int | None, trajectory: Any, fov_deg: float) -> int | None:
     """Views for one scene: ``--views`` if given; else the preset's, raised for an orbit where the scene's
-    camera is too narrow for the preset's turn per view (the procedural field of view varies, 55-75 deg)."""
+    camera is too narrow for the preset's turn per view (the procedural field of view varies, 55-75 deg).
+    ``trajectory``: the preset's ``TrajectoryConfig``; None keeps ``requested``."""
     from text3d.trajectory import min_orbit_views
 
-    if requested is not None or trajectory.name != "orbit":
+    if requested is not None or trajectory is None or trajectory.name != "orbit":
         return requested
     need = min_orbit_views(trajectory.orbit_degrees, fov_deg, trajectory.min_overlap_deg)
     return max(int(trajectory.views), need)
