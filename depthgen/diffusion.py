@@ -13,6 +13,13 @@ Fine-tuning may change the prediction type of a pretrained model; the output lay
 Masked loss. ``valid`` (B, 1, H, W) marks pixels with ground truth; the loss is the mean L1 (or L2) over
 valid pixels and channels. Invalid depth pixels were infilled beforehand (data/infill.py) so that x_t is
 a plausible complete map; they never contribute to the loss.
+``diffusion.loss_reduction`` says how the valid pixels are averaged. ``pixel`` (the first recipes): one
+mean over all valid pixels of the batch, so an image counts by how much ground truth it has. ``image``:
+the mean within each image, then over the images that have any. Why: in the procedural training set the
+outdoor scenes (18% of images) carry lidar depth with 10-20% valid pixels, the indoor ones Kinect depth
+with ~80%, so under ``pixel`` the outdoor images were ~3% of the loss. The shipped DepthGen model's
+outdoor depth stayed near indoor range (median 4-5 m, 95th percentile 5-8 m against 8-23 m and 40-71 m
+in the ground truth; 6 val images, /tmp diagnostic); ``image`` gives every image the same weight.
 
 Step-unrolled denoising (SUD, DepthGen sec. 3). With probability ``sud_prob`` per sample: noise the
 target to x_t, run the model once without gradients to get its x0 estimate x0_hat (clipped to [-1, 1]),
@@ -86,14 +93,27 @@ def target_for(x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, scheduler, 
     return sa * eps - s1a * x0
 
 
-def masked_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None, kind: str = "l1") -> torch.Tensor:
-    """Mean |pred - target| (l1) or squared error (l2) over valid pixels and channels; scalar float32."""
+def masked_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None, kind: str = "l1",
+                reduction: str = "pixel") -> torch.Tensor:
+    """Mean |pred - target| (l1) or squared error (l2) over valid pixels and channels; scalar float32.
+
+    pred, target (B, C, H, W); valid (B, 1, H, W) bool or None (all valid). reduction ``pixel``: one mean
+    over every valid pixel of the batch; ``image``: the mean over each image's valid pixels, then the mean
+    over the images with at least one (see the module docstring).
+    """
     diff = (pred.float() - target.float())
     err = diff.abs() if kind == "l1" else diff.pow(2)
     if valid is None:
         return err.mean()
     w = valid.to(err.dtype).expand_as(err)
-    return (err * w).sum() / w.sum().clamp_min(1.0)
+    if reduction == "pixel":
+        return (err * w).sum() / w.sum().clamp_min(1.0)
+    if reduction != "image":
+        raise ValueError(f"reduction must be 'pixel' or 'image', got {reduction!r}")
+    count = w.flatten(1).sum(1)  # (B,) valid entries per image
+    per_image = (err * w).flatten(1).sum(1) / count.clamp_min(1.0)
+    has = count > 0
+    return per_image[has].sum() / has.sum().clamp_min(1)
 
 
 def sample_timesteps(n: int, num_train_timesteps: int, shift: float, generator: torch.Generator) -> torch.Tensor:
@@ -131,7 +151,7 @@ def diffusion_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tens
         x_t = torch.where(m, x_sud, x_t)
         target = torch.where(m, target_sud, target)
     pred = unet_forward(unet, cond, x_t, t, task)
-    loss = masked_loss(pred, target, valid, cfg.loss)
+    loss = masked_loss(pred, target, valid, cfg.loss, cfg.loss_reduction)
     return loss, {"sud_fraction": float(sud.float().mean())}
 
 
@@ -141,7 +161,7 @@ def regression_loss(unet: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: 
     cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
     t = torch.zeros(x0.shape[0], dtype=torch.long, device=x0.device)
     pred = unet_forward(unet, cond, torch.zeros_like(x0), t, task)
-    return masked_loss(pred, x0, valid, cfg.loss), {}
+    return masked_loss(pred, x0, valid, cfg.loss, cfg.loss_reduction), {}
 
 
 def regression_predict(unet: torch.nn.Module, cond: torch.Tensor, task: torch.Tensor | None, channels: int) -> torch.Tensor:

@@ -49,6 +49,9 @@ class DepthParamConfig:
     d_max: float = 80.0  # metres
 
 
+LOSS_REDUCTIONS = ("pixel", "image")  # see depthgen.diffusion.masked_loss
+
+
 @dataclass
 class DiffusionConfig:
     num_train_timesteps: int = 1000
@@ -58,6 +61,7 @@ class DiffusionConfig:
     sud_prob: float = 0.0  # step-unrolled denoising probability per sample
     infill: bool = True  # fill invalid depth before noising (finetune / regression)
     t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
+    loss_reduction: str = "pixel"  # pixel: mean over the batch's valid pixels | image: per image, then over images
 
 
 @dataclass
@@ -128,6 +132,9 @@ def validate_recipe(r: Recipe) -> None:
         raise ValueError(f"diffusion.prediction_type must be epsilon|v_prediction|sample, got {r.diffusion.prediction_type!r}")
     if r.diffusion.loss not in ("l1", "l2"):
         raise ValueError(f"diffusion.loss must be l1 or l2, got {r.diffusion.loss!r}")
+    if r.diffusion.loss_reduction not in LOSS_REDUCTIONS:
+        raise ValueError(f"diffusion.loss_reduction must be one of {'|'.join(LOSS_REDUCTIONS)}, "
+                         f"got {r.diffusion.loss_reduction!r}")
     if not r.diffusion.t_shift > 0:
         raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
     if not 0.0 <= r.diffusion.sud_prob <= 1.0:

@@ -26,6 +26,10 @@ def test_inheritance_and_overrides():
     assert long.train.init_from == "runs/finetune" and long.diffusion.t_shift == 3.0
     assert long.diffusion.sud_prob == 0.25 and long.data.target == "sensor_depth"  # inherited
     assert load_config(Recipe, CONFIGS / "regression_long.yaml").stage == "regression"
+    assert long.diffusion.loss_reduction == "pixel"  # the default: the older recipes keep their loss
+    for name in ("finetune_c3", "regression_c3"):  # the equal-budget pair both average per image
+        c3 = load_config(Recipe, CONFIGS / f"{name}.yaml")
+        assert c3.diffusion.loss_reduction == "image" and c3.train.max_steps == 900
 
 
 @pytest.mark.parametrize("override, words", [
@@ -34,6 +38,7 @@ def test_inheritance_and_overrides():
     ("diffusion.prediction_type=x", "prediction_type"),
     ("diffusion.sud_prob=1.5", "sud_prob"),
     ("diffusion.t_shift=0", "t_shift"),
+    ("diffusion.loss_reduction=batch", "loss_reduction"),
     ("tasks.names=[colorize,paint]", "tasks.names"),
     ("data.kind=web", "data.kind"),
     ("train.batch_size=0", "batch_size"),

@@ -23,6 +23,33 @@ def test_masked_loss_ignores_invalid_pixels():
     assert masked_loss(pred, tgt, valid, "l2").item() == pytest.approx(5.0)
 
 
+def test_image_reduction_weights_every_image_alike():
+    # image 0: one valid pixel with error 4; image 1: all four valid, error 1 each
+    pred = torch.zeros(2, 1, 2, 2)
+    tgt = torch.tensor([[[[4.0, 9.0], [9.0, 9.0]]], [[[1.0, 1.0], [1.0, 1.0]]]])
+    valid = torch.tensor([[[[True, False], [False, False]]], [[[True, True], [True, True]]]])
+    assert masked_loss(pred, tgt, valid, "l1", "pixel").item() == pytest.approx(8 / 5)  # sparse image: 1/5 weight
+    assert masked_loss(pred, tgt, valid, "l1", "image").item() == pytest.approx((4 + 1) / 2)
+    # an image with no valid pixel is left out, not counted as zero error
+    none = torch.cat([valid, torch.zeros(1, 1, 2, 2, dtype=torch.bool)])
+    three = torch.cat([tgt, torch.full((1, 1, 2, 2), 7.0)])
+    assert masked_loss(torch.zeros(3, 1, 2, 2), three, none, "l1", "image").item() == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="reduction"):
+        masked_loss(pred, tgt, valid, "l1", "sum")
+
+
+def test_loss_reduction_reaches_both_objectives():
+    unet = build_unet(ModelConfig(preset="tiny", sample_size=16), 1)
+    b = batch()
+    b["valid"][0] = False
+    b["valid"][0, :, :2, :2] = True  # one image with little ground truth
+    for fn in (lambda cfg: regression_loss(unet, b, cfg)[0],
+               lambda cfg: diffusion_loss(unet, make_train_scheduler(cfg), b, cfg, torch.Generator().manual_seed(0))[0]):
+        pix = fn(DiffusionConfig(prediction_type="sample"))
+        img = fn(DiffusionConfig(prediction_type="sample", loss_reduction="image"))
+        assert torch.isfinite(img) and not torch.isclose(pix, img)
+
+
 def test_unshifted_timesteps_are_the_old_uniform_draws():
     a = sample_timesteps(64, 1000, 1.0, torch.Generator().manual_seed(3))
     b = torch.randint(0, 1000, (64,), generator=torch.Generator().manual_seed(3))
