@@ -50,6 +50,7 @@ class DepthParamConfig:
 
 
 LOSS_REDUCTIONS = ("pixel", "image")  # see depthgen.diffusion.masked_loss
+LOSS_REGIONS = ("all", "hole")  # see depthgen.train_data.TrainingExamples
 
 
 @dataclass
@@ -62,6 +63,7 @@ class DiffusionConfig:
     infill: bool = True  # fill invalid depth before noising (finetune / regression)
     t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
     loss_reduction: str = "pixel"  # pixel: mean over the batch's valid pixels | image: per image, then over images
+    loss_region: str = "all"  # Palette inpaint/uncrop examples: all pixels | hole: only the pixels to fill
 
 
 @dataclass
@@ -135,6 +137,8 @@ def validate_recipe(r: Recipe) -> None:
     if r.diffusion.loss_reduction not in LOSS_REDUCTIONS:
         raise ValueError(f"diffusion.loss_reduction must be one of {'|'.join(LOSS_REDUCTIONS)}, "
                          f"got {r.diffusion.loss_reduction!r}")
+    if r.diffusion.loss_region not in LOSS_REGIONS:
+        raise ValueError(f"diffusion.loss_region must be one of {'|'.join(LOSS_REGIONS)}, got {r.diffusion.loss_region!r}")
     if not r.diffusion.t_shift > 0:
         raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
     if not 0.0 <= r.diffusion.sud_prob <= 1.0:

@@ -136,8 +136,10 @@ class TrainingExamples(torch.utils.data.Dataset):
                 K[0] *= s / rgb0.shape[1]
                 K[1] *= s / rgb0.shape[0]
             cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0), K=K)
-            return {"cond": torch.cat([cond, aux], 0), "target": target,
-                    "valid": torch.ones(1, s, s, dtype=torch.bool), "task": torch.tensor(tid)}
+            scored = torch.ones(1, s, s, dtype=torch.bool)
+            if r.diffusion.loss_region == "hole" and task in ("inpaint", "uncrop"):
+                scored = aux > 0.5  # the sampler re-imposes the known pixels, so only the fill is learned
+            return {"cond": torch.cat([cond, aux], 0), "target": target, "valid": scored, "task": torch.tensor(tid)}
         if not valid.any():
             # Nothing to learn from: an all-invalid map contributes no loss (valid all False).
             filled = np.full_like(depth, r.depth.d_max)

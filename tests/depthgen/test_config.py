@@ -39,6 +39,7 @@ def test_inheritance_and_overrides():
     ("diffusion.sud_prob=1.5", "sud_prob"),
     ("diffusion.t_shift=0", "t_shift"),
     ("diffusion.loss_reduction=batch", "loss_reduction"),
+    ("diffusion.loss_region=mask", "loss_region"),
     ("tasks.names=[colorize,paint]", "tasks.names"),
     ("data.kind=web", "data.kind"),
     ("train.batch_size=0", "batch_size"),

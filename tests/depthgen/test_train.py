@@ -180,3 +180,18 @@ def test_palette_examples_and_seeded_keys():
     later = next(iter(StepBatchSampler(5, 3, seed=0, start_batch=3)))
     assert later == first[3]
     assert sorted(k[0] for k in first[0] + first[1][:2]) == [0, 1, 2, 3, 4]  # one epoch = a permutation
+
+
+def test_hole_loss_region_scores_only_the_pixels_to_fill():
+    from depthgen.train_data import TrainingExamples
+
+    whole = TrainingExamples(FakeShards(), recipe("stage=inpaint"))[(2, 11)]
+    hole = TrainingExamples(FakeShards(), recipe("stage=inpaint", "diffusion.loss_region=hole"))[(2, 11)]
+    assert whole["valid"].all()  # the default scores every pixel
+    assert torch.equal(hole["cond"], whole["cond"]) and torch.equal(hole["target"], whole["target"])
+    assert hole["valid"].dtype == torch.bool and hole["valid"].any() and not hole["valid"].all()
+    assert torch.equal(hole["valid"], whole["cond"][3:] > 0.5)  # exactly the mask channel's hole
+    # tasks without a hole keep every pixel
+    col = TrainingExamples(FakeShards(), recipe("stage=pretrain", "tasks.names=[colorize]", "tasks.weights=[1.0]",
+                                                "diffusion.loss_region=hole"))[(2, 11)]
+    assert col["valid"].all()
