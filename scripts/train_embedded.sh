@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Reproduce the embedded models in assets/ from scratch (CPU or GPU; every stage resumes where it stopped).
 #   bash scripts/train_embedded.sh            # all stages, in order
-#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (2 cycles) -> inpainting model (3 cycles)
-#   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates) -> regression baseline (2 cycles)
+#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (3 cycles) -> inpainting model (4 cycles)
+#   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates) -> regression baseline (3 cycles)
 # On 2 CPU cores the two lanes run side by side with one thread each (OMP_NUM_THREADS=1), which measured
 # ~2.3 s per step per lane against ~1.6 s per step for one run on both threads (40% more steps an hour).
 # Each recipe's train.max_steps is its budget; the DepthGen model and its regression baseline get the same
-# ones (1600 steps, then a second cycle of 800). STOP=N stops both first cycles at step N instead. Pass extra key=value overrides
+# ones (1600 steps, then a second cycle of 800, then a third of 900). STOP=N stops both first cycles at step N instead. Pass extra key=value overrides
 # through EXTRA, e.g.
 #   EXTRA="train.batch_size=64" bash scripts/train_embedded.sh
 set -euo pipefail
@@ -25,10 +25,12 @@ wait_for() { until [ -e "runs/$1/last" ] && [ -d "runs/$1/pipeline" ]; do sleep 
 if [ "$lane" = all ] || [ "$lane" = depth ]; then
   train pretrain                                  # 1. Palette pre-training (colorize, inpaint, uncrop, jpeg)
   train finetune $(stop) --export runs/finetune/pipeline   # 2. DepthGen: RGB -> sensor depth (L1, infilling, SUD),
-  train finetune_long --export assets/depthgen    #    then a second cycle with timesteps nearer pure noise
+  train finetune_long --export runs/finetune_long/pipeline   #    then a second cycle with timesteps nearer pure noise,
+  train finetune_c3 --export assets/depthgen      #    then a third with the loss averaged per image
   train inpaint --export runs/inpaint/pipeline    # 3. inpainting fine-tuned on disocclusion-shaped holes,
   train inpaint_long --export runs/inpaint_long/pipeline   #    then a second warmup + cosine cycle from those weights,
-  train inpaint_shift --export assets/inpaint     #    then a third with timesteps nearer pure noise
+  train inpaint_shift --export runs/inpaint_shift/pipeline   #    then a third with timesteps nearer pure noise,
+  train inpaint_hole --export assets/inpaint      #    then a fourth with the loss only inside the hole
 fi
 if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i() { python3 -m text3d.t2i.train --config "configs/t2i/$1.yaml" $EXTRA $(resume "runs/$2") "${@:3}"; }
@@ -39,5 +41,6 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   # against 28.1% for the stage-3 model (python -m bench.bench_t2i)
   wait_for pretrain                               # the baseline starts from the same pretrained weights
   train regression $(stop) --export runs/regression/pipeline   # 4. baseline: same network and budgets,
-  train regression_long --export assets/regression   #    its second cycle as long as DepthGen's
+  train regression_long --export runs/regression_long/pipeline   #    its second and third cycles as long as DepthGen's
+  train regression_c3 --export assets/regression
 fi
