@@ -44,6 +44,8 @@ t = 999 had REL 0.46-0.62 against the regression baseline's 0.20-0.48, and sampl
 the far range (95th percentile 6-9 m against 38-75 m). ``t_shift`` = s maps u ~ U(0, 1) to
 s u / (1 + (s - 1) u) before scaling to [0, T): with s = 3 a quarter of the draws have t > 900. The
 sampler is unchanged. s = 1 draws exactly as before (``torch.randint``), so older runs resume bit for bit.
+Against an unshifted control cycle of the same 800 steps from the same weights (val split, 4 samples, 20
+DDIM steps): outdoor REL 0.501 with s = 3 against 0.572 with s = 1, indoor 0.188 against 0.190.
 
 Regression baseline: the same UNet sees the condition, zeros as its target input and t = 0, and predicts
 the target directly (loss on the valid pixels).
