@@ -1,7 +1,8 @@
 """Prompt alignment and diversity of the embedded text-to-image model -> docs/t2i_eval.{md,json}, docs/t2i_grid.png.
 
     python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/t2i/eval_prompts.yaml] [--seeds 8]
-                              [--steps 25] [--guidance 3.0] [--classifier runs/t2i-classifier] [--renders 2000]
+                              [--steps 25] [--guidance 3.0] [--layout-strength S] [--classifier runs/t2i-classifier]
+                              [--renders 2000]
 
 1. A scene-type classifier (text3d.t2i.classifier) is trained on ``--renders`` procedural renders of the test
    split (never on generated images) and cached in ``--classifier``; its held-out accuracy is reported.
@@ -9,6 +10,11 @@
 3. Alignment: the fraction of images the classifier labels with the prompted scene type (target >= 0.8).
    Diversity: mean pairwise pixel distance within a prompt vs between prompts (text3d.t2i.evaluate).
 4. A grid of every prompt x the first 4 seeds.
+
+The pipeline is measured as it samples by default (its saved ``layout_strength``, or ``--layout-strength``).
+When that starts from retrieved layouts (< 1), the same prompts and seeds are also sampled from pure noise
+(strength 1), so the report shows what the UNet does alone and what retrieval adds (``plain`` in the JSON,
+``docs/t2i_grid_plain.png``).
 """
 
 from __future__ import annotations
@@ -56,13 +62,19 @@ def get_classifier(path: Path, renders: int, epochs: int, size: int, width: int 
 
 
 def write_markdown(report: dict, path: Path) -> None:
-    d = report["diversity"]
+    d, plain = report["diversity"], report.get("plain")
+    setup = (f"{report['n_prompts']} prompts phrased unlike the training captions x {len(report['seeds'])} seeds, "
+             f"{report['steps']} {report['scheduler'].upper()} steps, guidance {report['guidance_scale']}")
+    if plain is not None:
+        setup += (f", starting from retrieved layouts at strength {report['layout_strength']} ("
+                  f"the last part of the schedule is run from a noised {report.get('layout_size')}-pixel training layout whose "
+                  "captions are "
+                  "nearest the prompt; `text3d/t2i/layout_bank.py`)")
     lines = [
         "# Embedded text-to-image model: prompt alignment and diversity",
         "",
         f"Measured by `python -m bench.bench_t2i` on {report['date']} ({report['device']}); pipeline `{report['pipeline']}`.",
-        f"{report['n_prompts']} prompts phrased unlike the training captions x {len(report['seeds'])} seeds, "
-        f"{report['steps']} {report['scheduler'].upper()} steps, guidance {report['guidance_scale']}.",
+        setup + ".",
         "",
         f"- **Alignment** (classifier's top class = prompted scene type): **{report['alignment']:.1%}** (target >= 80%); "
         f"prompted type among the classifier's top 3: {report['alignment_top3']:.1%}",
@@ -72,6 +84,19 @@ def write_markdown(report: dict, path: Path) -> None:
         f"- **Diversity** (mean absolute pixel difference, [0, 1]): within a prompt {d['within']:.4f}, "
         f"between prompts {d['between']:.4f}",
         f"- Sampling time: {report['seconds_per_image']:.2f} s per image",
+    ]
+    if "layout_alignment" in report:
+        lines.append(f"- Retrieval alone: the starting layout came from a scene of the prompted type in "
+                     f"{report['layout_alignment']:.1%} of images")
+    if plain is not None:
+        pd = plain["diversity"]
+        lines += [
+            f"- **The UNet alone** (the same prompts and seeds from pure noise, strength 1): alignment "
+            f"**{plain['alignment']:.1%}**, top 3 {plain['alignment_top3']:.1%}; diversity within {pd['within']:.4f}, "
+            f"between {pd['between']:.4f}; {plain['seconds_per_image']:.2f} s per image "
+            "([grid](t2i_grid_plain.png))",
+        ]
+    lines += [
         "",
         "| prompt | scene type | aligned | classifier labels |",
         "|---|---|---|---|",
@@ -98,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--renders", type=int, default=2000, help="procedural test renders to train the classifier on")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--width", type=int, default=32, help="classifier width (channels of its first stage)")
+    ap.add_argument("--layout-strength", type=float, default=None,
+                    help="start from retrieved layouts at this strength (default: the pipeline's saved value)")
+    ap.add_argument("--no-plain", action="store_true", help="skip the pure-noise comparison run (quick sweeps)")
     ap.add_argument("--grid-seeds", type=int, default=4)
     ap.add_argument("--out", default=str(ROOT / "docs"))
     args = ap.parse_args(argv)
@@ -115,9 +143,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipe = TextToImagePipeline.from_pretrained(args.pipeline)
         size = int(pipe.unet.config.sample_size)
         clf = get_classifier(Path(args.classifier), args.renders, args.epochs, size, args.width)
+        seeds = list(range(args.seeds))
         t0 = time.perf_counter()
-        report, images = evaluate(pipe, clf, specs, list(range(args.seeds)), args.steps, args.guidance, args.scheduler)
+        report, images = evaluate(pipe, clf, specs, seeds, args.steps, args.guidance, args.scheduler,
+                                  args.layout_strength)
         report["seconds_per_image"] = (time.perf_counter() - t0) / len(images)
+        plain_images = None
+        if report["layout_strength"] < 1 and not args.no_plain:
+            t0 = time.perf_counter()
+            plain, plain_images = evaluate(pipe, clf, specs, seeds, args.steps, args.guidance, args.scheduler, 1.0)
+            plain["seconds_per_image"] = (time.perf_counter() - t0) / len(plain_images)
+            report["plain"] = {k: plain[k] for k in ("alignment", "alignment_top3", "diversity", "per_prompt",
+                                                      "seconds_per_image")}
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -127,11 +164,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     k = min(args.grid_seeds, args.seeds)
-    rows = [list(images[i * args.seeds:i * args.seeds + k]) for i in range(len(specs))]
-    grid = image_grid(rows, [s.prompt for s in specs])
-    tmp = out / "t2i_grid.tmp.png"
-    Image.fromarray(grid).save(tmp)
-    tmp.replace(out / "t2i_grid.png")
+    for name, imgs in (("t2i_grid.png", images), ("t2i_grid_plain.png", plain_images)):
+        if imgs is None:
+            continue
+        rows = [list(imgs[i * args.seeds:i * args.seeds + k]) for i in range(len(specs))]
+        tmp = out / f"{name}.tmp.png"
+        Image.fromarray(image_grid(rows, [s.prompt for s in specs])).save(tmp)
+        tmp.replace(out / name)
     tmp = out / "t2i_eval.json.tmp"
     tmp.write_text(json.dumps(report, indent=1))
     tmp.replace(out / "t2i_eval.json")

@@ -58,13 +58,16 @@ def relative_paths(paths: dict[str, Path], root: Path) -> dict[str, str]:
 
 
 def build_manifest(*, prompt: str, seed: int, image: str | None, backends: dict[str, str], settings: dict,
-                   timings: dict[str, float], outputs: dict[str, str], views: list[dict], mesh: dict) -> dict[str, Any]:
-    """The manifest mapping written as ``manifest.json``."""
+                   timings: dict[str, float], outputs: dict[str, str], views: list[dict], mesh: dict,
+                   first_view: dict | None = None) -> dict[str, Any]:
+    """The manifest mapping written as ``manifest.json``; ``first_view``: what the text-to-image backend
+    reports of how it painted the first view (for the embedded model: the retrieved layout), if anything."""
     return {
         "prompt": prompt,
         "seed": seed,
         "image": image,
         "backends": backends,
+        "first_view": first_view,
         "settings": settings,
         "world_frame": "files: y up, first view looks along -z (glTF/OpenGL); result.mesh and view poses in "
                        "the API: first view's OpenCV frame (x right, y down, z forward)",

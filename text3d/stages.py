@@ -151,6 +151,7 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
         prompt=prompt, seed=seed, image=image_name, backends=backends.names(), settings=to_dict(cfg),
         timings=timing, outputs=relative_paths(paths, out), views=views_info,
         mesh={"vertices": mesh.n_vertices, "faces": mesh.n_faces, "scene_depth_m": round(scene_depth, 4),
-              **fusion_info})
+              **fusion_info},
+        first_view=getattr(backends.t2i, "last_info", None) if first_image is None else None)
     write_json(paths["manifest"], manifest)
     return Text3DResult(prompt, seed, out, mesh, builder.views, paths, timing, manifest)

@@ -124,6 +124,7 @@ def test_api_function_survives_importing_the_cli_module(tmp_path):
 def tiny_model_dirs(tmp_path_factory):
     """Tiny randomly initialised embedded-type pipelines saved as folders (what the registry loads by path)."""
     try:
+        import torch
         from diffusers import DDIMScheduler
 
         from depthgen.diffusion import make_train_scheduler
@@ -132,6 +133,7 @@ def tiny_model_dirs(tmp_path_factory):
         from depthgen.pipeline import DepthGenPipeline
         from depthgen.recipe import DiffusionConfig, ModelConfig
         from text3d.t2i.config import T2IModelConfig
+        from text3d.t2i.layout_bank import LayoutBank
         from text3d.t2i.model import build_unet
         from text3d.t2i.pipeline import TextToImagePipeline
     except ImportError as e:
@@ -139,7 +141,11 @@ def tiny_model_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     s = 16
     sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
-    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=s)), sched).save_pretrained(str(root / "t2i"))
+    # like the shipped model: sampling starts from a retrieved layout (two flat ones here)
+    layouts = torch.tensor([[200, 180, 150], [90, 140, 220]], dtype=torch.uint8)[:, :, None, None].expand(-1, -1, 4, 4)
+    bank = LayoutBank(layouts.contiguous(), torch.eye(384)[:2], top_k=1, scene_types=["library", "beach"], sources=[3, 8])
+    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=s)), sched, layout_strength=0.6,
+                        layout_bank=bank).save_pretrained(str(root / "t2i"))
     cfg = ModelConfig(preset="tiny", sample_size=s)
     PalettePipeline(build_depth_unet(cfg, 3).eval(), make_train_scheduler(DiffusionConfig()),
                     resolution=s).save_pretrained(str(root / "inpaint"))
@@ -165,3 +171,6 @@ def test_cli_through_the_real_registry_with_tiny_models(tiny_model_dirs, tmp_pat
     assert manifest["backends"]["depth"] == str(tiny_model_dirs / "depth")
     assert [v["kind"] for v in manifest["views"]] == ["first", "trajectory"]
     assert manifest["settings"]["steps"] == {"t2i": 2, "inpaint": 2, "depth": 2}
+    first = manifest["first_view"]
+    assert first["layout_strength"] == 0.6 and first["layout"]["scene_type"] in ("library", "beach")
+    assert first["layout"]["training_index"] == {"library": 3, "beach": 8}[first["layout"]["scene_type"]]

@@ -46,6 +46,7 @@ class EmbeddedTextToImage:
     def __init__(self, pipe, name: str = "embedded", guidance_scale: float = 3.0, scheduler: str = "ddim"):
         self.pipe, self.name = pipe, name
         self.guidance_scale, self.scheduler = float(guidance_scale), scheduler
+        self.last_info: dict | None = None  # how the last image was started (written to the run manifest)
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextToImage":
@@ -62,7 +63,19 @@ class EmbeddedTextToImage:
             raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
         image = self.pipe(prompt, num_inference_steps=int(steps), guidance_scale=self.guidance_scale,
                           generator=generator, scheduler=self.scheduler)[0]
+        self.last_info = self._describe_start()
         return resize_image(image, int(height), int(width))
+
+    def _describe_start(self) -> dict:
+        """The layout strength and, when sampling started from a retrieved layout, which one."""
+        info: dict = {"layout_strength": float(self.pipe.config.layout_strength)}
+        picks, bank = getattr(self.pipe, "last_layouts", None), getattr(self.pipe, "layout_bank", None)
+        if picks and bank is not None:
+            j = int(picks[0])
+            info["layout"] = {"bank_index": j,
+                              "scene_type": bank.scene_types[j] if bank.scene_types else None,
+                              "training_index": bank.sources[j] if bank.sources else None}
+        return info
 
 
 class EmbeddedInpaint:

@@ -72,27 +72,37 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str], scal
 
 
 def generate_set(pipe, prompts: Sequence[str], seeds: Sequence[int], steps: int = 25, guidance_scale: float = 3.0,
-                 scheduler: str = "ddim") -> np.ndarray:
-    """Images for every (prompt, seed), prompt-major: (len(prompts) * len(seeds), H, W, 3) float32.
+                 scheduler: str = "ddim", layout_strength: float | None = None) -> tuple[np.ndarray, list]:
+    """Images for every (prompt, seed), prompt-major: (len(prompts) * len(seeds), H, W, 3) float32, and the
+    layout-bank index each started from (None for images sampled from pure noise).
 
     Seed s uses ``torch.Generator().manual_seed(s)`` whatever the batch, so any image can be regenerated alone.
     """
-    out = []
+    out, layouts = [], []
     emb = pipe.encode_prompts(list(prompts))  # encode all prompts once
     for i in range(len(prompts)):
         gens = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
         out += pipe([prompts[i]], num_inference_steps=steps, guidance_scale=guidance_scale, generator=gens,
-                    scheduler=scheduler, num_images_per_prompt=len(seeds), text_embeddings=emb[i:i + 1])
-    return np.stack(out)
+                    scheduler=scheduler, num_images_per_prompt=len(seeds), text_embeddings=emb[i:i + 1],
+                    layout_strength=layout_strength)
+        used = getattr(pipe, "last_layouts", None)
+        layouts += list(used) if used is not None else [None] * len(seeds)
+    return np.stack(out), layouts
 
 
 def evaluate(pipe, classifier, specs: Sequence[PromptSpec], seeds: Sequence[int], steps: int = 25,
-             guidance_scale: float = 3.0, scheduler: str = "ddim") -> tuple[dict, np.ndarray]:
-    """Alignment and diversity of ``pipe`` over ``specs`` x ``seeds``; returns (report dict, images)."""
+             guidance_scale: float = 3.0, scheduler: str = "ddim",
+             layout_strength: float | None = None) -> tuple[dict, np.ndarray]:
+    """Alignment and diversity of ``pipe`` over ``specs`` x ``seeds``; returns (report dict, images).
+
+    With retrieved layouts (``layout_strength`` < 1) the report also gives ``layout_alignment``: the share
+    of images whose starting layout came from a scene of the prompted type (what retrieval alone gives).
+    """
     unknown = sorted({s.scene_type for s in specs} - set(classifier.classes))
     if unknown:
         raise ValueError(f"prompted scene type(s) {unknown} are not classifier classes {classifier.classes}; fix the prompt file")
-    images = generate_set(pipe, [s.prompt for s in specs], seeds, steps, guidance_scale, scheduler)
+    images, layouts = generate_set(pipe, [s.prompt for s in specs], seeds, steps, guidance_scale, scheduler,
+                                   layout_strength)
     probs = classifier.predict_proba(images)  # (N, C)
     predicted = [classifier.classes[i] for i in probs.argmax(1)]
     targets = [s.scene_type for s in specs for _ in seeds]
@@ -108,5 +118,10 @@ def evaluate(pipe, classifier, specs: Sequence[PromptSpec], seeds: Sequence[int]
     report = {"alignment": alignment(predicted, targets), "alignment_top3": float(np.mean(in_top3)),
               "diversity": diversity(images, groups),
               "per_prompt": per_prompt, "n_prompts": len(specs), "seeds": list(map(int, seeds)), "steps": steps,
-              "guidance_scale": guidance_scale, "scheduler": scheduler}
+              "guidance_scale": guidance_scale, "scheduler": scheduler,
+              "layout_strength": float(pipe.config.layout_strength if layout_strength is None else layout_strength)}
+    bank = getattr(pipe, "layout_bank", None)
+    if bank is not None and bank.scene_types and all(j is not None for j in layouts):
+        report["layout_alignment"] = alignment([bank.scene_types[j] for j in layouts], targets)
+        report["layout_size"] = int(bank.layouts.shape[-1])
     return report, images

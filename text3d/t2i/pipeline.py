@@ -4,6 +4,11 @@ A diffusers ``DiffusionPipeline`` with two components, ``unet`` (``UNet2DConditi
 (its training noise schedule, stored as a ``DDIMScheduler`` config). The text encoder is not saved: the
 folder records its name (``text_encoder_name`` in ``model_index.json``) and it is loaded from the installed
 package (``text3d.t2i.text_encoder``). ``save_pretrained`` writes safetensors.
+
+A folder may also hold a ``layout_bank.safetensors`` (``text3d.t2i.layout_bank``): then sampling with
+``layout_strength`` below 1 starts from a noised training layout retrieved by the prompt instead of from pure
+noise. ``layout_strength`` is the fraction of the schedule that is run (1 = plain text-to-image); its
+default is saved in ``model_index.json``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
+from text3d.t2i.layout_bank import LayoutBank
 from text3d.t2i.model import unet_forward
 from text3d.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -43,15 +49,26 @@ def _generators(generator, n: int) -> list[torch.Generator]:
     return generator
 
 
+def check_strength(value) -> float:
+    v = float(value)
+    if not 0 < v <= 1:
+        raise ValueError(f"layout_strength must be in (0, 1] (1 = start from pure noise), got {value}")
+    return v
+
+
 class TextToImagePipeline(DiffusionPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
     model_cpu_offload_seq = "unet"
 
-    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME):
+    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, layout_strength: float = 1.0,
+                 layout_bank: LayoutBank | None = None):
         super().__init__()
+        check_strength(layout_strength)
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(text_encoder_name=text_encoder_name)
+        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength))
+        self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by the overrides below
+        self.last_layouts: list[int] | None = None  # bank index each image of the last call started from
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextToImagePipeline":
@@ -63,7 +80,17 @@ class TextToImagePipeline(DiffusionPipeline):
         pipe = super().from_pretrained(str(path), **kwargs)
         if "torch_dtype" not in kwargs and "dtype" not in kwargs:
             pipe.unet.to(torch.float32)  # weights may be stored in float16 to halve the folder
+        pipe.layout_bank = LayoutBank.load(path)
+        if pipe.config.layout_strength < 1 and pipe.layout_bank is None:
+            raise ValueError(f"{path} sets layout_strength {pipe.config.layout_strength} but has no {path.name}/"
+                             "layout_bank.safetensors; build one with python -m text3d.t2i.layout_bank")
         return pipe
+
+    def save_pretrained(self, save_directory, **kwargs) -> None:
+        """The diffusers folder, plus ``layout_bank.safetensors`` when the pipeline has a bank."""
+        super().save_pretrained(save_directory, **kwargs)
+        if self.layout_bank is not None:
+            self.layout_bank.save(save_directory)
 
     @property
     def text_encoder(self):
@@ -77,13 +104,17 @@ class TextToImagePipeline(DiffusionPipeline):
     def __call__(self, prompt: str | Sequence[str], num_inference_steps: int = 25, guidance_scale: float = 3.0,
                  generator: torch.Generator | Sequence[torch.Generator] | None = None, scheduler: str = "ddim",
                  num_images_per_prompt: int = 1, progress: bool = False,
-                 text_embeddings: torch.Tensor | None = None) -> list[np.ndarray]:
+                 text_embeddings: torch.Tensor | None = None,
+                 layout_strength: float | None = None) -> list[np.ndarray]:
         """Sample images.
 
         prompt: a string or a list; each gives ``num_images_per_prompt`` images, prompt-major order.
         generator: one ``torch.Generator`` for all images (drawn in order), or one per image (then a batch
         equals its items run one by one). None means seeds 0..n-1. guidance_scale 1 disables guidance.
         text_embeddings: optional precomputed (n_prompts, 384) embeddings (skips the encoder).
+        layout_strength: None = the saved default; 1 = start from pure noise; below 1, start that far into
+        the schedule from a layout of the bank retrieved by the prompt (each generator first draws the noise,
+        then the pick among the ``top_k`` nearest layouts).
         Returns a list of (H, W, 3) float32 arrays in [0, 1], H = W = the model's sample size.
         """
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -95,6 +126,10 @@ class TextToImagePipeline(DiffusionPipeline):
             raise ValueError(f"guidance_scale must be >= 0, got {guidance_scale}")
         if num_images_per_prompt < 1:
             raise ValueError(f"num_images_per_prompt must be >= 1, got {num_images_per_prompt}")
+        strength = check_strength(self.config.layout_strength if layout_strength is None else layout_strength)
+        if strength < 1 and self.layout_bank is None:
+            raise ValueError(f"layout_strength {strength} needs a layout bank and this pipeline has none; "
+                             "pass layout_strength=1 or build one with python -m text3d.t2i.layout_bank")
         device, dtype = self.unet.device, self.unet.dtype
         cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
         cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)
@@ -105,10 +140,21 @@ class TextToImagePipeline(DiffusionPipeline):
         x = x.to(device, dtype)  # (n, 3, H, W) initial noise
         sched = make_scheduler(self.scheduler.config, scheduler)
         sched.set_timesteps(int(num_inference_steps), device=device)
-        x = x * sched.init_noise_sigma
+        timesteps = sched.timesteps
+        if strength < 1:  # img2img from retrieved layouts: run only the last `strength` of the schedule
+            start = len(timesteps) - max(1, round(strength * len(timesteps)))
+            timesteps = timesteps[start:]
+            if hasattr(sched, "set_begin_index"):
+                sched.set_begin_index(start * getattr(sched, "order", 1))
+            picks = self.layout_bank.pick(cond.float().cpu(), gens)
+            self.last_layouts = picks.tolist()
+            x = sched.add_noise(self.layout_bank.images(picks, size).to(device, dtype), x, timesteps[:1])
+        else:
+            self.last_layouts = None
+            x = x * sched.init_noise_sigma
         guided = guidance_scale != 1.0
         text = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond  # (2n | n, 384)
-        for t in self.progress_bar(sched.timesteps) if progress else sched.timesteps:
+        for t in self.progress_bar(timesteps) if progress else timesteps:
             inp = torch.cat([x, x]) if guided else x
             inp = sched.scale_model_input(inp, t)
             tt = torch.full((inp.shape[0],), int(t), device=device, dtype=torch.long)
