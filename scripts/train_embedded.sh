@@ -41,6 +41,7 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i t2i_coord t2i-coord --export assets/t2i     #    then given pixel-coordinate input channels
   # configs/t2i/t2i_shift.yaml (300 more steps with t_shift 3) was tried and not shipped: 25.0% alignment
   # against 28.1% for the stage-3 model (python -m bench.bench_t2i)
+  python3 -m text3d.t2i.layout_bank --pipeline assets/t2i --data $data --n 4000 --strength 0.6   # its layout bank
   wait_for pretrain                               # the baseline starts from the same pretrained weights
   train regression $(stop) --export runs/regression/pipeline   # 4. baseline: same network and budgets,
   train regression_long --export runs/regression_long/pipeline   #    its second and third cycles as long as DepthGen's

@@ -108,6 +108,9 @@ class Text3DConfig:
     max_size: int = 1024
     steps: StepsConfig = field(default_factory=StepsConfig)
     depth_samples: int = 2          # DepthGen samples per view (median; std = uncertainty)
+    # embedded text-to-image only: where sampling starts. None = the model's saved default (a retrieved
+    # training layout noised to 0.6 of the schedule); 1 = pure noise (the UNet alone); (0, 1) = that strength
+    t2i_layout_strength: float | None = None
     depth_fill: str = "complete"    # complete | align
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -156,6 +159,9 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
             raise ValueError(f"steps.{name} must be at least 1, got {value}")
     if cfg.depth_samples < 1:
         raise ValueError(f"depth_samples must be at least 1, got {cfg.depth_samples}")
+    if cfg.t2i_layout_strength is not None and not 0 < cfg.t2i_layout_strength <= 1:
+        raise ValueError(f"t2i_layout_strength must be in (0, 1] (1 = start from pure noise) or null, "
+                         f"got {cfg.t2i_layout_strength}")
     if cfg.depth_fill not in ("complete", "align"):
         raise ValueError(f"depth_fill must be 'complete' or 'align', got {cfg.depth_fill!r}")
     if cfg.fusion.method not in ("mesh", "tsdf"):

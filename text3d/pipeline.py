@@ -159,6 +159,10 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
                 backends = load_backends(preset, t2i=t2i or cfg.backends.t2i,
                                          inpaint=inpaint or cfg.backends.inpaint,
                                          depth=depth or cfg.backends.depth, device=dev, need_t2i=first is None)
+        if (cfg.t2i_layout_strength is not None and first is None
+                and not getattr(backends.t2i, "takes_layout_strength", False)):
+            raise ValueError(f"t2i_layout_strength applies to the embedded text-to-image model only, not to "
+                             f"{backends.t2i.name!r}; leave it unset")
     except BaseException:
         remove_empty(created)       # a run that could not start leaves no empty folders behind
         raise

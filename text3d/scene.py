@@ -98,9 +98,12 @@ class SceneBuilder:
     def first_image(self, prompt: str) -> np.ndarray:
         """Paint the first view with the text-to-image backend: (H, W, 3) float32 [0, 1]."""
         h, w = self.size
+        # checked against the backend by text3d.pipeline.generate before the run starts
+        strength = self.cfg.t2i_layout_strength
+        options = {} if strength is None else {"layout_strength": strength}
         with self.timings("t2i"):
             img = self.backends.t2i.generate(prompt, height=h, width=w, steps=self.cfg.steps.t2i,
-                                             generator=make_generator(self.seed, 0, ROLE_T2I))
+                                             generator=make_generator(self.seed, 0, ROLE_T2I), **options)
         return np.clip(self._check(img, (h, w, 3), f"text-to-image backend {self.backends.t2i.name!r}"), 0, 1)
 
     def add_first(self, image: np.ndarray, prompt: str, cam_to_world: np.ndarray) -> ViewRecord:

@@ -51,6 +51,7 @@ def _bad_inputs(tmp_path):
                               "set views per segment"),
         "bad segment file": (["a room", "--trajectory", str(_segment_file(tmp_path, "spiral"))], "preset must be"),
         "orbit without overlap": (["a room", "--views", "4"], "orbit views do not overlap"),
+        "layout strength range": (["a room", "--set", "t2i_layout_strength=1.5"], "t2i_layout_strength must be"),
     }
 
 
@@ -62,7 +63,8 @@ def _segment_file(folder, preset="orbit"):
 
 CASES = ["no prompt", "blank prompt", "zero views", "odd size", "size syntax", "unknown preset", "missing image",
          "unreadable image", "out is a file", "out under a file", "unknown trajectory", "unknown device",
-         "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file", "orbit without overlap"]
+         "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file", "orbit without overlap",
+         "layout strength range"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -102,6 +104,13 @@ def test_a_run_prints_its_output_paths(tmp_path, capsys, fake_loader, monkeypatc
     for name in ("scene.ply", "scene.glb", "points.ply", "scene.mp4", "manifest.json", "transforms.json"):
         assert (folder / name).is_file() and name in out
     assert fake_loader[0]["need_t2i"] is True
+
+
+def test_layout_strength_is_refused_for_other_text_to_image_models(tmp_path, capsys, fake_loader):
+    assert main(["a room", "--out", str(tmp_path / "o"), "--set", "t2i_layout_strength=0.5", *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "embedded text-to-image model only" in err[0]
+    assert not (tmp_path / "o").exists()
 
 
 def test_model_names_reach_the_loader(tmp_path, fake_loader):
@@ -174,3 +183,8 @@ def test_cli_through_the_real_registry_with_tiny_models(tiny_model_dirs, tmp_pat
     first = manifest["first_view"]
     assert first["layout_strength"] == 0.6 and first["layout"]["scene_type"] in ("library", "beach")
     assert first["layout"]["training_index"] == {"library": 3, "beach": 8}[first["layout"]["scene_type"]]
+    plain = tmp_path / "plain"  # the UNet alone, from pure noise
+    argv[argv.index(str(out))] = str(plain)
+    assert main([*argv, "--set", "t2i_layout_strength=1.0"]) == 0, capsys.readouterr().err
+    manifest = json.loads((plain / "manifest.json").read_text())
+    assert manifest["first_view"] == {"layout_strength": 1.0}

@@ -161,8 +161,12 @@ def test_cli_builds_a_bank_from_shards(tmp_path, capsys):
     shards = tmp_path / "shards"
     assert write_shards(["--out", str(shards), "--n", "6", "--size", "16x16", "--split", "train", "--quiet"]) == 0
     _text_pipe(None).save_pretrained(str(tmp_path / "p"))
-    assert main(["--pipeline", str(tmp_path / "p"), "--data", str(shards), "--n", "5", "--size", "4",
-                 "--top-k", "2", "--strength", "0.7"]) == 0
+    (tmp_path / "p" / "README.md").write_text("# card\n")
+    for _ in range(2):  # a rebuilt bank replaces its card section
+        assert main(["--pipeline", str(tmp_path / "p"), "--data", str(shards), "--n", "5", "--size", "4",
+                     "--top-k", "2", "--strength", "0.7"]) == 0
+    card = (tmp_path / "p" / "README.md").read_text()
+    assert card.startswith("# card") and card.count("## Layout bank") == 1 and "layout_strength 0.7" in card
     bank = LayoutBank.load(tmp_path / "p")
     assert bank.layouts.shape == (5, 3, 4, 4) and bank.top_k == 2 and bank.sources == [0, 1, 2, 3, 4]
     assert all(bank.scene_types)

@@ -43,6 +43,8 @@ def check_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 class EmbeddedTextToImage:
     """``TextToImageBackend`` over ``text3d.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
 
+    takes_layout_strength = True  # generate() also takes the pipeline's layout_strength
+
     def __init__(self, pipe, name: str = "embedded", guidance_scale: float = 3.0, scheduler: str = "ddim"):
         self.pipe, self.name = pipe, name
         self.guidance_scale, self.scheduler = float(guidance_scale), scheduler
@@ -57,18 +59,20 @@ class EmbeddedTextToImage:
         return cls(pipe, name or str(path))
 
     def generate(self, prompt: str, *, height: int, width: int, steps: int,
-                 generator: torch.Generator) -> np.ndarray:
-        """An (height, width, 3) float32 image in [0, 1] for ``prompt``."""
+                 generator: torch.Generator, layout_strength: float | None = None) -> np.ndarray:
+        """An (height, width, 3) float32 image in [0, 1] for ``prompt``; ``layout_strength`` None = the
+        pipeline's saved default (see ``TextToImagePipeline``)."""
         if not isinstance(prompt, str):
             raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
         image = self.pipe(prompt, num_inference_steps=int(steps), guidance_scale=self.guidance_scale,
-                          generator=generator, scheduler=self.scheduler)[0]
-        self.last_info = self._describe_start()
+                          generator=generator, scheduler=self.scheduler, layout_strength=layout_strength)[0]
+        self.last_info = self._describe_start(layout_strength)
         return resize_image(image, int(height), int(width))
 
-    def _describe_start(self) -> dict:
+    def _describe_start(self, layout_strength: float | None) -> dict:
         """The layout strength and, when sampling started from a retrieved layout, which one."""
-        info: dict = {"layout_strength": float(self.pipe.config.layout_strength)}
+        s = self.pipe.config.layout_strength if layout_strength is None else layout_strength
+        info: dict = {"layout_strength": float(s)}
         picks, bank = getattr(self.pipe, "last_layouts", None), getattr(self.pipe, "layout_bank", None)
         if picks and bank is not None:
             j = int(picks[0])

@@ -178,12 +178,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = bank.save(args.pipeline)
         if args.strength is not None:
             set_default_strength(index, args.strength)
+        write_card_section(Path(args.pipeline), bank, args.data)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {path}: {len(bank)} layouts of {args.size}x{args.size}, top_k {bank.top_k}"
           + (f"; default layout_strength {args.strength}" if args.strength is not None else ""))
     return 0
+
+
+CARD_HEADING = "## Layout bank (retrieval-augmented sampling)"
+
+
+def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
+    """Add (or replace) the bank's section at the end of the folder's README.md model card."""
+    card = folder / "README.md"
+    if not card.is_file():
+        return
+    strength = json.loads((folder / "model_index.json").read_text()).get("layout_strength", 1.0)
+    size = int(bank.layouts.shape[-1])
+    mb = (folder / BANK_FILE).stat().st_size / 1e6
+    section = "\n".join([
+        CARD_HEADING, "",
+        f"`{BANK_FILE}` ({mb:.1f} MB) holds {len(bank)} training scenes of `{data}` as {size}x{size} uint8 layouts, "
+        "each with the mean of its captions' embeddings (float16). With `layout_strength` below 1 the pipeline "
+        f"picks one of the {bank.top_k} layouts whose captions are nearest the prompt (drawn with the generator), "
+        "upsamples it, noises it to that point of the schedule and runs the rest of the guided sampler "
+        f"(`text3d/t2i/layout_bank.py`). Default saved here: layout_strength {strength} "
+        "(1 = start from pure noise, the UNet alone). Built with "
+        f"`python -m text3d.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
+        f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md.", ""])
+    text = card.read_text(encoding="utf-8")
+    if CARD_HEADING in text:
+        text = text[:text.index(CARD_HEADING)].rstrip() + "\n"
+    tmp = card.with_name(card.name + ".tmp")
+    tmp.write_text(text.rstrip() + "\n\n" + section, encoding="utf-8")
+    tmp.replace(card)
 
 
 def set_default_strength(index: Path, strength: float) -> None:
