@@ -119,3 +119,19 @@ def test_command_line_refuses_bad_flags_in_one_line(capsys):
                                        "--max-upload-mb", "1.5", "--concurrency", "2"]))
     assert s.presets == ("fast", "default") and s.default_preset == "fast" and s.concurrency == 2
     assert s.retention_s == 120 and s.max_upload_bytes == int(1.5 * 2**20) and s.banner == ""
+
+
+def test_summary_names_the_retrieved_layout_of_the_first_view():
+    from types import SimpleNamespace
+
+    from text3d.ui.handlers import summary_markdown
+    from text3d.ui.inputs import Request
+
+    req = Request("a cozy library", None, "fast", "orbit", None, 0, None)
+    start = {"layout_strength": 0.6, "layout": {"bank_index": 7, "scene_type": "library", "training_index": 7}}
+    painted = SimpleNamespace(views=[1, 2], timings={"total": 3.0}, manifest={"first_view": start})
+    text = summary_markdown(req, painted, "embedded")
+    assert "retrieved *library* training layout (scene 7)" in text and "seed 0" in text
+    plain = SimpleNamespace(views=[1], timings={}, manifest={"first_view": {"layout_strength": 1.0}})
+    assert "layout" not in summary_markdown(req, plain, "embedded")
+    assert "layout" not in summary_markdown(req, SimpleNamespace(views=[]), "sd")

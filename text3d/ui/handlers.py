@@ -45,8 +45,11 @@ def summary_markdown(req: Request, result: Any, models: str) -> str:
     size = f"{mesh.n_vertices:,} vertices, {mesh.n_faces:,} faces" if mesh is not None else "mesh"
     total = (getattr(result, "timings", None) or {}).get("total")
     took = f" in {total:.1f} s" if isinstance(total, (int, float)) else ""
+    start = ((getattr(result, "manifest", None) or {}).get("first_view") or {}).get("layout")
+    painted = (f"  \nFirst view painted over a retrieved *{start['scene_type']}* training layout "
+               f"(scene {start['training_index']})" if start and start.get("scene_type") else "")
     return (f"**{source}** — seed {req.seed}, preset `{req.preset}`, {req.trajectory}, "
-            f"{len(getattr(result, 'views', []))} views → {size}{took}.  \nModels: {models}")
+            f"{len(getattr(result, 'views', []))} views → {size}{took}.  \nModels: {models}{painted}")
 
 
 def result_outputs(req: Request, result: Any, req_dir: Path, models: str) -> tuple:
