@@ -66,10 +66,9 @@ def write_markdown(report: dict, path: Path) -> None:
     setup = (f"{report['n_prompts']} prompts phrased unlike the training captions x {len(report['seeds'])} seeds, "
              f"{report['steps']} {report['scheduler'].upper()} steps, guidance {report['guidance_scale']}")
     if plain is not None:
-        setup += (f", starting from retrieved layouts at strength {report['layout_strength']} ("
-                  f"the last part of the schedule is run from a noised {report.get('layout_size')}-pixel training layout whose "
-                  "captions are "
-                  "nearest the prompt; `text3d/t2i/layout_bank.py`)")
+        setup += (f", starting from retrieved layouts at strength {report['layout_strength']} (the last part of "
+                  f"the schedule is run from a noised {report.get('layout_size')}-pixel training layout whose "
+                  "captions are nearest the prompt; `text3d/t2i/layout_bank.py`)")
     lines = [
         "# Embedded text-to-image model: prompt alignment and diversity",
         "",

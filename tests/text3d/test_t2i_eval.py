@@ -91,6 +91,23 @@ def test_bench_script_end_to_end(tmp_path, classifier):
     assert report["diversity"]["within"] > 0  # different seeds give different images
     assert sum(sum(p["predicted"].values()) for p in report["per_prompt"]) == 6
     assert (tmp_path / "docs" / "t2i_grid.png").is_file() and "Alignment" in (tmp_path / "docs" / "t2i_eval.md").read_text()
+    assert "plain" not in report and not (tmp_path / "docs" / "t2i_grid_plain.png").exists()
+    # with a layout bank: the retrieved-layout run, what retrieval alone picked, and the pure-noise comparison
+    import torch
+
+    from text3d.t2i.layout_bank import LayoutBank
+
+    pipe = TextToImagePipeline.from_pretrained(tmp_path / "p")
+    emb = pipe.encode_prompts(["a crimson room", "somewhere blue"])
+    layouts = torch.tensor([[220, 20, 20], [20, 20, 220]], dtype=torch.uint8)[:, :, None, None].expand(-1, -1, 4, 4)
+    pipe.layout_bank = LayoutBank(layouts.contiguous(), emb, top_k=1, scene_types=["red", "blue"])
+    pipe.save_pretrained(str(tmp_path / "pb"))
+    assert bench.main(["--pipeline", str(tmp_path / "pb"), "--layout-strength", "0.5"] + args[2:]) == 0
+    report = json.loads((tmp_path / "docs" / "t2i_eval.json").read_text())
+    assert report["layout_strength"] == 0.5 and report["layout_alignment"] == 1.0 and report["layout_size"] == 4
+    assert 0.0 <= report["plain"]["alignment"] <= 1.0 and (tmp_path / "docs" / "t2i_grid_plain.png").is_file()
+    md = (tmp_path / "docs" / "t2i_eval.md").read_text()
+    assert "Retrieval alone" in md and "The UNet alone" in md and "strength 0.5" in md
     (tmp_path / "bad.yaml").write_text("prompts:\n  - {prompt: a library, scene_type: library}\n")
     assert bench.main(args[:2] + ["--prompts", str(tmp_path / "bad.yaml")] + args[4:]) == 2
 

@@ -1,18 +1,18 @@
 """Coarse scene layouts looked up by caption similarity: the starting point of retrieval-augmented sampling.
 
-Why: the embedded UNet (3.5M parameters, ~4k CPU training steps) turns a sentence embedding into the
-prompted scene type in only 28% of images when it starts from pure noise: it has learnt colours and a
+Why: the embedded UNet (3.5M parameters, ~4-5k CPU training steps) turned a sentence embedding into the
+prompted scene type in only 28-36% of images when it started from pure noise: it has learnt colours and a
 horizon per prompt, not rooms. The sentence encoder, though, finds training captions of the right scene type
 for unseen prompts. So the pipeline can start from a training scene instead of from noise: it takes the
 ``top_k`` bank entries whose captions are nearest the prompt, picks one with the generator, upsamples that
 low-resolution layout (16x16 by default: colours and where walls, floor and sky are, no detail), noises it
-to the ``strength`` point of the schedule and runs the rest of the guided sampler (SDEdit-style
+to the ``layout_strength`` point of the schedule and runs the rest of the guided sampler (SDEdit-style
 img2img, as in retrieval-augmented diffusion). The bank is small (16x16 uint8 layouts plus float16
 embeddings) and is saved beside the UNet as ``layout_bank.safetensors``.
 
 Build one for a trained pipeline:
 
-    python -m text3d.t2i.layout_bank --pipeline assets/t2i --data data/procedural/train-64 --n 4000 --strength 0.7
+    python -m text3d.t2i.layout_bank --pipeline assets/t2i --data data/procedural/train-64 --n 4000 --strength 0.6
 
 ``--strength`` also saves the pipeline's default ``layout_strength`` (in its ``model_index.json``).
 """
