@@ -2,7 +2,7 @@
 # Reproduce the embedded models in assets/ from scratch (CPU or GPU; every stage resumes where it stopped).
 #   bash scripts/train_embedded.sh            # all stages, in order
 #   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (4 cycles) -> inpainting model (4 cycles)
-#   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates, a 4th cycle) + its layout bank -> regression baseline (4 cycles)
+#   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates, two more cycles) + its layout bank -> regression baseline (4 cycles)
 # On 2 CPU cores the two lanes run side by side with one thread each (OMP_NUM_THREADS=1), which measured
 # ~2.3 s per step per lane against ~1.6 s per step for one run on both threads (40% more steps an hour).
 # Each recipe's train.max_steps is its budget; the DepthGen model and its regression baseline get the same
@@ -40,7 +40,8 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i t2i t2i --export runs/t2i/pipeline          # 5. text-to-image, v-prediction
   t2i t2i_x0 t2i-x0 --max-steps 852 --export runs/t2i-x0/pipeline   #    then continued as an x0 predictor
   t2i t2i_coord t2i-coord --export runs/t2i-coord/pipeline   #    then given pixel-coordinate input channels,
-  t2i t2i_c4 t2i-c4 --export assets/t2i           #    then a fourth warmup + cosine cycle
+  t2i t2i_c4 t2i-c4 --export runs/t2i-c4/pipeline   #    then a fourth warmup + cosine cycle,
+  t2i t2i_c5 t2i-c5 --export assets/t2i           #    and a fifth
   # configs/t2i/t2i_shift.yaml (300 more steps with t_shift 3) was tried and not shipped: 25.0% alignment
   # against 28.1% for the stage-3 model (python -m bench.bench_t2i)
   python3 -m text3d.t2i.layout_bank --pipeline assets/t2i --data $data --n 4000 --strength 0.6   # its layout bank
