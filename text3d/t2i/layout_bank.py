@@ -31,6 +31,14 @@ import torch
 BANK_FILE = "layout_bank.safetensors"
 
 
+def check_strength(value) -> float:
+    """``layout_strength`` as a float in (0, 1]; anything else is a ValueError saying what is allowed."""
+    v = float(value)
+    if not 0 < v <= 1:
+        raise ValueError(f"layout_strength must be in (0, 1] (1 = start from pure noise), got {value}")
+    return v
+
+
 @dataclass
 class LayoutBank:
     """layouts: (M, 3, r, r) uint8 RGB; embeddings: (M, D) float32 unit vectors (mean of each image's
@@ -172,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         index = Path(args.pipeline) / "model_index.json"
         if not index.is_file():
             raise ValueError(f"--pipeline {args.pipeline} is not a saved TextToImagePipeline folder (no model_index.json)")
-        if args.strength is not None and not 0 < args.strength <= 1:
-            raise ValueError(f"--strength must be in (0, 1] (1 = start from pure noise), got {args.strength}")
+        if args.strength is not None:
+            check_strength(args.strength)
         bank = build_from_shards(args.data, args.n, args.size, args.top_k)
         path = bank.save(args.pipeline)
         if args.strength is not None:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
-from text3d.t2i.layout_bank import LayoutBank
+from text3d.t2i.layout_bank import LayoutBank, check_strength
 from text3d.t2i.model import unet_forward
 from text3d.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -47,13 +47,6 @@ def _generators(generator, n: int) -> list[torch.Generator]:
     if len(generator) != n:
         raise ValueError(f"got {len(generator)} generators for {n} images; pass one generator or one per image")
     return generator
-
-
-def check_strength(value) -> float:
-    v = float(value)
-    if not 0 < v <= 1:
-        raise ValueError(f"layout_strength must be in (0, 1] (1 = start from pure noise), got {value}")
-    return v
 
 
 class TextToImagePipeline(DiffusionPipeline):
