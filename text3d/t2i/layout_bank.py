@@ -85,15 +85,16 @@ class LayoutBank:
         """Write ``folder/layout_bank.safetensors`` (via a temporary name, so no half-written bank)."""
         from safetensors.torch import save_file
 
+        from text3d.export import atomic_path
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / BANK_FILE
-        tmp = path.with_name(path.name + ".tmp")
         meta = {"top_k": str(self.top_k), "scene_types": json.dumps(self.scene_types),
                 "sources": json.dumps(self.sources)}
-        save_file({"layouts": self.layouts.contiguous(), "embeddings": self.embeddings.half().contiguous()},
-                  str(tmp), metadata=meta)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            save_file({"layouts": self.layouts.contiguous(), "embeddings": self.embeddings.half().contiguous()},
+                      str(tmp), metadata=meta)
         return path
 
     @classmethod
@@ -147,7 +148,7 @@ def build_from_shards(data: str | Path, n: int, size: int = 16, top_k: int = 16,
     from depthgen.data.procedural import ShardDataset
     from tqdm.auto import tqdm
 
-    from text3d.t2i.data import _captions_of, _to_chw_uint8
+    from text3d.t2i.data import from_samples
     from text3d.t2i.text_encoder import load_text_encoder
 
     path = Path(data)
@@ -156,14 +157,11 @@ def build_from_shards(data: str | Path, n: int, size: int = 16, top_k: int = 16,
     ds = ShardDataset(str(path), max_cached=1)
     if n < 1 or n > len(ds):
         raise ValueError(f"--n must be in 1..{len(ds)} (the scenes in {path}), got {n}")
-    images, captions, types = [], [], []
-    for i in tqdm(range(n), desc="reading scenes", leave=False):
-        s = ds[i]
-        images.append(torch.from_numpy(_to_chw_uint8(s["rgb"])))
-        captions.append(_captions_of(s))
-        types.append(str(s.get("scene_type", "")))
-    emb = image_embeddings(captions, encoder or load_text_encoder())
-    return LayoutBank.build(torch.stack(images), emb, size, top_k, types, list(range(n)))
+    samples = [ds[i] for i in tqdm(range(n), desc="reading scenes", leave=False)]
+    data = from_samples(samples, int(samples[0]["rgb"].shape[0]))  # every caption of each scene
+    emb = image_embeddings(data.captions, encoder or load_text_encoder())
+    types = [str(s.get("scene_type", "")) for s in samples]
+    return LayoutBank.build(data.images, emb, size, top_k, types, list(range(n)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,21 +214,21 @@ def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
         "(1 = start from pure noise, the UNet alone). Built with "
         f"`python -m text3d.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
         f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md.", ""])
+    from text3d.export import write_bytes
+
     text = card.read_text(encoding="utf-8")
     if CARD_HEADING in text:
-        text = text[:text.index(CARD_HEADING)].rstrip() + "\n"
-    tmp = card.with_name(card.name + ".tmp")
-    tmp.write_text(text.rstrip() + "\n\n" + section, encoding="utf-8")
-    tmp.replace(card)
+        text = text[:text.index(CARD_HEADING)]
+    write_bytes(card, (text.rstrip() + "\n\n" + section).encode("utf-8"))
 
 
 def set_default_strength(index: Path, strength: float) -> None:
-    """Record ``layout_strength`` in a pipeline's ``model_index.json`` (rewritten via a temporary name)."""
+    """Record ``layout_strength`` in a pipeline's ``model_index.json`` (rewritten atomically)."""
+    from text3d.export import write_json
+
     config = json.loads(index.read_text())
     config["layout_strength"] = float(strength)
-    tmp = index.with_name(index.name + ".tmp")
-    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    tmp.replace(index)
+    write_json(index, config)
 
 
 if __name__ == "__main__":
