@@ -29,7 +29,8 @@ def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
         from depthgen.palette_pipeline import PalettePipeline
 
         return PalettePipeline(unet, sched, resolution=recipe.model.sample_size,
-                               prediction_type=recipe.diffusion.prediction_type, objective=objective)
+                               prediction_type=recipe.diffusion.prediction_type, objective=objective,
+                               hole_fill=recipe.tasks.hole_fill)
     from depthgen.pipeline import DepthGenPipeline
 
     d = recipe.depth

@@ -4,8 +4,9 @@
     out = pipe.inpaint(image, mask, num_inference_steps=20, generator=g)   # (H, W, 3) float32, unchanged outside mask
     out = pipe.run_task("colorize" | "jpeg" | "uncrop" | "inpaint", image, mask=None, ...)
 
-The condition is the degraded image (masked pixels set to mid grey for inpaint/uncrop, grey-scale for
-colorize, the image itself for jpeg) plus the aux mask channel, and the task id. For inpaint / uncrop the
+The condition is the degraded image (masked pixels set to mid grey for inpaint/uncrop, or pre-filled by
+OpenCV Telea when the model was trained that way: config ``hole_fill``; grey-scale for colorize, the image
+itself for jpeg) plus the aux mask channel, and the task id. For inpaint / uncrop the
 unmasked pixels are imputed at every step (replacement, optional RePaint ``resample``) and copied back
 exactly at full resolution.
 """
@@ -19,23 +20,26 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
-from depthgen.data.pretrain_tasks import grey
+from depthgen.data.pretrain_tasks import fill_hole, grey
 from depthgen.io import as_rgb
 from depthgen.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
-from depthgen.recipe import TASKS
+from depthgen.recipe import HOLE_FILLS, TASKS
 
 
 class PalettePipeline(DiffusionPipeline):
     model_cpu_offload_seq = "unet"
 
     def __init__(self, unet: Any, scheduler: Any, resolution: int = 64, prediction_type: str = "v_prediction",
-                 objective: str = "diffusion") -> None:
+                 objective: str = "diffusion", hole_fill: str = "grey") -> None:
         super().__init__()
         if unet.config.out_channels != 3 or unet.config.in_channels != 7:
             raise ValueError(f"PalettePipeline needs an RGB UNet (7 in / 3 out channels), got "
                              f"{unet.config.in_channels} / {unet.config.out_channels}; is this a DepthGenPipeline checkpoint?")
+        if hole_fill not in HOLE_FILLS:
+            raise ValueError(f"hole_fill must be one of {list(HOLE_FILLS)}, got {hole_fill!r}")
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(resolution=int(resolution), prediction_type=prediction_type, objective=objective)
+        self.register_to_config(resolution=int(resolution), prediction_type=prediction_type, objective=objective,
+                                hole_fill=hole_fill)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> "PalettePipeline":
@@ -70,7 +74,7 @@ class PalettePipeline(DiffusionPipeline):
                 raise ValueError("mask covers the whole image: nothing is known to inpaint from")
             vals, keep_lo = masked_resize(rgb * 2.0 - 1.0, ~mask, s)
             m_lo = torch.from_numpy(~keep_lo)[None].float()  # (1, S, S) fill region at model res
-            cond = torch.cat([torch.from_numpy(vals.transpose(2, 0, 1)) * (1 - m_lo), m_lo])
+            cond = torch.cat([fill_hole(torch.from_numpy(vals.transpose(2, 0, 1)), m_lo, self.config.hole_fill), m_lo])
             known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)
             km = torch.from_numpy(keep_lo)[None, None].to(self.device)
         elif task == "colorize":

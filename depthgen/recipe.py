@@ -23,6 +23,7 @@ STAGES = ("pretrain", "inpaint", "finetune", "regression")
 # Fixed task-id table shared by every stage, so that a pretrain checkpoint's class embedding table has the
 # same shape as a depth model's (``num_class_embeds = len(TASKS)``): fine-tuning reuses it unchanged.
 TASKS = ("colorize", "inpaint", "uncrop", "jpeg", "depth")
+HOLE_FILLS = ("grey", "telea")  # see depthgen.data.pretrain_tasks.fill_hole
 
 
 @dataclass
@@ -75,6 +76,7 @@ class TasksConfig:
     mask_kinds: tuple[str, ...] = ("brush", "box", "disocclusion")  # inpainting mask generators
     mask_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
     jpeg_quality: tuple[int, int] = (5, 30)  # inclusive range
+    hole_fill: str = "grey"  # inpaint / uncrop condition inside the hole: grey (0) | telea (OpenCV pre-fill)
 
 
 @dataclass
@@ -154,6 +156,8 @@ def validate_recipe(r: Recipe) -> None:
         raise ValueError("tasks.weights must have one weight per entry of tasks.names")
     if len(r.tasks.mask_weights) != len(r.tasks.mask_kinds):
         raise ValueError("tasks.mask_weights must have one weight per entry of tasks.mask_kinds")
+    if r.tasks.hole_fill not in HOLE_FILLS:
+        raise ValueError(f"tasks.hole_fill must be one of {list(HOLE_FILLS)}, got {r.tasks.hole_fill!r}")
     if r.data.kind not in ("procedural_shards", "procedural_live", "folder", "synthetic"):
         raise ValueError(f"data.kind must be procedural_shards|procedural_live|folder|synthetic, got {r.data.kind!r}")
     if r.data.target not in ("sensor_depth", "depth"):

@@ -2,7 +2,9 @@
 
 Each task turns a clean image into ``(condition (3, H, W), aux mask (1, H, W), target (3, H, W), task id)``
 as float32 tensors in [-1, 1] (aux in {0, 1}: the region to generate, ones for colorize/jpeg where every
-pixel changes). Masked condition pixels are set to 0 (mid grey). Task ids index ``depthgen.recipe.TASKS``.
+pixel changes). Masked condition pixels are set to 0 (mid grey), or with ``TasksConfig.hole_fill: telea``
+pre-filled by OpenCV's Telea inpainting (``fill_hole``), so the model learns to improve on a classical fill
+rather than to paint from blank. Task ids index ``depthgen.recipe.TASKS``.
 All randomness comes from the torch.Generator passed in.
 """
 
@@ -14,7 +16,7 @@ import numpy as np
 import torch
 
 from depthgen.data.masks import sample_mask
-from depthgen.recipe import TASKS, TasksConfig
+from depthgen.recipe import HOLE_FILLS, TASKS, TasksConfig
 
 
 def to_model_rgb(rgb: np.ndarray) -> torch.Tensor:
@@ -40,6 +42,26 @@ def jpeg_degrade(x: torch.Tensor, quality: int) -> torch.Tensor:
     buf.seek(0)
     back = np.asarray(Image.open(buf).convert("RGB"))
     return to_model_rgb(back)
+
+
+TELEA_RADIUS = 3  # pixels, at the model resolution
+
+
+def fill_hole(image: torch.Tensor, mask: torch.Tensor, how: str = "grey") -> torch.Tensor:
+    """The condition image for inpaint / uncrop: (3, H, W) [-1, 1] with its (1, H, W) {0, 1} ``mask`` pixels
+    (1 = to fill) set to 0 (``grey``) or filled by ``cv2.inpaint`` Telea on the 8-bit image (``telea``)."""
+    if how == "grey":
+        return image * (1.0 - mask)
+    if how != "telea":
+        raise ValueError(f"hole_fill must be one of {list(HOLE_FILLS)}, got {how!r}")
+    import cv2
+
+    m8 = (mask[0] > 0.5).numpy().astype(np.uint8)
+    if not m8.any() or m8.all():
+        return image * (1.0 - mask)  # nothing to fill, or nothing known to fill from
+    u8 = ((image.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    out = to_model_rgb(cv2.inpaint(np.ascontiguousarray(u8), m8, TELEA_RADIUS, cv2.INPAINT_TELEA))
+    return torch.where(mask > 0.5, out, image).to(image.dtype)
 
 
 def make_task(task: str, target: torch.Tensor, generator: torch.Generator, cfg: TasksConfig | None = None,
@@ -68,7 +90,7 @@ def make_task(task: str, target: torch.Tensor, generator: torch.Generator, cfg: 
             probs = torch.tensor(cfg.mask_weights, dtype=torch.float64)
             kind = cfg.mask_kinds[int(torch.multinomial(probs, 1, generator=generator))]
         m = torch.from_numpy(sample_mask(kind, h, w, generator, depth=depth, K=K))[None].float()  # (1, H, W)
-        return target * (1.0 - m), m, target, TASKS.index(task)
+        return fill_hole(target, m, cfg.hole_fill), m, target, TASKS.index(task)
     raise ValueError(f"unknown pretraining task {task!r}; use one of {list(TASKS[:-1])}")
 
 

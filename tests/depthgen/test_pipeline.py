@@ -21,9 +21,9 @@ def depth_pipe(objective="diffusion"):
                             objective=objective)
 
 
-def palette_pipe():
+def palette_pipe(hole_fill="grey"):
     unet = build_unet(ModelConfig(preset="tiny", sample_size=S), 3, seed=0).eval()
-    return PalettePipeline(unet, make_train_scheduler(DiffusionConfig()), resolution=S)
+    return PalettePipeline(unet, make_train_scheduler(DiffusionConfig()), resolution=S, hole_fill=hole_fill)
 
 
 def g(seed=0):
@@ -176,3 +176,18 @@ def test_palette_inpaint_keeps_unmasked(img, tmp_path):
         p.run_task("depth", img)
     with pytest.raises(ValueError, match="whole image"):
         p.inpaint(img, np.ones((20, 28), bool))
+
+
+def test_palette_hole_fill_reaches_the_condition_and_round_trips(img, tmp_path):
+    """A Telea-trained pipeline pre-fills the hole of its condition (so it samples differently from a grey
+    one with the same weights), keeps the known pixels, and saves / reloads the setting."""
+    mask = np.zeros((20, 28), bool)
+    mask[5:12, 6:20] = True
+    telea = palette_pipe("telea")
+    out = telea.inpaint(img, mask, num_inference_steps=2, generator=g())
+    assert np.array_equal(out[~mask], img[~mask])
+    assert not np.allclose(out, palette_pipe("grey").inpaint(img, mask, num_inference_steps=2, generator=g()))
+    telea.save_pretrained(tmp_path / "telea")
+    assert PalettePipeline.from_pretrained(tmp_path / "telea").config.hole_fill == "telea"
+    with pytest.raises(ValueError, match="hole_fill"):
+        palette_pipe("blur")

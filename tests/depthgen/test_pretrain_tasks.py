@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from depthgen.data.pretrain_tasks import draw_task, jpeg_degrade, make_task, to_model_rgb
+from depthgen.data.pretrain_tasks import draw_task, fill_hole, jpeg_degrade, make_task, to_model_rgb
 from depthgen.recipe import TASKS, TasksConfig
 
 
@@ -57,3 +57,37 @@ def test_draw_task_follows_weights():
     cfg = TasksConfig(names=("colorize", "jpeg"), weights=(1.0, 0.0))
     g = torch.Generator().manual_seed(0)
     assert {draw_task(cfg, g) for _ in range(20)} == {"colorize"}
+
+
+def smooth_image(h=24, w=32):
+    """(3, H, W) [-1, 1]: a smooth colour ramp, so a classical fill can recover the hole closely."""
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    return to_model_rgb(np.stack([xx, yy, 0.5 * (xx + yy)], -1).astype(np.float32))
+
+
+def test_telea_prefill_fills_only_the_hole_and_beats_grey():
+    image = smooth_image()
+    m = torch.zeros(1, 24, 32)
+    m[:, 8:15, 10:20] = 1
+    telea, grey_fill = fill_hole(image, m, "telea"), fill_hole(image, m, "grey")
+    hole = m[0].bool()
+    assert torch.equal(telea[:, ~hole], image[:, ~hole]) and (grey_fill[:, hole] == 0).all()
+    err = lambda x: float((x[:, hole] - image[:, hole]).abs().mean())
+    assert err(telea) < 0.25 * err(grey_fill)  # the classical fill is close on a smooth image; grey is not
+    with pytest.raises(ValueError, match="hole_fill"):
+        fill_hole(image, m, "zeros")
+
+
+def test_make_task_uses_the_configured_hole_fill(image):
+    cfg = TasksConfig(names=("inpaint",), weights=(1.0,), hole_fill="telea")
+    cond, aux, _, _ = make_task("inpaint", image, torch.Generator().manual_seed(3), cfg)
+    m = aux[0].bool()
+    assert m.any() and torch.equal(cond[:, ~m], image[:, ~m]) and not (cond[:, m] == 0).all()
+    assert torch.equal(cond, fill_hole(image, aux, "telea"))
+
+
+def test_recipe_rejects_unknown_hole_fill():
+    from depthgen.recipe import Recipe
+
+    with pytest.raises(ValueError, match="tasks.hole_fill"):
+        Recipe(tasks=TasksConfig(hole_fill="blur"))
