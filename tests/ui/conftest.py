@@ -26,7 +26,7 @@ def fast_generate(*args: Any, **kwargs: Any):
     """``text3d.generate`` with the quickest pipeline settings (no clean-up views, a short small video)."""
     import text3d
 
-    return text3d.generate(*args, overrides=FAST_OVERRIDES, **kwargs)
+    return text3d.generate(*args, overrides=FAST_OVERRIDES + tuple(kwargs.pop("overrides", ())), **kwargs)
 
 
 class ConcurrencyProbe:

@@ -56,6 +56,9 @@ def test_empty_prompt_is_a_readable_error(shared_app, tmp_path, ui_tools):
 def test_pipeline_refusals_reach_the_visitor_readably(shared_app, tmp_path, ui_tools):
     """A setting the pipeline itself refuses (its ValueError) arrives as its one-line message."""
     url, _, probe = shared_app
+    with pytest.raises(Exception) as excinfo:          # the stand-in text-to-image model takes no layout strength
+        ui_tools.client(url, tmp_path).predict("a room", None, *ARGS, 0.5, api_name="/generate")
+    assert "embedded text-to-image model only" in _app_error(excinfo)
     with pytest.raises(Exception) as excinfo:          # 2 orbit views of the fast preset do not overlap
         ui_tools.client(url, tmp_path).predict("a room", None, "fast", "orbit", 2, 0, 1, api_name="/generate")
     message = _app_error(excinfo)

@@ -95,7 +95,8 @@ def test_progress_reaches_the_page_stage_by_stage(tmp_path):
     def generate(*args, **kwargs):
         import text3d
 
-        return text3d.generate(*args, overrides=("cleanup.views=0", "video.frames=4"), **kwargs)
+        return text3d.generate(*args, overrides=("cleanup.views=0", "video.frames=4", *kwargs.pop("overrides", ())),
+                               **kwargs)
 
     outputs = run_generation(req, generate_fn=generate, pool=BackendPool(fixed=fake_backends()), store=store,
                              settings=settings, report=lambda f, stage: reports.append((f, stage)))
@@ -131,7 +132,33 @@ def test_summary_names_the_retrieved_layout_of_the_first_view():
     start = {"layout_strength": 0.6, "layout": {"bank_index": 7, "scene_type": "library", "training_index": 7}}
     painted = SimpleNamespace(views=[1, 2], timings={"total": 3.0}, manifest={"first_view": start})
     text = summary_markdown(req, painted, "embedded")
-    assert "retrieved *library* training layout (scene 7)" in text and "seed 0" in text
+    assert "retrieved *library* training layout (scene 7, layout strength 0.6)" in text and "seed 0" in text
     plain = SimpleNamespace(views=[1], timings={}, manifest={"first_view": {"layout_strength": 1.0}})
     assert "layout" not in summary_markdown(req, plain, "embedded")
     assert "layout" not in summary_markdown(req, SimpleNamespace(views=[]), "sd")
+
+
+def test_layout_strength_slider_reaches_the_pipeline_as_an_override(tmp_path):
+    """0 keeps the model's default (no override); another value becomes ``t2i_layout_strength``."""
+    from text3d.fakes import fake_backends
+    from text3d.ui.handlers import run_generation
+    from text3d.ui.models import BackendPool
+
+    settings = UISettings(work_dir=tmp_path)
+    seen: list[tuple] = []
+
+    def spy(*args, overrides=(), **kwargs):
+        seen.append(tuple(overrides))
+        raise ValueError("stop here")
+
+    for value, expected in [(0, ()), (None, ()), (0.35, ("t2i_layout_strength=0.35",)), (1, ("t2i_layout_strength=1",))]:
+        req = check_request("a red barn", None, "fast", "walk", 2, 3, 1, settings, layout_strength=value)
+        with pytest.raises(ValueError, match="stop here"):
+            run_generation(req, generate_fn=spy, pool=BackendPool(fixed=fake_backends()),
+                           store=OutputStore(settings.requests_dir, settings.retention_s), settings=settings,
+                           report=lambda f, stage: None)
+        assert seen[-1] == expected
+    for bad, words in [(1.5, "between 0 and 1"), (-0.1, "between 0 and 1"), ("much", "must be a number"),
+                       (float("nan"), "between 0 and 1")]:
+        with pytest.raises(ValueError, match=words):
+            check_request("a red barn", None, "fast", "walk", 2, 3, 1, settings, layout_strength=bad)

@@ -46,8 +46,10 @@ def summary_markdown(req: Request, result: Any, models: str) -> str:
     total = (getattr(result, "timings", None) or {}).get("total")
     took = f" in {total:.1f} s" if isinstance(total, (int, float)) else ""
     start = ((getattr(result, "manifest", None) or {}).get("first_view") or {}).get("layout")
+    strength = ((getattr(result, "manifest", None) or {}).get("first_view") or {}).get("layout_strength")
     painted = (f"  \nFirst view painted over a retrieved *{start['scene_type']}* training layout "
-               f"(scene {start['training_index']})" if start and start.get("scene_type") else "")
+               f"(scene {start['training_index']}, layout strength {strength:g})"
+               if start and start.get("scene_type") else "")
     return (f"**{source}** — seed {req.seed}, preset `{req.preset}`, {req.trajectory}, "
             f"{len(getattr(result, 'views', []))} views → {size}{took}.  \nModels: {models}{painted}")
 
@@ -77,7 +79,7 @@ def run_generation(req: Request, *, generate_fn: GenerateFn, pool: BackendPool, 
     try:
         result = generate_fn(req.prompt or None, image=req.image, out_dir=req_dir, preset=req.preset,
                              trajectory=req.trajectory, views=req.views, seed=req.seed, steps=req.steps,
-                             device=settings.device, backends=backends,
+                             overrides=req.overrides(), device=settings.device, backends=backends,
                              progress=lambda stage, fraction: report(fraction, stage))
         report(1.0, "packing downloads")
         return result_outputs(req, result, req_dir, pool.describe(req.preset))
@@ -92,9 +94,10 @@ def make_generate_handler(generate_fn: GenerateFn, pool: BackendPool, store: Out
     import gradio as gr
 
     def generate(prompt: str, photo: str | None, preset: str, trajectory: str, views: float, seed: float,
-                 steps: float, progress: gr.Progress = gr.Progress()) -> tuple:
+                 steps: float, layout_strength: float = 0.0, progress: gr.Progress = gr.Progress()) -> tuple:
         try:
-            req = check_request(prompt, photo, preset, trajectory, views, seed, steps, settings)
+            req = check_request(prompt, photo, preset, trajectory, views, seed, steps, settings,
+                                layout_strength=layout_strength)
             return run_generation(req, generate_fn=generate_fn, pool=pool, store=store, settings=settings,
                                   report=lambda fraction, stage: progress(fraction, desc=stage))
         except gr.Error:

@@ -18,7 +18,8 @@ MAX_SEED = 2**31 - 1
 
 @dataclass
 class Request:
-    """One validated request. views/steps None keep the preset's values; image is a readable photo path."""
+    """One validated request. views/steps/layout_strength None keep the preset's (model's) values; image is
+    a readable photo path."""
 
     prompt: str
     image: Path | None
@@ -27,6 +28,11 @@ class Request:
     views: int | None
     seed: int
     steps: int | None
+    layout_strength: float | None = None  # embedded text-to-image model: (0, 1], 1 = from pure noise
+
+    def overrides(self) -> tuple[str, ...]:
+        """The ``text3d.generate`` preset overrides this request asks for."""
+        return () if self.layout_strength is None else (f"t2i_layout_strength={self.layout_strength:g}",)
 
 
 def _whole(value, name: str) -> int:
@@ -40,6 +46,19 @@ def _whole(value, name: str) -> int:
     if not math.isfinite(f) or f != int(f):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     return int(f)
+
+
+def _fraction(value, name: str) -> float:
+    """A number in [0, 1] from a UI slider (None or empty = 0)."""
+    if value is None or value == "":
+        return 0.0
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}") from None
+    if not (math.isfinite(f) and 0.0 <= f <= 1.0):
+        raise ValueError(f"{name} must be between 0 and 1 (0 keeps the model's default), got {value!r}")
+    return f
 
 
 def human_size(nbytes: float) -> str:
@@ -80,10 +99,11 @@ def check_image(path: str | Path, settings: UISettings) -> Path:
 
 
 def check_request(prompt: str | None, image: str | Path | None, preset: str | None, trajectory: str | None,
-                  views, seed, steps, settings: UISettings) -> Request:
+                  views, seed, steps, settings: UISettings, layout_strength=None) -> Request:
     """Validate one form submission against the settings' limits.
 
-    views/steps of 0 (or None) mean "the preset's value"; a prompt is required unless a photo is given.
+    views/steps/layout_strength of 0 (or None) mean "the preset's (model's) value"; a prompt is required
+    unless a photo is given.
     """
     if prompt is not None and not isinstance(prompt, str):
         raise ValueError("the prompt must be text")
@@ -108,5 +128,6 @@ def check_request(prompt: str | None, image: str | Path | None, preset: str | No
     seed_i = _whole(seed, "seed")
     if not 0 <= seed_i <= MAX_SEED:
         raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {seed_i}")
+    strength = _fraction(layout_strength, "layout strength")
     return Request(prompt=prompt, image=photo, preset=preset, trajectory=trajectory, views=n_views or None,
-                   seed=seed_i, steps=n_steps or None)
+                   seed=seed_i, steps=n_steps or None, layout_strength=strength or None)

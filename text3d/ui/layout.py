@@ -73,6 +73,10 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
                                       info="0 keeps the preset's number", elem_id="views")
                     steps = gr.Slider(0, settings.max_steps, value=0, step=1, label="Sampling steps",
                                       info="0 keeps the preset's; fewer is faster and rougher", elem_id="steps")
+                    layout_strength = gr.Slider(
+                        0, 1, value=0, step=0.05, label="Layout strength (built-in text-to-image model)",
+                        info="0 keeps the model's default; lower keeps more of the retrieved training "
+                             "layout, 1 paints from pure noise", elem_id="layout-strength")
                     seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed")
                     gr.Markdown(f"Models: {pool.describe(settings.default_preset)}")
                 run = gr.Button("Generate", variant="primary", elem_id="generate")
@@ -93,10 +97,10 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
         photo.upload(lambda p: preview_upload(p, settings), inputs=photo, outputs=photo_preview,
                      api_name="check_photo", concurrency_limit=4)
         photo.clear(lambda: None, outputs=photo_preview, api_visibility="private")
-        run.click(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps],
+        run.click(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps, layout_strength],
                   outputs=[first_view, depth, uncertainty, model3d, video, downloads, summary],
                   api_name="generate", concurrency_limit=settings.concurrency, concurrency_id="generate")
-        prompt.submit(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps],
+        prompt.submit(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps, layout_strength],
                       outputs=[first_view, depth, uncertainty, model3d, video, downloads, summary],
                       api_visibility="private", concurrency_limit=settings.concurrency,
                       concurrency_id="generate")
