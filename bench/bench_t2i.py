@@ -2,10 +2,12 @@
 
     python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/t2i/eval_prompts.yaml] [--seeds 8]
                               [--steps 25] [--guidance 3.0] [--layout-strength S] [--classifier runs/t2i-classifier]
-                              [--renders 2000]
+                              [--renders N] [--epochs N] [--width N]
 
 1. A scene-type classifier (text3d.t2i.classifier) is trained on ``--renders`` procedural renders of the test
-   split (never on generated images) and cached in ``--classifier``; its held-out accuracy is reported.
+   split (never on generated images) and cached in ``--classifier``; its held-out accuracy is reported. The
+   cached one is reused unless a ``--renders`` / ``--epochs`` / ``--width`` given differs from how it was
+   trained.
 2. Every prompt (phrased unlike the training captions) is sampled with seeds 0..seeds-1.
 3. Alignment: the fraction of images the classifier labels with the prompted scene type (target >= 0.8).
    Diversity: mean pairwise pixel distance within a prompt vs between prompts (text3d.t2i.evaluate).
@@ -44,21 +46,42 @@ def load_prompts(path: str | Path):
     return [PromptSpec(str(i["prompt"]), str(i["scene_type"])) for i in items]
 
 
-def get_classifier(path: Path, renders: int, epochs: int, size: int, width: int = 32):
+CLASSIFIER_DEFAULTS = {"renders": 2000, "epochs": 20, "width": 32}
+
+
+def get_classifier(path: Path, size: int, **asked):
+    """The scene classifier saved in ``path`` if it was trained with every setting in ``asked`` that is not
+    None (renders, epochs, width); else one trained on that many procedural test renders (missing settings
+    take ``CLASSIFIER_DEFAULTS``) and saved there."""
     from text3d.t2i.classifier import TrainedClassifier, procedural_renders, train_classifier
 
+    asked = {k: v for k, v in asked.items() if v is not None}
     if (path / "classifier.json").is_file():
-        return TrainedClassifier.load(path)
+        cached = TrainedClassifier.load(path)
+        differ = {k: v for k, v in asked.items() if cached.recipe.get(k) != v}
+        if not differ:
+            return cached
+        print(f"classifier: {path} was trained with " + ", ".join(f"{k}={cached.recipe.get(k)}" for k in differ)
+              + "; retraining with " + ", ".join(f"{k}={v}" for k, v in differ.items()), file=sys.stderr)
+    opts = {**CLASSIFIER_DEFAULTS, **asked}
     t0 = time.perf_counter()
-    images, labels, failed = procedural_renders(renders, "test", size=size, progress=True)
+    images, labels, failed = procedural_renders(opts["renders"], "test", size=size, progress=True)
     if failed:
         print(f"classifier: the procedural generator failed on test indices {failed}; left out", file=sys.stderr)
     t1 = time.perf_counter()
-    clf = train_classifier(images, labels, epochs=epochs, width=width, progress=True)
-    print(f"classifier: {renders} renders in {t1 - t0:.0f} s, trained in {time.perf_counter() - t1:.0f} s, "
+    clf = train_classifier(images, labels, epochs=opts["epochs"], width=opts["width"], progress=True)
+    clf.recipe["renders"] = opts["renders"]  # asked for (the generator may have failed on a few of them)
+    print(f"classifier: {opts['renders']} renders in {t1 - t0:.0f} s, trained in {time.perf_counter() - t1:.0f} s, "
           f"held-out accuracy {clf.val_accuracy:.3f}", file=sys.stderr)
     clf.save(path)
     return clf
+
+
+def _renders(report: dict) -> str:
+    """'8000 ' when the report knows how many renders trained the classifier, else ''."""
+    recipe = report.get("classifier_recipe") or {}
+    n, epochs = recipe.get("renders"), recipe.get("epochs")
+    return f"{n} " + (f"({epochs} epochs) " if epochs else "") if n else ""
 
 
 def write_markdown(report: dict, path: Path) -> None:
@@ -77,7 +100,7 @@ def write_markdown(report: dict, path: Path) -> None:
         "",
         f"- **Alignment** (classifier's top class = prompted scene type): **{report['alignment']:.1%}** (target >= 80%); "
         f"prompted type among the classifier's top 3: {report['alignment_top3']:.1%}",
-        f"- Scene classifier: trained on procedural test-split renders; held-out accuracy "
+        f"- Scene classifier: trained on {_renders(report)}procedural test-split renders; held-out accuracy "
         f"{report['classifier_val_accuracy']:.1%}" if report.get("classifier_val_accuracy") is not None
         else "- Scene classifier: held-out accuracy not recorded",
         f"- **Diversity** (mean absolute pixel difference, [0, 1]): within a prompt {d['within']:.4f}, "
@@ -119,9 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--scheduler", default="ddim", choices=["ddim", "dpm"])
     ap.add_argument("--classifier", default=str(ROOT / "runs" / "t2i-classifier"),
                     help="saved classifier folder; trained on procedural renders and saved here if missing")
-    ap.add_argument("--renders", type=int, default=2000, help="procedural test renders to train the classifier on")
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--width", type=int, default=32, help="classifier width (channels of its first stage)")
+    ap.add_argument("--renders", type=int, default=None,
+                    help="procedural test renders to train the classifier on (default: the saved classifier's, "
+                         f"or {CLASSIFIER_DEFAULTS['renders']}); a different value retrains it")
+    ap.add_argument("--epochs", type=int, default=None,
+                    help=f"classifier training epochs (default: as saved, or {CLASSIFIER_DEFAULTS['epochs']})")
+    ap.add_argument("--width", type=int, default=None, help="classifier width, channels of its first stage "
+                                                            f"(default: as saved, or {CLASSIFIER_DEFAULTS['width']})")
     ap.add_argument("--layout-strength", type=float, default=None,
                     help="start from retrieved layouts at this strength (default: the pipeline's saved value)")
     ap.add_argument("--no-plain", action="store_true", help="skip the pure-noise comparison run (quick sweeps)")
@@ -141,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         specs = load_prompts(args.prompts)
         pipe = TextToImagePipeline.from_pretrained(args.pipeline)
         size = int(pipe.unet.config.sample_size)
-        clf = get_classifier(Path(args.classifier), args.renders, args.epochs, size, args.width)
+        clf = get_classifier(Path(args.classifier), size, renders=args.renders, epochs=args.epochs, width=args.width)
         seeds = list(range(args.seeds))
         t0 = time.perf_counter()
         report, images = evaluate(pipe, clf, specs, seeds, args.steps, args.guidance, args.scheduler,
@@ -157,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    report.update(pipeline=str(args.pipeline), classifier_val_accuracy=clf.val_accuracy,
+    report.update(pipeline=str(args.pipeline), classifier_val_accuracy=clf.val_accuracy, classifier_recipe=clf.recipe,
                   classifier_classes=clf.classes, date=time.strftime("%Y-%m-%d"),
                   device=f"CPU, {torch.get_num_threads()} threads")
     out = Path(args.out)

@@ -109,6 +109,7 @@ def test_bench_script_end_to_end(tmp_path, classifier):
     md = (tmp_path / "docs" / "t2i_eval.md").read_text()
     assert "Retrieval alone" in md and "The UNet alone" in md and "strength 0.5" in md
     (tmp_path / "bad.yaml").write_text("prompts:\n  - {prompt: a library, scene_type: library}\n")
+    assert report["classifier_recipe"]["width"] == 8 and report["classifier_recipe"]["epochs"] == 6
     assert bench.main(args[:2] + ["--prompts", str(tmp_path / "bad.yaml")] + args[4:]) == 2
 
 
@@ -119,3 +120,29 @@ def test_procedural_renders_for_the_classifier():
     images, labels, failed = procedural_renders(3, "test", size=16)
     assert images.shape == (3 - len(failed), 16, 16, 3) and images.dtype == np.uint8
     assert len(labels) == len(images) and set(labels) <= set(SCENE_TYPES)
+
+
+def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, classifier, monkeypatch):
+    """A cached classifier is used when the settings asked for match how it was trained; other settings
+    retrain it (here on 40 tiny stand-in renders) instead of silently measuring with the old one."""
+    import text3d.t2i.classifier as clf_mod
+
+    spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    classifier.save(tmp_path / "clf")
+    rendered = []
+
+    def fake_renders(n, split="test", size=64, start=0, progress=False):
+        rendered.append(n)
+        images, labels = _toy(n, 1)
+        return images, labels, []
+
+    monkeypatch.setattr(clf_mod, "procedural_renders", fake_renders)
+    same = bench.get_classifier(tmp_path / "clf", 16, renders=None, epochs=6, width=8)
+    assert rendered == [] and same.recipe["epochs"] == 6
+    new = bench.get_classifier(tmp_path / "clf", 16, renders=40, epochs=2, width=8)
+    assert rendered == [40] and new.recipe == {**new.recipe, "renders": 40, "epochs": 2, "width": 8}
+    assert clf_mod.TrainedClassifier.load(tmp_path / "clf").recipe["renders"] == 40  # saved over the old one
+    assert bench.get_classifier(tmp_path / "clf", 16, renders=40, epochs=None, width=None) is not None
+    assert rendered == [40]

@@ -48,6 +48,7 @@ class TrainedClassifier:
     val_accuracy: float | None = None  # on the held-out part of the training renders
     train_accuracy: float | None = None
     history: list[float] = field(default_factory=list)  # mean training loss per epoch
+    recipe: dict = field(default_factory=dict)  # how it was trained: num_images, epochs, width, ... (saved)
 
     def predict_proba(self, images: np.ndarray | Sequence[np.ndarray], batch_size: int = 128) -> np.ndarray:
         """images (N, H, W, 3) uint8 or float [0, 1] -> (N, num_classes) float32 probabilities."""
@@ -70,7 +71,7 @@ class TrainedClassifier:
         tmp.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(tmp / "model.safetensors"))
         meta = dict(classes=self.classes, width=self.model.width, size=self.size, val_accuracy=self.val_accuracy,
-                    train_accuracy=self.train_accuracy, history=self.history)
+                    train_accuracy=self.train_accuracy, history=self.history, recipe=self.recipe)
         (tmp / "classifier.json").write_text(json.dumps(meta, indent=1))
         if out.exists():
             import shutil
@@ -90,7 +91,7 @@ class TrainedClassifier:
         model = SceneClassifier(len(meta["classes"]), meta["width"])
         model.load_state_dict(load_file(str(p / "model.safetensors")))
         return cls(model.eval(), list(meta["classes"]), int(meta["size"]), meta.get("val_accuracy"),
-                   meta.get("train_accuracy"), list(meta.get("history", [])))
+                   meta.get("train_accuracy"), list(meta.get("history", [])), dict(meta.get("recipe") or {}))
 
 
 def to_tensor(images: np.ndarray | Sequence[np.ndarray], size: int) -> torch.Tensor:
@@ -164,7 +165,9 @@ def train_classifier(images: np.ndarray, labels: Sequence[str], *, epochs: int =
             total += float(loss.detach()) * len(idx)
         history.append(total / max(1, len(perm)))
     model.eval()
-    result = TrainedClassifier(model, classes, size, history=history)
+    result = TrainedClassifier(model, classes, size, history=history,
+                               recipe=dict(num_images=len(y), epochs=epochs, batch_size=batch_size, lr=lr,
+                                           val_fraction=val_fraction, width=width, seed=seed))
 
     def accuracy(idx: torch.Tensor) -> float | None:
         if len(idx) == 0:
