@@ -46,7 +46,7 @@ def load_prompts(path: str | Path):
     return [PromptSpec(str(i["prompt"]), str(i["scene_type"])) for i in items]
 
 
-CLASSIFIER_DEFAULTS = {"renders": 2000, "epochs": 20, "width": 32}
+CLASSIFIER_DEFAULTS = {"renders": 8000, "epochs": 20, "width": 32}
 
 
 def get_classifier(path: Path, size: int, **asked):
