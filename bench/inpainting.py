@@ -1,6 +1,6 @@
 """RGB inpainting of disocclusion holes: the embedded Palette model against OpenCV's Telea and Navier-Stokes.
 
-    python -m bench.inpainting [--model assets/inpaint] [--steps 20] [--n 30] [--size 64x64] [--band 3]
+    python -m bench.inpainting [--model assets/inpaint] [--steps N] [--n 30] [--size 64x64] [--band 3]
         [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image of the completion eval sets (indoor and outdoor apart): a hole from ``bench.completion.draw_hole``
@@ -213,10 +213,18 @@ def contact_sheet(examples: list[dict]):
 def build_parser():
     p = base_parser(f"python -m bench.{NAME}", __doc__.split("\n")[0])
     p.add_argument("--model", default=str(ASSETS / "inpaint"), help="PalettePipeline folder (default assets/inpaint)")
-    p.add_argument("--steps", type=int, default=20, help="denoising steps of the model (default 20)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="denoising steps of the model (default: the default text-to-3D preset's steps.inpaint)")
     p.add_argument("--band", type=int, default=3, help="seam band width in pixels (default 3)")
     add_data_args(p, n=30, size="64x64")
     return p
+
+
+def default_steps() -> int:
+    """The inpainting steps text3d's default preset runs (``configs/text3d/default.yaml``)."""
+    from text3d.config import load_preset
+
+    return int(load_preset("default").steps.inpaint)
 
 
 def load_backend(path: str, device: str):
@@ -232,7 +240,7 @@ def load_backend(path: str, device: str):
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     device = resolve_device(args.device)
-    steps = 2 if args.quick else args.steps
+    steps = 2 if args.quick else (args.steps if args.steps is not None else default_steps())
     if steps < 1:
         raise ValueError(f"--steps must be >= 1, got {steps}")
     seam_band(np.zeros((2, 2), bool), args.band)  # validates --band before any work
