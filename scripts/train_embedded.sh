@@ -43,10 +43,11 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i t2i_x0 t2i-x0 --max-steps 852 --export runs/t2i-x0/pipeline   #    then continued as an x0 predictor
   t2i t2i_coord t2i-coord --export runs/t2i-coord/pipeline   #    then given pixel-coordinate input channels,
   t2i t2i_c4 t2i-c4 --export runs/t2i-c4/pipeline   #    then a fourth warmup + cosine cycle,
-  t2i t2i_c5 t2i-c5 --export assets/t2i           #    and a fifth
+  t2i t2i_c5 t2i-c5 --export runs/t2i-c5/pipeline   #    and a fifth,
+  t2i t2i_c6 t2i-c6 --export assets/t2i           #    and a sixth
   # configs/t2i/t2i_shift.yaml (300 more steps with t_shift 3) was tried and not shipped: 25.0% alignment
   # against 28.1% for the stage-3 model (python -m bench.bench_t2i)
-  python3 -m text3d.t2i.layout_bank --pipeline assets/t2i --data $data --n 4000 --strength 0.6   # its layout bank
+  python3 -m text3d.t2i.layout_bank --pipeline assets/t2i --data $data --n 4000 --strength 0.5   # its layout bank
   wait_for pretrain                               # the baseline starts from the same pretrained weights
   train regression $(stop) --export runs/regression/pipeline   # 4. baseline: same network and budgets,
   train regression_long --export runs/regression_long/pipeline   #    its second and third cycles as long as DepthGen's

@@ -158,15 +158,32 @@ def random_disocclusion_mask(h: int, w: int, generator: torch.Generator) -> np.n
     return disocclusion_mask(synthetic_depth(h, w, generator), generator)
 
 
+def turn_mask(h: int, w: int, generator: torch.Generator, depth: np.ndarray | None = None,
+              K: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) bool: what a camera turn leaves unseen: the left or right 30-85% of the image (an orbit step of
+    45 deg with a 60 deg field of view leaves ~75%), joined with the disocclusion holes of a small motion."""
+    m = np.zeros((h, w), bool)
+    cut = int(round(_u(generator, 0.30, 0.85) * w))
+    if _i(generator, 0, 1) == 0:
+        m[:, :cut] = True
+    else:
+        m[:, w - cut:] = True
+    if depth is not None and (np.asarray(depth) > 0).any():
+        m |= disocclusion_mask(np.asarray(depth, np.float32), generator, K)
+    return m
+
+
 def sample_mask(kind: str, h: int, w: int, generator: torch.Generator, depth: np.ndarray | None = None,
                 K: np.ndarray | None = None) -> np.ndarray:
-    """One mask of ``kind`` (brush | box | disocclusion | uncrop); never empty, never full."""
+    """One mask of ``kind`` (brush | box | disocclusion | uncrop | turn); never empty, never full."""
     if kind == "brush":
         m = brush_mask(h, w, generator)
     elif kind == "box":
         m = box_mask(h, w, generator)
     elif kind == "uncrop":
         m = uncrop_mask(h, w, generator)
+    elif kind == "turn":
+        m = turn_mask(h, w, generator, depth, K)
     elif kind == "disocclusion":
         if depth is not None and (np.asarray(depth) > 0).any():
             m = disocclusion_mask(np.asarray(depth, np.float32), generator, K)
@@ -176,7 +193,7 @@ def sample_mask(kind: str, h: int, w: int, generator: torch.Generator, depth: np
         if m.mean() < 0.02:
             m = m | box_mask(h, w, generator, max_boxes=1)
     else:
-        raise ValueError(f"unknown mask kind {kind!r}; use brush, box, disocclusion or uncrop")
+        raise ValueError(f"unknown mask kind {kind!r}; use brush, box, disocclusion, uncrop or turn")
     if not m.any():
         m = box_mask(h, w, generator, max_boxes=1)
     if m.all():
