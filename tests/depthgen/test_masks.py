@@ -7,7 +7,7 @@ import torch
 from depthgen.data.masks import default_intrinsics, sample_mask, warp_holes
 
 
-@pytest.mark.parametrize("kind", ["brush", "box", "uncrop", "disocclusion"])
+@pytest.mark.parametrize("kind", ["brush", "box", "uncrop", "disocclusion", "turn"])
 def test_masks_seeded_and_nontrivial(kind):
     a = sample_mask(kind, 32, 40, torch.Generator().manual_seed(5))
     b = sample_mask(kind, 32, 40, torch.Generator().manual_seed(5))
@@ -44,3 +44,24 @@ def test_disocclusion_mask_uses_depth():
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown mask kind"):
         sample_mask("star", 8, 8, torch.Generator())
+
+
+def test_turn_mask_hides_one_side_like_an_orbit_step():
+    """Each draw hides a full-height strip of 30-85% on the left or the right (both sides occur), plus the
+    disocclusion holes the depth gives."""
+    from depthgen.data.masks import turn_mask
+
+    g = torch.Generator().manual_seed(0)
+    depth = np.random.default_rng(0).uniform(1.0, 5.0, (32, 40)).astype(np.float32)
+    sides = set()
+    for _ in range(12):
+        m = turn_mask(32, 40, g)
+        cols = m.all(axis=0)
+        assert m.any(axis=0).sum() == cols.sum()            # without depth: only the strip, full height
+        assert 0.3 * 40 - 1 <= cols.sum() <= 0.85 * 40 + 1
+        sides.add("left" if cols[0] else "right")
+        assert cols[0] != cols[-1]
+    assert sides == {"left", "right"}
+    with_depth = turn_mask(32, 40, torch.Generator().manual_seed(1), depth)
+    strip = turn_mask(32, 40, torch.Generator().manual_seed(1))
+    assert (with_depth >= strip).all()                      # the same strip, and maybe more
