@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the embedded models in assets/ from scratch (CPU or GPU; every stage resumes where it stopped).
 #   bash scripts/train_embedded.sh            # all stages, in order
-#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (4 cycles) -> inpainting model (6 cycles)
+#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (4 cycles) -> inpainting model (4 cycles)
 #   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates, two more cycles) + its layout bank -> regression baseline (4 cycles)
 # On 2 CPU cores the two lanes run side by side with one thread each (OMP_NUM_THREADS=1), which measured
 # ~2.3 s per step per lane against ~1.6 s per step for one run on both threads (40% more steps an hour).
@@ -31,11 +31,11 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
   train inpaint --export runs/inpaint/pipeline    # 3. inpainting fine-tuned on disocclusion-shaped holes,
   train inpaint_long --export runs/inpaint_long/pipeline   #    then a second warmup + cosine cycle from those weights,
   train inpaint_shift --export runs/inpaint_shift/pipeline   #    then a third with timesteps nearer pure noise,
-  train inpaint_hole --export runs/inpaint_hole/pipeline   #    then a fourth with the loss only inside the hole,
-  # (configs/depthgen/inpaint_hole2.yaml, 500 more steps of the same, was tried and not shipped: 19.27 / 18.54 dB
-  # hole PSNR against 19.40 / 18.52 for the fourth; python -m bench.inpainting)
-  train inpaint_telea --export runs/inpaint_telea/pipeline   #    then a fifth with the hole pre-filled by Telea,
-  train inpaint_telea2 --export assets/inpaint    #    and a sixth of the same
+  train inpaint_hole --export assets/inpaint      #    then a fourth with the loss only inside the hole
+  # Tried and not shipped (python -m bench.inpainting / bench.reconstruction; assets/README.md):
+  # configs/depthgen/inpaint_hole2.yaml (500 more steps of the same): 19.27 / 18.54 dB against 19.40 / 18.52;
+  # configs/depthgen/inpaint_telea.yaml, inpaint_telea2.yaml, inpaint_telea3.yaml (holes pre-filled by Telea, then
+  # also camera-turn masks): better in small holes (21.06 / 21.92 dB in one step), worse text-to-3D geometry.
 fi
 if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   t2i() { python3 -m text3d.t2i.train --config "configs/t2i/$1.yaml" $EXTRA $(resume "runs/$2") "${@:3}"; }
