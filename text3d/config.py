@@ -109,7 +109,7 @@ class Text3DConfig:
     steps: StepsConfig = field(default_factory=StepsConfig)
     depth_samples: int = 2          # DepthGen samples per view (median; std = uncertainty)
     # embedded text-to-image only: where sampling starts. None = the model's saved default (a retrieved
-    # training layout noised to 0.6 of the schedule); 1 = pure noise (the UNet alone); (0, 1) = that strength
+    # training layout noised to 0.5 of the schedule); 1 = pure noise (the UNet alone); (0, 1) = that strength
     t2i_layout_strength: float | None = None
     depth_fill: str = "complete"    # complete | align
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)

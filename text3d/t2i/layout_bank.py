@@ -12,7 +12,7 @@ embeddings) and is saved beside the UNet as ``layout_bank.safetensors``.
 
 Build one for a trained pipeline:
 
-    python -m text3d.t2i.layout_bank --pipeline assets/t2i --data data/procedural/train-64 --n 4000 --strength 0.6
+    python -m text3d.t2i.layout_bank --pipeline assets/t2i --data data/procedural/train-64 --n 4000 --strength 0.5
 
 ``--strength`` also saves the pipeline's default ``layout_strength`` (in its ``model_index.json``).
 """
