@@ -45,10 +45,10 @@ def summary_markdown(req: Request, result: Any, models: str) -> str:
     size = f"{mesh.n_vertices:,} vertices, {mesh.n_faces:,} faces" if mesh is not None else "mesh"
     total = (getattr(result, "timings", None) or {}).get("total")
     took = f" in {total:.1f} s" if isinstance(total, (int, float)) else ""
-    start = ((getattr(result, "manifest", None) or {}).get("first_view") or {}).get("layout")
-    strength = ((getattr(result, "manifest", None) or {}).get("first_view") or {}).get("layout_strength")
+    first_view = (getattr(result, "manifest", None) or {}).get("first_view") or {}
+    start = first_view.get("layout")
     painted = (f"  \nFirst view painted over a retrieved *{start['scene_type']}* training layout "
-               f"(scene {start['training_index']}, layout strength {strength:g})"
+               f"(scene {start['training_index']}, layout strength {first_view['layout_strength']:g})"
                if start and start.get("scene_type") else "")
     return (f"**{source}** — seed {req.seed}, preset `{req.preset}`, {req.trajectory}, "
             f"{len(getattr(result, 'views', []))} views → {size}{took}.  \nModels: {models}{painted}")
