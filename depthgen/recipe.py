@@ -23,7 +23,7 @@ STAGES = ("pretrain", "inpaint", "finetune", "regression")
 # Fixed task-id table shared by every stage, so that a pretrain checkpoint's class embedding table has the
 # same shape as a depth model's (``num_class_embeds = len(TASKS)``): fine-tuning reuses it unchanged.
 TASKS = ("colorize", "inpaint", "uncrop", "jpeg", "depth")
-HOLE_FILLS = ("grey", "telea")  # see depthgen.data.pretrain_tasks.fill_hole
+HOLE_FILLS = ("grey", "telea", "telea_band")  # see depthgen.data.pretrain_tasks.fill_hole
 
 
 @dataclass
@@ -76,7 +76,7 @@ class TasksConfig:
     mask_kinds: tuple[str, ...] = ("brush", "box", "disocclusion")  # inpainting mask generators
     mask_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
     jpeg_quality: tuple[int, int] = (5, 30)  # inclusive range
-    hole_fill: str = "grey"  # inpaint / uncrop condition inside the hole: grey (0) | telea (OpenCV pre-fill)
+    hole_fill: str = "grey"  # inpaint / uncrop condition inside the hole: grey (0) | telea (OpenCV pre-fill) | telea_band
 
 
 @dataclass

@@ -45,14 +45,18 @@ def jpeg_degrade(x: torch.Tensor, quality: int) -> torch.Tensor:
 
 
 TELEA_RADIUS = 3  # pixels, at the model resolution
+TELEA_BAND = 4  # pixels: telea_band keeps the Telea fill this close to known pixels, grey further in
 
 
 def fill_hole(image: torch.Tensor, mask: torch.Tensor, how: str = "grey") -> torch.Tensor:
     """The condition image for inpaint / uncrop: (3, H, W) [-1, 1] with its (1, H, W) {0, 1} ``mask`` pixels
-    (1 = to fill) set to 0 (``grey``) or filled by ``cv2.inpaint`` Telea on the 8-bit image (``telea``)."""
+    (1 = to fill) set to 0 (``grey``), filled by ``cv2.inpaint`` Telea on the 8-bit image (``telea``), or filled by
+    Telea only within ``TELEA_BAND`` pixels of a known pixel and grey further in (``telea_band``: a classical
+    fill is trustworthy near the hole's edge, while deep inside a large hole it is a smear the model could
+    mistake for sky)."""
     if how == "grey":
         return image * (1.0 - mask)
-    if how != "telea":
+    if how not in ("telea", "telea_band"):
         raise ValueError(f"hole_fill must be one of {list(HOLE_FILLS)}, got {how!r}")
     import cv2
 
@@ -61,7 +65,11 @@ def fill_hole(image: torch.Tensor, mask: torch.Tensor, how: str = "grey") -> tor
         return image * (1.0 - mask)  # nothing to fill, or nothing known to fill from
     u8 = ((image.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
     out = to_model_rgb(cv2.inpaint(np.ascontiguousarray(u8), m8, TELEA_RADIUS, cv2.INPAINT_TELEA))
-    return torch.where(mask > 0.5, out, image).to(image.dtype)
+    fill = mask > 0.5
+    if how == "telea_band":  # distance (pixels) of each hole pixel to the nearest known pixel
+        dist = cv2.distanceTransform(m8, cv2.DIST_L2, 3)
+        out = torch.where(torch.from_numpy(dist <= TELEA_BAND)[None], out, torch.zeros_like(out))
+    return torch.where(fill, out, image).to(image.dtype)
 
 
 def make_task(task: str, target: torch.Tensor, generator: torch.Generator, cfg: TasksConfig | None = None,

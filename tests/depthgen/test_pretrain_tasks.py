@@ -78,6 +78,24 @@ def test_telea_prefill_fills_only_the_hole_and_beats_grey():
         fill_hole(image, m, "zeros")
 
 
+def test_telea_band_keeps_telea_near_the_edge_and_grey_deep_inside():
+    from depthgen.data.pretrain_tasks import TELEA_BAND
+
+    image = smooth_image(40, 48)
+    m = torch.zeros(1, 40, 48)
+    m[:, 4:36, 6:42] = 1  # 32 x 36: its centre is 16 pixels from the nearest known pixel
+    band, telea = fill_hole(image, m, "telea_band"), fill_hole(image, m, "telea")
+    hole = m[0].bool()
+    assert torch.equal(band[:, ~hole], image[:, ~hole])
+    edge = torch.zeros_like(hole)
+    edge[4:4 + TELEA_BAND, 6:42] = True  # the hole's first rows: within the band
+    assert torch.equal(band[:, edge], telea[:, edge]) and not (band[:, edge] == 0).all()
+    assert (band[:, 4 + TELEA_BAND + 2:36 - TELEA_BAND - 2, 6 + TELEA_BAND + 2:42 - TELEA_BAND - 2] == 0).all()
+    small = torch.zeros(1, 40, 48)
+    small[:, 10:14, 10:30] = 1  # 4 pixels tall: every pixel is near an edge, so it is all Telea
+    assert torch.equal(fill_hole(image, small, "telea_band"), fill_hole(image, small, "telea"))
+
+
 def test_make_task_uses_the_configured_hole_fill(image):
     cfg = TasksConfig(names=("inpaint",), weights=(1.0,), hole_fill="telea")
     cond, aux, _, _ = make_task("inpaint", image, torch.Generator().manual_seed(3), cfg)
