@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the embedded models in assets/ from scratch (CPU or GPU; every stage resumes where it stopped).
 #   bash scripts/train_embedded.sh            # all stages, in order
-#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (4 cycles) -> inpainting model (4 cycles)
+#   bash scripts/train_embedded.sh depth      # lane 1: pretrain -> DepthGen fine-tune (6 cycles) -> inpainting model (4 cycles)
 #   bash scripts/train_embedded.sh t2i        # lane 2: text-to-image model (v, x0, + coordinates, two more cycles) + its layout bank -> regression baseline (4 cycles)
 # On 2 CPU cores the two lanes run side by side with one thread each (OMP_NUM_THREADS=1), which measured
 # ~2.3 s per step per lane against ~1.6 s per step for one run on both threads (40% more steps an hour).
@@ -27,7 +27,9 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
   train finetune $(stop) --export runs/finetune/pipeline   # 2. DepthGen: RGB -> sensor depth (L1, infilling, SUD),
   train finetune_long --export runs/finetune_long/pipeline   #    then a second cycle with timesteps nearer pure noise,
   train finetune_c3 --export runs/finetune_c3/pipeline   #    then a third with the loss averaged per image,
-  train finetune_c4 --export assets/depthgen      #    then a fourth cycle of the same
+  train finetune_c4 --export runs/finetune_c4/pipeline   #    then a fourth cycle of the same,
+  train finetune_c5 --export runs/finetune_c5/pipeline   #    a fifth and a sixth at lower peak learning rates
+  train finetune_c6 --export assets/depthgen
   train inpaint --export runs/inpaint/pipeline    # 3. inpainting fine-tuned on disocclusion-shaped holes,
   train inpaint_long --export runs/inpaint_long/pipeline   #    then a second warmup + cosine cycle from those weights,
   train inpaint_shift --export runs/inpaint_shift/pipeline   #    then a third with timesteps nearer pure noise,
@@ -54,5 +56,7 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   train regression $(stop) --export runs/regression/pipeline   # 4. baseline: same network and budgets,
   train regression_long --export runs/regression_long/pipeline   #    its second and third cycles as long as DepthGen's
   train regression_c3 --export runs/regression_c3/pipeline
-  train regression_c4 --export assets/regression
+  train regression_c4 --export runs/regression_c4/pipeline
+  train regression_c5 --export runs/regression_c5/pipeline
+  train regression_c6 --export assets/regression
 fi
