@@ -76,7 +76,7 @@ class TasksConfig:
     mask_kinds: tuple[str, ...] = ("brush", "box", "disocclusion")  # inpainting mask generators
     mask_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
     jpeg_quality: tuple[int, int] = (5, 30)  # inclusive range
-    hole_fill: str = "grey"  # inpaint / uncrop condition inside the hole: grey (0) | telea (OpenCV pre-fill) | telea_band
+    hole_fill: str = "grey"  # inpaint / uncrop condition inside the hole: grey (0) | telea | telea_band (OpenCV)
 
 
 @dataclass
