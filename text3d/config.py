@@ -59,6 +59,7 @@ class LiftConfig:
     free_space_margin: float = 0.03  # relative depth margin of the free-space test against earlier views
     min_hole_pixels: int = 4        # a view with fewer uncovered pixels adds nothing
     mesh_stride: int = 1            # mesh every n-th pixel (2 for 512 px views: 4x fewer triangles)
+    max_depth_ratio: float = 0.0    # cap filled depth at this x the first view's farthest depth (0 = no cap)
 
 
 @dataclass
@@ -166,6 +167,8 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
         raise ValueError(f"depth_fill must be 'complete' or 'align', got {cfg.depth_fill!r}")
     if cfg.fusion.method not in ("mesh", "tsdf"):
         raise ValueError(f"fusion.method must be 'mesh' or 'tsdf', got {cfg.fusion.method!r}")
+    if cfg.lift.max_depth_ratio < 0 or 0 < cfg.lift.max_depth_ratio < 1:
+        raise ValueError(f"lift.max_depth_ratio must be 0 (no cap) or at least 1, got {cfg.lift.max_depth_ratio}")
     if cfg.lift.mesh_stride < 1:
         raise ValueError(f"lift.mesh_stride must be at least 1, got {cfg.lift.mesh_stride}")
     if cfg.cleanup.views < 0:

@@ -67,6 +67,15 @@ def fill_depth(backend: DepthBackend, image: np.ndarray, known_depth: np.ndarray
     return DepthResult(depth, unc, res.samples)
 
 
+def cap_filled_depth(depth: np.ndarray, filled: np.ndarray, max_depth: float) -> np.ndarray:
+    """(H, W) float32 metres: ``depth`` with its ``filled`` (H, W) bool pixels limited to ``max_depth`` metres.
+
+    Why: in a view that is mostly unseen, depth imputation has little to hold on to and can place new
+    surfaces far behind everything the scene has shown so far (behind a room's walls)."""
+    depth = np.asarray(depth, dtype=np.float32)
+    return np.where(np.asarray(filled, dtype=bool), np.minimum(depth, np.float32(max_depth)), depth)
+
+
 def in_free_space(points: np.ndarray, views: Sequence[ViewDepth], margin: float) -> np.ndarray:
     """(N,) bool: world points (N, 3) that lie in front of a surface some earlier view saw, by more than
     ``margin`` (relative) — that view would have seen them, so they contradict it."""

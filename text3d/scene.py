@@ -10,7 +10,7 @@ import numpy as np
 
 from text3d.backends.protocols import DepthResult
 from text3d.config import Text3DConfig
-from text3d.lift import ViewDepth, clamp_free_space, fill_depth, lift_new_pixels
+from text3d.lift import ViewDepth, cap_filled_depth, clamp_free_space, fill_depth, lift_new_pixels
 from text3d.loading import Backends
 from text3d.manifest import Timings
 from text3d.masks import near_depth
@@ -149,7 +149,10 @@ class SceneBuilder:
         self._check(res.depth, (h, w), f"depth backend {self.backends.depth.name!r}")
         step(0.8)
         with self.timings("lift"):
-            depth, stats = clamp_free_space(res.depth, holes, self.K, spec.cam_to_world, self._prior,
+            depth = res.depth
+            if cfg.lift.max_depth_ratio > 0:  # the first view's depth is predicted whole: the scene's extent
+                depth = cap_filled_depth(depth, holes, cfg.lift.max_depth_ratio * float(self.views[0].depth.max()))
+            depth, stats = clamp_free_space(depth, holes, self.K, spec.cam_to_world, self._prior,
                                             cfg.lift.free_space_margin, stride=cfg.lift.mesh_stride)
             piece, _ = lift_new_pixels(depth, image, self.K, spec.cam_to_world, holes,
                                        dilation=cfg.lift.hole_dilation, max_grazing_deg=cfg.lift.max_grazing_deg,

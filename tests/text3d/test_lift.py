@@ -9,7 +9,7 @@ import torch
 from text3d.cameras import intrinsics_from_fov, make_pose
 from text3d.fakes import PlaneDepth
 from text3d.geometry import unproject
-from text3d.lift import ViewDepth, clamp_free_space, fill_depth, in_free_space, lift_new_pixels
+from text3d.lift import ViewDepth, cap_filled_depth, clamp_free_space, fill_depth, in_free_space, lift_new_pixels
 from text3d.masks import dilate, near_depth
 
 
@@ -102,3 +102,10 @@ def test_strided_clamp_tests_grid_pixels_and_spreads_their_factors():
     # every other pixel took the factor of its nearest grid pixel (ties: the earlier one)
     near = np.array([0, 0, 2, 2, 4, 4, 6, 6, 8])
     assert np.allclose(strided, full[np.ix_(near, near)])
+
+
+def test_cap_filled_depth_limits_only_filled_pixels():
+    depth = np.array([[1.0, 9.0], [9.0, 2.0]], np.float32)
+    filled = np.array([[False, True], [False, True]])
+    out = cap_filled_depth(depth, filled, 4.0)
+    assert out.dtype == np.float32 and out.tolist() == [[1.0, 4.0], [9.0, 2.0]]

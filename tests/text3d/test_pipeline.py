@@ -9,6 +9,7 @@ import pytest
 
 import text3d
 from text3d.fakes import GradientTextToImage, MeanInpaint, PlaneDepth, fake_backends
+from text3d.lift import PUSH_BACK_FACTORS
 from text3d.loading import Backends
 
 TINY = ["video.frames=6", "video.height=48", "video.width=64", "cleanup.views=1", "cleanup.score_size=16",
@@ -136,3 +137,27 @@ def test_new_depth_never_lands_in_front_of_what_earlier_views_saw(tmp_path):
         new = view.filled & (view.depth > 0)
         pts = unproject(view.depth, K, view.cam_to_world)[new]
         assert not in_free_space(pts, prior, 0.03).any()
+
+
+class _FarFill(PlaneDepth):
+    """Plane depth whose completion puts every unseen pixel 5x further than the known ones."""
+
+    def complete(self, image, known_depth, known_mask, *, steps, samples, generator):
+        res = super().complete(image, known_depth, known_mask, steps=steps, samples=samples, generator=generator)
+        res.depth[~known_mask] *= 5.0
+        return res
+
+
+def test_max_depth_ratio_keeps_filled_depth_within_the_first_views_extent(tmp_path):
+    backends = lambda: Backends(GradientTextToImage(), MeanInpaint(), _FarFill(3.0))
+    off = _run(tmp_path, "off", backends=backends(), overrides=TINY + ["video.enabled=false", "lift.max_depth_ratio=0"])
+    on = _run(tmp_path, "on", backends=backends(), overrides=TINY + ["video.enabled=false", "lift.max_depth_ratio=1.0"])
+    far = lambda res: max(float(v.depth[v.filled].max()) for v in res.views[1:] if v.filled.any())
+    first = float(on.views[0].depth.max())
+    assert far(off) > 2.0 * first                  # uncapped, the fake's far fill reaches the mesh
+    assert far(on) <= first * max(PUSH_BACK_FACTORS) + 1e-4  # capped; only the free-space push-back may go beyond
+
+
+def test_max_depth_ratio_below_one_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="max_depth_ratio"):
+        _run(tmp_path, overrides=TINY + ["lift.max_depth_ratio=0.5"])
