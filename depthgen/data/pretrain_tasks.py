@@ -54,10 +54,10 @@ def fill_hole(image: torch.Tensor, mask: torch.Tensor, how: str = "grey") -> tor
     Telea only within ``TELEA_BAND`` pixels of a known pixel and grey further in (``telea_band``: a classical
     fill is trustworthy near the hole's edge, while deep inside a large hole it is a smear the model could
     mistake for sky)."""
+    if how not in HOLE_FILLS:
+        raise ValueError(f"hole_fill must be one of {list(HOLE_FILLS)}, got {how!r}")
     if how == "grey":
         return image * (1.0 - mask)
-    if how not in ("telea", "telea_band"):
-        raise ValueError(f"hole_fill must be one of {list(HOLE_FILLS)}, got {how!r}")
     import cv2
 
     m8 = (mask[0] > 0.5).numpy().astype(np.uint8)
@@ -65,11 +65,10 @@ def fill_hole(image: torch.Tensor, mask: torch.Tensor, how: str = "grey") -> tor
         return image * (1.0 - mask)  # nothing to fill, or nothing known to fill from
     u8 = ((image.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
     out = to_model_rgb(cv2.inpaint(np.ascontiguousarray(u8), m8, TELEA_RADIUS, cv2.INPAINT_TELEA))
-    fill = mask > 0.5
     if how == "telea_band":  # distance (pixels) of each hole pixel to the nearest known pixel
         dist = cv2.distanceTransform(m8, cv2.DIST_L2, 3)
         out = torch.where(torch.from_numpy(dist <= TELEA_BAND)[None], out, torch.zeros_like(out))
-    return torch.where(fill, out, image).to(image.dtype)
+    return torch.where(mask > 0.5, out, image).to(image.dtype)
 
 
 def make_task(task: str, target: torch.Tensor, generator: torch.Generator, cfg: TasksConfig | None = None,
