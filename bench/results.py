@@ -27,6 +27,11 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "speed": ("python -m bench.speed", "stage times, images/s, peak memory, UNet FLOP rate"),
     "uncertainty": ("python -m bench.uncertainty", "spread over samples vs error: Spearman, sparsification"),
 }
+# Benchmarks on data that may be absent (the shared real set beside the checkout): a section only once run.
+REAL_DATA_SECTIONS: dict[str, tuple[str, str]] = {
+    "real_depth": ("python -m bench.real_depth", "depth on real Kinect photographs vs regression, ramp, constant"),
+    "real_photo3d": ("python -m bench.real_photo3d", "text3d from a real photo vs the TSDF-fused real surface"),
+}
 # Benchmarks of other owners, linked (not re-rendered): title, command, markdown, json, image, what.
 EXTERNAL = [
     ("Text-to-image: prompt alignment and diversity", "python -m bench.bench_t2i", "t2i_eval.md", "t2i_eval.json",
@@ -50,7 +55,7 @@ def load(path: Path) -> dict | None:
 
 def section(name: str, docs: Path) -> tuple[list[str], list[str]]:
     """(markdown lines of the section, its row of the overview table)."""
-    command, what = SECTIONS[name]
+    command, what = {**SECTIONS, **REAL_DATA_SECTIONS}[name]
     module = importlib.import_module(f"bench.{name}")
     title = module.TITLE
     path = docs / f"bench_{name}.json"
@@ -103,6 +108,11 @@ def build(docs: Path) -> str:
         lines, row = section(name, docs)
         parts.append("\n".join(lines))
         rows.append(row)
+    for name in REAL_DATA_SECTIONS:
+        if (docs / f"bench_{name}.json").is_file():
+            lines, row = section(name, docs)
+            parts.append("\n".join(lines))
+            rows.append(row)
     for ext in EXTERNAL:
         lines, row = external_section(*ext, docs)
         parts.append("\n".join(lines))
@@ -115,7 +125,9 @@ def build(docs: Path) -> str:
     repro = ["## How to reproduce", "",
              "Run from the repository root (defaults use the shipped models in `assets/`; add `--quick` for a smoke "
              "test, `--help` for every option), then regenerate this page:", "", "```",
-             *[SECTIONS[n][0] for n in SECTIONS], *[e[1] for e in EXTERNAL], "python -m bench.results", "```"]
+             *[SECTIONS[n][0] for n in SECTIONS], *[e[1] for e in EXTERNAL],
+             *[f"{REAL_DATA_SECTIONS[n][0]}   # needs ../shared/data/real-7scenes-redkitchen" for n in REAL_DATA_SECTIONS],
+             "python -m bench.results", "```"]
     return "\n".join(head) + "\n" + "\n\n".join(parts + ["\n".join(repro)]) + "\n"
 
 

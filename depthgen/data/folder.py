@@ -6,11 +6,15 @@ Layout::
     DIR/depth/<name>.png                   16-bit single-channel PNG; value / depth_scale = metres; 0 = invalid
     DIR/meta.json                          {"depth_scale": 1000}   units per metre (1000: millimetres)
                                            optional "protocol": "nyu" | "kitti" | "none" (evaluation default)
+                                           optional "K": 3x3 pinhole intrinsics in pixels of the RGB images
+    DIR/poses.json                         optional camera poses: {"poses": {<name>: 4x4 cam_to_world}} (OpenCV
+                                           camera: x right, y down, z forward; metres), one per sample
 
 The depth scale comes from the ``depth_scale`` argument (CLI ``--depth-scale``) or else ``meta.json``. Samples are
 sorted by name. Every RGB image needs a depth map of the same size; depth maps without an RGB image are
 ignored. Each item is a dict: ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 metres (0 = invalid),
-``valid`` (H, W) bool, ``name`` str.
+``valid`` (H, W) bool, ``name`` str; plus ``K`` (3, 3) float64 when ``meta.json`` has one and ``cam_to_world``
+(4, 4) float64 when ``poses.json`` exists (an RGB-D sequence such as the shared 7-Scenes set).
 """
 
 from __future__ import annotations
@@ -120,6 +124,47 @@ def read_folder_meta(root: str | Path) -> dict:
     return meta
 
 
+def read_folder_intrinsics(meta: dict, where: str | Path) -> np.ndarray | None:
+    """``meta["K"]`` as a (3, 3) float64 array (None when absent); ``ValueError`` if it is not a valid pinhole K."""
+    if meta.get("K") is None:
+        return None
+    try:
+        K = np.asarray(meta["K"], dtype=np.float64)
+    except (TypeError, ValueError):
+        K = np.zeros(0)
+    if K.shape != (3, 3) or not np.isfinite(K).all() or not (K[0, 0] > 0 and K[1, 1] > 0):
+        raise ValueError(f"{where}: \"K\" must be a 3x3 intrinsics matrix with positive focal lengths, "
+                         f"like [[525, 0, 320], [0, 525, 240], [0, 0, 1]]")
+    return K
+
+
+def read_folder_poses(root: str | Path) -> dict[str, np.ndarray] | None:
+    """``DIR/poses.json`` as {name: (4, 4) float64 cam_to_world} (None when the file is absent).
+
+    The file holds ``{"poses": {name: 4x4}}`` (other top-level keys, e.g. ``"convention"``, are ignored) or the
+    name -> 4x4 mapping itself. ``ValueError`` naming the file for anything else."""
+    path = Path(root) / "poses.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"cannot parse {path} ({e}); it must be JSON like {{\"poses\": {{\"000000\": 4x4}}}}") from None
+    poses = data.get("poses", data) if isinstance(data, dict) else None
+    if not isinstance(poses, dict):
+        raise ValueError(f"{path} must hold {{\"poses\": {{name: 4x4 cam_to_world}}}}")
+    out: dict[str, np.ndarray] = {}
+    for name, m in poses.items():
+        try:
+            T = np.asarray(m, dtype=np.float64)
+        except (TypeError, ValueError):
+            T = np.zeros(0)
+        if T.shape != (4, 4) or not np.isfinite(T).all():
+            raise ValueError(f"{path}: the pose of {name!r} is not a finite 4x4 matrix")
+        out[str(name)] = T
+    return out
+
+
 class FolderDataset(torch.utils.data.Dataset):
     """RGB + depth pairs in the generic folder format (see the module docstring).
 
@@ -127,7 +172,9 @@ class FolderDataset(torch.utils.data.Dataset):
         root: the dataset folder (holding ``rgb/`` and ``depth/``).
         depth_scale: depth PNG units per metre; overrides ``meta.json``. Required if ``meta.json`` has none.
     Attributes:
-        names: sorted sample names; ``depth_scale``; ``protocol``: ``meta.json``'s ``"protocol"`` or ``None``.
+        names: sorted sample names; ``depth_scale``; ``protocol``: ``meta.json``'s ``"protocol"`` or ``None``;
+        ``K``: (3, 3) float64 from ``meta.json`` or ``None``; ``poses``: {name: (4, 4) cam_to_world} from
+        ``poses.json`` or ``None`` (when present, every sample must have a pose).
     """
 
     def __init__(self, root: str | Path, depth_scale: float | None = None) -> None:
@@ -175,6 +222,13 @@ class FolderDataset(torch.utils.data.Dataset):
                              f"{depth_dir / (missing[0] + '.png')}{more}; add it or remove the image")
         self.names = sorted(rgb_files)
         self._rgb_files = rgb_files
+        self.K = read_folder_intrinsics(meta, self.root / "meta.json")
+        self.poses = read_folder_poses(self.root)
+        if self.poses is not None:
+            no_pose = [n for n in self.names if n not in self.poses]
+            if no_pose:
+                raise ValueError(f"{self.root / 'poses.json'} has no pose for {no_pose[0]!r}"
+                                 f"{f' and {len(no_pose) - 1} more' if len(no_pose) > 1 else ''}; add one per image")
 
     def __len__(self) -> int:
         return len(self.names)
@@ -187,7 +241,12 @@ class FolderDataset(torch.utils.data.Dataset):
         if depth.shape != rgb.shape[:2]:
             raise ValueError(f"{depth_path} is {depth.shape[1]}x{depth.shape[0]} but its RGB image is "
                              f"{rgb.shape[1]}x{rgb.shape[0]}; they must have the same size")
-        return {"rgb": rgb, "depth": depth, "valid": depth > 0, "name": name}
+        item = {"rgb": rgb, "depth": depth, "valid": depth > 0, "name": name}
+        if self.K is not None:
+            item["K"] = self.K.copy()
+        if self.poses is not None:
+            item["cam_to_world"] = self.poses[name].copy()
+        return item
 
     def __repr__(self) -> str:
         return f"FolderDataset({str(self.root)!r}, n={len(self)}, depth_scale={self.depth_scale})"
