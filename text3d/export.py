@@ -115,9 +115,60 @@ def write_mesh_ply(path: str | Path, mesh: Mesh) -> Path:
     return write_bytes(path, _trimesh(mesh).export(file_type="ply"))
 
 
-def write_mesh_glb(path: str | Path, mesh: Mesh) -> Path:
-    """Binary glTF (GLB) with per-vertex colours (COLOR_0) and a matte double-sided material, export world (y up)."""
-    return write_bytes(path, _trimesh(mesh, gltf=True).export(file_type="glb"))
+def gltf_camera_entries(poses: Sequence[np.ndarray], K: np.ndarray, image_size: tuple[int, int],
+                        names: Sequence[str] | None = None, znear: float = 0.01) -> tuple[list[dict], list[dict]]:
+    """glTF ``cameras`` and ``nodes`` entries for pinhole views.
+
+    poses: (4, 4) cam_to_world in the generation frame (OpenCV axes); K (3, 3) pixels at image_size (H, W).
+    A glTF camera looks down its node's -z with +y up, i.e. OpenGL camera axes, so each node's matrix is
+    ``world_to_export(pose)`` (column-major). yfov = 2 atan(H / 2 fy) radians; aspectRatio is the image's.
+    znear metres; no zfar (an infinite projection). glTF has no principal point: K must be centred.
+    """
+    h, w = image_size
+    K = np.asarray(K, dtype=np.float64)
+    if abs(K[0, 2] - w / 2.0) > 0.5 or abs(K[1, 2] - h / 2.0) > 0.5:
+        raise ValueError(f"glTF cameras need a centred principal point, got ({K[0, 2]:g}, {K[1, 2]:g}) "
+                         f"for a {w}x{h} image; use text3d.cameras.intrinsics_from_fov")
+    yfov = 2.0 * float(np.arctan(0.5 * h / K[1, 1]))
+    aspect = (w / K[0, 0]) / (h / K[1, 1])          # tan(xfov / 2) / tan(yfov / 2): W / H for square pixels
+    names = list(names) if names is not None else [f"view_{i:03d}" for i in range(len(poses))]
+    if len(names) != len(poses):
+        raise ValueError(f"{len(names)} camera names for {len(poses)} poses; give one name per pose")
+    cameras, nodes = [], []
+    for i, (pose, name) in enumerate(zip(poses, names)):
+        cameras.append({"name": name, "type": "perspective",
+                        "perspective": {"yfov": yfov, "aspectRatio": aspect, "znear": float(znear)}})
+        matrix = world_to_export(pose).T.ravel()      # glTF matrices are column-major
+        nodes.append({"name": name, "camera": i, "matrix": [float(x) for x in matrix]})
+    return cameras, nodes
+
+
+def write_mesh_glb(path: str | Path, mesh: Mesh, cameras: Sequence[np.ndarray] = (), K: np.ndarray | None = None,
+                   image_size: tuple[int, int] | None = None, camera_names: Sequence[str] | None = None) -> Path:
+    """Binary glTF (GLB) with per-vertex colours (COLOR_0) and a matte double-sided material, export world (y up).
+
+    cameras: (4, 4) cam_to_world poses (generation frame) written as perspective glTF camera nodes (see
+    ``gltf_camera_entries``; K and image_size (H, W) required with them), so glTF viewers can open the
+    scene from the generation views.
+    """
+    from trimesh.exchange.gltf import export_glb
+
+    scene = _trimesh(mesh, gltf=True).scene()
+    if len(cameras) == 0:
+        return write_bytes(path, export_glb(scene))
+    if K is None or image_size is None:
+        raise ValueError("writing glTF cameras needs K and image_size; pass both with the poses")
+    cams, nodes = gltf_camera_entries(cameras, K, image_size, camera_names)
+
+    def add_cameras(tree: dict) -> None:
+        first = len(tree["nodes"])
+        tree["nodes"].extend(nodes)
+        tree["cameras"] = cams
+        # Roots listed last view first: trimesh's reader keeps the last-listed root camera as the scene's
+        # camera, and that should be the first view. The cameras and nodes themselves stay in view order.
+        tree["scenes"][tree.get("scene", 0)]["nodes"].extend(reversed(range(first, first + len(nodes))))
+
+    return write_bytes(path, export_glb(scene, tree_postprocessor=add_cameras))
 
 
 def write_points_ply(path: str | Path, points: np.ndarray, colors: np.ndarray) -> Path:

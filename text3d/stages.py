@@ -114,7 +114,8 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
             view_files = export_views(builder.views, views_dir)
             progress("export", 0.5)
             paths["ply"] = write_mesh_ply(out / "scene.ply", mesh)
-            paths["glb"] = write_mesh_glb(out / "scene.glb", mesh)
+            paths["glb"] = write_mesh_glb(out / "scene.glb", mesh, [v.cam_to_world for v in builder.views], K, (h, w),
+                                          [f"view_{v.index:03d}_{v.kind}" for v in builder.views])
             pts = builder.mesh
             paths["points"] = write_points_ply(out / "points.ply", pts.vertices, pts.colors)
             frames = [{"file_path": f"views/{f['rgb']}", "depth_file_path": f"views/{f['depth_mm']}",
