@@ -17,6 +17,7 @@ def tiny(tmp_path_factory):
     from depthgen.data.folder import write_folder_meta, write_folder_sample
     from depthgen.diffusion import make_train_scheduler
     from depthgen.model import build_unet
+    from depthgen.palette_pipeline import PalettePipeline
     from depthgen.pipeline import DepthGenPipeline
     from depthgen.recipe import DiffusionConfig, ModelConfig
 
@@ -25,8 +26,10 @@ def tiny(tmp_path_factory):
     for name, objective in (("depth", "diffusion"), ("regression", "regression")):
         DepthGenPipeline(build_unet(cfg, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
                          resolution=S, objective=objective).save_pretrained(str(root / name))
+    PalettePipeline(build_unet(cfg, 3).eval(), make_train_scheduler(DiffusionConfig()),
+                    resolution=S).save_pretrained(str(root / "inpaint"))
     rng = np.random.default_rng(0)
-    K = [[30.0, 0.0, W / 2], [0.0, 30.0, H / 2], [0.0, 0.0, 1.0]]
+    K = [[30.0, 0.0, W / 2 - 0.5], [0.0, 30.0, H / 2 - 0.5], [0.0, 0.0, 1.0]]  # centred (OpenCV convention)
     poses = {}
     for i in range(3):
         depth = np.full((H, W), 2.0, np.float32)  # a wall 2 m ahead, the camera sliding sideways
@@ -84,3 +87,34 @@ def test_ramp_prior_shape():
     r = ramp_depth((10, 4), 2.0)
     assert r.shape == (10, 4) and np.all(np.diff(r[:, 0]) < 0)  # deeper towards the top
     assert r[0, 0] == pytest.approx(1.95) and r[-1, 0] == pytest.approx(1.05)
+
+
+def test_real_photo3d_quick_and_its_oracle_reference(tiny, tmp_path):
+    """The reference row lifts the frame's own true depth: it must match the fused true surface closely, which
+    checks the crop, intrinsics, poses and world placement together."""
+    from bench.real_photo3d import main
+
+    argv = ["--data", str(tiny / "seq"), "--depth", str(tiny / "depth"), "--inpaint", str(tiny / "inpaint"),
+            "--size", "32x24", "--voxel", "0.05", "--quick", "--out-dir", str(tmp_path), "--work-dir",
+            str(tmp_path / "work")]
+    assert main(argv) == 0
+    rep = json.loads((tmp_path / "bench_real_photo3d.json").read_text())
+    assert (tmp_path / "bench_real_photo3d.png").is_file() and (tmp_path / "bench_real_photo3d.md").is_file()
+    res = rep["results"]
+    assert sorted(res["fused_frames"]) == [0, 1, 2]
+    assert abs(res["fov_deg"] - 56.1) < 0.5  # 2 atan(16 / 30)
+    rows = res["rows"]
+    assert set(rows) == {"raw", "aligned", "oracle"}
+    assert rows["oracle"]["chamfer"] < 0.1 and rows["oracle"]["fscore@0.1"] > 0.9
+    for r in rows.values():
+        assert r["chamfer"] >= 0 and 0 <= r["fscore@0.05"] <= r["fscore@0.1"] <= 1
+    assert main(argv[:-4] + ["--frame", "7", "--out-dir", str(tmp_path)]) == 2
+
+
+def test_centre_crop_box_is_centred_on_the_principal_point():
+    from bench.real_photo3d import centre_crop_box
+
+    K = np.array([[525.0, 0, 327.0], [0, 525.0, 242.0], [0, 0, 1]])
+    r0, r1, c0, c1 = centre_crop_box(K, (480, 640), 4 / 3)
+    assert abs((c0 + c1) / 2 - 327.5) <= 0.5 and abs((r0 + r1) / 2 - 242.5) <= 0.5
+    assert abs((c1 - c0) / (r1 - r0) - 4 / 3) < 0.01 and 0 <= c0 and c1 <= 640 and 0 <= r0 and r1 <= 480
