@@ -5,9 +5,10 @@ spec is one of
   found relative to the installed project;
 - a local pipeline folder: the class named in its ``model_index.json`` chooses the backend
   (``TextToImagePipeline`` / ``PalettePipeline`` / ``DepthGenPipeline`` / any diffusers Stable Diffusion
-  pipeline);
-- a hub id (``org/name``): a diffusers pipeline from the local Hugging Face cache. Downloading is allowed only
-  with ``allow_download=True`` or the environment variable ``TEXT3D_ALLOW_DOWNLOAD=1``.
+  pipeline; for depth also ``MarigoldDepthPipeline``), or, for depth, a transformers ``depth-estimation`` model
+  folder (``config.json`` with a ``...ForDepthEstimation`` architecture: DPT, Depth Anything, ...);
+- a hub id (``org/name``): the same from the local Hugging Face cache. Downloading is allowed only with
+  ``allow_download=True`` or the environment variable ``TEXT3D_ALLOW_DOWNLOAD=1``.
 """
 
 from __future__ import annotations
@@ -21,17 +22,49 @@ KINDS = ("t2i", "inpaint", "depth")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 EMBEDDED_DIRS = {"t2i": "t2i", "inpaint": "inpaint", "depth": "depthgen"}
 # pipeline class in model_index.json -> the kind of model it is
-OWN_CLASSES = {"TextToImagePipeline": "t2i", "PalettePipeline": "inpaint", "DepthGenPipeline": "depth"}
+OWN_CLASSES = {"TextToImagePipeline": "t2i", "TextInpaintPipeline": "inpaint", "PalettePipeline": "inpaint",
+               "DepthGenPipeline": "depth"}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 
 
+DEPTH_CLASSES = ("DepthGenPipeline", "MarigoldDepthPipeline")
+
+
 def _choices(kind: str) -> str:
-    return (f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a local pipeline folder"
-            + (", or a diffusers hub id like org/name" if kind != "depth" else ""))
+    if kind == "depth":
+        return (f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a DepthGen or Marigold pipeline folder, a transformers "
+                "depth-estimation model folder, or a hub id like org/name in the local Hugging Face cache")
+    return f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a local pipeline folder, or a diffusers hub id like org/name"
+
+
+def _transformers_depth_model(path: Path) -> bool:
+    """True for a transformers model folder whose config names a depth-estimation architecture."""
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and any(str(a).endswith("ForDepthEstimation")
+                                            for a in config.get("architectures") or [])
+
+
+def _depth_from_folder(path: Path, device: str, name: str, cls_name: str | None):
+    from text3d.backends import depth
+
+    if cls_name == "DepthGenPipeline":
+        return depth.DepthGenBackend.from_path(path, device, name)
+    if cls_name == "MarigoldDepthPipeline":
+        return depth.MarigoldDepthBackend.from_pretrained(path, device, name=name)
+    if cls_name is None and _transformers_depth_model(path):
+        return depth.TransformersDepthBackend.from_pretrained(path, device, name=name)
+    what = f"a {cls_name}" if cls_name else "no model_index.json and no depth-estimation config.json"
+    raise ValueError(f"{path} holds {what}, not a DepthGenPipeline, MarigoldDepthPipeline or transformers "
+                     f"depth-estimation model")
 
 
 def _from_folder(kind: str, path: Path, device: str, name: str):
     index = path / "model_index.json"
+    if kind == "depth" and not index.is_file():
+        return _load_depth(path, device, name, None)
     if not index.is_file():
         raise ValueError(f"{path} is not a pipeline folder (no model_index.json); give {_choices(kind)}")
     cls_name = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "")
@@ -42,17 +75,41 @@ def _from_folder(kind: str, path: Path, device: str, name: str):
         from text3d.backends.embedded import EmbeddedTextToImage
 
         return EmbeddedTextToImage.from_path(path, device, name)
+    if kind == "inpaint" and cls_name == "TextInpaintPipeline":
+        from text3d.backends.embedded import EmbeddedTextInpaint
+
+        return EmbeddedTextInpaint.from_path(path, device, name)
     if kind == "inpaint" and own:
         from text3d.backends.embedded import EmbeddedInpaint
 
         return EmbeddedInpaint.from_path(path, device, name)
     if kind == "depth":
-        if own is None:
-            raise ValueError(f"{path} holds a {cls_name or 'unknown pipeline'}, not a DepthGenPipeline depth model")
-        from text3d.backends.depth import DepthGenBackend
-
-        return DepthGenBackend.from_path(path, device, name)
+        return _load_depth(path, device, name, cls_name or "unknown pipeline")
     return _diffusers(kind, str(path), device, allow_download=False, name=name)
+
+
+def _load_depth(path: Path, device: str, name: str, cls_name: str | None):
+    """A depth backend from a folder; loading failures of a recognised folder become one-line ValueErrors."""
+    try:
+        return _depth_from_folder(path, device, name, cls_name)
+    except (OSError, KeyError, TypeError, RuntimeError) as e:
+        first = (str(e).strip().splitlines() or [e.__class__.__name__])[0]
+        raise ValueError(f"cannot load depth model folder {path} ({first})") from None
+
+
+def _hub_snapshot(spec: str, allow_download: bool) -> Path:
+    """The local folder of hub id ``spec`` from the Hugging Face cache (``HF_HUB_CACHE`` / ``HF_HOME``); it is
+    fetched only when ``allow_download``. Not cached -> ValueError."""
+    from huggingface_hub import snapshot_download
+
+    cache = os.environ.get("HF_HUB_CACHE") or (os.path.join(os.environ["HF_HOME"], "hub") if os.environ.get("HF_HOME")
+                                               else None)
+    try:
+        return Path(snapshot_download(spec, cache_dir=cache, local_files_only=not allow_download))
+    except Exception as e:  # huggingface_hub raises several unrelated classes for "not there"
+        hint = "" if allow_download else "; allow downloads (TEXT3D_ALLOW_DOWNLOAD=1) or give a local folder"
+        raise ValueError(f"depth model {spec!r} is not available offline (not in the local Hugging Face cache: "
+                         f"{e.__class__.__name__}){hint}") from None
 
 
 def _diffusers(kind: str, spec: str, device: str, allow_download: bool, name: str):
@@ -95,6 +152,8 @@ def build_backend(kind: str, spec: str, device: str = "cpu", allow_download: boo
         if not path.is_dir():
             raise ValueError(f"{path} is a file; give a pipeline folder (with model_index.json)")
         return _from_folder(kind, path, device, spec)
-    if kind != "depth" and HUB_ID.match(spec):
+    if kind == "depth" and HUB_ID.match(spec):
+        return _from_folder(kind, _hub_snapshot(spec, allow_download), device, spec)
+    if HUB_ID.match(spec):
         return _diffusers(kind, spec, device, allow_download, spec)
     raise ValueError(f"unknown {kind} model {spec!r}: not a folder here; choose {_choices(kind)}")
