@@ -16,7 +16,7 @@ from text3d.ui.storage import OutputStore
 TITLE = "text3d — text to 3D scenes with DepthGen"
 INTRO = ("Type a prompt (or upload a photo) and press **Generate**: the first view is painted, its depth "
          "estimated by DepthGen, and the camera moves along a trajectory, painting and estimating each new "
-         "view; the views are fused into a mesh you can orbit below, with a fly-through video and downloads.")
+         "view; the views are fused into a mesh you can walk through below, with a fly-through video and downloads.")
 
 # The views are small (the models' resolution): show them filling their boxes, with crisp pixels.
 CSS = """
@@ -42,6 +42,8 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
     The returned Blocks carries ``.text3d_pool``, ``.text3d_store`` and ``.text3d_settings`` (used by ``serve``).
     """
     import gradio as gr
+
+    from text3d.ui.viewer import SceneViewer
 
     settings = settings or UISettings()
     pool = BackendPool(settings.device, load_backends_fn, fixed=backends, models=models)
@@ -86,8 +88,9 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
                     first_view = gr.Image(label="First view", interactive=False, height=220, elem_id="first-view")
                     depth = gr.Image(label="Depth (DepthGen)", interactive=False, height=220, elem_id="depth")
                     uncertainty = gr.Image(label="Depth uncertainty", interactive=False, height=220, elem_id="uncertainty")
-                model3d = gr.Model3D(label="3D scene (drag to orbit)", height=400, elem_id="model3d",
-                                     clear_color=(0.08, 0.08, 0.1, 1.0))
+                model3d = SceneViewer(label="3D scene: you stand at the first camera (drag to look around; "
+                                            "W A S D / arrows / scroll to walk)", show_label=False,
+                                      container=True, height=460, elem_id="model3d")
                 video = gr.Video(label="Novel-view video", height=320, autoplay=True, loop=True, interactive=False,
                                  elem_id="video")
                 downloads = gr.File(label="Downloads (mesh .ply / .glb, video .mp4, everything .zip)",

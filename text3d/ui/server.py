@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from text3d.ui.layout import CSS
-from text3d.ui.settings import UISettings
+from text3d.ui.settings import STATIC_DIR, UISettings
 
 log = logging.getLogger("text3d.ui")
 STAND_IN_BANNER = ("Running on **weight-free stand-in models** (`--stand-in-models`): the pipeline is real, "
@@ -25,8 +25,8 @@ def serve(demo, host: str = "127.0.0.1", port: int | None = 7860, share: bool = 
           block: bool = True) -> str:
     """Launch ``demo`` (from ``build_app``) and return its local URL; block=True waits until Ctrl-C.
 
-    Only the per-request folders and Gradio's own cache are served (``allowed_paths`` is just the requests
-    root); uploads above the settings' limit are refused by the server before they are stored.
+    Only the per-request folders, Gradio's own cache and the 3D viewer's static files (page, script, bundled
+    three.js) are served (``allowed_paths``); uploads above the settings' limit are refused before they are stored.
     """
     settings: UISettings = demo.text3d_settings
     store = demo.text3d_store
@@ -36,8 +36,8 @@ def serve(demo, host: str = "127.0.0.1", port: int | None = 7860, share: bool = 
     try:
         _, local_url, share_url = demo.launch(
             server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
-            allowed_paths=[str(store.root)], max_file_size=settings.max_upload_bytes, show_error=False,
-            ssr_mode=False, mcp_server=False, pwa=False, css=CSS)
+            allowed_paths=[str(store.root), str(STATIC_DIR)], max_file_size=settings.max_upload_bytes,
+            show_error=False, ssr_mode=False, mcp_server=False, pwa=False, css=CSS)
     except BaseException:
         store.stop_janitor()
         raise

@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"   # the 3D viewer's page, script and bundled three.js
+
 EXAMPLE_PROMPTS = (
     "a cozy library with wooden shelves",
     "a sunlit living room with a green sofa",
