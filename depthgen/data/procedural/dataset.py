@@ -16,14 +16,18 @@ from depthgen.data.procedural.sample import generate_sample, split_seed
 class ProceduralDataset(torch.utils.data.IterableDataset):
     """Samples ``split_seed(split, start + i)`` for i = 0, 1, ... (``n`` of them, or endless when None),
     rendered on the fly. With DataLoader workers, worker w of k takes i = w, w + k, ..., so every index is
-    produced exactly once. Items are ``generate_sample`` dicts (numpy arrays)."""
+    produced exactly once. Items are ``generate_sample`` dicts (numpy arrays). ``realism``: the sim-to-real
+    effects (``realism.realism_config``; default None, the plain engine)."""
 
     def __init__(self, split: str = "train", size: tuple[int, int] | int = (64, 64), sensor: str | None = "kinect",
-                 n: int | None = None, start: int = 0, outdoor_fraction: float = 0.2) -> None:
+                 n: int | None = None, start: int = 0, outdoor_fraction: float = 0.2, realism: Any = None) -> None:
+        from depthgen.data.procedural.realism import realism_config
+
         split_seed(split, start)  # validates split and start
         self.split, self.sensor, self.n, self.start = split, sensor, n, int(start)
         self.size = (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
         self.outdoor_fraction = outdoor_fraction
+        self.realism = realism_config(realism)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = torch.utils.data.get_worker_info()
@@ -31,7 +35,7 @@ class ProceduralDataset(torch.utils.data.IterableDataset):
         i = wid
         while self.n is None or i < self.n:
             yield generate_sample(split_seed(self.split, self.start + i), self.size, self.sensor,
-                                  self.outdoor_fraction)
+                                  self.outdoor_fraction, realism=self.realism)
             i += nw
 
     def __len__(self) -> int:

@@ -39,6 +39,7 @@ MATERIALS: list[tuple[str, str | None]] = [
     ("leaves", None), ("grass", None), ("asphalt", None), ("concrete", "concrete"), ("sand", None),
     ("water", None), ("bark", None), ("ceramic", None), ("stone", "stone"), ("canvas", None),
     ("lamp", None), ("screen", None), ("leather", "leather"), ("plastic", None), ("marble", "marble"),
+    ("poster", None),
 ]
 MAT = {name: i for i, (name, _) in enumerate(MATERIALS)}
 # Materials that emit light (not shaded): windows show the outside, lamp shades glow, screens glow faintly.
@@ -47,6 +48,15 @@ EMISSIVE[[MAT["glass"], MAT["lamp"], MAT["screen"], MAT["mirror"]]] = True
 # Structured-light depth fails on transparent / specular materials (kinect holes).
 NO_RETURN = np.zeros(len(MATERIALS), bool)
 NO_RETURN[[MAT["glass"], MAT["mirror"], MAT["water"], MAT["screen"]]] = True
+# Glossiness for realism renders (Blinn-Phong): material -> (specular strength, shininess exponent); 0 = matte.
+_GLOSS = {"wood": (0.12, 24), "tiles": (0.35, 48), "metal": (0.5, 32), "ceramic": (0.45, 64), "marble": (0.35, 64),
+          "plastic": (0.25, 32), "leather": (0.15, 16), "paper": (0.04, 8), "canvas": (0.04, 8), "water": (0.6, 96),
+          "plaster": (0.03, 8), "concrete": (0.04, 8), "stone": (0.08, 16), "poster": (0.2, 48), "leaves": (0.05, 8),
+          "asphalt": (0.03, 8), "brick": (0.03, 8)}
+SPECULAR = np.zeros(len(MATERIALS), np.float32)
+SHININESS = np.ones(len(MATERIALS), np.float32)
+for _name, (_ks, _p) in _GLOSS.items():
+    SPECULAR[MAT[_name]], SHININESS[MAT[_name]] = _ks, _p
 
 
 def srgb_to_linear(c: np.ndarray) -> np.ndarray:

@@ -62,7 +62,8 @@ def render_clean(scene: Scene, K: np.ndarray, cam_to_world: np.ndarray, size: tu
         size: (H, W).
     Returns a dict: rgb (H, W, 3) uint8; depth (H, W) float32 z-depth m (0 = no surface); valid (H, W) bool;
     normal (H, W, 3) float32 unit normals in the camera frame facing the camera (0 on sky); object_id,
-    material_id (H, W) int32 (-1 on sky); albedo (H, W, 3) float32 linear; K (3, 3) float64;
+    material_id (H, W) int32 (-1 on sky); albedo (H, W, 3) float32 linear; linear (H, W, 3) float32 radiance
+    before tone mapping (sky included; ``photo.develop`` turns it into a photograph); K (3, 3) float64;
     cam_to_world (4, 4) float64; scene_type str; outdoor bool; seed int.
     """
     K = np.asarray(K, np.float64)
@@ -81,15 +82,19 @@ def render_clean(scene: Scene, K: np.ndarray, cam_to_world: np.ndarray, size: tu
     n[np.einsum("ij,ij->i", n, d) > 0] *= -1  # face the camera
     rgb = np.empty((h * w, 3), np.float32)
     alb = np.zeros((h * w, 3), np.float32)
+    lin = np.empty((h * w, 3), np.float32)
     if valid.any():
         p = (origin[None] + d[valid] * t[valid, None]).astype(np.float32)
         ti = tri[valid]
         alb[valid] = surface_albedo(scene, p, n[valid], ti)
-        rad = radiance(scene, p, n[valid], ti, shadows=shadows, albedo=alb[valid], nthreads=nthreads)
+        rad = radiance(scene, p, n[valid], ti, shadows=shadows, albedo=alb[valid], nthreads=nthreads, eye=origin)
         rgb[valid] = tone_map(rad)
+        lin[valid] = rad
     if (~valid).any():
         du = d[~valid] / np.linalg.norm(d[~valid], axis=1, keepdims=True)
-        rgb[~valid] = tone_map(sky_radiance(scene, du))
+        sky = sky_radiance(scene, du)
+        rgb[~valid] = tone_map(sky)
+        lin[~valid] = sky
     depth = np.where(valid, t, 0.0).astype(np.float32)
     R = cam_to_world[:3, :3]
     n_cam = n @ R.astype(np.float32)  # world -> camera: R^T n
@@ -100,6 +105,7 @@ def render_clean(scene: Scene, K: np.ndarray, cam_to_world: np.ndarray, size: tu
         "rgb": np.round(rgb.reshape(h, w, 3) * 255.0).astype(np.uint8),
         "depth": depth.reshape(h, w), "valid": valid.reshape(h, w), "normal": n_cam.reshape(h, w, 3),
         "object_id": obj.reshape(h, w), "material_id": mat.reshape(h, w), "albedo": alb.reshape(h, w, 3),
+        "linear": lin.reshape(h, w, 3),
         "K": K.copy(), "cam_to_world": cam_to_world.copy(), "scene_type": scene.scene_type,
         "outdoor": bool(scene.outdoor), "seed": int(scene.seed),
     }

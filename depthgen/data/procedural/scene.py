@@ -82,6 +82,7 @@ class Scene:
     camera: dict[str, Any] = field(default_factory=dict)
     mood: str = ""
     adjectives: tuple[str, ...] = ()
+    realism: Any = None  # the RealismConfig the scene was built with (None: the plain engine)
     _raycaster: Any = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgen.data.procedural.materials import EMISSIVE, linear_to_srgb
+from depthgen.data.procedural.materials import EMISSIVE, SHININESS, SPECULAR, linear_to_srgb
 from depthgen.data.procedural.textures import albedo as texture_albedo
 
 
@@ -19,17 +19,22 @@ def tone_map(linear: np.ndarray) -> np.ndarray:
 
 
 def surface_albedo(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray) -> np.ndarray:
-    """(k, 3) float32 linear albedo of surface points on triangles ``tri`` (k,)."""
-    return texture_albedo(points, normals, scene.tri_material[tri], scene.tri_colour[tri], scene.tri_tex[tri])
+    """(k, 3) float32 linear albedo of surface points on triangles ``tri`` (k,) (detailed textures when the
+    scene was built with realism textures on)."""
+    realism = getattr(scene, "realism", None)
+    return texture_albedo(points, normals, scene.tri_material[tri], scene.tri_colour[tri], scene.tri_tex[tri],
+                          detail=bool(realism is not None and realism.textures))
 
 
 def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, shadows: bool = True,
-             albedo: np.ndarray | None = None, nthreads: int = 1) -> np.ndarray:
+             albedo: np.ndarray | None = None, nthreads: int = 1, eye: np.ndarray | None = None) -> np.ndarray:
     """(k, 3) float32 linear radiance of surface points (k, 3) with unit normals (k, 3) on triangles (k,).
 
     Normals should face the viewer (or be the outward face normals for mesh colouring). Shadow rays of all
     lights go in one ``test_occlusions`` call; a point light's ray has the length of the distance to the light
-    so that ``tfar < 1`` stops at the light."""
+    so that ``tfar < 1`` stops at the light. ``eye`` (3,): the camera centre, given only for a view-dependent
+    render: then glossy materials (``materials.SPECULAR``) add Blinn-Phong highlights of the unshadowed lights
+    (scenes built with realism specular on; everything else stays view-independent)."""
     import open3d as o3d
 
     points = np.asarray(points, np.float32)
@@ -48,17 +53,22 @@ def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, sh
         rays = np.empty((n_l, k, 6), np.float32)
         rays[:, :, :3] = origins[None]
         gains = np.empty((n_l, k), np.float32)
+        fall = np.ones((n_l, k), np.float32)  # distance fall-off
+        ldir = np.empty((n_l, k, 3), np.float32)  # unit directions towards each light
         for i, lt in enumerate(scene.lights):
             if lt.kind == "sun":
                 d = np.asarray(lt.direction, np.float32)
                 gains[i] = np.maximum(normals @ d, 0.0)
                 rays[i, :, 3:] = d * 500.0  # occluders within 500 m (the scene is smaller)
+                ldir[i] = d / max(float(np.linalg.norm(d)), 1e-6)
             else:
                 d = np.asarray(lt.position, np.float32)[None] - origins
                 dist = np.sqrt(np.einsum("ij,ij->i", d, d))
                 cos = np.maximum(np.einsum("ij,ij->i", normals, d) / np.maximum(dist, 1e-6), 0.0)
-                gains[i] = cos / (1.0 + (dist / lt.radius) ** 2)
+                fall[i] = 1.0 / (1.0 + (dist / lt.radius) ** 2)
+                gains[i] = cos * fall[i]
                 rays[i, :, 3:] = d
+                ldir[i] = d / np.maximum(dist, 1e-6)[:, None]
         if shadows:
             lit = gains.ravel() > 0
             if lit.any():
@@ -70,9 +80,33 @@ def radiance(scene, points: np.ndarray, normals: np.ndarray, tri: np.ndarray, sh
         cols = np.stack([np.asarray(lt.colour, np.float32) for lt in scene.lights])  # (L, 3)
         light = light + gains.T @ cols
     rad = albedo * light
+    realism = getattr(scene, "realism", None)
+    if eye is not None and k > 0 and scene.lights and realism is not None and realism.specular:
+        rad = rad + specular(points, normals, scene.tri_material[tri], eye, ldir, np.where(gains > 0, fall, 0.0), cols)
     emissive = EMISSIVE[scene.tri_material[tri]]
     rad[emissive] = albedo[emissive] * 1.6
     return rad
+
+
+def specular(points: np.ndarray, normals: np.ndarray, mat: np.ndarray, eye: np.ndarray, ldir: np.ndarray,
+             lit: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """(k, 3) Blinn-Phong highlights: ``SPECULAR[mat] * (n . h)^SHININESS[mat]`` per light, h the half vector
+    of the light direction ``ldir`` (L, k, 3) and the direction to ``eye``, weighted by ``lit`` (L, k: the
+    light's fall-off, 0 where shadowed or behind) and the light ``colours`` (L, 3)."""
+    ks, shin = SPECULAR[mat], SHININESS[mat]
+    out = np.zeros((len(points), 3), np.float32)
+    glossy = ks > 0
+    if not glossy.any():
+        return out
+    v = np.asarray(eye, np.float32)[None] - points[glossy]
+    v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-6)
+    n = normals[glossy]
+    for i in range(len(colours)):
+        hv = ldir[i, glossy] + v
+        hv /= np.maximum(np.linalg.norm(hv, axis=1, keepdims=True), 1e-6)
+        s = ks[glossy] * np.maximum(np.einsum("ij,ij->i", n, hv), 0.0) ** shin[glossy] * lit[i, glossy]
+        out[glossy] += s[:, None] * colours[i][None]
+    return out
 
 
 def room_occlusion(points: np.ndarray, room: tuple[float, float, float]) -> np.ndarray:

@@ -73,9 +73,12 @@ def _lattice(u: np.ndarray, v: np.ndarray, w: float, h: float, stagger: float, l
     return is_line, _hash01(row.astype(np.int64), col.astype(np.int64), np.zeros(len(u), np.int64))
 
 
-def albedo(p: np.ndarray, n: np.ndarray, mat: np.ndarray, base: np.ndarray, tex: np.ndarray) -> np.ndarray:
+def albedo(p: np.ndarray, n: np.ndarray, mat: np.ndarray, base: np.ndarray, tex: np.ndarray,
+           detail: bool = False) -> np.ndarray:
     """Linear albedo (k, 3) float32 at points p (k, 3) with normals n (k, 3), material ids mat (k,), base
-    colours base (k, 3) linear RGB and per-object texture offsets tex (k,)."""
+    colours base (k, 3) linear RGB and per-object texture offsets tex (k,). ``detail`` (realism textures):
+    wood with grain rings, fabric plain / striped / checked per object, tiles with per-tile tints or a
+    chequerboard, posters with a printed layout."""
     p = np.asarray(p, np.float32)
     n = np.asarray(n, np.float32)
     out = np.asarray(base, np.float32).copy()
@@ -86,7 +89,7 @@ def albedo(p: np.ndarray, n: np.ndarray, mat: np.ndarray, base: np.ndarray, tex:
         s = mat == m
         ps, qs, ns = p[s], q[s], n[s]
         name = _NAMES[int(m)]
-        fn = _PATTERNS.get(name)
+        fn = (_DETAIL.get(name) if detail else None) or _PATTERNS.get(name)
         if fn is not None:
             out[s] = fn(ps, qs, ns, out[s], tex[s])
     return np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -192,3 +195,63 @@ _PATTERNS = {
     "leather": _noise(12.0, 0.25), "marble": _marble, "screen": _noise(2.0, 0.5),
 }
 _NAMES = {i: name for name, i in MAT.items()}
+
+
+# ----------------------------------------------------------------------------------- realism (detail) variants
+def _style(t: np.ndarray, k: int) -> np.ndarray:
+    """A per-object style index in [0, k) from the texture offset."""
+    return np.floor(t * 7.0).astype(np.int64) % k
+
+
+def _wood_detail(p, q, n, c, t):
+    u, v = surface_uv(p, n)
+    base = _wood(p, q, n, c, t)
+    # growth rings: bands of a distance to a virtual log axis, bent by noise; knots as dark blobs
+    ring = np.abs(np.sin(2 * np.pi * (12 * (v * 0.15 + u * 0.05 + t) + 1.5 * fbm(q * [2.0, 2.0, 0.4]))))
+    knots = np.clip((value_noise(q * 6) - 0.8) * 5, 0, 1)
+    return base * ((0.78 + 0.22 * ring) * (1 - 0.45 * knots))[:, None]
+
+
+def _fabric_detail(p, q, n, c, t):
+    u, v = surface_uv(p, n)
+    style = _style(t, 4)
+    width = 0.03 + 0.05 * ((t * 13.0) % 1.0)
+    su = np.sin(2 * np.pi * u / width) > 0
+    sv = np.sin(2 * np.pi * v / width) > 0
+    weave = (0.9 + 0.1 * value_noise(q * 60))[:, None]
+    out = c * weave
+    # accents keep the hue, so the colour the caption names stays right: lighter stripes, darker checks
+    stripes = (style == 1)[:, None] & su[:, None]
+    checks = (style >= 2)[:, None] & np.where(style == 2, su ^ sv, su & sv)[:, None]
+    out = np.where(stripes, np.clip(out * 1.5 + 0.04, 0.0, 1.0), out)
+    return np.where(checks, out * 0.55, out)
+
+
+def _tiles_detail(p, q, n, c, t):
+    u, v = surface_uv(p, n)
+    size = np.where(np.abs(n[:, 2]) > 0.7, 0.3 + 0.3 * ((t * 3.0) % 1.0), 0.1 + 0.1 * ((t * 5.0) % 1.0))
+    line, h = _lattice(u / size, v / size, 1.0, 1.0, 0.0, 0.05)
+    row, col = np.floor(v / size), np.floor(u / size)
+    chequer = (_style(t, 3) == 0) & ((row + col) % 2 == 1)
+    tint = 1.0 + 0.16 * (np.stack([h, (h * 7.3) % 1.0, (h * 3.1) % 1.0], 1) - 0.5)
+    tile = c * tint * np.where(chequer, 0.35, 1.0)[:, None]
+    grout = np.array([0.5, 0.5, 0.48]) * c.mean(1, keepdims=True) ** 0.3
+    return np.where(line[:, None], grout, tile)
+
+
+def _poster(p, q, n, c, t):
+    """A printed poster: colour blocks and a photo-like area from the base colour, thin dark text lines."""
+    u, v = surface_uv(p, n)
+    cell_u, cell_v = np.floor(u / 0.12 + 31 * t), np.floor(v / 0.09)
+    h = _hash01(cell_u.astype(np.int64), cell_v.astype(np.int64), (t * 1000).astype(np.int64))
+    palette = np.stack([c, c[:, [1, 2, 0]], c[:, [2, 0, 1]] * 0.6 + 0.2, np.full_like(c, 0.85)], 0)
+    idx = np.minimum((h * 4).astype(np.int64), 3)
+    out = palette[idx, np.arange(len(u))]
+    photo = fbm(q * 5) > 0.55
+    out = np.where(photo[:, None], out * (0.6 + 0.6 * fbm(q * 11))[:, None], out)
+    text = (np.sin(2 * np.pi * v / 0.025) > 0.6) & (h > 0.7)
+    return np.where(text[:, None], 0.05, out)
+
+
+_PATTERNS["poster"] = _poster
+_DETAIL = {"wood": _wood_detail, "fabric": _fabric_detail, "tiles": _tiles_detail}
