@@ -8,35 +8,50 @@ import os
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from tests.ui.browser import (CHROMIUM, canvas_rgb, correlation, loopback_browser, render_like_viewer, viewer_frame,
+                              viewer_pose)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian chromium at /usr/bin/chromium")]
+OPENING_MATCH = 0.8      # least correlation of the viewer's first frame with the first view rendered from the mesh
 
 
-def _is_local(url: str) -> bool:
-    parsed = urlparse(url)
-    return parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1", "localhost", "::1")
+def opening_frame_match(frame, request_dir: Path) -> float:
+    """Correlation (downsampled greyscale) of the viewer's first frame with the run's mesh rendered by Open3D
+    at the first view's camera, both read back from the request folder (scene.ply, transforms.json)."""
+    import json
+
+    import numpy as np
+    import trimesh
+
+    from text3d.cameras import CV_TO_GL
+    from text3d.mesh import Mesh
+
+    t = json.loads((request_dir / "transforms.json").read_text())
+    K = np.array([[t["fl_x"], 0, t["cx"]], [0, t["fl_y"], t["cy"]], [0, 0, 1]])
+    first = CV_TO_GL @ np.asarray(t["frames"][0]["transform_matrix"]) @ CV_TO_GL      # back to OpenCV, generation frame
+    assert np.allclose(viewer_pose(frame), first, atol=1e-5), "the viewer did not open at the first camera"
+    ply = trimesh.load(request_dir / "scene.ply", process=False)
+    mesh = Mesh(np.asarray(ply.vertices) @ CV_TO_GL[:3, :3].T, np.asarray(ply.faces),
+                np.asarray(ply.visual.vertex_colors)[:, :3] / 255.0)
+    shot = canvas_rgb(frame)
+    return correlation(shot, render_like_viewer(mesh, K, (t["h"], t["w"]), first, shot.shape[:2]))
 
 
-def _mesh_drawn(png: bytes, clear=(20, 20, 26)) -> bool:
-    """True when the viewer's centre shows its clear colour (WebGL is drawing) and mesh pixels on it."""
-    import io
-
+def painted_view_match(frame, request_dir: Path) -> float:
+    """Correlation of the viewer's current frame with the painted first view itself (views/rgb_000.png),
+    leaving out the outer ring one view pixel wide: the mesh joins pixel centres, so the frame's outer half
+    pixel shows the background."""
     import numpy as np
     from PIL import Image
 
-    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
-    h, w, _ = rgb.shape
-    centre = rgb[h // 5: h - h // 5, w // 5: w - w // 5]       # away from the label and buttons
-    is_clear = np.abs(centre - np.array(clear)).sum(-1) <= 12
-    return bool(is_clear.mean() > 0.1 and (~is_clear).mean() > 0.01)
+    painted = np.asarray(Image.open(request_dir / "views" / "rgb_000.png").convert("RGB"))
+    shot = canvas_rgb(frame)
+    dy, dx = round(shot.shape[0] / painted.shape[0]), round(shot.shape[1] / painted.shape[1])
+    return correlation(shot[dy:-dy, dx:-dx], painted[1:-1, 1:-1])
 
 
 def test_generate_in_the_browser(tmp_path, ui_tools):
@@ -57,72 +72,62 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
 
     with ui_tools.serve(tmp_path / "app", generate_fn=visible_progress_generate, banner=STAND_IN_BANNER) \
             as (url, demo, _), \
-            sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=FLAGS, headless=True,
-            viewport={"width": 1400, "height": 1500})
-        outside: list[str] = []
-
-        def only_loopback(route):
-            if _is_local(route.request.url):
-                route.continue_()
-            else:                                     # the page must not reach out; record and refuse
-                outside.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_loopback)
+            sync_playwright() as pw, \
+            loopback_browser(pw, tmp_path / "profile", {"width": 1400, "height": 1500}) as (context, outside, _):
         page = context.pages[0] if context.pages else context.new_page()
-        try:
-            page.goto(url)
-            page.locator("#generate").click()                            # nothing typed yet: a readable error
-            toast = page.locator("[data-testid=toast-body]")
-            expect(toast).to_contain_text("the prompt is empty", timeout=30_000)
-            assert "Traceback" not in page.content()
-            toast.locator("[data-testid=toast-close]").click()
-            expect(toast).to_have_count(0)
-            page.locator("#prompt textarea").fill("a cozy library with wooden shelves")
-            page.locator("#advanced button.label-wrap").click()          # open "Advanced settings"
-            page.locator("#preset input").click()
-            page.get_by_role("option", name="fast", exact=True).click()
-            page.locator("#trajectory input").click()
-            page.get_by_role("option", name="walk", exact=True).click()
-            for elem, value in (("#views", "2"), ("#steps", "1")):
-                field = page.locator(f"{elem} input[type=number]")
-                field.fill(value)
-                field.press("Enter")
-            expect(page.locator("#preset input")).to_have_value("fast")
-            expect(page.locator("#trajectory input")).to_have_value("walk")
-            page.locator("#generate").click()
+        page.goto(url)
+        page.locator("#generate").click()                            # nothing typed yet: a readable error
+        toast = page.locator("[data-testid=toast-body]")
+        expect(toast).to_contain_text("the prompt is empty", timeout=30_000)
+        assert "Traceback" not in page.content()
+        toast.locator("[data-testid=toast-close]").click()
+        expect(toast).to_have_count(0)
+        page.locator("#prompt textarea").fill("a cozy library with wooden shelves")
+        page.locator("#advanced button.label-wrap").click()          # open "Advanced settings"
+        page.locator("#preset input").click()
+        page.get_by_role("option", name="fast", exact=True).click()
+        page.locator("#trajectory input").click()
+        page.get_by_role("option", name="walk", exact=True).click()
+        for elem, value in (("#views", "2"), ("#steps", "1")):
+            field = page.locator(f"{elem} input[type=number]")
+            field.fill(value)
+            field.press("Enter")
+        expect(page.locator("#preset input")).to_have_value("fast")
+        expect(page.locator("#trajectory input")).to_have_value("walk")
+        page.locator("#generate").click()
 
-            # Per-stage progress shows while it runs (the stage name is the progress description).
-            tracker = page.locator("#first-view [data-testid=status-tracker]")
-            expect(tracker).to_contain_text(re.compile(r"(first view|views|fusion|export|video) - \d+(\.\d+)?%"),
-                                            timeout=60_000)
-            canvas = page.locator("#model3d canvas")
-            expect(canvas).to_be_visible(timeout=90_000)
-            video = page.locator("#video video")
-            expect(video).to_have_attribute("src", re.compile(r"\S+"), timeout=30_000)
-            src = video.get_attribute("src")
-            assert src, "the video element has no src"
-            response = page.request.get(src if src.startswith("http") else url.rstrip("/") + src)
-            assert response.ok and response.body()[4:8] == b"ftyp", "the video src does not serve an mp4"
-            assert response.headers["content-type"] == "video/mp4"
-            box = canvas.bounding_box()
-            assert box and box["width"] > 100 and box["height"] > 100
-            for elem in ("#first-view", "#depth", "#uncertainty"):
-                expect(page.locator(f"{elem} img")).to_be_visible()
-            expect(page.locator("#downloads")).to_contain_text("a-cozy-library-with-wooden-shelves-seed0")
-            expect(page.locator("#summary")).to_contain_text("seed 0")
-            expect(page.locator("#summary")).to_contain_text("walk, 2 views")    # the chosen settings ran
-            ui_tools.wait_until(lambda: _mesh_drawn(page.screenshot(clip=canvas.bounding_box())),
-                                timeout=60, what="the 3D viewer to draw the mesh")
-            shot = Path(os.environ.get("TEXT3D_UI_SCREENSHOT") or tmp_path / "ui.png")
-            shot.parent.mkdir(parents=True, exist_ok=True)
-            tmp = shot.with_name(f".ui.{os.getpid()}.png")
-            page.screenshot(path=str(tmp))
-            os.replace(tmp, shot)
-            assert shot.stat().st_size > 10_000
-        finally:
-            context.close()
+        # Per-stage progress shows while it runs (the stage name is the progress description).
+        tracker = page.locator("#first-view [data-testid=status-tracker]")
+        expect(tracker).to_contain_text(re.compile(r"(first view|views|fusion|export|video) - \d+(\.\d+)?%"),
+                                        timeout=60_000)
+        expect(page.locator("#model3d iframe")).to_be_visible(timeout=90_000)
+        video = page.locator("#video video")
+        expect(video).to_have_attribute("src", re.compile(r"\S+"), timeout=30_000)
+        src = video.get_attribute("src")
+        assert src, "the video element has no src"
+        response = page.request.get(src if src.startswith("http") else url.rstrip("/") + src)
+        assert response.ok and response.body()[4:8] == b"ftyp", "the video src does not serve an mp4"
+        assert response.headers["content-type"] == "video/mp4"
+        for elem in ("#first-view", "#depth", "#uncertainty"):
+            expect(page.locator(f"{elem} img")).to_be_visible()
+        expect(page.locator("#downloads")).to_contain_text("a-cozy-library-with-wooden-shelves-seed0")
+        expect(page.locator("#summary")).to_contain_text("seed 0")
+        expect(page.locator("#summary")).to_contain_text("walk, 2 views")    # the chosen settings ran
+        # The 3D viewer opens inside the scene at the first camera: its first frame is the first view in 3D.
+        frame = viewer_frame(page)
+        box = frame.locator("#view").bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 200
+        request_dir = next(demo.text3d_store.root.glob("*/transforms.json")).parent
+        score = opening_frame_match(frame, request_dir)
+        painted = painted_view_match(frame, request_dir)
+        print(f"opening frame vs the mesh rendered at the first camera: correlation {score:.3f}; "
+              f"vs the painted first view: {painted:.3f}")
+        assert score >= OPENING_MATCH and painted >= OPENING_MATCH
+        shot = Path(os.environ.get("TEXT3D_UI_SCREENSHOT") or tmp_path / "ui.png")
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        tmp = shot.with_name(f".ui.{os.getpid()}.png")
+        page.screenshot(path=str(tmp))
+        os.replace(tmp, shot)
+        assert shot.stat().st_size > 10_000
     assert {"first view", "views", "video"} <= set(stages)
     assert not outside, f"the page tried to load from outside the machine: {outside}"

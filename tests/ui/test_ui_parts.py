@@ -162,3 +162,43 @@ def test_layout_strength_slider_reaches_the_pipeline_as_an_override(tmp_path):
                        (float("nan"), "between 0 and 1")]:
         with pytest.raises(ValueError, match=words):
             check_request("a red barn", None, "fast", "walk", 2, 3, 1, settings, layout_strength=bad)
+
+
+def test_scene_viewer_is_a_file_output_shown_in_the_bundled_viewer(tmp_path):
+    from gradio.data_classes import FileData
+
+    from text3d.ui.viewer import TEMPLATE, SceneViewer, viewer_src
+
+    glb = tmp_path / "scene.glb"
+    glb.write_bytes(b"glTF")
+    viewer = SceneViewer()
+    out = viewer.postprocess(str(glb))
+    assert isinstance(out, FileData) and out.path == str(glb) and out.orig_name == "scene.glb"
+    assert viewer.postprocess(None) is None
+    assert viewer.api_info()["title"] == "FileData"        # API clients receive the .glb file, as with gr.Model3D
+    assert "${viewer_src}?glb=${encodeURIComponent(value.url)}" in TEMPLATE
+    assert viewer_src().startswith("gradio_api/file=") and viewer_src().endswith("/static/viewer.html")
+
+
+def test_viewer_page_loads_only_bundled_files():
+    """Every script the viewer page names is a file in the package; none of our files names another host."""
+    import json
+    import re
+
+    from text3d.ui.settings import STATIC_DIR
+
+    html = (STATIC_DIR / "viewer.html").read_text()
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1))["imports"]
+    assert (STATIC_DIR / imports["three"]).is_file()
+    addons = STATIC_DIR / imports["three/addons/"]
+    js = (STATIC_DIR / "viewer.js").read_text()
+    for name in re.findall(r"from 'three/addons/([^']+)'", js):
+        assert (addons / name).is_file(), name
+    module = (STATIC_DIR / imports["three"]).read_text()
+    for name in re.findall(r'from"\./([^"]+)"', module):              # the minified build imports its core
+        assert (STATIC_DIR / imports["three"]).with_name(name).is_file(), name
+    for local in ("viewer.css", "viewer.js"):
+        assert f'"{local}"' in html and (STATIC_DIR / local).is_file()
+    for text in (html, js, (STATIC_DIR / "viewer.css").read_text()):
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), "the viewer must not load from the web"
+    assert "MIT License" in (STATIC_DIR / "vendor" / "three" / "LICENSE").read_text()
