@@ -3,7 +3,7 @@ step-unrolled denoising (SUD) on/off, self-supervised pretraining on/off.
 
     python -m bench.ablations [--config configs/depthgen/finetune.yaml] [--steps 1000] [--set key=value ...]
         [--variants baseline l2 no_infill no_sud no_pretrain] [--runs-dir runs/ablations] [--resume | --reuse]
-        [--eval-samples 4] [--eval-steps 10] [--n 20] [--size 240x320] [--indoor SPEC] [--outdoor SPEC] [--quick]
+        [--eval-samples 4] [--eval-steps 10] [--n 20] [--size 320x240] [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Every variant is the same recipe (``--config`` plus the common ``--set`` overrides) with one change, trained
 for the same number of steps (``train.max_steps`` = ``--steps``, so the learning-rate schedule is the same
@@ -24,7 +24,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from bench.common import (ROOT, add_data_args, base_parser, eval_sets, fmt, fmt_seconds, load_depth_pipeline, md_table,
-                          new_report, pyplot, resolve_device, run_cli, scored_protocol, write_outputs)
+                          new_report, pyplot, run_cli, scored_protocol, write_outputs)
+from depthgen.cli import resolve_device
 
 NAME = "ablations"
 TITLE = "Ablations at small scale (equal training budgets)"

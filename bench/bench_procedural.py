@@ -11,7 +11,6 @@ since the cores may be shared. Writes ``<out>.json`` and ``<out>.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -19,20 +18,17 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from depthgen.data.procedural import generate_sample, split_seed
+from depthgen.io import write_json, write_text
 
 
 def _one(args: tuple[int, int]) -> int:
-    from depthgen.data.procedural import generate_sample, split_seed
-
     i, s = args
     generate_sample(split_seed("train", i), (s, s), "kinect")
     return i
 
 
 def measure(size: int, n: int, workers: int) -> dict:
-    from depthgen.data.procedural import generate_sample, split_seed
-
     generate_sample(split_seed("train", 10_000), (size, size), "kinect")  # warm-up: imports, Open3D
     n_cpu = max(10, n // 4)
     c0, t0 = time.process_time(), time.perf_counter()
@@ -66,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M"), "targets_images_per_s": {"64x64": 100, "256x256": 20}}
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".json.tmp")
-    tmp.write_text(json.dumps({"results": rows, "info": info}, indent=2), encoding="utf-8")
-    os.replace(tmp, out.with_suffix(".json"))
+    write_json(out.with_suffix(".json"), {"results": rows, "info": info})
     lines = ["# Procedural generator speed", "",
              f"`python -m bench.bench_procedural` on {info['cpu_count']} cores (shared with other jobs; see the load "
              f"average), {info['date']}. Each image: build the scene, choose the camera, ray-cast, shade with "
@@ -82,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "Targets: >= 100 images/s at 64x64 and >= 20 images/s at 256x256 on 2 cores. The wall-clock "
               "figure depends on what else runs on the cores; the CPU-bound column is 2 x 1000 / (CPU ms per "
               "image), the rate on two otherwise idle cores.", ""]
-    tmp = out.with_name(out.name + ".md.tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    os.replace(tmp, out.with_suffix(".md"))
+    write_text(out.with_suffix(".md"), "\n".join(lines))
     print("\n".join(lines))
     return 0
 

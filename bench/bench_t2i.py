@@ -22,11 +22,12 @@ When that starts from retrieved layouts (< 1), the same prompts and seeds are al
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
+
+from depthgen.io import atomic_path, write_json, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,9 +128,7 @@ def write_markdown(report: dict, path: Path) -> None:
         labels = ", ".join(f"{k} {v}" for k, v in p["predicted"].items())
         lines.append(f"| {p['prompt']} | {p['scene_type']} | {p['aligned']:.0%} | {labels} |")
     lines += ["", "![grid](t2i_grid.png)", ""]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, "\n".join(lines))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,7 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "docs"))
     args = ap.parse_args(argv)
     try:
-        import numpy as np
         import torch
         from PIL import Image
 
@@ -194,12 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if imgs is None:
             continue
         rows = [list(imgs[i * args.seeds:i * args.seeds + k]) for i in range(len(specs))]
-        tmp = out / f"{name}.tmp.png"
-        Image.fromarray(image_grid(rows, [s.prompt for s in specs])).save(tmp)
-        tmp.replace(out / name)
-    tmp = out / "t2i_eval.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1))
-    tmp.replace(out / "t2i_eval.json")
+        with atomic_path(out / name) as tmp:
+            Image.fromarray(image_grid(rows, [s.prompt for s in specs])).save(tmp)
+    write_json(out / "t2i_eval.json", report, indent=1)
     write_markdown(report, out / "t2i_eval.md")
     d = report["diversity"]
     print(f"alignment {report['alignment']:.3f}; diversity within {d['within']:.4f} / between {d['between']:.4f}; "

@@ -19,6 +19,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from depthgen.cli import ArgumentParser, format_size, parse_size
+from depthgen.io import atomic_path
+from depthgen.io import write_text as _write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 ASSETS = ROOT / "assets"
@@ -111,10 +115,7 @@ def write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temporary name in the same folder, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return _write_text(path, text)
 
 
 def write_json(path: Path, obj: Any) -> Path:
@@ -127,10 +128,9 @@ def save_figure(fig: Any, path: Path, dpi: int = 110) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 
@@ -219,14 +219,9 @@ def md_table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric_from: i
 
 
 # ------------------------------------------------------------------------------------------------------ CLI
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit 2 (main catches ValueError)
-        raise ValueError(f"{message} (see --help)")
-
-
 def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An argument parser whose errors become ValueError (one line, exit 2 through ``run_cli``)."""
-    return _Parser(prog=prog, description=description)
+    return ArgumentParser(prog=prog, description=description)
 
 
 def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -239,18 +234,6 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for but no CUDA GPU is visible; use --device cpu")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ValueError(f"unknown device {device!r}; use cpu, cuda or auto")
-    return device
-
-
 def run_cli(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     """Call ``run(argv)``; a ValueError (user mistake) prints one line and returns 2."""
     try:
@@ -258,17 +241,6 @@ def run_cli(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | No
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-
-def parse_hw(text: str) -> tuple[int, int]:
-    """'48x64' -> (48, 64) (height x width)."""
-    try:
-        h, w = (int(x) for x in str(text).lower().split("x"))
-    except ValueError:
-        raise ValueError(f"size must be HxW like 240x320, got {text!r}") from None
-    if h < 8 or w < 8:
-        raise ValueError(f"size must be at least 8x8, got {text!r}")
-    return h, w
 
 
 def positive_ints(values: Sequence[int], what: str) -> list[int]:
@@ -303,17 +275,17 @@ def generator(seed: int, *stream: int):
 KIND_PROTOCOL = {"indoor": "nyu", "outdoor": "kitti"}
 
 
-def add_data_args(p: argparse.ArgumentParser, n: int, size: str = "240x320") -> None:
+def add_data_args(p: argparse.ArgumentParser, n: int, size: str = "320x240") -> None:
     """--n, --size, --indoor SPEC, --outdoor SPEC (depthgen.evaluate data specs)."""
     p.add_argument("--n", type=int, default=n, help=f"images per kind (default {n})")
-    p.add_argument("--size", default=size, help=f"procedural render size HxW (default {size})")
+    p.add_argument("--size", default=size, help=f"procedural render size WxH (default {size})")
     p.add_argument("--indoor", default=None,
-                   help="indoor data spec (default procedural:test:indoor:N:HxW; 'none' skips indoor)")
+                   help="indoor data spec (default procedural:test:indoor:N:WxH; 'none' skips indoor)")
     p.add_argument("--outdoor", default=None,
-                   help="outdoor data spec (default procedural:test:outdoor:N:HxW; 'none' skips outdoor)")
+                   help="outdoor data spec (default procedural:test:outdoor:N:WxH; 'none' skips outdoor)")
 
 
-def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "32x48") -> dict[str, dict[str, Any]]:
+def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "48x32") -> dict[str, dict[str, Any]]:
     """{kind: {"spec", "data", "n", "protocol"}} for indoor (NYU protocol) and outdoor (KITTI metric set).
 
     Quick mode uses ``quick_n`` images of ``quick_size``. Data specs are those of ``depthgen.evaluate``.
@@ -323,10 +295,10 @@ def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "32x
     n = quick_n if args.quick else int(args.n)
     if n < 1:
         raise ValueError(f"--n must be >= 1, got {n}")
-    h, w = parse_hw(quick_size if args.quick else args.size)
+    hw = parse_size(quick_size if args.quick else args.size, "--size", minimum=8)
     sets: dict[str, dict[str, Any]] = {}
     for kind, proto in KIND_PROTOCOL.items():
-        spec = getattr(args, kind, None) or f"procedural:test:{kind}:{n}:{h}x{w}"
+        spec = getattr(args, kind, None) or f"procedural:test:{kind}:{n}:{format_size(*hw)}"
         if spec == "none":
             continue
         data = parse_data_spec(spec)

@@ -1,6 +1,6 @@
 """Depth completion: disocclusion-shaped holes hidden from the ground truth, filled three ways.
 
-    python -m bench.completion [--model assets/depthgen] [--samples 4] [--steps 20] [--n 30] [--size 240x320]
+    python -m bench.completion [--model assets/depthgen] [--samples 4] [--steps 20] [--n 30] [--size 320x240]
         [--max-translation 0.15] [--band 3] [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image: a hole mask from ``depthgen.data.masks.disocclusion_mask`` (the pixels a small random camera
@@ -20,8 +20,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, load_depth_pipeline,
-                          md_table, new_report, pyplot, resolve_device, run_cli, scored_protocol, write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, load_depth_pipeline, md_table,
+                          new_report, pyplot, run_cli, scored_protocol, write_outputs)
+from depthgen.cli import resolve_device
 
 NAME = "completion"
 TITLE = "Depth completion of disocclusion holes"

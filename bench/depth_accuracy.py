@@ -2,7 +2,7 @@
 protocol) and outdoor (KITTI metric set) apart, beside the one-pass regression baseline.
 
     python -m bench.depth_accuracy [--model assets/depthgen] [--regression assets/regression|none]
-        [--samples 1 2 4 8] [--steps N] [--n 50] [--size 240x320] [--indoor SPEC] [--outdoor SPEC] [--quick]
+        [--samples 1 2 4 8] [--steps N] [--n 50] [--size 320x240] [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Scoring is ``depthgen.evaluate.evaluate_model``: per image, max(samples) samples are drawn once and the median
 of the first k is scored for each k; per-image metrics are averaged. The regression baseline is a
@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, load_depth_pipeline, md_table,
-                          new_report, positive_ints, pyplot, resolve_device, run_cli, scored_protocol,
-                          write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, load_depth_pipeline, md_table, new_report,
+                          positive_ints, pyplot, run_cli, scored_protocol, write_outputs)
+from depthgen.cli import resolve_device
 
 NAME = "depth_accuracy"
 TITLE = "Depth accuracy (procedural test split)"

@@ -26,8 +26,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, md_table, new_report,
-                          pyplot, resolve_device, run_cli, save_figure, write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, md_table, new_report, pyplot,
+                          run_cli, save_figure, write_outputs)
+from depthgen.cli import format_size, resolve_device
 from bench.completion import draw_hole, seam_band
 
 NAME = "inpainting"
@@ -118,7 +119,7 @@ def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, k
         if len(examples) < keep:
             examples.append({"rgb": rgb, "hole": hole, "fills": fills})
     h, w = as_rgb(entry["data"][0]["rgb"]).shape[:2]
-    result = {"spec": entry["spec"], "image_size": f"{h}x{w}", "num_images": entry["n"] - skipped,
+    result = {"spec": entry["spec"], "image_size": format_size(h, w), "num_images": entry["n"] - skipped,
               "skipped": skipped, "mean_hole_fraction": float(np.mean(fractions)) if fractions else None,
               "metrics": {m: {r: {k: summarize(v) for k, v in per.items()} for r, per in by_region.items()}
                           for m, by_region in scores.items()}}

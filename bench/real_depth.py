@@ -28,8 +28,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, pyplot,
-                          resolve_device, run_cli, write_outputs, write_text)
+from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, pyplot, run_cli,
+                          write_outputs, write_text)
+from depthgen.cli import resolve_device
 
 NAME = "real_depth"
 TITLE = "Depth on real photographs (7-Scenes kitchen)"

@@ -33,8 +33,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, resolve_device, run_cli,
-                          write_outputs)
+from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, run_cli, write_outputs)
+from depthgen.cli import parse_size, resolve_device
 from bench.real_depth import DEFAULT_DATA
 
 NAME = "real_photo3d"
@@ -235,10 +235,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: the real set is not at {data} (give --data DIR); nothing written")
         return 0
     device = resolve_device(args.device)
-    try:
-        w, h = (int(x) for x in args.size.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"--size must be WxH like 64x48, got {args.size!r}") from None
+    h, w = parse_size(args.size)
     if args.max_frames < 1 or not 0 < args.min_overlap <= 1 or args.voxel <= 0 or args.eval_scale <= 0:
         raise ValueError("--max-frames must be >= 1, --min-overlap in (0, 1], --voxel and --eval-scale > 0")
     ds = FolderDataset(data)

@@ -29,8 +29,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, resolve_device, run_cli,
-                          write_outputs)
+from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, run_cli, write_outputs)
+from depthgen.cli import resolve_device
 from bench.geometry_metrics import chamfer_fscore, paired_points, subsample
 
 NAME = "reconstruction"

@@ -23,8 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report,
-                          positive_ints, pyplot, resolve_device, run_cli, write_outputs)
+from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, positive_ints,
+                          pyplot, run_cli, write_outputs)
+from depthgen.cli import resolve_device
 
 NAME = "speed"
 TITLE = "Speed and memory"

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from depthgen.cli import parse_size
+
 MARKER = "BENCH_RESULT "
 
 
@@ -77,8 +79,8 @@ def text3d_job(args: argparse.Namespace) -> dict:
 
     size = None
     if args.size:
-        w, h = (int(x) for x in args.size.lower().split("x"))
-        size = (w, h)
+        h, w = parse_size(args.size)
+        size = (w, h)  # text3d.generate takes (width, height)
     t0 = time.perf_counter()
     result = text3d.generate(args.prompt, out_dir=args.out, preset=args.preset, views=args.views, steps=args.steps,
                              size=size, seed=args.seed, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,

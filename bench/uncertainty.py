@@ -1,6 +1,6 @@
 """Uncertainty: does DepthGen's per-pixel spread over samples predict its error?
 
-    python -m bench.uncertainty [--model assets/depthgen] [--samples 8] [--steps 20] [--n 30] [--size 240x320]
+    python -m bench.uncertainty [--model assets/depthgen] [--samples 8] [--steps 20] [--n 30] [--size 320x240]
         [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image: k samples, the median as the prediction, the std over samples (``out.uncertainty``) as the
@@ -21,8 +21,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, load_depth_pipeline,
-                          md_table, new_report, pyplot, resolve_device, run_cli, scored_protocol, write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, load_depth_pipeline, md_table,
+                          new_report, pyplot, run_cli, scored_protocol, write_outputs)
+from depthgen.cli import resolve_device
 
 NAME = "uncertainty"
 TITLE = "Uncertainty: does the spread over samples predict the error?"

@@ -18,6 +18,8 @@ from typing import Any, Mapping, Sequence, TypeVar
 
 import yaml
 
+from depthgen.io import write_text
+
 T = TypeVar("T")
 
 
@@ -122,8 +124,4 @@ def to_dict(config: Any) -> dict:
 
 def save_config(config: Any, path: str | Path) -> None:
     """Write a dataclass config as YAML (used next to every checkpoint)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        yaml.safe_dump(to_dict(config), f, sort_keys=False)
-    tmp.replace(path)
+    write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))

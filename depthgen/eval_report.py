@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
+from depthgen.io import write_text
 from depthgen.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
 
 
@@ -69,12 +69,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_results(results: dict, out_dir: str | Path) -> dict[str, Path]:
     """Write ``results.json`` and ``results.md`` into ``out_dir`` (created; temp name then rename)."""
     out = Path(out_dir)
@@ -85,6 +79,6 @@ def write_results(results: dict, out_dir: str | Path) -> dict[str, Path]:
     if not out.is_dir():
         raise ValueError(f"output path {out} is not a folder; choose another --out")
     paths = {"json": out / "results.json", "md": out / "results.md"}
-    _write_atomic(paths["json"], json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n")
-    _write_atomic(paths["md"], format_markdown(results))
+    write_text(paths["json"], json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n")
+    write_text(paths["md"], format_markdown(results))
     return paths

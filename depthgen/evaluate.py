@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from depthgen.cli import ArgumentParser, resolve_device
 from depthgen.data.eval_sets import SPEC_HELP, dataset_default_protocol, parse_data_spec
 from depthgen.metrics import (CROPS, PROTOCOLS, Protocol, aggregate_metrics, check_metric_names,
                               compute_metrics, get_protocol)
@@ -179,13 +180,8 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
 
 
 # ------------------------------------------------------------------------------------------------------- CLI
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (handled in main), instead of usage + message
-        raise ValueError(f"{message} (see --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m depthgen.evaluate", description="Evaluate a DepthGen pipeline on a depth dataset.")
+    p = ArgumentParser(prog="python -m depthgen.evaluate", description="Evaluate a DepthGen pipeline on a depth dataset.")
     p.add_argument("--model", required=True, help="saved DepthGen pipeline folder (DepthGenPipeline.save_pretrained)")
     p.add_argument("--data", required=True, help=f"dataset spec: {SPEC_HELP}")
     p.add_argument("--samples", type=int, nargs="+", default=[1], help="sample counts to report (default 1)")
@@ -206,16 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
-    return device
 
 
 def load_pipeline(path: str | Path, device: str) -> Any:

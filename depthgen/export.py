@@ -6,12 +6,12 @@ CKPT may be a checkpoint dir or an output_dir (its newest checkpoint is used); t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import torch
 
-from depthgen.config import load_config
+from depthgen.config import load_config, save_config
+from depthgen.io import atomic_dir
 from depthgen.recipe import Recipe, target_channels
 
 
@@ -43,17 +43,9 @@ def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | P
     """Save the pipeline for ``state`` to ``out`` (written to a temp folder, then renamed over ``out``)."""
     out = Path(out)
     pipe = build_pipeline(recipe, state)
-    tmp = out.with_name(f".{out.name}.tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pipe.save_pretrained(str(tmp), safe_serialization=True)
-    from depthgen.config import save_config
-
-    save_config(recipe, tmp / "training_config.yaml")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    with atomic_dir(out) as tmp:
+        pipe.save_pretrained(str(tmp), safe_serialization=True)
+        save_config(recipe, tmp / "training_config.yaml")
     return out
 
 

@@ -1,14 +1,22 @@
-"""Image / depth input normalisation and small file helpers.
+"""Image input normalisation and the project's one way to write files, store depth and colour it.
 
 ``as_rgb`` accepts what the pipelines accept: a PIL image, an (H, W, 3) uint8 or float [0, 1] array, a
-(3, H, W) torch tensor in [0, 1], or a path; returns (H, W, 3) float32 in [0, 1]. Depth files: ``.npy``
-(float metres) or 16-bit PNG in millimetres.
+(3, H, W) torch tensor in [0, 1], or a path; returns (H, W, 3) float32 in [0, 1].
+
+Files: every output is written under a temporary name beside its target, then renamed over it
+(``atomic_path`` for a file, ``atomic_dir`` for a folder), so an interrupted run leaves no half-written file.
+Depth files: 16-bit PNG, ``round(depth * depth_scale)`` (1000 = millimetres), 0 = invalid.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -54,49 +62,127 @@ def as_images(images: Any, name: str = "image") -> tuple[list[np.ndarray], bool]
     return [as_rgb(images, name)], False
 
 
-def read_depth(path: str | Path) -> np.ndarray:
-    """(H, W) float32 metres from ``.npy`` or a 16-bit PNG in millimetres (0 = invalid)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"depth file not found: {p}")
-    if p.suffix == ".npy":
-        return np.load(p).astype(np.float32)
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary file path beside ``path`` with the same suffix; rename it to ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; on success it replaces ``path`` (an old folder there is
+    removed). On an exception the temporary folder is removed and ``path`` is left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
+    tmp.mkdir()
+    try:
+        yield tmp
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Atomically write ``data`` to ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Atomically write ``text`` (UTF-8) to ``path``."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | Path, data: Any, indent: int | None = 2) -> Path:
+    """Atomically write ``data`` as JSON (indented, with a final newline)."""
+    return write_text(path, json.dumps(data, indent=indent) + "\n")
+
+
+def depth_to_uint16(depth: np.ndarray, depth_scale: float = 1000.0) -> np.ndarray:
+    """(H, W) float metres -> (H, W) uint16 ``round(depth * depth_scale)``; invalid (<= 0, NaN, inf) -> 0.
+
+    Depths beyond 65535 / depth_scale saturate: pick the scale for the range (1000 covers 65 m, 256 covers 255 m).
+    """
+    d = np.nan_to_num(np.asarray(depth, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    return np.clip(np.round(np.where(d > 0, d, 0.0) * depth_scale), 0, 65535).astype(np.uint16)
+
+
+def write_depth_png(path: str | Path, depth: np.ndarray, depth_scale: float = 1000.0) -> Path:
+    """Write (H, W) metres as a 16-bit PNG (``depth_to_uint16``), atomically."""
     import cv2
 
-    raw = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
-    if raw is None or raw.dtype != np.uint16:
-        raise ValueError(f"{p} is not a 16-bit depth PNG")
-    return raw.astype(np.float32) / 1000.0
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), depth_to_uint16(depth, depth_scale)):
+            raise ValueError(f"cannot write {path}; check the folder exists and is writable")
+    return Path(path)
 
 
-def write_depth(path: str | Path, depth: np.ndarray) -> None:
-    """Save (H, W) metres as ``.npy`` or 16-bit PNG millimetres (temp name, then rename)."""
-    p = Path(path)
-    tmp = p.with_name(".tmp-" + p.name)
-    if p.suffix == ".npy":
-        with open(tmp, "wb") as f:
-            np.save(f, np.asarray(depth, np.float32))
-    else:
-        import cv2
+def read_depth_png(path: str | Path, depth_scale: float = 1000.0) -> np.ndarray:
+    """(H, W) float32 metres from a single-channel 8/16-bit PNG: value / depth_scale; 0 stays 0 (invalid)."""
+    import cv2
 
-        mm = np.clip(np.nan_to_num(np.asarray(depth)) * 1000.0, 0, 65535).round().astype(np.uint16)
-        if not cv2.imwrite(str(tmp), mm):
-            raise ValueError(f"cannot write depth image {p}")
-    tmp.replace(p)
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise ValueError(f"cannot read depth map {path}; check that it is a valid 16-bit PNG")
+    if raw.ndim != 2:
+        raise ValueError(f"depth map {path} has {raw.shape[2]} channels; save depth as a single-channel 16-bit PNG")
+    if raw.dtype not in (np.uint16, np.uint8):
+        raise ValueError(f"depth map {path} has dtype {raw.dtype}; save depth as a 16-bit PNG")
+    return (raw.astype(np.float32) / np.float32(depth_scale)).astype(np.float32)
+
+
+SCALES = ("linear", "log", "inverse")
+
+
+def colorize(values: np.ndarray, valid: np.ndarray | None = None, cmap: str = "turbo", vmin: float | None = None,
+             vmax: float | None = None, scale: str = "linear") -> np.ndarray:
+    """(H, W) float map (depth, uncertainty) -> (H, W, 3) uint8 through a matplotlib colour map.
+
+    valid: (H, W) bool, default finite values; invalid pixels are black. vmin/vmax: the value range mapped
+    onto the colour map (default the 2nd-98th percentile of the valid values). scale: how values are spaced
+    along it: ``linear``, ``log`` (depth, near and far alike) or ``inverse`` (1 / value, the low end of the
+    range at the top of the colour map: depth with near objects told apart, near = red for turbo).
+    """
+    import matplotlib
+
+    if scale not in SCALES:
+        raise ValueError(f"colour scale must be one of {SCALES}, got {scale!r}")
+    values = np.asarray(values, dtype=np.float64)
+    valid = np.isfinite(values) if valid is None else np.asarray(valid, bool) & np.isfinite(values)
+    if scale != "linear":
+        valid = valid & (values > 0)
+    if not valid.any():
+        return np.zeros(values.shape + (3,), np.uint8)
+    lo = float(np.percentile(values[valid], 2)) if vmin is None else float(vmin)
+    hi = float(np.percentile(values[valid], 98)) if vmax is None else float(vmax)
+    if scale == "log":
+        lo, hi = max(lo, 1e-6), max(hi, 1e-6)
+        values, lo, hi = np.log(np.clip(values, lo, hi)), np.log(lo), np.log(hi)
+    elif scale == "inverse":
+        values, lo, hi = 1.0 / np.maximum(values, 1e-6), 1.0 / max(hi, 1e-6), 1.0 / max(lo, 1e-6)
+    norm = np.clip((values - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
+    rgb = matplotlib.colormaps[cmap](np.nan_to_num(norm))[..., :3]
+    rgb[~valid] = 0.0
+    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def colorize_depth(depth: np.ndarray, d_min: float | None = None, d_max: float | None = None) -> np.ndarray:
-    """(H, W) metres -> (H, W, 3) uint8 turbo colour map (near = red), invalid (<= 0) black."""
-    import cv2
-
-    d = np.asarray(depth, np.float32)
-    ok = np.isfinite(d) & (d > 0)
-    if not ok.any():
-        return np.zeros((*d.shape, 3), np.uint8)
-    lo = float(d[ok].min()) if d_min is None else d_min
-    hi = float(d[ok].max()) if d_max is None else d_max
-    inv = np.where(ok, (1.0 / np.maximum(d, 1e-6) - 1.0 / hi) / max(1.0 / lo - 1.0 / hi, 1e-9), 0)
-    u8 = (np.clip(inv, 0, 1) * 255).astype(np.uint8)
-    rgb = cv2.applyColorMap(u8, cv2.COLORMAP_TURBO)[..., ::-1].copy()
-    rgb[~ok] = 0
-    return rgb
+    """(H, W) metres -> (H, W, 3) uint8, turbo on inverse depth (near = red), invalid (<= 0) black:
+    ``colorize(depth, cmap="turbo", scale="inverse")`` over [d_min, d_max] (default the valid percentiles)."""
+    return colorize(depth, None, "turbo", d_min, d_max, scale="inverse")

@@ -1,48 +1,21 @@
-"""Write results: meshes (PLY, GLB), point cloud, PNGs, coloured depth/uncertainty maps, transforms.json.
+"""Write results: meshes (PLY, GLB), point cloud, PNGs, transforms.json.
 
-Every file is written to a temporary name in the same folder, then renamed, so an interrupted run leaves
-no half-written file. Meshes and poses are written in the export world: y up, the first view looking
-along -z (glTF / OpenGL convention), i.e. the generation frame rotated by ``cameras.CV_TO_GL``.
+Every file is written to a temporary name in the same folder, then renamed (``depthgen.io.atomic_path``), so
+an interrupted run leaves no half-written file. Meshes and poses are written in the export world: y up, the
+first view looking along -z (glTF / OpenGL convention), i.e. the generation frame rotated by
+``cameras.CV_TO_GL``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import uuid
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from depthgen.io import atomic_path, write_bytes
 from text3d.cameras import CV_TO_GL, world_to_export
 from text3d.mesh import Mesh
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` with the same suffix; rename it to ``path`` on success."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Atomically write ``data`` to ``path``."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
-def write_json(path: str | Path, data: Any) -> Path:
-    """Atomically write ``data`` as indented JSON."""
-    return write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -62,32 +35,6 @@ def write_png(path: str | Path, array: np.ndarray) -> Path:
     with atomic_path(path) as tmp:
         Image.fromarray(a).save(tmp, format="PNG")
     return Path(path)
-
-
-def colorize(values: np.ndarray, valid: np.ndarray | None = None, cmap: str = "turbo",
-             vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
-    """(H, W) float map -> (H, W, 3) uint8 via a matplotlib colormap (2nd-98th percentile by default);
-    invalid pixels are black."""
-    import matplotlib
-
-    values = np.asarray(values, dtype=np.float64)
-    if valid is None:
-        valid = np.isfinite(values)
-    valid = valid & np.isfinite(values)
-    if not valid.any():
-        return np.zeros(values.shape + (3,), np.uint8)
-    lo = float(np.percentile(values[valid], 2)) if vmin is None else vmin
-    hi = float(np.percentile(values[valid], 98)) if vmax is None else vmax
-    norm = np.clip((values - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
-    rgb = matplotlib.colormaps[cmap](np.nan_to_num(norm))[..., :3]
-    rgb[~valid] = 0.0
-    return to_uint8(rgb)
-
-
-def depth_to_uint16_mm(depth: np.ndarray) -> np.ndarray:
-    """(H, W) metres -> (H, W) uint16 millimetres (0 = invalid; clipped at 65.535 m), for nerfstudio."""
-    d = np.nan_to_num(np.asarray(depth, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    return np.clip(np.round(d * 1000.0), 0, 65535).astype(np.uint16)
 
 
 def _trimesh(mesh: Mesh, gltf: bool = False):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from depthgen.cli import resolve_device
 from text3d.backends.protocols import DepthBackend, InpaintBackend, TextToImageBackend
-
-DEVICES = ("auto", "cpu", "cuda")
-
 
 class BackendsUnavailable(RuntimeError):
     """The backend registry cannot be imported (an installation problem, not a user mistake)."""
@@ -24,19 +22,6 @@ class Backends:
     def names(self) -> dict[str, str | None]:
         return {"t2i": getattr(self.t2i, "name", None), "inpaint": getattr(self.inpaint, "name", None),
                 "depth": getattr(self.depth, "name", None)}
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible else ``cpu``; ``cuda`` without a GPU is a user error."""
-    if device not in DEVICES and not str(device).startswith("cuda:"):
-        raise ValueError(f"unknown device {device!r}; use auto, cpu or cuda")
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for but no CUDA GPU is visible; use --device cpu or auto")
-    return device
 
 
 def _build(kind: str, name: str, device: str):

@@ -7,8 +7,10 @@ from typing import Sequence
 
 import numpy as np
 
+from depthgen.io import colorize, write_depth_png, write_json
 from text3d.cameras import intrinsics_from_fov
 from text3d.config import Text3DConfig
+from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_points_ply, write_png
 from text3d.loading import Backends
 from text3d.manifest import Timings, build_manifest, relative_paths
 from text3d.mesh import Mesh
@@ -48,8 +50,6 @@ def fuse_scene(cfg: Text3DConfig, views: Sequence[ViewRecord], pieces_mesh: Mesh
 
 def export_views(views: Sequence[ViewRecord], views_dir: Path) -> list[dict]:
     """Per-view PNGs (colour, coloured depth, 16-bit depth in mm, uncertainty, filled mask); file names per view."""
-    from text3d.export import colorize, depth_to_uint16_mm, write_png
-
     valid_all = np.concatenate([v.depth[v.depth > 0] for v in views] or [np.zeros(1)])
     d_lo, d_hi = (np.percentile(valid_all, [2, 98]) if valid_all.size > 1 else (0.0, 1.0))
     u_hi = max(float(np.percentile(np.concatenate([v.uncertainty.ravel() for v in views]), 99)), 1e-6)
@@ -58,7 +58,7 @@ def export_views(views: Sequence[ViewRecord], views_dir: Path) -> list[dict]:
         names = {k: f"{k}_{v.index:03d}.png" for k in ("rgb", "depth", "depth_mm", "uncertainty", "filled")}
         write_png(views_dir / names["rgb"], v.image)
         write_png(views_dir / names["depth"], colorize(v.depth, v.depth > 0, "turbo", float(d_lo), float(d_hi)))
-        write_png(views_dir / names["depth_mm"], depth_to_uint16_mm(v.depth))
+        write_depth_png(views_dir / names["depth_mm"], v.depth)
         write_png(views_dir / names["uncertainty"], colorize(v.uncertainty, None, "magma", 0.0, u_hi))
         write_png(views_dir / names["filled"], v.filled)
         files.append(names)
@@ -69,7 +69,6 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
                first_image: np.ndarray | None, image_name: str | None, seed: int, out: Path, timings: Timings,
                progress_fn: ProgressFn | None, progress_bars: bool) -> Text3DResult:
     """Run every stage and write the outputs to ``out`` (which exists and is writable)."""
-    from text3d.export import transforms_dict, write_json, write_mesh_glb, write_mesh_ply, write_points_ply
     from text3d.refine import pick_cleanup_views
     from text3d.video import novel_path, render_frames, write_mp4
 

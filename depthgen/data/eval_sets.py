@@ -2,7 +2,7 @@
 
 Spec forms (fields separated by ``:``)::
 
-    procedural:SPLIT[:indoor|outdoor|all][:N][:HxW]   e.g. procedural:test:indoor:200 (default all, N=100, 240x320)
+    procedural:SPLIT[:indoor|outdoor|all][:N][:WxH]   e.g. procedural:test:indoor:200 (default all, N=100, 320x240)
     folder:DIR                                         the generic folder format (depthgen/data/folder.py)
     nyu:MAT[:SPLITS[:test|train]]                      nyu_depth_v2_labeled.mat [+ splits.mat or index file]
     kitti:RGB_ROOT:GT_ROOT:FILELIST                    Eigen-split file list (depthgen/data/kitti.py)
@@ -17,13 +17,16 @@ crop: the Eigen and Garg crops describe NYU/KITTI sensor frames, so procedural s
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import torch
 
+from depthgen.cli import format_size, parse_size
+
 KINDS = ("all", "indoor", "outdoor")
 DEFAULT_PROCEDURAL_N = 100
-DEFAULT_PROCEDURAL_SIZE = (240, 320)
-SPEC_HELP = ("procedural:test[:indoor|outdoor][:N][:HxW], folder:DIR, nyu:PATH.mat[:SPLITS.mat], "
+DEFAULT_PROCEDURAL_SIZE = (240, 320)  # (H, W); typed as 320x240
+SPEC_HELP = ("procedural:test[:indoor|outdoor][:N][:WxH], folder:DIR, nyu:PATH.mat[:SPLITS.mat], "
              "kitti:RGB_ROOT:GT_ROOT:FILELIST")
 
 
@@ -45,7 +48,7 @@ class ProceduralEvalSet(torch.utils.data.Dataset):
         if n < 1:
             raise ValueError(f"number of procedural samples must be >= 1, got {n}")
         if len(size) != 2 or min(size) < 8:
-            raise ValueError(f"procedural image size must be HxW with both >= 8, got {size}")
+            raise ValueError(f"procedural image size (height, width) must both be >= 8, got {size}")
         self.split, self.kind, self.n, self.size = split, kind, int(n), (int(size[0]), int(size[1]))
         self.protocol = {"all": None, "indoor": "nyu", "outdoor": "kitti"}[kind]
         self.max_scan = max_scan if max_scan is not None else 20 * self.n + 100
@@ -93,7 +96,7 @@ class ProceduralEvalSet(torch.utils.data.Dataset):
 
     def __repr__(self) -> str:
         return (f"ProceduralEvalSet(split={self.split!r}, kind={self.kind!r}, n={self.n}, "
-                f"size={self.size[0]}x{self.size[1]})")
+                f"size={format_size(*self.size)})")
 
 
 def _parse_procedural(fields: list[str]) -> ProceduralEvalSet:
@@ -108,11 +111,10 @@ def _parse_procedural(fields: list[str]) -> ProceduralEvalSet:
         elif f.isdigit():
             n = int(f)
         elif re.fullmatch(r"\d+x\d+", f):
-            h, w = f.split("x")
-            size = (int(h), int(w))
+            size = parse_size(f, "procedural size")
         else:
-            raise ValueError(f"bad procedural spec field {f!r}; expected indoor|outdoor|all, a count N or HxW "
-                             f"(e.g. procedural:test:indoor:200:240x320)")
+            raise ValueError(f"bad procedural spec field {f!r}; expected indoor|outdoor|all, a count N or WxH "
+                             f"(e.g. procedural:test:indoor:200:320x240)")
     return ProceduralEvalSet(split, kind, n, size)
 
 

@@ -20,12 +20,13 @@ ignored. Each item is a dict: ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from depthgen.io import atomic_path, read_depth_png, write_depth_png, write_json
 
 RGB_EXTS = (".png", ".jpg", ".jpeg")
 
@@ -50,39 +51,12 @@ def read_rgb(path: str | Path) -> np.ndarray:
     raise ValueError(f"image {path} has {img.shape[2]} channels; save it as RGB")
 
 
-def read_depth_png(path: str | Path, depth_scale: float) -> np.ndarray:
-    """(H, W) float32 metres from a single-channel 8/16-bit PNG: value / depth_scale; 0 stays 0 (invalid)."""
+def _write_bgr(path: Path, img: np.ndarray) -> None:
     import cv2
 
-    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if raw is None:
-        raise ValueError(f"cannot read depth map {path}; check that it is a valid 16-bit PNG")
-    if raw.ndim != 2:
-        raise ValueError(f"depth map {path} has {raw.shape[2]} channels; save depth as a single-channel 16-bit PNG")
-    if raw.dtype not in (np.uint16, np.uint8):
-        raise ValueError(f"depth map {path} has dtype {raw.dtype}; save depth as a 16-bit PNG")
-    return (raw.astype(np.float32) / np.float32(depth_scale)).astype(np.float32)
-
-
-def write_depth_png(path: str | Path, depth: np.ndarray, depth_scale: float) -> None:
-    """Write (H, W) metres as a 16-bit PNG (round(depth * depth_scale)); invalid (<= 0, NaN) -> 0.
-
-    Depths beyond 65535 / depth_scale saturate: pick the scale for the range (1000 covers 65 m, 256 covers 255 m).
-    Written to a temporary name, then renamed.
-    """
-    d = np.nan_to_num(np.asarray(depth, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    raw = np.clip(np.round(np.where(d > 0, d, 0.0) * depth_scale), 0, 65535).astype(np.uint16)
-    _atomic_imwrite(path, raw)
-
-
-def _atomic_imwrite(path: str | Path, img: np.ndarray) -> None:
-    import cv2
-
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    if not cv2.imwrite(str(tmp), img):
-        raise ValueError(f"cannot write {path}; check the folder exists and is writable")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), img):
+            raise ValueError(f"cannot write {path}; check the folder exists and is writable")
 
 
 def write_folder_sample(root: str | Path, name: str, rgb: np.ndarray, depth: np.ndarray,
@@ -97,7 +71,7 @@ def write_folder_sample(root: str | Path, name: str, rgb: np.ndarray, depth: np.
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8:
         rgb = np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
-    _atomic_imwrite(root / "rgb" / f"{name}.png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    _write_bgr(root / "rgb" / f"{name}.png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     write_depth_png(root / "depth" / f"{name}.png", depth, depth_scale)
 
 
@@ -105,9 +79,7 @@ def write_folder_meta(root: str | Path, depth_scale: float, **extra: Any) -> Non
     """Write ``meta.json`` with ``depth_scale`` (units per metre) and any extra keys (e.g. ``protocol``)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = root / ".meta.json.tmp"
-    tmp.write_text(json.dumps({"depth_scale": depth_scale, **extra}, indent=2), encoding="utf-8")
-    os.replace(tmp, root / "meta.json")
+    write_json(root / "meta.json", {"depth_scale": depth_scale, **extra})
 
 
 def read_folder_meta(root: str | Path) -> dict:

@@ -47,7 +47,7 @@ def test_folder_nyu_kitti_specs(tmp_path):
 @pytest.mark.parametrize("spec, kind, n, size", [
     ("procedural:test", "all", 100, (240, 320)),
     ("procedural:test:indoor:200", "indoor", 200, (240, 320)),
-    ("procedural:val:outdoor:5:64x96", "outdoor", 5, (64, 96)),
+    ("procedural:val:outdoor:5:96x64", "outdoor", 5, (64, 96)),  # typed WxH, held (H, W)
     ("procedural:test:7", "all", 7, (240, 320)),
 ])
 def test_procedural_spec_fields(spec, kind, n, size):
@@ -97,7 +97,7 @@ def fake_procedural(monkeypatch):
 
 
 def test_procedural_filters_by_kind_and_renders_each_scene_once(fake_procedural):
-    ds = parse_data_spec("procedural:test:outdoor:3:8x10")
+    ds = parse_data_spec("procedural:test:outdoor:3:10x8")  # WxH
     names = [ds[i]["name"] for i in range(3)]
     assert names == ["test_00001", "test_00003", "test_00005"]
     assert fake_procedural == [20_000, 20_001, 20_002, 20_003, 20_004, 20_005]  # scanned in order, once each
@@ -105,7 +105,7 @@ def test_procedural_filters_by_kind_and_renders_each_scene_once(fake_procedural)
     assert item["outdoor"] and item["protocol"] == "kitti" and item["rgb"].shape == (8, 10, 3)
     assert item["depth"][0, 0] == 0 and not item["valid"][0, 0] and item["depth"][1, 1] == 5.0
     assert ds.protocol == "kitti"
-    mixed = parse_data_spec("procedural:test:4:8x10")
+    mixed = parse_data_spec("procedural:test:4:10x8")
     assert [mixed[i]["protocol"] for i in range(4)] == ["nyu", "kitti", "nyu", "kitti"]
     assert mixed.protocol is None
 
@@ -120,7 +120,7 @@ def test_procedural_with_the_real_generator():
     proc = pytest.importorskip("depthgen.data.procedural")
     if not hasattr(proc, "generate_sample"):
         pytest.skip("depthgen.data.procedural.generate_sample not available yet")
-    ds = parse_data_spec("procedural:test:1:32x40")
+    ds = parse_data_spec("procedural:test:1:40x32")  # WxH
     item = ds[0]
     assert item["rgb"].shape == (32, 40, 3) and item["rgb"].dtype == np.uint8
     assert item["depth"].shape == (32, 40) and item["depth"].dtype == np.float32

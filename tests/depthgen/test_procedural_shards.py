@@ -17,7 +17,7 @@ from depthgen.data.procedural.__main__ import main  # noqa: E402
 
 def test_cli_writes_shards_that_round_trip(tmp_path):
     out = tmp_path / "shards"
-    assert main(["--out", str(out), "--n", "5", "--size", "12x16", "--split", "val", "--shard-size", "2",
+    assert main(["--out", str(out), "--n", "5", "--size", "16x12", "--split", "val", "--shard-size", "2",
                  "--start", "3", "--folder", "--quiet"]) == 0
     assert sorted(p.name for p in out.glob("shard-*.npz")) == ["shard-00000.npz", "shard-00001.npz",
                                                                "shard-00002.npz"]

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from depthgen.io import atomic_path, colorize, depth_to_uint16, write_json
 from text3d.cameras import intrinsics_from_fov, yaw_pitch_pose
-from text3d.export import (atomic_path, colorize, depth_to_uint16_mm, transforms_dict, write_json, write_mesh_glb,
-                           write_mesh_ply, write_png, write_points_ply)
+from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply
 from text3d.mesh import Mesh
 
 
@@ -79,7 +79,7 @@ def test_pngs_and_colour_maps(tmp_path):
     rgb = colorize(depth, depth > 2)
     assert rgb.shape == (8, 8, 3) and rgb.dtype == np.uint8 and np.all(rgb[depth <= 2] == 0)
     write_png(tmp_path / "d.png", rgb)
-    write_png(tmp_path / "mm.png", depth_to_uint16_mm(depth))
+    write_png(tmp_path / "mm.png", depth_to_uint16(depth))
     write_png(tmp_path / "m.png", depth > 2)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "d.png")), rgb)
     mm = np.asarray(Image.open(tmp_path / "mm.png"))

@@ -1,32 +1,23 @@
 """Command line: ``python -m text3d.generate "a cozy library" [--out DIR] [--preset NAME] ...``.
 
 Shows a progress bar per stage and prints the output paths. Bad input prints one line and exits 2.
-
-This module shares its name with the API function ``text3d.generate``; importing it binds the module as
-the package attribute, so the module itself is made callable and forwards to ``text3d.pipeline.generate``.
+The API function of the same name is ``text3d.pipeline.generate``, exported as ``text3d.generate`` (see
+``text3d/__init__.py``); this package is its command line, run by ``__main__.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import types
-from typing import Any, Sequence
+from typing import Sequence
 
+from depthgen.cli import ArgumentParser, parse_size
 from text3d.loading import BackendsUnavailable
-
-
-class _UsageError(Exception):
-    """An argparse complaint, turned into one printed line and exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse would print usage and exit; we want one line
-        raise _UsageError(message)
+from text3d.pipeline import generate
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m text3d.generate",
+    p = ArgumentParser(prog="python -m text3d.generate",
                 description="Generate a walkable, coloured 3D scene (mesh, point cloud, video) from a prompt.")
     p.add_argument("prompt", nargs="?", default=None, help='text prompt, e.g. "a cozy library"')
     p.add_argument("--out", default=None, help="output folder (default: outputs/<slug>-<seed>)")
@@ -47,16 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_size(text: str | None) -> tuple[int, int] | None:
-    """'64x48' -> (64, 48) as (width, height)."""
-    if text is None:
-        return None
-    parts = text.lower().replace("×", "x").split("x")
-    if len(parts) != 2 or not all(s.strip().isdigit() for s in parts):
-        raise ValueError(f"--size {text!r} must look like WIDTHxHEIGHT, e.g. 64x64")
-    return int(parts[0]), int(parts[1])
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 done, 2 bad input, 130 interrupted)."""
     try:
@@ -67,13 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"--views must be at least 1, got {args.views}")
         if args.seed < 0:
             raise ValueError(f"--seed must be 0 or more, got {args.seed}")
-        from text3d.pipeline import generate
-
+        size = None if args.size is None else parse_size(args.size)[::-1]  # generate takes (width, height)
         result = generate(args.prompt, image=args.image, out_dir=args.out, preset=args.preset,
                           trajectory=args.trajectory, views=args.views, seed=args.seed, steps=args.steps,
-                          size=parse_size(args.size), t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
+                          size=size, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
                           device=args.device, overrides=args.overrides, progress_bars=not args.quiet)
-    except (_UsageError, ValueError) as e:
+    except ValueError as e:
         print(f"error: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}", file=sys.stderr)
         return 2
     except BackendsUnavailable as e:
@@ -85,18 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key, path in result.paths.items():
         print(f"{key:>17}: {path}")
     return 0
-
-
-class _CallableModule(types.ModuleType):
-    """``text3d.generate(...)`` keeps meaning the API function after this module is imported."""
-
-    def __call__(self, *args: Any, **kwargs: Any):
-        from text3d.pipeline import generate
-
-        return generate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 
 def cli() -> None:

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from depthgen.io import atomic_dir
+
 
 class SceneClassifier(nn.Module):
     """(B, 3, H, W) float in [-1, 1] -> (B, num_classes) logits."""
@@ -69,17 +71,11 @@ class TrainedClassifier:
         from safetensors.torch import save_file
 
         out = Path(path)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(tmp / "model.safetensors"))
         meta = dict(classes=self.classes, width=self.model.width, size=self.size, val_accuracy=self.val_accuracy,
                     train_accuracy=self.train_accuracy, history=self.history, recipe=self.recipe)
-        (tmp / "classifier.json").write_text(json.dumps(meta, indent=1))
-        if out.exists():
-            import shutil
-
-            shutil.rmtree(out)
-        tmp.rename(out)
+        with atomic_dir(out) as tmp:
+            save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(tmp / "model.safetensors"))
+            (tmp / "classifier.json").write_text(json.dumps(meta, indent=1))
         return out
 
     @classmethod

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from depthgen.io import atomic_path
 from text3d.t2i.config import T2IDataConfig
 
 SYNTHETIC_COLOURS = {"red": (0.85, 0.15, 0.1), "green": (0.15, 0.7, 0.2), "blue": (0.15, 0.3, 0.9),
@@ -146,10 +147,9 @@ def _write_cache(path: Path, known: dict[str, torch.Tensor], encoder_name: str) 
 
     caps = sorted(known)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({"embeddings": torch.stack([known[c] for c in caps]).contiguous()}, str(tmp),
-              metadata={"encoder": encoder_name, "captions": json.dumps(caps)})
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_file({"embeddings": torch.stack([known[c] for c in caps]).contiguous()}, str(tmp),
+                  metadata={"encoder": encoder_name, "captions": json.dumps(caps)})
 
 
 def sample_batch(data: CaptionedImages, bank: CaptionBank, batch_size: int, generator: torch.Generator,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from depthgen.io import atomic_dir
 from text3d.t2i.model import COORD_CHANNELS, count_parameters
 
 CARD = """# Embedded text-to-image model (text3d.t2i)
@@ -73,7 +73,7 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
                     card: dict | None = None) -> Path:
     """Save ``unet`` (a copy, cast to ``dtype``) and a DDIM scheduler with the training schedule to ``out_dir``.
 
-    Written to ``<out_dir>.tmp`` then renamed over ``out_dir``. ``card``: values for the model card; when
+    Written to a temporary folder, then renamed over ``out_dir``. ``card``: values for the model card; when
     given, one sampling run is timed and a README.md is written.
     """
     from diffusers import DDIMScheduler
@@ -81,8 +81,6 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
     from text3d.t2i.pipeline import TextToImagePipeline
 
     out = Path(out_dir)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     model = copy.deepcopy(unet).to("cpu", torch.float32).eval()
     scheduler = DDIMScheduler.from_config(scheduler_config)
     timing = None
@@ -92,23 +90,18 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
         pipe("a room", num_inference_steps=25, guidance_scale=3.0, generator=torch.Generator().manual_seed(0))
         timing = time.perf_counter() - start
     model = model.to(torch.float16 if dtype == "float16" else torch.float32)
-    TextToImagePipeline(model, scheduler).save_pretrained(str(tmp))
-    if card is not None:
-        size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
-        cfg = model.config
-        coords = (" and two pixel-coordinate channels (y, x in [-1, 1]), so position is known from the first step"
-                  if cfg.in_channels == 3 + COORD_CHANNELS else "")
-        card = {"start": "random weights", "shift": "", **card}  # hand-made cards may leave these out
-        text = CARD.format(params=count_parameters(model), blocks=list(cfg.block_out_channels),
-                           attn=[b.startswith("Attn") for b in cfg.down_block_types], dtype=dtype, size_mb=size,
-                           timesteps=scheduler.config.num_train_timesteps, beta=scheduler.config.beta_schedule,
-                           prediction=scheduler.config.prediction_type, sample_s=timing,
-                           threads=torch.get_num_threads(), coords=coords, **card)
-        (tmp / "README.md").write_text(text, encoding="utf-8")
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic_dir(out) as tmp:
+        TextToImagePipeline(model, scheduler).save_pretrained(str(tmp))
+        if card is not None:
+            size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
+            cfg = model.config
+            coords = (" and two pixel-coordinate channels (y, x in [-1, 1]), so position is known from the first step"
+                      if cfg.in_channels == 3 + COORD_CHANNELS else "")
+            card = {"start": "random weights", "shift": "", **card}  # hand-made cards may leave these out
+            text = CARD.format(params=count_parameters(model), blocks=list(cfg.block_out_channels),
+                               attn=[b.startswith("Attn") for b in cfg.down_block_types], dtype=dtype, size_mb=size,
+                               timesteps=scheduler.config.num_train_timesteps, beta=scheduler.config.beta_schedule,
+                               prediction=scheduler.config.prediction_type, sample_s=timing,
+                               threads=torch.get_num_threads(), coords=coords, **card)
+            (tmp / "README.md").write_text(text, encoding="utf-8")
     return out

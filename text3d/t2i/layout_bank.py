@@ -28,6 +28,8 @@ from typing import Sequence
 
 import torch
 
+from depthgen.io import atomic_path, write_json, write_text
+
 BANK_FILE = "layout_bank.safetensors"
 
 
@@ -84,8 +86,6 @@ class LayoutBank:
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/layout_bank.safetensors`` (via a temporary name, so no half-written bank)."""
         from safetensors.torch import save_file
-
-        from text3d.export import atomic_path
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -214,18 +214,14 @@ def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
         "(1 = start from pure noise, the UNet alone). Built with "
         f"`python -m text3d.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
         f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md.", ""])
-    from text3d.export import write_bytes
-
     text = card.read_text(encoding="utf-8")
     if CARD_HEADING in text:
         text = text[:text.index(CARD_HEADING)]
-    write_bytes(card, (text.rstrip() + "\n\n" + section).encode("utf-8"))
+    write_text(card, text.rstrip() + "\n\n" + section)
 
 
 def set_default_strength(index: Path, strength: float) -> None:
     """Record ``layout_strength`` in a pipeline's ``model_index.json`` (rewritten atomically)."""
-    from text3d.export import write_json
-
     config = json.loads(index.read_text())
     config["layout_strength"] = float(strength)
     write_json(index, config)

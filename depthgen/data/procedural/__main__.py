@@ -9,37 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from depthgen.cli import ArgumentParser, parse_size
 from depthgen.data.procedural.sample import SPLITS
-
-
-class _ArgError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit code 2 (raised so that main() can return it)
-        raise _ArgError(message)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """"64x64" or "64" -> (H, W); ``ValueError`` otherwise."""
-    parts = text.lower().split("x")
-    try:
-        hw = [int(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"--size must be HxW like 64x64, got {text!r}") from None
-    if len(hw) == 1:
-        hw = hw * 2
-    if len(hw) != 2 or min(hw) < 2:
-        raise ValueError(f"--size must be HxW with both >= 2, like 64x64, got {text!r}")
-    return hw[0], hw[1]
+from depthgen.data.procedural.shards import write_shards
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m depthgen.data.procedural", description="Write procedural RGB-D shards.")
+    p = ArgumentParser(prog="python -m depthgen.data.procedural", description="Write procedural RGB-D shards.")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--n", type=int, required=True, help="number of samples")
-    p.add_argument("--size", default="64x64", help="HxW, e.g. 64x64")
+    p.add_argument("--size", default="64x64", help="image size WxH, e.g. 64x64 or 96x64")
     p.add_argument("--split", default="train", help="train | val | test")
     p.add_argument("--sensor", default="kinect", help="kinect | lidar | none (sensor_depth = clean depth)")
     p.add_argument("--workers", type=int, default=1, help="processes rendering in parallel")
@@ -56,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns 0 on success, 2 (with one line on stderr) on bad input."""
     try:
         a = build_parser().parse_args(argv)
-        size = parse_size(a.size)
+        size = parse_size(a.size, "--size", minimum=2)
         if a.n < 1:
             raise ValueError(f"--n must be >= 1, got {a.n}")
         if a.split not in SPLITS:
@@ -73,11 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         lo, hi = SPLITS[a.split]
         if a.start < 0 or a.start + a.n > hi:
             raise ValueError(f"--start/--n must stay within the {a.split} split (index < {hi})")
-    except (_ArgError, ValueError) as e:
+    except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from depthgen.data.procedural.shards import write_shards
-
     paths = write_shards(a.out, a.n, size, a.split, sensor, a.shard_size, a.workers, a.start, a.outdoor_fraction,
                          a.folder, a.depth_scale, progress=not a.quiet)
     print(f"wrote {a.n} samples in {len(paths)} shards to {a.out}")

@@ -12,15 +12,14 @@ import textwrap
 
 import numpy as np
 
+from depthgen.cli import parse_size
+from depthgen.data.procedural.sample import generate_sample, split_seed
+from depthgen.io import colorize
 
-def colourize_depth(depth: np.ndarray, d_min: float = 0.5, d_max: float = 80.0) -> np.ndarray:
-    """(H, W, 3) uint8 turbo colouring of log depth (near = red/yellow? no: near = dark blue); 0 = black."""
-    import matplotlib
 
-    x = (np.log(np.clip(depth, d_min, d_max)) - np.log(d_min)) / (np.log(d_max) - np.log(d_min))
-    rgb = matplotlib.colormaps["turbo"](x)[..., :3]
-    rgb[depth <= 0] = 0.0
-    return (rgb * 255).astype(np.uint8)
+def colourize_depth(depth: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 turbo colouring of log depth over 0.5-80 m (near = dark blue); 0 = black."""
+    return colorize(depth, depth > 0, "turbo", 0.5, 80.0, scale="log")
 
 
 def make_sheet(samples: list[dict], path: str, cols: int = 8) -> None:
@@ -49,19 +48,16 @@ def make_sheet(samples: list[dict], path: str, cols: int = 8) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from depthgen.data.procedural.__main__ import parse_size
-    from depthgen.data.procedural.sample import generate_sample, split_seed
-
     p = argparse.ArgumentParser(prog="python -m depthgen.data.procedural.contact_sheet")
     p.add_argument("--out", default="docs/procedural_contact_sheet.png")
     p.add_argument("--n", type=int, default=32)
-    p.add_argument("--size", default="128x128")
+    p.add_argument("--size", default="128x128", help="image size WxH")
     p.add_argument("--split", default="val")
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--sensor", default="kinect")
     a = p.parse_args(argv)
     try:
-        size = parse_size(a.size)
+        size = parse_size(a.size, "--size", minimum=2)
         sensor = None if a.sensor == "none" else a.sensor
         samples = [generate_sample(split_seed(a.split, a.start + i), size, sensor) for i in range(a.n)]
     except ValueError as e:

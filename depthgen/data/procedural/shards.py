@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from depthgen.data.folder import write_folder_sample
 from depthgen.data.procedural.sample import generate_sample, split_seed
+from depthgen.io import atomic_path, write_depth_png, write_json
 
 SHARD_KEYS = ("rgb", "depth", "valid", "sensor_depth", "K", "cam_to_world", "seed", "outdoor", "scene_type")
 
@@ -47,8 +49,6 @@ def _render(task: tuple) -> dict[str, Any]:
     out, split, index, size, sensor, outdoor_fraction, folder, depth_scale = task
     s = generate_sample(split_seed(split, index), size, sensor, outdoor_fraction)
     if folder:
-        from depthgen.data.folder import write_depth_png, write_folder_sample
-
         name = sample_name(split, index)
         limit = 65535.5 / depth_scale
         write_folder_sample(out, name, s["rgb"], np.where(s["depth"] < limit, s["depth"], 0.0), depth_scale)
@@ -66,10 +66,8 @@ def _save_shard(path: Path, recs: list[dict]) -> None:
     arrays["scene_type"] = arrays["scene_type"].astype(str)
     arrays["index"] = np.array([r["index"] for r in recs], np.int64)
     arrays["captions"] = np.array(json.dumps([list(r["captions"]) for r in recs]))
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
-    os.replace(tmp, path)
 
 
 def write_shards(out: str | Path, n: int, size: tuple[int, int], split: str = "train", sensor: str | None = "kinect",
@@ -85,9 +83,7 @@ def write_shards(out: str | Path, n: int, size: tuple[int, int], split: str = "t
     meta = {"depth_scale": depth_scale, "protocol": "none", "n": n, "size": list(size), "split": split,
             "sensor": sensor, "start": start, "shard_size": shard_size, "outdoor_fraction": outdoor_fraction,
             "shards": [p.name for p in paths], "folder": folder, "generator": "depthgen.data.procedural"}
-    tmp = out / ".meta.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    os.replace(tmp, out / "meta.json")
+    write_json(out / "meta.json", meta)
     todo = []
     for k, p in enumerate(paths):
         count = min(shard_size, n - k * shard_size)
