@@ -15,6 +15,7 @@ length) by ``depthgen.train.main`` (in this process), exported as a pipeline, th
 
 from __future__ import annotations
 
+import argparse
 import csv
 import dataclasses
 import time
@@ -23,9 +24,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ROOT, add_data_args, base_parser, eval_sets, fmt, fmt_seconds, load_depth_pipeline, md_table,
-                          new_report, pyplot, run_cli, scored_protocol, write_outputs)
-from depthgen.cli import resolve_device
+from bench.common import (ROOT, add_data_args, base_parser, cli_main, eval_sets, fmt, fmt_seconds, load_depth_pipeline,
+                          md_table, new_report, pyplot, scored_protocol, write_outputs)
 
 NAME = "ablations"
 TITLE = "Ablations at small scale (equal training budgets)"
@@ -189,9 +189,8 @@ def figure(report: dict):
     return fig
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     if args.quick:
         args.steps, args.eval_samples, args.eval_steps = 2, 2, 2
     if args.steps < 1 or args.eval_samples < 1 or args.eval_steps < 1:
@@ -201,7 +200,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     runs_dir = Path(args.runs_dir)
     recipes = resolve_recipes(args.config, args.overrides, args.variants, runs_dir, args.steps)
     sets = eval_sets(args, quick_n=1)
-    report = new_report(NAME, args, device)
+    report = new_report(NAME, args, args.device)
     samples = sorted({1, args.eval_samples})
     base = recipes["baseline"]
     res: dict[str, Any] = {"config": args.config, "common_overrides": list(args.overrides), "steps": args.steps,
@@ -213,17 +212,12 @@ def run(argv: Sequence[str] | None = None) -> int:
                            "variants": {}}
     for v in args.variants:
         r = train_variant(v, args, runs_dir)
-        r["eval"] = evaluate_variant(r["pipeline"], sets, samples, args.eval_steps, args.seed, device)
+        r["eval"] = evaluate_variant(r["pipeline"], sets, samples, args.eval_steps, args.seed, args.device)
         res["variants"][v] = r
         print(f"{v}: trained in {fmt_seconds(r['train_seconds'])}, final loss {fmt(r['final_loss'], 4)}")
     report["results"] = res
     write_outputs(report, args.out_dir, TITLE, markdown, {"": figure(report)})
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ plots (temporary name, then rename). ``bench.results`` re-renders every JSON pre
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -19,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from depthgen.cli import ArgumentParser, format_size, parse_size
+from depthgen.cli import ArgumentParser, format_size, parse_size, resolve_device
 from depthgen.io import atomic_path
 from depthgen.io import write_text as _write_text
 
@@ -178,6 +179,7 @@ def write_outputs(report: dict[str, Any], out_dir: str | Path, title: str,
     paths["json"] = write_json(out / f"bench_{name}.json", report)
     md = "\n".join([f"# {title}", "", *report_header(report), "", markdown(report).rstrip(), ""])
     paths["md"] = write_text(out / f"bench_{name}.md", md)
+    print(f"wrote {paths['md']}")
     return paths
 
 
@@ -220,7 +222,7 @@ def md_table(head: Sequence[str], rows: Sequence[Sequence[Any]], numeric_from: i
 
 # ------------------------------------------------------------------------------------------------------ CLI
 def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """An argument parser whose errors become ValueError (one line, exit 2 through ``run_cli``)."""
+    """An argument parser whose errors become ValueError (one line, exit 2 through ``cli_main``)."""
     return ArgumentParser(prog=prog, description=description)
 
 
@@ -234,13 +236,28 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
-def run_cli(run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
-    """Call ``run(argv)``; a ValueError (user mistake) prints one line and returns 2."""
-    try:
-        return run(argv)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+def cli_main(build_parser: Callable[[], argparse.ArgumentParser]):
+    """Turn a benchmark's ``run(args) -> int`` into its ``main(argv) -> int``.
+
+    ``main`` parses ``argv`` with ``build_parser()``, resolves ``args.device`` (``depthgen.cli.resolve_device``)
+    when the parser has ``--device``, and turns a ValueError (a user mistake) into one line and exit code 2.
+    """
+
+    def wrap(run: Callable[[argparse.Namespace], int]) -> Callable[[Sequence[str] | None], int]:
+        @functools.wraps(run)
+        def main(argv: Sequence[str] | None = None) -> int:
+            try:
+                args = build_parser().parse_args(argv)
+                if hasattr(args, "device"):
+                    args.device = resolve_device(args.device)
+                return run(args)
+            except ValueError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+
+        return main
+
+    return wrap
 
 
 def positive_ints(values: Sequence[int], what: str) -> list[int]:

@@ -15,14 +15,13 @@ ring of hole pixels within ``--band`` pixels of the hole border. Writes docs/ben
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Sequence
+import argparse
+from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, load_depth_pipeline, md_table,
-                          new_report, pyplot, run_cli, scored_protocol, write_outputs)
-from depthgen.cli import resolve_device
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, generator, load_depth_pipeline,
+                          md_table, new_report, pyplot, scored_protocol, write_outputs)
 
 NAME = "completion"
 TITLE = "Depth completion of disocclusion holes"
@@ -194,9 +193,8 @@ def example_figure(examples: dict[str, dict]):
     return fig
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     samples, steps = (2, 2) if args.quick else (args.samples, args.steps)
     if samples < 1 or steps < 1:
         raise ValueError(f"--samples and --steps must be >= 1, got {samples} and {steps}")
@@ -204,8 +202,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ValueError("--max-translation must be in (0, 1] and --min-hole in [0, 1)")
     seam_band(np.zeros((2, 2), bool), args.band)  # validates --band before any work
     sets = eval_sets(args)
-    report = new_report(NAME, args, device)
-    pipe = load_depth_pipeline(args.model, device)
+    report = new_report(NAME, args, args.device)
+    pipe = load_depth_pipeline(args.model, args.device)
     res: dict[str, Any] = {"samples": samples, "steps": steps, "band": args.band, "kinds": {}}
     examples = {}
     for kind, entry in sets.items():
@@ -216,12 +214,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if any(e is not None for e in examples.values()):
         figures["example"] = example_figure(examples)
     write_outputs(report, args.out_dir, TITLE, markdown, figures)
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

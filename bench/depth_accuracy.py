@@ -12,12 +12,12 @@ Writes docs/bench_depth_accuracy.{md,json,png}.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, load_depth_pipeline, md_table, new_report,
-                          positive_ints, pyplot, run_cli, scored_protocol, write_outputs)
-from depthgen.cli import resolve_device
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, load_depth_pipeline, md_table,
+                          new_report, positive_ints, pyplot, scored_protocol, write_outputs)
 
 NAME = "depth_accuracy"
 TITLE = "Depth accuracy (procedural test split)"
@@ -112,21 +112,20 @@ def figure(report: dict):
     return fig
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     samples = positive_ints([1, 2] if args.quick else args.samples, "--samples")
     steps = 2 if args.quick else args.steps
     if steps is not None and steps < 1:
         raise ValueError(f"--steps must be >= 1, got {steps}")
     sets = eval_sets(args)
-    report = new_report(NAME, args, device)
-    pipe = load_depth_pipeline(args.model, device)
+    report = new_report(NAME, args, args.device)
+    pipe = load_depth_pipeline(args.model, args.device)
     if pipe.config.objective != "diffusion":
         raise ValueError(f"{args.model} is a {pipe.config.objective} model; --model needs a diffusion DepthGen pipeline")
     reg = None
     if args.regression != "none":
-        reg = load_depth_pipeline(args.regression, device)
+        reg = load_depth_pipeline(args.regression, args.device)
         if reg.config.objective != "regression":
             raise ValueError(f"{args.regression} is a {reg.config.objective} model, not a regression baseline; "
                              "export one with configs/depthgen/regression.yaml or pass --regression none")
@@ -137,12 +136,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     report["results"] = res
     report["model"] = {"depthgen": str(Path(args.model)), "regression": args.regression}
     write_outputs(report, args.out_dir, TITLE, markdown, {"": figure(report)})
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ values averaged over images. Writes docs/bench_inpainting.{md,json,png} and docs
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,8 +28,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, md_table, new_report, pyplot,
-                          run_cli, save_figure, write_outputs)
-from depthgen.cli import format_size, resolve_device
+                          cli_main, save_figure, write_outputs)
+from depthgen.cli import format_size
 from bench.completion import draw_hole, seam_band
 
 NAME = "inpainting"
@@ -238,16 +239,15 @@ def load_backend(path: str, device: str):
     return EmbeddedInpaint.from_path(path, device)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     steps = 2 if args.quick else (args.steps if args.steps is not None else default_steps())
     if steps < 1:
         raise ValueError(f"--steps must be >= 1, got {steps}")
     seam_band(np.zeros((2, 2), bool), args.band)  # validates --band before any work
     sets = eval_sets(args)
-    report = new_report(NAME, args, device)
-    backend = load_backend(args.model, device)
+    report = new_report(NAME, args, args.device)
+    backend = load_backend(args.model, args.device)
     res: dict[str, Any] = {"steps": steps, "band": args.band, "model_resolution": backend.pipe.config.resolution,
                            "kinds": {}}
     keep, examples = -(-SHEET_ROWS // len(sets)), []
@@ -259,13 +259,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         save_figure(contact_sheet(examples[:SHEET_ROWS]), Path(args.out_dir) / SHEET, dpi=100)
         res["contact_sheet"] = SHEET
     report["results"] = res
-    paths = write_outputs(report, args.out_dir, TITLE, markdown, {"": bar_figure(report)})
-    print(f"wrote {paths['md']}" + (f" and {Path(args.out_dir) / SHEET}" if examples else ""))
+    write_outputs(report, args.out_dir, TITLE, markdown, {"": bar_figure(report)})
+    if examples:
+        print(f"wrote {Path(args.out_dir) / SHEET}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

@@ -21,16 +21,16 @@ figures docs/bench_real_depth_frames.csv. Without the data folder the script pri
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, pyplot, run_cli,
+from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, pyplot, cli_main,
                           write_outputs, write_text)
-from depthgen.cli import resolve_device
 
 NAME = "real_depth"
 TITLE = "Depth on real photographs (7-Scenes kitchen)"
@@ -270,16 +270,15 @@ def contact_sheet(sheet: dict[int, dict]):
 
 
 # ------------------------------------------------------------------------------------------------------ run
-def run(argv: Sequence[str] | None = None) -> int:
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     from depthgen.data.folder import FolderDataset
     from depthgen.evaluate import pipeline_predict_fn
 
-    args = build_parser().parse_args(argv)
     data = Path(args.data)
     if not data.is_dir():
         print(f"skipped: the real set is not at {data} (give --data DIR); nothing written")
         return 0
-    device = resolve_device(args.device)
     if args.samples < 1 or args.stride < 1 or args.sheet < 0 or not args.ramp_ratio > 0:
         raise ValueError("--samples and --stride must be >= 1, --sheet >= 0 and --ramp-ratio > 0")
     ds = FolderDataset(data)
@@ -287,11 +286,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     samples, steps = args.samples, args.steps
     if args.quick:
         indices, samples, steps = indices[:2], 2, 2
-    report = new_report(NAME, args, device)
-    pipe = load_depth_pipeline(args.model, device)
+    report = new_report(NAME, args, args.device)
+    pipe = load_depth_pipeline(args.model, args.device)
     predictors: dict[str, Any] = {"depthgen": pipeline_predict_fn(pipe, steps)}
     if args.regression != "none":
-        reg = load_depth_pipeline(args.regression, device)
+        reg = load_depth_pipeline(args.regression, args.device)
         if reg.config.objective != "regression":
             raise ValueError(f"{args.regression} is a {reg.config.objective} model, not a regression baseline")
         predictors["regression"] = pipeline_predict_fn(reg)
@@ -315,12 +314,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if sheet:
         figs["sheet"] = contact_sheet(sheet)
     write_outputs(report, args.out_dir, TITLE, markdown, figs)
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

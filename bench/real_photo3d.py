@@ -26,15 +26,16 @@ script prints one line and exits 0.
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, run_cli, write_outputs)
-from depthgen.cli import parse_size, resolve_device
+from bench.common import ASSETS, ROOT, base_parser, cli_main, fmt, md_table, new_report, pyplot, write_outputs
+from depthgen.cli import parse_size
 from bench.real_depth import DEFAULT_DATA
 
 NAME = "real_photo3d"
@@ -218,7 +219,8 @@ def figure(clouds: dict, image0: np.ndarray, gt0: np.ndarray, pred0: np.ndarray,
 
 
 # ------------------------------------------------------------------------------------------------------ run
-def run(argv: Sequence[str] | None = None) -> int:
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     import time
 
     import cv2
@@ -229,12 +231,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     from bench.reconstruction import hfov_deg
 
-    args = build_parser().parse_args(argv)
     data = Path(args.data)
     if not data.is_dir():
         print(f"skipped: the real set is not at {data} (give --data DIR); nothing written")
         return 0
-    device = resolve_device(args.device)
     h, w = parse_size(args.size)
     if args.max_frames < 1 or not 0 < args.min_overlap <= 1 or args.voxel <= 0 or args.eval_scale <= 0:
         raise ValueError("--max-frames must be >= 1, --min-overlap in (0, 1], --voxel and --eval-scale > 0")
@@ -247,7 +247,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.views, args.steps, args.eval_scale, args.max_frames = 2, 2, 1.0, min(args.max_frames, 3)
         overrides += ["cleanup.views=0", "trajectory.orbit_degrees=30"]
-    report = new_report(NAME, args, device)
+    report = new_report(NAME, args, args.device)
     item = ds[args.frame]
     box = centre_crop_box(ds.K, item["depth"].shape, w / h)
     rgb = item["rgb"][box[0]:box[1], box[2]:box[3]]
@@ -261,7 +261,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     fusion_s = time.perf_counter() - t0
     if truth_mesh.n_faces == 0:
         raise ValueError("the TSDF fusion gave an empty surface; lower --min-overlap or --voxel")
-    backends = text3d.load_backends(args.preset, inpaint=args.inpaint, depth=args.depth, device=device, need_t2i=False)
+    backends = text3d.load_backends(args.preset, inpaint=args.inpaint, depth=args.depth, device=args.device,
+                                    need_t2i=False)
     result = text3d.generate(None, image=rgb, out_dir=Path(args.work_dir) / f"frame_{item['name']}",
                              preset=args.preset, views=args.views, steps=args.steps, size=(w, h), seed=args.seed,
                              backends=backends, overrides=[f"trajectory.fov_deg={fov!r}", *overrides])
@@ -279,13 +280,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         "rows": rows, "timings_s": result.timings, "fusion_s": fusion_s}
     fig = figure(clouds, np.asarray(image0), gt0, result.views[0].depth, item["cam_to_world"])
     write_outputs(report, args.out_dir, TITLE, markdown, {"": fig})
-    print(f"aligned: Chamfer {fmt(rows['aligned']['chamfer'])} m, F@10cm {fmt(rows['aligned']['fscore@0.1'])}; "
-          f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
+    print(f"aligned: Chamfer {fmt(rows['aligned']['chamfer'])} m, F@10cm {fmt(rows['aligned']['fscore@0.1'])}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

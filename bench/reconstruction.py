@@ -23,14 +23,14 @@ Writes docs/bench_reconstruction.{md,json,png}; run folders go to --work-dir.
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, md_table, new_report, pyplot, run_cli, write_outputs)
-from depthgen.cli import resolve_device
+from bench.common import ASSETS, ROOT, base_parser, cli_main, fmt, md_table, new_report, pyplot, write_outputs
 from bench.geometry_metrics import chamfer_fscore, paired_points, subsample
 
 NAME = "reconstruction"
@@ -210,12 +210,11 @@ def figure(report: dict, clouds: dict | None):
     return fig
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     import text3d
     from text3d.config import load_preset
 
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
     overrides = ["video.enabled=false", *args.overrides]
     if args.quick:
         args.scenes, args.views, args.steps, args.eval_scale = 1, 2, 2, 1.0
@@ -225,8 +224,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     cfg = load_preset(args.preset, overrides)
     size = (32, 32) if args.quick else (cfg.height, cfg.width)
     eval_size = (max(8, round(size[0] * args.eval_scale)), max(8, round(size[1] * args.eval_scale)))
-    report = new_report(NAME, args, device)
-    backends = text3d.load_backends(args.preset, inpaint=args.inpaint, depth=args.depth, device=device,
+    report = new_report(NAME, args, args.device)
+    backends = text3d.load_backends(args.preset, inpaint=args.inpaint, depth=args.depth, device=args.device,
                                       need_t2i=False)
     rows, first_clouds = [], None
     for i in range(args.start, args.start + args.scenes):
@@ -238,12 +237,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                          "overrides": overrides, "views_per_scene": sorted({r["views"] for r in rows}),
                          "scenes": rows, "summary": summarise(rows)}
     write_outputs(report, args.out_dir, TITLE, markdown, {"": figure(report, first_clouds)})
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ has not been run and gives the command. Other owners' benchmarks (``python -m be
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 from pathlib import Path
-from typing import Sequence
 
-from bench.common import DOCS, fmt_seconds, make_parser, md_table, report_header, run_cli, write_text
+from bench.common import DOCS, cli_main, fmt_seconds, make_parser, md_table, report_header, write_text
 
 # name -> (command for the shipped models, what it measures)
 SECTIONS: dict[str, tuple[str, str]] = {
@@ -138,8 +138,8 @@ def build_parser():
     return p
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     docs = Path(args.docs)
     if not docs.is_dir():
         raise ValueError(f"no docs folder at {docs}; give --docs DIR")
@@ -147,10 +147,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     write_text(out, build(docs))
     print(f"wrote {out}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

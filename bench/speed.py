@@ -16,6 +16,7 @@ Writes docs/bench_speed.{md,json} and docs/bench_speed.png, docs/bench_speed_sta
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -23,9 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, positive_ints,
-                          pyplot, run_cli, write_outputs)
-from depthgen.cli import resolve_device
+from bench.common import (ASSETS, ROOT, base_parser, cli_main, fmt, load_depth_pipeline, md_table, new_report,
+                          positive_ints, pyplot, write_outputs)
 
 NAME = "speed"
 TITLE = "Speed and memory"
@@ -150,9 +150,8 @@ def figures(report: dict) -> dict[str, Any]:
     return figs
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     if args.quick:
         args.steps_grid, args.samples_grid, args.repeats, args.batches, args.peak_n = [2], [2], 1, [1, 2], 256
     steps_grid = positive_ints(args.steps_grid, "--steps-grid")
@@ -162,31 +161,26 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ValueError("--repeats must be >= 1 and --peak-n >= 16")
     if not (Path(args.model) / "model_index.json").is_file():
         raise ValueError(f"no DepthGen pipeline at {args.model}; give --model DIR")
-    report = new_report(NAME, args, device)
+    report = new_report(NAME, args, args.device)
     res: dict[str, Any] = {}
     if not args.no_text3d:
-        res["text3d"] = text3d_run(args, device)
+        res["text3d"] = text3d_run(args, args.device)
         print(f"text3d run: {res['text3d']['timings_s'].get('total')} s")
     res["depthgen"] = []
     for steps in steps_grid:
         for k in samples_grid:
             row = run_worker(["depthgen", "--model", args.model, "--steps", str(steps), "--samples", str(k),
-                              "--repeats", str(args.repeats), "--seed", str(args.seed), "--device", device])
+                              "--repeats", str(args.repeats), "--seed", str(args.seed), "--device", args.device])
             res["depthgen"].append(row)
             print(f"depthgen steps={steps} samples={k}: {row['seconds_per_image']:.3f} s/image")
     from bench.flops import unet_efficiency
 
-    pipe = load_depth_pipeline(args.model, device)
+    pipe = load_depth_pipeline(args.model, args.device)
     res["efficiency"] = unet_efficiency(pipe.unet, batches, repeats=max(3, args.repeats), peak_n=args.peak_n,
-                                        device=device)
+                                        device=args.device)
     report["results"] = res
     write_outputs(report, args.out_dir, TITLE, markdown, figures(report))
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ Writes docs/bench_uncertainty.{md,json,png}.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Sequence
+import argparse
+from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, load_depth_pipeline, md_table,
-                          new_report, pyplot, run_cli, scored_protocol, write_outputs)
-from depthgen.cli import resolve_device
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, generator, load_depth_pipeline,
+                          md_table, new_report, pyplot, scored_protocol, write_outputs)
 
 NAME = "uncertainty"
 TITLE = "Uncertainty: does the spread over samples predict the error?"
@@ -165,15 +164,14 @@ def figure(report: dict, scatters: dict[str, Any]):
     return fig
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    device = resolve_device(args.device)
+@cli_main(build_parser)
+def main(args: argparse.Namespace) -> int:
     samples, steps = (3, 2) if args.quick else (args.samples, args.steps)
     if samples < 2 or steps < 1:
         raise ValueError(f"--samples must be >= 2 (a spread needs two samples) and --steps >= 1, got {samples}, {steps}")
     sets = eval_sets(args)
-    report = new_report(NAME, args, device)
-    pipe = load_depth_pipeline(args.model, device)
+    report = new_report(NAME, args, args.device)
+    pipe = load_depth_pipeline(args.model, args.device)
     res: dict[str, Any] = {"samples": samples, "steps": steps, "kinds": {}}
     scatters = {}
     for kind, entry in sets.items():
@@ -181,12 +179,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         res["kinds"][kind], scatters[kind] = out["result"], out["scatter"]
     report["results"] = res
     write_outputs(report, args.out_dir, TITLE, markdown, {"": figure(report, scatters)})
-    print(f"wrote {Path(args.out_dir) / f'bench_{NAME}.md'}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_cli(run, argv)
 
 
 if __name__ == "__main__":
