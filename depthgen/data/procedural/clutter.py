@@ -22,6 +22,9 @@ from depthgen.data.procedural.materials import BOOK_COLOURS, FABRIC_COLOURS, MAT
 
 NO_SUPPORT = ("glass", "lamp", "screen", "mirror", "water", "leaves")
 ITEMS = ("mug", "bottle", "bowl", "books", "box", "vase", "pot plant", "fruit")
+# footprint radius, height (metres) before a 0.75-1.25 x scale
+ITEM_SIZE = {"mug": (0.045, 0.1), "bottle": (0.04, 0.3), "bowl": (0.11, 0.07), "books": (0.14, 0.1),
+             "box": (0.13, 0.2), "vase": (0.06, 0.25), "pot plant": (0.1, 0.32), "fruit": (0.09, 0.05)}
 POSTER_COLOURS = ("red", "blue", "teal", "orange", "yellow", "green", "purple", "navy", "pink", "mustard")
 
 
@@ -35,12 +38,13 @@ def _raycaster(arrays: dict):
 
 
 def _cast(rc, origins: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(t_hit (n,), primitive id (n,)) of rays origins + t * dirs (n, 3)."""
+    """(t_hit (n,) inf on a miss, primitive id (n,) -1 on a miss) of rays origins + t * dirs (n, 3)."""
     import open3d as o3d
 
     rays = np.concatenate([origins, dirs], 1).astype(np.float32)
     ans = rc.cast_rays(o3d.core.Tensor(rays), nthreads=1)
-    return ans["t_hit"].numpy(), ans["primitive_ids"].numpy().astype(np.int64)
+    t = ans["t_hit"].numpy()
+    return t, np.where(np.isfinite(t), ans["primitive_ids"].numpy().astype(np.int64), -1)
 
 
 def _faces(arrays: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -51,66 +55,55 @@ def _faces(arrays: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cr / np.maximum(2 * area[:, None], 1e-12), t.mean(1), area
 
 
-def _point_on(arrays: dict, tri: int, rng: np.random.Generator) -> np.ndarray:
-    a, b = rng.random(2)
-    if a + b > 1:
-        a, b = 1 - a, 1 - b
-    v = arrays["vertices"][arrays["triangles"][tri]]
-    return v[0] + a * (v[1] - v[0]) + b * (v[2] - v[0])
-
-
-def add_posters(b: SceneBuilder, arrays: dict, rc, rng: np.random.Generator, max_posters: int = 3) -> int:
-    """Posters on clear stretches of wall; returns how many were placed."""
+def add_posters(b: SceneBuilder, arrays: dict, faces: tuple, rc, rng: np.random.Generator,
+                max_posters: int = 3) -> int:
+    """Posters on clear stretches of wall; returns how many were placed. Candidates are drawn and ray-tested
+    in one batch, then accepted in order while they keep apart from earlier posters."""
     walls = [o.id for o in b.objects if o.category == "walls"]
     if not walls:
         return 0
-    normal, _, area = _faces(arrays)
+    normal, _, area = faces
     cand = np.flatnonzero((arrays["tri_object"] == walls[0]) & (np.abs(normal[:, 2]) < 0.1) & (area > 0.05))
-    if cand.size == 0:
+    want = int(rng.integers(0, max_posters + 1))
+    if cand.size == 0 or want == 0:
         return 0
     W, D, H = b.camera["room"]
-    centre = np.array([W / 2, D / 2, H / 2])
+    n = 8 * want
+    tri = cand[np.minimum(np.searchsorted(np.cumsum(area[cand]) / area[cand].sum(), rng.random(n)), cand.size - 1)]
+    ab = rng.random((n, 2))
+    ab = np.where(ab.sum(1, keepdims=True) > 1, 1 - ab, ab)
+    v = arrays["vertices"][arrays["triangles"][tri]]
+    p = v[:, 0] + ab[:, :1] * (v[:, 1] - v[:, 0]) + ab[:, 1:] * (v[:, 2] - v[:, 0])
+    p[:, 2] = rng.uniform(1.2, 1.8, n)
+    w = rng.uniform(0.3, 0.8, n)
+    h = w * np.where(rng.random(n) < 0.7, rng.uniform(1.1, 1.5, n), rng.uniform(0.6, 0.8, n))
+    nrm = normal[tri] * np.where(np.einsum("ij,ij->i", normal[tri], [W / 2, D / 2, H / 2] - p) > 0, 1.0, -1.0)[:, None]
+    a = np.cross([0.0, 0.0, 1.0], nrm)
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    su, sv = (g.ravel() for g in np.meshgrid([-0.5, 0.0, 0.5], [-0.5, 0.0, 0.5]))
+    grid = (p[:, None] + su[None, :, None] * (w[:, None, None] * a[:, None])
+            + sv[None, :, None] * h[:, None, None] * np.array([0.0, 0.0, 1.0]))  # (n, 9, 3)
+    t, prim = _cast(rc, (grid + 0.3 * nrm[:, None]).reshape(-1, 3), np.repeat(-nrm, 9, axis=0))
+    on_wall = arrays["tri_object"][np.maximum(prim, 0)] == walls[0]
+    clear = ((np.abs(t - 0.3) < 0.01) & on_wall).reshape(n, 9).all(1) & (p[:, 2] + h / 2 < H - 0.1)
     placed: list[tuple[np.ndarray, float]] = []
-    want = int(rng.integers(0, max_posters + 1))
-    for _ in range(8 * want):
+    up = np.array([0.0, 0.0, 1.0])
+    for i in np.flatnonzero(clear):
         if len(placed) >= want:
             break
-        tri = int(rng.choice(cand, p=area[cand] / area[cand].sum()))
-        p = _point_on(arrays, tri, rng)
-        w = rng.uniform(0.3, 0.8)
-        h = w * (rng.uniform(1.1, 1.5) if rng.random() < 0.7 else rng.uniform(0.6, 0.8))
-        p[2] = rng.uniform(1.2, 1.8)
-        n = normal[tri] * (1.0 if np.dot(normal[tri], centre - p) > 0 else -1.0)
-        a = np.cross([0.0, 0.0, 1.0], n)
-        a /= np.linalg.norm(a)
+        if any(np.linalg.norm(p[i] - q) < (w[i] + r) * 0.75 for q, r in placed):
+            continue
         colour_name = POSTER_COLOURS[int(rng.integers(len(POSTER_COLOURS)))]
         paper, tex = pick(rng, ["white", "cream", "light grey"]), float(rng.uniform(0, 100))
-        if p[2] + h / 2 > H - 0.1 or any(np.linalg.norm(p - q) < (w + r) * 0.75 for q, r in placed):
-            continue
-        su, sv = np.meshgrid([-0.5, 0.0, 0.5], [-0.5, 0.0, 0.5])
-        grid = p + su.reshape(-1, 1) * w * a + sv.reshape(-1, 1) * h * np.array([0.0, 0.0, 1.0])
-        t, prim = _cast(rc, grid + 0.3 * n, np.broadcast_to(-n, grid.shape))
-        if not (np.all(np.abs(t - 0.3) < 0.01) and np.all(arrays["tri_object"][np.maximum(prim, 0)] == walls[0])):
-            continue
         oid = b.new_object("poster", colour_name, "poster")
-        up = np.array([0.0, 0.0, 1.0])
-        for off, sw, sh, mat, col in ((0.004, w, h, "paper", colour(paper, rng)),
-                                      (0.007, w * 0.88, h * 0.88, "poster", colour(colour_name, rng))):
-            c = p + off * n
-            corners = [c - a * sw / 2 - up * sh / 2, c + a * sw / 2 - up * sh / 2, c + a * sw / 2 + up * sh / 2,
-                       c - a * sw / 2 + up * sh / 2]
+        for off, sw, sh, mat, col in ((0.004, w[i], h[i], "paper", colour(paper, rng)),
+                                      (0.007, w[i] * 0.88, h[i] * 0.88, "poster", colour(colour_name, rng))):
+            c = p[i] + off * nrm[i]
+            corners = [c - a[i] * sw / 2 - up * sh / 2, c + a[i] * sw / 2 - up * sh / 2,
+                       c + a[i] * sw / 2 + up * sh / 2, c - a[i] * sw / 2 + up * sh / 2]
             b.mesh.quads(np.array(corners)[None], oid, MAT[mat], col, tex=tex)
-        placed.append((p, w))
+        placed.append((p[i], float(w[i])))
     return len(placed)
-
-
-def _item(rng: np.random.Generator) -> tuple[str, float, float]:
-    """(kind, footprint radius m, height m) of a random clutter item."""
-    kind = ITEMS[int(rng.integers(len(ITEMS)))]
-    size = {"mug": (0.045, 0.1), "bottle": (0.04, 0.3), "bowl": (0.11, 0.07), "books": (0.14, 0.1),
-            "box": (0.13, 0.2), "vase": (0.06, 0.25), "pot plant": (0.1, 0.32), "fruit": (0.09, 0.05)}[kind]
-    s = rng.uniform(0.75, 1.25)
-    return kind, size[0] * s, size[1] * s
 
 
 def _build_item(b: SceneBuilder, kind: str, x: float, y: float, z: float, r: float, h: float,
@@ -158,35 +151,45 @@ def _build_item(b: SceneBuilder, kind: str, x: float, y: float, z: float, r: flo
         m.cylinders([[x, y, z]], r / max(top, 1.0), h, oid, MAT[mat], col, sides=10, top_scale=top, tex=tex)
 
 
-def add_clutter(b: SceneBuilder, arrays: dict, rc, rng: np.random.Generator, max_items: int = 14) -> int:
-    """Small objects on furniture tops; returns how many were placed."""
-    normal, cent, area = _faces(arrays)
+def add_clutter(b: SceneBuilder, arrays: dict, faces: tuple, rc, rng: np.random.Generator,
+                max_items: int = 14) -> int:
+    """Small objects on furniture tops; returns how many were placed. All candidate placements are drawn and
+    ray-tested in one batch, then accepted in order while they do not overlap earlier items."""
+    normal, cent, area = faces
     structural = np.array([o.structural for o in b.objects], bool)
     no_support = np.isin(arrays["tri_material"], [MAT[m] for m in NO_SUPPORT])
     cand = np.flatnonzero((normal[:, 2] > 0.95) & (cent[:, 2] > 0.25) & (cent[:, 2] < 2.2) & (area > 0.005)
                           & ~structural[arrays["tri_object"]] & ~no_support)
     if cand.size == 0:
         return 0
-    placed: list[tuple[float, float, float, float]] = []
     want = int(rng.integers(3, max_items + 1))
+    n = 6 * want
     weights = np.sqrt(area[cand])  # favour small tops too (shelves, side tables), not only the largest table
-    weights /= weights.sum()
-    for _ in range(6 * want):
+    tri = cand[np.minimum(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(n)), cand.size - 1)]
+    ab = rng.random((n, 2))
+    ab = np.where(ab.sum(1, keepdims=True) > 1, 1 - ab, ab)
+    v = arrays["vertices"][arrays["triangles"][tri]]  # (n, 3, 3)
+    pts = v[:, 0] + ab[:, :1] * (v[:, 1] - v[:, 0]) + ab[:, 1:] * (v[:, 2] - v[:, 0])
+    kinds = rng.integers(len(ITEMS), size=n)
+    scale = rng.uniform(0.75, 1.25, n)
+    r = np.array([ITEM_SIZE[ITEMS[k]][0] for k in kinds]) * scale
+    h = np.array([ITEM_SIZE[ITEMS[k]][1] for k in kinds]) * scale
+    ang = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    dx = np.concatenate([np.zeros((n, 1)), r[:, None] * np.cos(ang)[None]], 1)  # (n, 7) footprint offsets
+    dy = np.concatenate([np.zeros((n, 1)), r[:, None] * np.sin(ang)[None]], 1)
+    lift = h + 0.03
+    origins = np.stack([pts[:, :1] + dx, pts[:, 1:2] + dy, np.broadcast_to((pts[:, 2] + lift)[:, None], dx.shape)], -1)
+    t, _ = _cast(rc, origins.reshape(-1, 3), np.broadcast_to([0.0, 0.0, -1.0], (n * 7, 3)))
+    fits = np.all(np.abs(t.reshape(n, 7) - lift[:, None]) < 0.006, axis=1)
+    placed: list[tuple[float, float, float, float]] = []
+    for i in np.flatnonzero(fits):
         if len(placed) >= want:
             break
-        tri = int(rng.choice(cand, p=weights))
-        x, y, z = _point_on(arrays, tri, rng)
-        kind, r, h = _item(rng)
-        if any(np.hypot(x - px, y - py) < r + pr + 0.01 and abs(z - pz) < 0.05 for px, py, pz, pr in placed):
+        x, y, z = (float(c) for c in pts[i])
+        if any(np.hypot(x - px, y - py) < r[i] + pr + 0.01 and abs(z - pz) < 0.05 for px, py, pz, pr in placed):
             continue
-        ang = np.linspace(0, 2 * np.pi, 6, endpoint=False)
-        foot = np.stack([x + np.r_[0, r * np.cos(ang)], y + np.r_[0, r * np.sin(ang)], np.full(7, z)], 1)
-        lift = h + 0.03
-        t, _ = _cast(rc, foot + [0.0, 0.0, lift], np.broadcast_to([0.0, 0.0, -1.0], foot.shape))
-        if not np.all(np.abs(t - lift) < 0.006):
-            continue
-        _build_item(b, kind, float(x), float(y), float(z), r, h, rng)
-        placed.append((float(x), float(y), float(z), r))
+        _build_item(b, ITEMS[kinds[i]], x, y, z, float(r[i]), float(h[i]), rng)
+        placed.append((x, y, z, float(r[i])))
     return len(placed)
 
 
@@ -196,9 +199,9 @@ def dress_room(b: SceneBuilder, posters: bool, clutter: bool, seed: int) -> None
         return
     from depthgen.data.procedural.realism import STREAMS
 
-    arrays = b.mesh.finish()
-    rc = _raycaster(arrays)
+    arrays = b.mesh.finish(keys=("tri_object", "tri_material"))
+    faces, rc = _faces(arrays), _raycaster(arrays)
     if posters:
-        add_posters(b, arrays, rc, np.random.default_rng([int(seed), STREAMS["clutter"], 0]))
+        add_posters(b, arrays, faces, rc, np.random.default_rng([int(seed), STREAMS["clutter"], 0]))
     if clutter:
-        add_clutter(b, arrays, rc, np.random.default_rng([int(seed), STREAMS["clutter"], 1]))
+        add_clutter(b, arrays, faces, rc, np.random.default_rng([int(seed), STREAMS["clutter"], 1]))

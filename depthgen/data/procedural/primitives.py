@@ -146,9 +146,10 @@ class MeshBuilder:
         f = np.concatenate([np.stack([i, i + 1, i + nx + 1], 1), np.stack([i, i + nx + 1, i + nx], 1)])
         self.add(v, f, obj, mat, colour, tex)
 
-    def finish(self) -> dict[str, np.ndarray]:
+    def finish(self, keys: tuple[str, ...] = ("tri_object", "tri_material", "tri_colour", "tri_tex")) -> dict[str, np.ndarray]:
         """vertices (n, 3) float64, triangles (m, 3) int64, tri_object (m,) int32, tri_material (m,) int32,
-        tri_colour (m, 3) float32 linear RGB, tri_tex (m,) float32."""
+        tri_colour (m, 3) float32 linear RGB, tri_tex (m,) float32 (only the attributes named in ``keys``).
+        The builder keeps its contents: more primitives can be added and ``finish`` called again."""
         if not self._v:
             raise ValueError("empty scene: no primitives were added")
         counts = np.array([n for n, *_ in self._attr])
@@ -161,6 +162,8 @@ class MeshBuilder:
                 parts.append(np.broadcast_to(np.asarray(a[i], dtype), shape))
             return np.repeat(np.concatenate(parts), reps, axis=0)
 
-        return {"vertices": np.concatenate(self._v), "triangles": np.concatenate(self._f),
-                "tri_object": expand(2, np.int32), "tri_material": expand(3, np.int32),
-                "tri_colour": expand(4, np.float32, 3), "tri_tex": expand(5, np.float32)}
+        spec = {"tri_object": (2, np.int32, None), "tri_material": (3, np.int32, None),
+                "tri_colour": (4, np.float32, 3), "tri_tex": (5, np.float32, None)}
+        out = {"vertices": np.concatenate(self._v), "triangles": np.concatenate(self._f)}
+        out.update({k: expand(*spec[k]) for k in keys})
+        return out

@@ -16,7 +16,7 @@ import numpy as np
 
 
 def make_before_after(seeds: list[int], path: str, size: tuple[int, int], realism: str = "on",
-                      cols: int = 4) -> None:
+                      cols: int = 2) -> None:
     """Save the grid for ``seeds`` at ``size`` (H, W)."""
     import matplotlib
 
@@ -27,7 +27,7 @@ def make_before_after(seeds: list[int], path: str, size: tuple[int, int], realis
     from depthgen.data.procedural.sample import generate_sample
 
     rows = (len(seeds) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 4.6, rows * 1.75 * size[0] / size[1] * 4 / 3))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 8.0, rows * 2.3 * size[0] / size[1] * 4 / 3))
     axes = np.atleast_2d(axes)
     for ax in axes.ravel():
         ax.axis("off")
@@ -39,7 +39,7 @@ def make_before_after(seeds: list[int], path: str, size: tuple[int, int], realis
         ax.imshow(np.concatenate([plain["rgb"], gap, real["rgb"], gap, colourize_depth(real["depth"])], 1),
                   interpolation="nearest")
         hfov = np.degrees(2 * np.arctan(size[1] / 2 / real["K"][0, 0]))
-        ax.set_title(f"{real['scene_type']} ({seed}): plain | realism ({hfov:.0f}° fov) | its depth", fontsize=7)
+        ax.set_title(f"{real['scene_type']} ({seed}): plain | realism ({hfov:.0f}° fov) | its depth", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -234,7 +234,7 @@ def _tiles_detail(p, q, n, c, t):
     row, col = np.floor(v / size), np.floor(u / size)
     chequer = (_style(t, 3) == 0) & ((row + col) % 2 == 1)
     tint = 1.0 + 0.16 * (np.stack([h, (h * 7.3) % 1.0, (h * 3.1) % 1.0], 1) - 0.5)
-    tile = c * tint * np.where(chequer, 0.35, 1.0)[:, None]
+    tile = c * tint * np.where(chequer, 0.6, 1.0)[:, None]
     grout = np.array([0.5, 0.5, 0.48]) * c.mean(1, keepdims=True) ** 0.3
     return np.where(line[:, None], grout, tile)
 
