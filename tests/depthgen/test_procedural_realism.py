@@ -134,3 +134,19 @@ def test_procedural_dataset_passes_realism_on():
     assert same(item, ref) and item["realism"]["jpeg"] is False
     plain = next(iter(ProceduralDataset("val", SIZE, None, n=1)))
     assert "realism" not in plain
+
+
+def test_shards_record_realism_and_refuse_mixing(tmp_path):
+    import json
+
+    from depthgen.data.procedural import ShardDataset
+    from depthgen.data.procedural.shards import write_shards
+
+    write_shards(tmp_path, 2, (16, 16), "val", None, shard_size=2, progress=False, realism="on,-noise")
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["realism"]["noise"] is False and meta["realism"]["jpeg"] is True
+    item = ShardDataset(tmp_path)[1]
+    np.testing.assert_array_equal(item["rgb"], generate_sample(split_seed("val", 1), (16, 16), None,
+                                                               realism="on,-noise")["rgb"])
+    with pytest.raises(ValueError, match="realism"):
+        write_shards(tmp_path, 2, (16, 16), "val", None, shard_size=2, progress=False)

@@ -1,15 +1,14 @@
 """A before / after sheet of the realism effects: each scene rendered plain and with ``realism="on"``.
 
-    python -m depthgen.data.procedural.realism_sheet [--out docs/procedural_realism_sheet.png] [--n 16]
-        [--size 96x128] [--split val] [--start 0] [--realism on]
+    python -m depthgen.data.procedural.realism_sheet [--out docs/procedural_realism_sheet.png] [--n 12]
+        [--size 128x96] [--split val] [--start 0] [--realism on]
 
-``--size`` is HxW here, as in the procedural shard CLI. Per scene: the plain render, the realism render (its
-own field of view when ``fov`` is on) and the realism render's depth.
+``--size`` is WxH. Per scene: the plain render, the realism render (its own field of view when ``fov`` is on)
+and the realism render's depth.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
@@ -46,21 +45,22 @@ def make_before_after(seeds: list[int], path: str, size: tuple[int, int], realis
 
 
 def main(argv: list[str] | None = None) -> int:
+    from depthgen.cli import ArgumentParser, parse_size
     from depthgen.data.procedural.realism import realism_config
     from depthgen.data.procedural.sample import split_seed
 
-    p = argparse.ArgumentParser(prog="python -m depthgen.data.procedural.realism_sheet")
+    p = ArgumentParser(prog="python -m depthgen.data.procedural.realism_sheet", description=__doc__.split("\n")[0])
     p.add_argument("--out", default="docs/procedural_realism_sheet.png")
-    p.add_argument("--n", type=int, default=16)
-    p.add_argument("--size", default="96x128", help="HxW")
+    p.add_argument("--n", type=int, default=12, help="scenes (default 12)")
+    p.add_argument("--size", default="128x96", help="image size WxH (default 128x96)")
     p.add_argument("--split", default="val")
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--realism", default="on", help="on | on,-effect,... (which effects the right image has)")
-    a = p.parse_args(argv)
     try:
-        h, w = (int(x) for x in a.size.lower().split("x"))
-        if min(h, w) < 8 or a.n < 1:
-            raise ValueError(f"--size must be HxW with both >= 8 and --n >= 1, got {a.size!r} and {a.n}")
+        a = p.parse_args(argv)
+        h, w = parse_size(a.size, "--size", minimum=8)
+        if a.n < 1:
+            raise ValueError(f"--n must be >= 1, got {a.n}")
         if realism_config(a.realism) is None:
             raise ValueError("--realism must switch realism on (e.g. on or on,-jpeg)")
         seeds = [split_seed(a.split, a.start + i) for i in range(a.n)]

@@ -46,8 +46,8 @@ def _existing_count(path: Path) -> int:
 
 def _render(task: tuple) -> dict[str, Any]:
     """Worker: render sample ``index`` and (optionally) write its folder files; returns the shard fields."""
-    out, split, index, size, sensor, outdoor_fraction, folder, depth_scale = task
-    s = generate_sample(split_seed(split, index), size, sensor, outdoor_fraction)
+    out, split, index, size, sensor, outdoor_fraction, folder, depth_scale, realism = task
+    s = generate_sample(split_seed(split, index), size, sensor, outdoor_fraction, realism=realism)
     if folder:
         name = sample_name(split, index)
         limit = 65535.5 / depth_scale
@@ -72,24 +72,39 @@ def _save_shard(path: Path, recs: list[dict]) -> None:
 
 def write_shards(out: str | Path, n: int, size: tuple[int, int], split: str = "train", sensor: str | None = "kinect",
                  shard_size: int = 1000, workers: int = 1, start: int = 0, outdoor_fraction: float = 0.2,
-                 folder: bool = False, depth_scale: float = 1000.0, progress: bool = True) -> list[Path]:
+                 folder: bool = False, depth_scale: float = 1000.0, progress: bool = True,
+                 realism: Any = None) -> list[Path]:
     """Write samples ``start .. start + n - 1`` of ``split`` as shards under ``out``; returns the shard paths.
-    ``workers`` > 1 renders samples in that many processes (output identical to ``workers=1``)."""
+    ``workers`` > 1 renders samples in that many processes (output identical to ``workers=1``). ``realism``:
+    the sim-to-real effects (``realism.realism_config``; None = the plain engine), recorded in ``meta.json``;
+    resuming a folder written with other realism settings is refused."""
+    from depthgen.data.procedural.realism import realism_config
+
+    cfg = realism_config(realism)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    old = out / "meta.json"
+    if old.is_file() and any(out.glob("shard-*.npz")):
+        try:
+            before = json.loads(old.read_text(encoding="utf-8")).get("realism")
+        except (OSError, ValueError, AttributeError):
+            before = None
+        if before != (cfg.to_dict() if cfg else None):
+            raise ValueError(f"{out} holds shards written with realism {before or 'off'}; write to another folder")
     size = (int(size[0]), int(size[1]))
     n_shards = (n + shard_size - 1) // shard_size
     paths = [shard_path(out, k) for k in range(n_shards)]
     meta = {"depth_scale": depth_scale, "protocol": "none", "n": n, "size": list(size), "split": split,
             "sensor": sensor, "start": start, "shard_size": shard_size, "outdoor_fraction": outdoor_fraction,
-            "shards": [p.name for p in paths], "folder": folder, "generator": "depthgen.data.procedural"}
+            "shards": [p.name for p in paths], "folder": folder, "generator": "depthgen.data.procedural",
+            "realism": cfg.to_dict() if cfg else None}
     write_json(out / "meta.json", meta)
     todo = []
     for k, p in enumerate(paths):
         count = min(shard_size, n - k * shard_size)
         if folder or _existing_count(p) != count:
             todo.append((k, count))
-    tasks = [(str(out), split, start + k * shard_size + i, size, sensor, outdoor_fraction, folder, depth_scale)
+    tasks = [(str(out), split, start + k * shard_size + i, size, sensor, outdoor_fraction, folder, depth_scale, cfg)
              for k, count in todo for i in range(count)]
     from tqdm.auto import tqdm
 
