@@ -5,6 +5,7 @@ canvas shows is compared with the same mesh rendered by Open3D at the viewer's c
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -132,6 +133,8 @@ def test_a_key_press_walks_forward_and_the_frame_follows(viewer):
     page.keyboard.press("d")                                            # D steps right (+x in OpenCV)
     right = viewer_pose(frame)[:3, 3] - moved[:3, 3]
     assert right[0] > 0.05 and abs(right[2]) < 1e-6
+    page.keyboard.press("ArrowLeft")                                    # arrows walk too: back where it was
+    assert np.allclose(viewer_pose(frame)[:3, 3], moved[:3, 3], atol=1e-6)
     assert frame.locator("#where").inner_text().startswith("free view")
 
 
@@ -183,14 +186,23 @@ def test_reset_returns_to_the_first_view(viewer):
 
 def test_frustums_toggle_draws_the_cameras(viewer):
     page, frame, mesh, *_ = viewer
-    _jump(frame, 3)                                   # from here the other cameras are in sight
+    _jump(frame, 0)
+    frame.locator("#frustums").check()
+    at_camera = canvas_rgb(frame)
+    frame.locator("#frustums").uncheck()
+    assert np.array_equal(at_camera, canvas_rgb(frame))   # standing at a camera, its own frustum is hidden
+    frame.locator("#view").click()
+    for _ in range(6):
+        page.keyboard.press("s")                      # step back: the cameras at the origin come into sight
     off = canvas_rgb(frame)
     frame.locator("#frustums").check()
     on = canvas_rgb(frame)
     frame.locator("#frustums").uncheck()
     off_again = canvas_rgb(frame)
-    changed = np.abs(on.astype(int) - off).max(-1) > 40
-    assert changed.mean() > 0.001                     # frustum lines appear ...
+    h, w = off.shape[:2]
+    inner = (slice(h // 8, h - h // 8), slice(w // 8, w - w // 8))
+    changed = np.abs(on.astype(int) - off)[inner].max(-1) > 40
+    assert changed.mean() > 0.002                     # frustum lines appear inside the frame ...
     assert np.array_equal(off, off_again)             # ... and go again
 
 
@@ -217,3 +229,32 @@ def test_missing_or_broken_scene_is_a_readable_message(viewer, tmp_path):
         assert text.startswith("Could not load the scene") and "\n" not in text
     finally:
         other.close()
+
+
+
+def test_a_glb_without_cameras_opens_at_the_export_origin(viewer, tmp_path):
+    """Files written without cameras open where the export world puts the first view: the origin, looking
+    down -z (the generation frame's identity pose), with a 60 degree field of view."""
+    page, frame, mesh, url, *_ = viewer
+    from text3d.export import write_mesh_glb
+    from text3d.ui.settings import STATIC_DIR
+
+    glb = write_mesh_glb(Path(url_folder(frame)) / "plain.glb", mesh)
+    other = page.context.new_page()
+    try:
+        other.goto(f"{url}gradio_api/file={quote(str(STATIC_DIR / 'viewer.html'))}"
+                   f"?glb={quote(url + 'gradio_api/file=' + str(glb), safe='')}")
+        plain = viewer_frame(other)
+        assert np.allclose(viewer_pose(plain), np.eye(4), atol=1e-9)
+        assert plain.evaluate("() => window.text3dViewer.pose().fov") == pytest.approx(60.0)
+        assert plain.locator("#camera option").all_inner_texts() == ["default view"]
+    finally:
+        other.close()
+
+
+def url_folder(frame) -> str:
+    """The request folder holding the scene the viewer frame shows (from its ?glb= URL)."""
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    glb_url = parse_qs(urlparse(frame.url).query)["glb"][0]
+    return str(Path(unquote(urlparse(glb_url).path.split("file=", 1)[1])).parent)

@@ -95,6 +95,8 @@ function fitCanvas() {
 function showWhere() {
   const cam = cameras[state.current];
   where.textContent = state.moved ? `free view (from ${cam.label})` : `camera ${cam.label}`;
+  // The frustum of the camera one stands at would only outline the frame: hide it until one moves away.
+  frustums.children.forEach((lines, i) => { lines.visible = state.moved || i !== state.current; });
 }
 
 function jumpTo(index) {
