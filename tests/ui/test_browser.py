@@ -131,3 +131,37 @@ def test_generate_in_the_browser(tmp_path, ui_tools):
         assert shot.stat().st_size > 10_000
     assert {"first view", "views", "video"} <= set(stages)
     assert not outside, f"the page tried to load from outside the machine: {outside}"
+
+
+@pytest.mark.slow
+def test_shipped_models_open_on_the_painted_first_view(tmp_path, ui_tools):
+    """The page with the shipped models and default settings, as a visitor uses it (about a minute on CPU).
+
+    ``RUN_SLOW=1 TEXT3D_UI_SHIPPED_SCREENSHOT=docs/ui.png pytest tests/ui/test_browser.py -k shipped -s``
+    makes the README's screenshot."""
+    from playwright.sync_api import expect, sync_playwright
+
+    import text3d
+
+    prompt = "a cozy library with tall wooden shelves"
+    with ui_tools.serve(tmp_path / "app", generate_fn=text3d.generate, backends=None) as (url, demo, _), \
+            sync_playwright() as pw, \
+            loopback_browser(pw, tmp_path / "profile", {"width": 1400, "height": 1500}) as (context, outside, _):
+        demo.text3d_pool.warm(demo.text3d_settings.default_preset)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(url)
+        page.locator("#prompt textarea").fill(prompt)
+        page.locator("#generate").click()
+        expect(page.locator("#summary")).to_contain_text("faces", timeout=900_000)
+        expect(page.locator("#summary")).to_contain_text("Models: t2i: embedded")
+        frame = viewer_frame(page)
+        request_dir = next(demo.text3d_store.root.glob("*/transforms.json")).parent
+        score, painted = opening_frame_match(frame, request_dir), painted_view_match(frame, request_dir)
+        print(f"shipped models: opening frame vs the mesh at the first camera {score:.3f}, "
+              f"vs the painted first view {painted:.3f}")
+        assert score >= OPENING_MATCH and painted >= OPENING_MATCH
+        shot = Path(os.environ.get("TEXT3D_UI_SHIPPED_SCREENSHOT") or tmp_path / "ui.png")
+        tmp = shot.with_name(f".ui.{os.getpid()}.png")
+        page.screenshot(path=str(tmp))
+        os.replace(tmp, shot)
+    assert not outside, f"the page tried to load from outside the machine: {outside}"
