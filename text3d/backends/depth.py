@@ -170,7 +170,8 @@ class MarigoldDepthBackend(AlignedDepthBackend):
         from diffusers import MarigoldDepthPipeline
 
         dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-        pipe = MarigoldDepthPipeline.from_pretrained(str(spec), local_files_only=not allow_download).to(device, dtype)
+        pipe = MarigoldDepthPipeline.from_pretrained(str(spec), local_files_only=not allow_download,
+                                                     torch_dtype=dtype).to(device)
         pipe.set_progress_bar_config(disable=True)
         return cls(pipe, name or str(spec))
 
