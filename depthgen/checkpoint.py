@@ -51,7 +51,8 @@ def save_checkpoint(output_dir: str | Path, step: int, model: torch.nn.Module, e
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tmp / "model.safetensors"))
     save_file(ema_state_dict(ema, model), str(tmp / "ema.safetensors"))
-    (tmp / "unet_config.json").write_text(json.dumps(dict(model.config), indent=1, default=list))
+    if getattr(model, "config", None) is not None:  # diffusers models: the config that rebuilds them
+        (tmp / "unet_config.json").write_text(json.dumps(dict(model.config), indent=1, default=list))
     scalars = {k: v for k, v in ema.state_dict().items() if k != "shadow_params"}
     (tmp / "ema_state.json").write_text(json.dumps(scalars))
     torch.save(optimizer.state_dict(), tmp / "optimizer.pt")

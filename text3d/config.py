@@ -6,6 +6,8 @@ settings of every later stage. ``load_preset("fast", ["trajectory.views=3"])`` g
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -112,6 +114,9 @@ class Text3DConfig:
     # embedded text-to-image only: where sampling starts. None = the model's saved default (a retrieved
     # training layout noised to 0.5 of the schedule); 1 = pure noise (the UNet alone); (0, 1) = that strength
     t2i_layout_strength: float | None = None
+    # prompt-guided inpainting (embedded text inpainting, Stable Diffusion): classifier-free guidance scale of
+    # the new content of each view; None = the model's own default (embedded 3.0, Stable Diffusion 7.5)
+    inpaint_guidance: float | None = None
     depth_fill: str = "complete"    # complete | align
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -163,6 +168,9 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
     if cfg.t2i_layout_strength is not None and not 0 < cfg.t2i_layout_strength <= 1:
         raise ValueError(f"t2i_layout_strength must be in (0, 1] (1 = start from pure noise) or null, "
                          f"got {cfg.t2i_layout_strength}")
+    if cfg.inpaint_guidance is not None and not (math.isfinite(cfg.inpaint_guidance) and cfg.inpaint_guidance >= 0):
+        raise ValueError(f"inpaint_guidance must be a number >= 0 (0 ignores the prompt) or null, "
+                         f"got {cfg.inpaint_guidance}")
     if cfg.depth_fill not in ("complete", "align"):
         raise ValueError(f"depth_fill must be 'complete' or 'align', got {cfg.depth_fill!r}")
     if cfg.fusion.method not in ("mesh", "tsdf"):

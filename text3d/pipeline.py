@@ -163,6 +163,9 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
                 and not getattr(backends.t2i, "takes_layout_strength", False)):
             raise ValueError(f"t2i_layout_strength applies to the embedded text-to-image model only, not to "
                              f"{backends.t2i.name!r}; leave it unset")
+        if cfg.inpaint_guidance is not None and not getattr(backends.inpaint, "takes_guidance", False):
+            raise ValueError(f"inpaint_guidance needs a prompt-guided inpainting model; {backends.inpaint.name!r} "
+                             "takes no guidance, so leave inpaint_guidance unset")
     except BaseException:
         remove_empty(created)       # a run that could not start leaves no empty folders behind
         raise

@@ -136,9 +136,11 @@ class SceneBuilder:
             record.filled = np.zeros((h, w), bool)
             step(1.0)
             return self._add(record, Mesh.empty())
+        # checked against the backend by text3d.pipeline.generate before the run starts
+        options = {} if cfg.inpaint_guidance is None else {"guidance_scale": cfg.inpaint_guidance}
         with self.timings("inpaint"):
             painted = self.backends.inpaint.inpaint(rendered.image, holes, prompt=spec.prompt, steps=cfg.steps.inpaint,
-                                                    generator=make_generator(self.seed, index, ROLE_INPAINT))
+                                                    generator=make_generator(self.seed, index, ROLE_INPAINT), **options)
         painted = self._check(painted, (h, w, 3), f"inpaint backend {self.backends.inpaint.name!r}")
         image = np.where(holes[..., None], np.clip(painted, 0, 1), rendered.image).astype(np.float32)
         step(0.4)

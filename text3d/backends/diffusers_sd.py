@@ -72,6 +72,8 @@ class StableDiffusionTextToImage:
 class StableDiffusionInpaint:
     """``InpaintBackend`` over a diffusers inpainting pipeline; unmasked pixels are composited back exactly."""
 
+    takes_guidance = True  # inpaint() also takes guidance_scale (None = this backend's default)
+
     def __init__(self, pipe, name: str, guidance_scale: float = 7.5, strength: float = 1.0,
                  negative_prompt: str | None = None):
         self.pipe, self.name = pipe, name
@@ -83,8 +85,9 @@ class StableDiffusionInpaint:
         return cls(load_diffusers_pipeline(spec, "inpaint", device, allow_download), str(spec), **kwargs)
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
-                generator: torch.Generator) -> np.ndarray:
-        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool True = fill -> (H, W, 3), equal outside the mask."""
+                generator: torch.Generator, guidance_scale: float | None = None) -> np.ndarray:
+        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool True = fill; prompt: what the view shows
+        -> (H, W, 3), equal outside the mask."""
         image = np.clip(check_image(image), 0, 1)
         mask = check_mask(mask, image.shape[:2])
         if not mask.any():
@@ -96,7 +99,8 @@ class StableDiffusionInpaint:
         m8 = _resize(mask[..., None].astype(np.float32), h8, w8, mode="nearest")[..., 0] > 0.5
         out = self.pipe(prompt=prompt, negative_prompt=self.negative_prompt, image=img8[None],
                         mask_image=m8[None, ..., None].astype(np.float32), height=h8, width=w8,
-                        num_inference_steps=int(steps), guidance_scale=self.guidance_scale, strength=self.strength,
+                        num_inference_steps=int(steps), strength=self.strength,
+                        guidance_scale=self.guidance_scale if guidance_scale is None else float(guidance_scale),
                         generator=generator, output_type="np")
         filled = np.clip(_resize(np.asarray(out.images[0], np.float32), h, w), 0, 1)
         return np.where(mask[..., None], filled, image).astype(np.float32)

@@ -1,5 +1,6 @@
-"""Backends over the project's own embedded pipelines: text-to-image (``TextToImagePipeline``) and
-inpainting (``depthgen.PalettePipeline``). Both work at their model resolution (64x64); other view sizes are
+"""Backends over the project's own embedded pipelines: text-to-image (``TextToImagePipeline``), text-conditioned
+inpainting (``text3d.models.inpaint.TextInpaintPipeline``) and the older prompt-blind inpainting
+(``depthgen.PalettePipeline``). Both work at their model resolution (64x64); other view sizes are
 produced by resizing (text-to-image: centre crop to the aspect, then resize; inpainting: the pipeline resizes
 and copies the known pixels back exactly).
 """
@@ -109,3 +110,64 @@ class EmbeddedInpaint:
             mask[0, 0] = False
         out = self.pipe.inpaint(image, mask, num_inference_steps=int(steps), generator=generator)
         return np.where(mask[..., None], np.clip(out, 0, 1), image).astype(np.float32)
+
+
+def small_holes_only(mask: np.ndarray, max_width: int) -> bool:
+    """True when no part of the hole is wider than ``max_width`` pixels (every hole pixel lies within
+    ``max_width / 2`` of a known pixel): a classical fill is then as good as a model, and far cheaper."""
+    import cv2
+
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)  # distance to the nearest known pixel
+    return float(inside.max()) <= max_width / 2
+
+
+def telea_fill(image: np.ndarray, mask: np.ndarray, radius: int = 3) -> np.ndarray:
+    """OpenCV Telea inpainting of ``mask`` in an (H, W, 3) float [0, 1] image."""
+    import cv2
+
+    u8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+    out = cv2.inpaint(u8, mask.astype(np.uint8), radius, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    return np.where(mask[..., None], out, image).astype(np.float32)
+
+
+class EmbeddedTextInpaint:
+    """``InpaintBackend`` over ``TextInpaintPipeline``: the view's prompt guides what is painted.
+
+    Holes no wider than ``small_hole_px`` pixels (cracks between mesh pieces) are filled by OpenCV Telea
+    instead, which is as good there and costs no diffusion steps; a view with any wider hole is painted by
+    the model in one pass.
+    """
+
+    takes_guidance = True  # inpaint() also takes guidance_scale (None = the pipeline's saved default)
+
+    def __init__(self, pipe, name: str = "embedded", small_hole_px: int = 4):
+        self.pipe, self.name, self.small_hole_px = pipe, name, int(small_hole_px)
+        self._embeddings: dict[str, "torch.Tensor"] = {}
+
+    @classmethod
+    def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextInpaint":
+        from text3d.models.inpaint import TextInpaintPipeline
+
+        pipe = TextInpaintPipeline.from_pretrained(path).to(device)
+        pipe.set_progress_bar_config(disable=True)
+        return cls(pipe, name or str(path))
+
+    def _embed(self, prompt: str) -> torch.Tensor:
+        if prompt not in self._embeddings:  # a run asks for the same few prompts again and again
+            self._embeddings[prompt] = self.pipe.encode_prompt(prompt)
+        return self._embeddings[prompt]
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
+                generator: torch.Generator, guidance_scale: float | None = None) -> np.ndarray:
+        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool True = fill; prompt: what the view shows ("" for
+        none) -> (H, W, 3), equal outside the mask."""
+        image = np.clip(check_image(image), 0, 1)
+        mask = check_mask(mask, image.shape[:2])
+        if not isinstance(prompt, str):
+            raise ValueError(f"the inpainting prompt must be a string, got {type(prompt).__name__}")
+        if not mask.any():
+            return image.copy()
+        if small_holes_only(mask, self.small_hole_px):
+            return telea_fill(image, mask)
+        return self.pipe(image, mask, prompt.strip(), num_inference_steps=int(steps), guidance_scale=guidance_scale,
+                         generator=generator, text_embedding=self._embed(prompt.strip()))

@@ -46,7 +46,9 @@ class InpaintBackend(Protocol):
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
                 generator: torch.Generator) -> np.ndarray:
-        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool, True = fill. Returns (H, W, 3) float32."""
+        """image (H, W, 3) float32 [0, 1]; mask (H, W) bool, True = fill; prompt: what the view shows.
+        Returns (H, W, 3) float32. Backends whose ``takes_guidance`` is True also take an optional
+        ``guidance_scale`` keyword (classifier-free guidance of the prompt; None = their default)."""
         ...
 
 

@@ -1,0 +1,288 @@
+"""The one training loop of the project: every model (DepthGen, its regression baseline, the Palette and
+text-conditioned inpainting models, text-to-image, super-resolution) trains through ``train``.
+
+Several processes: ``accelerate launch --multi_gpu --num_processes N -m ...`` (or ``torchrun --nproc_per_node N``);
+without a GPU they train on the CPU over gloo. (``accelerate launch --cpu --num_processes N`` starts a single
+process in accelerate 1.x; the log's ``world_size`` column says how many trained.)
+
+A model supplies a ``TrainingTask``: how to build its network, how to adapt starting weights, its batches,
+its loss and its export. The loop owns the rest, once: accelerate (single process, or ``accelerate launch``
+with several processes), AdamW, warmup + cosine/constant LR, diffusers ``EMAModel``, gradient clipping and
+accumulation, ``output_dir/log.csv``, checkpoints (``depthgen.checkpoint``) every ``train.checkpoint_every``
+steps, on SIGINT/SIGTERM and on a ``STOP`` file in ``output_dir``, and exact resume.
+
+Randomness: one ``torch.Generator`` seeded with ``train.seed`` (``seed_generator``), the same on every rank,
+saved in every checkpoint. A task draws its batches and noise from it, so a resumed run replays exactly the
+same steps as an uninterrupted one. Tasks that hold their data in memory draw the *global* batch
+(``batch_size x world_size``) on every rank and keep their own slice (``rank_slice``): a run on N processes
+then computes the same mean gradient as one process with N times the batch.
+
+``train.max_steps`` is the LR schedule's length and the default stop; ``stop_step`` stops earlier without
+changing the schedule (2 steps + resume to 4 equals 4 steps in one go). The EMA weights are exported when
+``train.max_steps`` is reached, or at any clean stop when an export folder is given.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+import torch
+from accelerate import Accelerator
+from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
+from tqdm.auto import tqdm
+
+from depthgen import checkpoint as ckpt
+from depthgen.config import save_config
+
+STOP_FILE = "STOP"  # touch output_dir/STOP to make a running job checkpoint and exit like SIGTERM
+
+
+@dataclass
+class TrainConfig:
+    """The ``train:`` section of every recipe (DepthGen, text-to-image, inpainting, super-resolution)."""
+
+    output_dir: str = "runs/depthgen"
+    batch_size: int = 16  # per process
+    grad_accum: int = 1
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    lr_schedule: str = "cosine"  # cosine | constant (both with linear warmup)
+    warmup_steps: int = 500
+    max_steps: int = 50000  # LR schedule length and the default stop
+    grad_clip: float = 1.0  # 0 disables
+    mixed_precision: str = "no"  # no | fp16 | bf16
+    ema_decay: float = 0.999
+    ema_warmup: bool = True  # diffusers EMAModel warmup (decay ramps up early in training)
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    seed: int = 0
+    init_from: str | None = None  # output_dir (newest checkpoint, EMA), checkpoint dir or pipeline folder
+    export_dir: str | None = None  # default: <output_dir>/pipeline
+    export_dtype: str = "float32"  # float16 | float32: dtype of exported weights (float16 halves the folder)
+
+
+def validate_train(t: TrainConfig) -> None:
+    """Raise ``ValueError`` naming the first bad ``train.*`` field."""
+    if t.lr_schedule not in ("cosine", "constant"):
+        raise ValueError(f"train.lr_schedule must be cosine or constant, got {t.lr_schedule!r}")
+    if t.mixed_precision not in ("no", "fp16", "bf16"):
+        raise ValueError(f"train.mixed_precision must be no|fp16|bf16, got {t.mixed_precision!r}")
+    if t.export_dtype not in ("float16", "float32"):
+        raise ValueError(f"train.export_dtype must be float16 or float32, got {t.export_dtype!r}")
+    for name in ("batch_size", "grad_accum", "max_steps", "checkpoint_every", "keep_checkpoints", "log_every"):
+        if getattr(t, name) < 1:
+            raise ValueError(f"train.{name} must be >= 1, got {getattr(t, name)}")
+    if t.warmup_steps < 0:
+        raise ValueError(f"train.warmup_steps must be >= 0, got {t.warmup_steps}")
+
+
+def seed_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """The project's one seed -> generator rule: a ``torch.Generator`` on ``device`` seeded with ``seed``."""
+    return torch.Generator(device).manual_seed(int(seed))
+
+
+def rank_slice(batch: dict[str, torch.Tensor], rank: int, world_size: int) -> dict[str, torch.Tensor]:
+    """This rank's equal share (along dim 0) of a global batch drawn identically on every rank."""
+    if world_size == 1:
+        return batch
+    out = {}
+    for k, v in batch.items():
+        n = v.shape[0] // world_size
+        out[k] = v[rank * n:(rank + 1) * n]
+    return out
+
+
+class TrainingTask(Protocol):
+    """What a model supplies to ``train``. ``recipe`` is its whole config (saved with each checkpoint) and
+    ``recipe.train`` a ``TrainConfig``."""
+
+    recipe: Any
+
+    def build_model(self) -> torch.nn.Module:
+        """A freshly initialised network (weights depend only on the recipe's seed)."""
+
+    def load_init(self, model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+        """Load starting weights (``train.init_from``), adapting shapes where the task allows it."""
+
+    def batches(self, generator: torch.Generator, start_step: int, rank: int,
+                world_size: int) -> Iterator[dict[str, torch.Tensor]]:
+        """Endless micro-batches for this rank, beginning at optimizer step ``start_step``."""
+
+    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        """The scalar loss of one micro-batch (already on the model's device)."""
+
+    def export(self, model: torch.nn.Module, target: Path, step: int) -> Path:
+        """Save ``model`` (holding the EMA weights) as a loadable pipeline folder; return its path."""
+
+
+@dataclass
+class TrainResult:
+    step: int
+    checkpoint: Path | None
+    export: Path | None
+    interrupted: bool
+    world_size: int
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM (main thread only); the loop checkpoints and returns at the next step."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "StopFlag":
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:  # noqa: ARG002
+        self.signum = signum
+
+    def __exit__(self, *exc) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+class CsvLog:
+    """``log.csv`` (step, loss, lr, wall_time, world_size); rows past a resumed step are dropped first."""
+
+    HEADER = "step,loss,lr,wall_time,world_size"
+
+    def __init__(self, path: Path, resume_step: int | None) -> None:
+        self.path, self.rows = path, []
+        if resume_step is None:
+            path.unlink(missing_ok=True)  # a fresh run starts a fresh log
+        elif path.is_file():
+            lines = path.read_text().splitlines()
+            keep = [ln for ln in lines[1:] if ln and int(ln.split(",")[0]) <= resume_step]
+            path.write_text("\n".join([lines[0], *keep]) + "\n")
+
+    def add(self, step: int, loss: float, lr: float, wall: float, world: int) -> None:
+        self.rows.append(f"{step},{loss:.6f},{lr:.6e},{wall:.2f},{world}")
+
+    def flush(self) -> None:
+        new = not self.path.is_file()
+        with open(self.path, "a", encoding="utf-8") as f:
+            if new:
+                f.write(self.HEADER + "\n")
+            f.writelines(r + "\n" for r in self.rows)
+        self.rows = []
+
+
+def _optimisation(model: torch.nn.Module, t: TrainConfig):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, betas=tuple(t.adam_betas), weight_decay=t.weight_decay)
+    lr_sched = get_scheduler("cosine" if t.lr_schedule == "cosine" else "constant_with_warmup", optimizer,
+                             num_warmup_steps=t.warmup_steps, num_training_steps=t.max_steps)
+    ema = EMAModel(model.parameters(), decay=t.ema_decay, use_ema_warmup=t.ema_warmup)
+    return optimizer, lr_sched, ema
+
+
+def _start(task: TrainingTask, out: Path, resume: bool) -> Path | None:
+    """The checkpoint to resume from (None: fresh start); refuses to overwrite a run without ``resume``."""
+    found = ckpt.latest_checkpoint(out)
+    if resume and found is None:
+        print(f"no checkpoint in {out}; starting from scratch", file=sys.stderr)
+    if not resume and found is not None:
+        raise ValueError(f"{out} already holds checkpoints: pass --resume to continue, or set train.output_dir=...")
+    return found if resume else None
+
+
+def export_ema(task: TrainingTask, model: torch.nn.Module, ema: EMAModel, target: Path, step: int) -> Path:
+    """Export a copy of ``model`` holding the EMA weights through the task."""
+    ema_model = task.build_model()
+    ema_model.load_state_dict(model.state_dict())
+    ema.copy_to(ema_model.parameters())
+    return task.export(ema_model.eval(), Path(target), step)
+
+
+def train(task: TrainingTask, resume: bool = False, stop_step: int | None = None, export: str | Path | None = None,
+          progress: bool = True, stop: StopFlag | None = None) -> TrainResult:
+    """Run (or continue, with ``resume``) the task's training; see the module docstring."""
+    t: TrainConfig = task.recipe.train
+    out = Path(t.output_dir)
+    resume_from = _start(task, out, resume)
+    # cpu=True without a GPU: several processes (torchrun / accelerate launch --multi_gpu) then train over gloo
+    accelerator = Accelerator(mixed_precision=t.mixed_precision, gradient_accumulation_steps=t.grad_accum,
+                              cpu=not torch.cuda.is_available())
+    rank, world = accelerator.process_index, accelerator.num_processes
+    model = task.build_model()
+    if t.init_from and resume_from is None:
+        task.load_init(model, ckpt.load_init_weights(t.init_from), f"train.init_from {t.init_from}")
+    optimizer, lr_sched, ema = _optimisation(model, t)
+    generator = seed_generator(t.seed)
+    step, wall0 = 0, 0.0
+    if resume_from is not None:
+        step, wall0 = ckpt.load_training_state(resume_from, model, ema, optimizer, lr_sched, generator)
+    end = t.max_steps if stop_step is None else min(int(stop_step), t.max_steps)
+    wrapped, optimizer = accelerator.prepare(model, optimizer)
+    ema.to(accelerator.device)
+    main = accelerator.is_main_process
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(task.recipe, out / "config.yaml")
+    log = CsvLog(out / "log.csv", step if resume_from is not None else None) if main else None
+    batches = task.batches(generator, step, rank, world)
+    flag = stop or StopFlag()
+    bar = tqdm(total=end, initial=step, desc=getattr(task.recipe, "name", "train"), disable=not (progress and main))
+    t0, last, saved_step, window = time.time(), None, -1, []
+
+    def checkpoint() -> Path | None:
+        nonlocal saved_step
+        path, saved_step = None, step
+        if main:
+            log.flush()
+            path = ckpt.save_checkpoint(out, step, model, ema, optimizer, lr_sched, generator, task.recipe,
+                                        wall0 + time.time() - t0, t.keep_checkpoints)
+        accelerator.wait_for_everyone()
+        return path
+
+    wrapped.train()
+    interrupted = False
+    while step < end:
+        batch = {k: v.to(accelerator.device) for k, v in next(batches).items()}
+        with accelerator.accumulate(wrapped):
+            loss = task.loss(wrapped, batch, generator)
+            accelerator.backward(loss)
+            if accelerator.sync_gradients and t.grad_clip > 0:
+                accelerator.clip_grad_norm_(wrapped.parameters(), t.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        window.append(float(loss.detach()))
+        if not accelerator.sync_gradients:
+            continue
+        lr_sched.step()
+        ema.step(model.parameters())
+        step += 1
+        bar.update(1)
+        if main:
+            log.add(step, sum(window) / len(window), lr_sched.get_last_lr()[0], wall0 + time.time() - t0, world)
+        window = []
+        if step % t.log_every == 0 and main:
+            log.flush()  # a running job can be watched
+        if flag.signum is not None or (out / STOP_FILE).exists():
+            interrupted = True
+            last = checkpoint()
+            print(f"stopped at step {step}; checkpoint saved in {out} (continue with --resume)", file=sys.stderr)
+            break
+        if step % t.checkpoint_every == 0 or step == end:
+            last = checkpoint()
+    bar.close()
+    if saved_step != step and step > 0:
+        last = checkpoint()
+    exported = None
+    if not interrupted and main and (step >= t.max_steps or export):
+        exported = export_ema(task, model, ema, Path(export or t.export_dir or out / "pipeline"), step)
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return TrainResult(step, last, exported, interrupted, world)

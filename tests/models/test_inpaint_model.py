@@ -1,0 +1,118 @@
+"""The text-conditioned inpainting model: tiny random components built here, no shipped weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from diffusers import DDIMScheduler
+
+from depthgen.diffusion import make_train_scheduler
+from text3d.models.inpaint import TextInpaintPipeline
+from text3d.models.inpaint.masks import MASK_KINDS, draw_masks, trajectory_mask
+from text3d.models.inpaint.model import build_unet, load_from_t2i, model_input
+from text3d.t2i.config import T2IDiffusionConfig, T2IModelConfig
+from text3d.t2i.model import build_unet as build_t2i_unet
+from text3d.t2i.model import unet_forward as t2i_forward
+
+CFG = T2IModelConfig(preset="tiny", sample_size=16, coord_channels=True)
+
+
+def tiny_pipeline(seed: int = 0) -> TextInpaintPipeline:
+    unet = build_unet(CFG, seed=seed)
+    with torch.no_grad():  # random, non-zero condition columns so that the mask and known pixels matter
+        unet.conv_in.weight[:, 5:] = torch.randn(unet.conv_in.weight[:, 5:].shape, generator=torch.Generator().manual_seed(1)) * 0.3
+    sched = DDIMScheduler.from_config(make_train_scheduler(T2IDiffusionConfig(prediction_type="sample")).config)
+    return TextInpaintPipeline(unet.eval(), sched)
+
+
+def scene(size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (size, size, 3)).astype(np.float32)
+    mask = np.zeros((size, size), bool)
+    mask[:, size // 2:] = True
+    return image, mask
+
+
+def test_known_pixels_unchanged_and_any_size():
+    pipe = tiny_pipeline()
+    image, mask = scene(24)  # not the model size: sampled at 16, resized back
+    out = pipe(image, mask, "a library", num_inference_steps=3, generator=torch.Generator().manual_seed(0))
+    assert out.shape == image.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(out[~mask], image[~mask])
+    assert not np.allclose(out[mask], image[mask])
+
+
+def test_two_prompts_same_seed_differ():
+    pipe = tiny_pipeline()
+    image, mask = scene()
+    a = pipe(image, mask, "a cozy library", num_inference_steps=3, generator=torch.Generator().manual_seed(0))
+    b = pipe(image, mask, "a sandy beach", num_inference_steps=3, generator=torch.Generator().manual_seed(0))
+    c = pipe(image, mask, "a cozy library", num_inference_steps=3, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(a, c)
+    assert np.abs(a[mask] - b[mask]).mean() > 1e-3
+
+
+def test_guidance_zero_is_the_unconditional_prediction():
+    pipe = tiny_pipeline()
+    image, mask = scene()
+    g0 = pipe(image, mask, "a cozy library", num_inference_steps=3, guidance_scale=0.0,
+              generator=torch.Generator().manual_seed(0))
+    uncond = pipe(image, mask, "", num_inference_steps=3, guidance_scale=1.0, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(g0, uncond, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), "x"])
+def test_bad_guidance_is_one_clear_error(bad):
+    pipe = tiny_pipeline()
+    image, mask = scene()
+    with pytest.raises(ValueError, match="guidance scale must be a number >= 0"):
+        pipe(image, mask, "a room", num_inference_steps=2, guidance_scale=bad)
+
+
+def test_missing_prompt_is_one_clear_error():
+    pipe = tiny_pipeline()
+    image, mask = scene()
+    with pytest.raises(ValueError, match="prompt must be a string"):
+        pipe(image, mask, None, num_inference_steps=2)
+
+
+def test_save_load_offline_same_output(tmp_path):
+    pipe = tiny_pipeline()
+    pipe.save_pretrained(str(tmp_path / "p"))
+    loaded = TextInpaintPipeline.from_pretrained(tmp_path / "p")
+    image, mask = scene()
+    kw = dict(num_inference_steps=2, generator=None)
+    np.testing.assert_array_equal(pipe(image, mask, "a room", **kw), loaded(image, mask, "a room", **kw))
+    with pytest.raises(ValueError, match="not a saved TextInpaintPipeline"):
+        TextInpaintPipeline.from_pretrained(tmp_path)
+
+
+def test_starts_as_the_text_to_image_model():
+    """Zero-initialised condition channels: the inpainting UNet first predicts what the t2i UNet does."""
+    t2i = build_t2i_unet(CFG, seed=3).eval()
+    unet = build_unet(CFG, seed=0).eval()
+    load_from_t2i(unet, t2i.state_dict())
+    x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    t, text = torch.tensor([10, 500]), torch.randn(2, 384, generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(2, 1, 16, 16)
+    with torch.no_grad():
+        a = t2i_forward(t2i, x, t, text)
+        b = unet(model_input(x, mask, torch.rand(2, 3, 16, 16)), t, encoder_hidden_states=text[:, None], class_labels=text).sample
+    torch.testing.assert_close(a, b)
+
+
+def test_masks_seeded_and_shaped():
+    for kind in MASK_KINDS:
+        m1 = trajectory_mask(kind, 32, 32, torch.Generator().manual_seed(5))
+        m2 = trajectory_mask(kind, 32, 32, torch.Generator().manual_seed(5))
+        np.testing.assert_array_equal(m1, m2)
+        assert m1.any() and not m1.all()
+    turn = [trajectory_mask("turn", 64, 64, torch.Generator().manual_seed(s)).mean() for s in range(20)]
+    assert min(turn) >= 0.29 and max(turn) <= 0.95  # a side band of 30-85% plus disocclusions
+    frame = trajectory_mask("frame", 64, 64, torch.Generator().manual_seed(0))
+    assert frame[0].all() and frame[-1].all() and not frame[32, 32]
+    batch = draw_masks(6, 16, 16, ("turn", "frame"), (1.0, 1.0), torch.Generator().manual_seed(0))
+    assert batch.shape == (6, 1, 16, 16) and set(batch.unique().tolist()) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="unknown mask kind"):
+        trajectory_mask("spiral", 8, 8, torch.Generator())

@@ -1,0 +1,128 @@
+"""``TextInpaintPipeline``: (image, hole mask, prompt) -> the image with the hole painted, known pixels kept.
+
+A diffusers ``DiffusionPipeline`` with ``unet`` (``UNet2DConditionModel``, 9 input channels, see
+``text3d.models.inpaint.model``) and ``scheduler`` (its training schedule, stored as a DDIM config). The
+text encoder is the text-to-image model's (named in ``model_index.json``, loaded from its package).
+
+Sampling: DDIM with classifier-free guidance (``guidance_scale``; 0 = the unconditional prediction, 1 = the
+conditional one). After every step the known region of x_t is replaced by the known image noised to the
+next timestep with the run's own initial noise, so the new content is drawn to agree with what is known
+right up to the seam; the returned image equals the input outside the hole exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers import DiffusionPipeline
+
+from text3d.models.inpaint.model import masked_image, unet_forward
+from text3d.t2i.pipeline import make_scheduler
+from text3d.t2i.text_encoder import ENCODER_NAME, load_text_encoder
+
+
+def check_guidance(scale: float) -> float:
+    """``scale`` as a float when it is a finite number >= 0, else ``ValueError``."""
+    try:
+        s = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"inpainting guidance scale must be a number >= 0, got {scale!r}") from None
+    if not np.isfinite(s) or s < 0:
+        raise ValueError(f"inpainting guidance scale must be a number >= 0, got {scale!r}")
+    return s
+
+
+def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(H, W, 3) [0, 1] image and (H, W) bool mask -> (1, 3, S, S) [-1, 1] and (1, 1, S, S) {0, 1}.
+
+    A model pixel is a hole when any image pixel it covers is one."""
+    x = torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None] * 2 - 1
+    m = torch.from_numpy(np.ascontiguousarray(mask, np.float32))[None, None]
+    if x.shape[-2:] != (size, size):
+        x = F.interpolate(x, size=(size, size), mode="bicubic", antialias=True, align_corners=False).clamp(-1, 1)
+        m = (F.interpolate(m, size=(size, size), mode="area") > 0).float()
+    return x, m
+
+
+class TextInpaintPipeline(DiffusionPipeline):
+    """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
+
+    model_cpu_offload_seq = "unet"
+
+    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = 3.0):
+        super().__init__()
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale))
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextInpaintPipeline":
+        """Load a saved folder (never a hub id); weights are cast to float32 unless a dtype is given."""
+        path = Path(pretrained_model_name_or_path)
+        if not (path / "model_index.json").is_file():
+            raise ValueError(f"{path} is not a saved TextInpaintPipeline folder (no model_index.json); train or export one")
+        kwargs.setdefault("local_files_only", True)
+        pipe = super().from_pretrained(str(path), **kwargs)
+        if "torch_dtype" not in kwargs and "dtype" not in kwargs:
+            pipe.unet.to(torch.float32)  # weights may be stored in float16 to halve the folder
+        return pipe
+
+    def encode_prompt(self, prompt: str) -> torch.Tensor:
+        """(1, 384) float32 unit embedding (zeros for an empty prompt)."""
+        return load_text_encoder(self.config.text_encoder_name, "cpu").encode([prompt])
+
+    @torch.no_grad()
+    def __call__(self, image: np.ndarray, mask: np.ndarray, prompt: str, num_inference_steps: int = 20,
+                 guidance_scale: float | None = None, generator: torch.Generator | None = None,
+                 text_embedding: torch.Tensor | None = None, scheduler: str = "ddim") -> np.ndarray:
+        """Paint the hole of one image.
+
+        image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
+        mask: (H, W) bool, True = paint; prompt: what the view shows ("" = unconditional);
+        guidance_scale: None = the saved default; generator: None = seed 0.
+        text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (skips the encoder).
+        Returns (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is False.
+        """
+        if not isinstance(prompt, str):
+            raise ValueError(f"the inpainting prompt must be a string (\"\" for none), got {type(prompt).__name__}")
+        if int(num_inference_steps) < 1:
+            raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
+        scale = check_guidance(self.config.guidance_scale if guidance_scale is None else guidance_scale)
+        image = np.asarray(image, np.float32)
+        mask = np.asarray(mask, bool)
+        if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
+            raise ValueError(f"need an (H, W, 3) image and an (H, W) mask, got {image.shape} and {mask.shape}")
+        if not mask.any():
+            return image.copy()
+        device, dtype = self.unet.device, self.unet.dtype
+        size = int(self.unet.config.sample_size)
+        known, m = _to_model(image, mask, size)
+        known, m = known.to(device, dtype), m.to(device, dtype)
+        cond = masked_image(known, m)
+        text = (self.encode_prompt(prompt) if text_embedding is None else text_embedding.float().cpu()).to(device, dtype)
+        g = generator if generator is not None else torch.Generator("cpu").manual_seed(0)
+        noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
+        sched = make_scheduler(self.scheduler.config, scheduler)
+        sched.set_timesteps(int(num_inference_steps), device=device)
+        x = noise * sched.init_noise_sigma
+        guided = scale != 1.0
+        texts = torch.cat([text, torch.zeros_like(text)]) if guided else text
+        timesteps = list(sched.timesteps)
+        for i, t in enumerate(timesteps):
+            inp = sched.scale_model_input(torch.cat([x, x]) if guided else x, t)
+            tt = torch.full((inp.shape[0],), int(t), device=device, dtype=torch.long)
+            n = inp.shape[0]
+            out = unet_forward(self.unet, inp, tt, texts, m.expand(n, -1, -1, -1), cond.expand(n, -1, -1, -1))
+            if guided:
+                c, u = out.chunk(2)
+                out = u + scale * (c - u)
+            x = sched.step(out, t, x).prev_sample
+            if i + 1 < len(timesteps):  # keep the known region on the known image's own noisy trajectory
+                x = m * x + (1 - m) * sched.add_noise(known, noise, timesteps[i + 1][None])
+        painted = ((x.float().clamp(-1, 1) + 1) / 2)  # (1, 3, S, S)
+        if painted.shape[-2:] != image.shape[:2]:
+            painted = F.interpolate(painted, size=image.shape[:2], mode="bicubic", align_corners=False).clamp(0, 1)
+        painted = painted[0].permute(1, 2, 0).cpu().numpy()
+        return np.where(mask[..., None], painted, image).astype(np.float32)
