@@ -24,8 +24,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ROOT, add_data_args, base_parser, cli_main, eval_sets, fmt, fmt_seconds, load_depth_pipeline,
-                          md_table, new_report, pyplot, scored_protocol, write_outputs)
+from bench.common import (ROOT, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, fmt_seconds,
+                          load_depth_pipeline, md_table, new_report, pyplot, scored_protocol, write_outputs)
+from depthgen.config import load_config
+from depthgen.evaluate import evaluate_model
+from depthgen.recipe import Recipe
+from depthgen.train import main as train_main
 
 NAME = "ablations"
 TITLE = "Ablations at small scale (equal training budgets)"
@@ -67,9 +71,6 @@ def resolve_recipes(config: str, common: Sequence[str], variants: Sequence[str],
                     steps: int) -> dict[str, Any]:
     """The recipe of every variant (validates every override before any training); a variant identical to
     the baseline recipe raises ValueError."""
-    from depthgen.config import load_config
-    from depthgen.recipe import Recipe
-
     def load(v: str) -> Recipe:
         return load_config(Recipe, config, variant_overrides(common, v, runs_dir / v, steps))
 
@@ -98,8 +99,6 @@ def read_log(path: Path) -> list[tuple[int, float]]:
 
 def train_variant(v: str, args: Any, runs_dir: Path) -> dict:
     """Train (or reuse) one variant; returns its folder, wall time and loss log summary."""
-    from depthgen.train import main as train_main
-
     out = runs_dir / v
     pipe_dir = out / "pipeline"
     reused = args.reuse and (pipe_dir / "model_index.json").is_file()
@@ -121,8 +120,6 @@ def train_variant(v: str, args: Any, runs_dir: Path) -> dict:
 
 
 def evaluate_variant(pipe_dir: str, sets: dict, samples: list[int], steps: int, seed: int, device: str) -> dict:
-    from depthgen.evaluate import evaluate_model
-
     pipe = load_depth_pipeline(pipe_dir, device)
     out = {}
     for kind, e in sets.items():
@@ -156,8 +153,7 @@ def markdown(report: dict) -> str:
     lines += ["", f"Metrics with {k} samples; images per set: "
               + ", ".join(f"{kd} {next(iter(res['variants'].values()))['eval'][kd]['num_images']}" for kd in kinds)
               + ".", "", md_table(head, rows, numeric_from=2)]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 

@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Sequence
 
 from depthgen.io import atomic_path, write_json, write_text
+from text3d.t2i import classifier as t2i_classifier
+from text3d.t2i.evaluate import PromptSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_prompts(path: str | Path):
     import yaml
-
-    from text3d.t2i.evaluate import PromptSpec
 
     p = Path(path)
     if not p.is_file():
@@ -54,11 +54,9 @@ def get_classifier(path: Path, size: int, **asked):
     """The scene classifier saved in ``path`` if it was trained with every setting in ``asked`` that is not
     None (renders, epochs, width); else one trained on that many procedural test renders (missing settings
     take ``CLASSIFIER_DEFAULTS``) and saved there."""
-    from text3d.t2i.classifier import TrainedClassifier, procedural_renders, train_classifier
-
     asked = {k: v for k, v in asked.items() if v is not None}
     if (path / "classifier.json").is_file():
-        cached = TrainedClassifier.load(path)
+        cached = t2i_classifier.TrainedClassifier.load(path)
         differ = {k: v for k, v in asked.items() if cached.recipe.get(k) != v}
         if not differ:
             return cached
@@ -66,11 +64,11 @@ def get_classifier(path: Path, size: int, **asked):
               + "; retraining with " + ", ".join(f"{k}={v}" for k, v in differ.items()), file=sys.stderr)
     opts = {**CLASSIFIER_DEFAULTS, **asked}
     t0 = time.perf_counter()
-    images, labels, failed = procedural_renders(opts["renders"], "test", size=size, progress=True)
+    images, labels, failed = t2i_classifier.procedural_renders(opts["renders"], "test", size=size, progress=True)
     if failed:
         print(f"classifier: the procedural generator failed on test indices {failed}; left out", file=sys.stderr)
     t1 = time.perf_counter()
-    clf = train_classifier(images, labels, epochs=opts["epochs"], width=opts["width"], progress=True)
+    clf = t2i_classifier.train_classifier(images, labels, epochs=opts["epochs"], width=opts["width"], progress=True)
     clf.recipe["renders"] = opts["renders"]  # asked for (the generator may have failed on a few of them)
     print(f"classifier: {opts['renders']} renders in {t1 - t0:.0f} s, trained in {time.perf_counter() - t1:.0f} s, "
           f"held-out accuracy {clf.val_accuracy:.3f}", file=sys.stderr)

@@ -21,8 +21,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from depthgen.cli import ArgumentParser, format_size, parse_size, resolve_device
-from depthgen.io import atomic_path
-from depthgen.io import write_text as _write_text
+from depthgen.data.eval_sets import parse_data_spec
+from depthgen.io import atomic_path, write_text as _write_text
+from depthgen.metrics import get_protocol
+from depthgen.pipeline import DepthGenPipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -155,6 +157,11 @@ def report_header(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def figure_lines(report: dict[str, Any]) -> list[str]:
+    """Markdown lines that show the report's figures, each after a blank line."""
+    return [line for f in report.get("figures", []) for line in ("", f"![{report['benchmark']}]({f})")]
+
+
 def write_outputs(report: dict[str, Any], out_dir: str | Path, title: str,
                   markdown: Callable[[dict[str, Any]], str], figures: dict[str, Any] | None = None) -> dict[str, Path]:
     """Finish ``report`` (wall time, end load) and write figures, JSON and markdown into ``out_dir``.
@@ -272,8 +279,6 @@ def load_depth_pipeline(path: str | Path, device: str = "cpu"):
     """A ``DepthGenPipeline`` from a saved folder, on ``device``, progress bars off."""
     from diffusers.utils import logging as diffusers_logging
 
-    from depthgen.pipeline import DepthGenPipeline
-
     diffusers_logging.disable_progress_bar()
     pipe = DepthGenPipeline.from_pretrained(str(path)).to(device)
     pipe.set_progress_bar_config(disable=True)
@@ -307,8 +312,6 @@ def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "48x
 
     Quick mode uses ``quick_n`` images of ``quick_size``. Data specs are those of ``depthgen.evaluate``.
     """
-    from depthgen.data.eval_sets import parse_data_spec
-
     n = quick_n if args.quick else int(args.n)
     if n < 1:
         raise ValueError(f"--n must be >= 1, got {n}")
@@ -328,6 +331,4 @@ def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "48x
 def scored_protocol(data: Any, protocol: str):
     """The ``depthgen.metrics.Protocol`` used for a dataset: its caps, and its own default crop if it has one
     (procedural renders are not NYU/KITTI sensor frames, so they are scored uncropped)."""
-    from depthgen.metrics import get_protocol
-
     return get_protocol(protocol, crop=getattr(data, "default_crop", None))

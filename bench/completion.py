@@ -20,8 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, generator, load_depth_pipeline,
-                          md_table, new_report, pyplot, scored_protocol, write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, generator,
+                          load_depth_pipeline, md_table, new_report, pyplot, scored_protocol, write_outputs)
+from depthgen.align import align_scale_shift
+from depthgen.data.infill import infill_depth
+from depthgen.data.masks import disocclusion_mask
+from depthgen.metrics import aggregate_metrics, compute_metrics
 
 NAME = "completion"
 TITLE = "Depth completion of disocclusion holes"
@@ -63,9 +67,6 @@ def draw_hole(depth: np.ndarray, valid: np.ndarray, K: Any, seed: int, index: in
     """A disocclusion hole with at least ``min_fraction`` of the image in scorable ground truth (redrawn up to
     MAX_TRIES times); returns (hole (H, W) bool, tries used). The last draw is returned even if small.
     ``valid`` must have at least one pixel."""
-    from depthgen.data.infill import infill_depth
-    from depthgen.data.masks import disocclusion_mask
-
     # Pixels without depth (sky) are warped as a far background, so that they do not all count as holes.
     far = infill_depth(np.where(valid, depth, 0), valid, outdoor=True, sky_depth=10.0 * float(depth[valid].max()))
     g = generator(seed, index, 0)
@@ -83,22 +84,16 @@ def fill(method: str, pipe: Any, rgb: np.ndarray, known_depth: np.ndarray, known
     if method == "depthgen":
         return pipe.complete(rgb, known_depth, known, num_samples=samples, num_inference_steps=steps, generator=g).depth
     if method == "align":
-        from depthgen.align import align_scale_shift
-
         pred = pipe(rgb, num_samples=samples, num_inference_steps=steps, generator=g).depth
         aligned = align_scale_shift(pred, known_depth, known)[0]  # as text3d's depth_fill="align"
         return np.where(known, known_depth, aligned).astype(np.float32)
     if method == "nearest":
-        from depthgen.data.infill import infill_depth
-
         return infill_depth(known_depth, valid=known)
     raise ValueError(f"unknown completion method {method!r}")
 
 
 def evaluate_kind(pipe: Any, entry: dict, args: Any, samples: int, steps: int, band: int) -> dict:
     """Every method on every image of one set; means of REL / RMS per method and region, plus an example."""
-    from depthgen.metrics import aggregate_metrics, compute_metrics
-
     data, proto = entry["data"], scored_protocol(entry["data"], entry["protocol"])
     rows: dict[str, dict[str, list]] = {m: {r: [] for r in REGIONS} for m in METHODS}
     fractions, skipped, example = [], 0, None
@@ -148,8 +143,7 @@ def markdown(report: dict) -> str:
                   f"{fmt(100 * r['mean_hole_fraction'] if r['mean_hole_fraction'] is not None else None, 1)}"
                   f"% of the image; images skipped (no scorable hole): {r['skipped']}.", "",
                   md_table(head, rows)]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 

@@ -16,8 +16,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, load_depth_pipeline, md_table,
-                          new_report, positive_ints, pyplot, scored_protocol, write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt,
+                          load_depth_pipeline, md_table, new_report, positive_ints, pyplot, scored_protocol,
+                          write_outputs)
+from depthgen.eval_report import describe_protocols
+from depthgen.evaluate import evaluate_model
+from depthgen.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
 
 NAME = "depth_accuracy"
 TITLE = "Depth accuracy (procedural test split)"
@@ -39,9 +43,6 @@ def build_parser():
 def evaluate_kind(pipe: Any, reg: Any, entry: dict, samples: list[int], steps: int | None, seed: int,
                   batch_size: int | None) -> dict:
     """DepthGen (and the baseline) on one evaluation set; returns metrics per sample count and timings."""
-    from depthgen.eval_report import describe_protocols
-    from depthgen.evaluate import evaluate_model
-
     proto = scored_protocol(entry["data"], entry["protocol"])
     dg = evaluate_model(pipe, entry["data"], proto, samples=samples, steps=steps, limit=entry["n"], seed=seed,
                         batch_size=batch_size, metrics=METRICS)
@@ -63,8 +64,6 @@ def call_default(pipe: Any, name: str) -> Any:
 
 
 def markdown(report: dict) -> str:
-    from depthgen.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
-
     res, s = report["results"], report["settings"]
     head = ["model", "samples"] + [f"{DISPLAY_NAMES[m]} {'↑' if m in HIGHER_IS_BETTER else '↓'}" for m in METRICS]
     lines = [f"DepthGen `{s['model']}` ({res.get('steps_used', 'pipeline default')} denoising steps, "
@@ -82,8 +81,7 @@ def markdown(report: dict) -> str:
         lines += ["", f"## {kind.capitalize()}: {r['num_images']} images (`{r['spec']}`)", "",
                   f"Protocol: {r['protocol']}. Prediction time: {timing}.", "",
                   md_table(head, rows, numeric_from=1)]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 

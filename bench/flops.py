@@ -14,6 +14,9 @@ from typing import Any, Callable
 
 import torch
 
+from depthgen.model import unet_forward
+from depthgen.recipe import TASKS
+
 
 def time_call(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> list[float]:
     """Wall seconds of ``repeats`` calls of ``fn`` after ``warmup`` untimed calls (CUDA synchronised)."""
@@ -42,8 +45,6 @@ def matmul_peak(n: int = 2048, repeats: int = 5, device: str = "cpu") -> dict[st
 
 def unet_inputs(unet: Any, batch: int, device: str = "cpu") -> tuple[torch.Tensor, ...]:
     """Seeded inputs of one DepthGen UNet forward: cond (B, 4, S, S), x_t (B, C, S, S), t (B,), task (B,)."""
-    from depthgen.recipe import TASKS
-
     s, c = int(unet.config.sample_size), int(unet.config.out_channels)
     g = torch.Generator().manual_seed(0)
     cond = torch.rand(batch, 4, s, s, generator=g) * 2 - 1
@@ -58,8 +59,6 @@ def unet_flops(unet: Any, batch: int = 1, device: str = "cpu") -> int:
     """FLOPs of one UNet forward at ``batch`` (FlopCounterMode)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from depthgen.model import unet_forward
-
     inputs = unet_inputs(unet, batch, device)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         unet_forward(unet, *inputs)
@@ -69,8 +68,6 @@ def unet_flops(unet: Any, batch: int = 1, device: str = "cpu") -> int:
 def unet_efficiency(unet: Any, batches: tuple[int, ...] = (1, 8), repeats: int = 5, peak_n: int = 2048,
                     device: str = "cpu") -> dict[str, Any]:
     """FLOPs, time and achieved rate per batch size, against the measured matmul peak."""
-    from depthgen.model import unet_forward
-
     unet = unet.eval()
     peak = matmul_peak(peak_n, device=device)
     rows = []

@@ -13,15 +13,15 @@ from typing import Sequence
 
 import numpy as np
 
+from text3d.geometry import unproject
+from text3d.mesh import Mesh
+from text3d.render import Raycaster
+
 
 def paired_points(gt_vertices: np.ndarray, gt_faces: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
                   K: np.ndarray, poses: Sequence[np.ndarray], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(true points (n, 3), generated points (m, 3)) from the same cameras: every pixel where the true surface
     is hit gives a true point, and a generated point where the generated mesh is hit as well."""
-    from text3d.geometry import unproject
-    from text3d.mesh import Mesh
-    from text3d.render import Raycaster
-
     casters = [Raycaster(Mesh(np.asarray(v, np.float64), f, np.zeros((len(v), 3), np.float32)))
                for v, f in ((gt_vertices, gt_faces), (vertices, faces))]
     gt_pts, pred_pts = [], []

@@ -27,10 +27,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, eval_sets, fmt, generator, md_table, new_report, pyplot,
-                          cli_main, save_figure, write_outputs)
-from depthgen.cli import format_size
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, generator, md_table, new_report,
+                          pyplot, save_figure, write_outputs)
 from bench.completion import draw_hole, seam_band
+from depthgen.cli import format_size
+from depthgen.io import as_rgb
+from text3d.backends.embedded import EmbeddedInpaint
+from text3d.config import load_preset
 
 NAME = "inpainting"
 TITLE = "RGB inpainting of disocclusion holes"
@@ -97,8 +100,6 @@ def fill(method: str, backend: Any, rgb: np.ndarray, hole: np.ndarray, steps: in
 
 def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, keep: int) -> dict:
     """Every method on every image of one set: per-method, per-region means, and up to ``keep`` examples."""
-    from depthgen.io import as_rgb
-
     scores = {m: {r: {k: [] for k in METRICS} for r in REGIONS} for m in METHODS}
     fractions, skipped, examples = [], 0, []
     for i in range(entry["n"]):
@@ -224,16 +225,12 @@ def build_parser():
 
 def default_steps() -> int:
     """The inpainting steps text3d's default preset runs (``configs/text3d/default.yaml``)."""
-    from text3d.config import load_preset
-
     return int(load_preset("default").steps.inpaint)
 
 
 def load_backend(path: str, device: str):
     """text3d's embedded inpaint backend over the PalettePipeline folder at ``path`` (progress bars off)."""
     from diffusers.utils import logging as diffusers_logging
-
-    from text3d.backends.embedded import EmbeddedInpaint
 
     diffusers_logging.disable_progress_bar()
     return EmbeddedInpaint.from_path(path, device)

@@ -24,13 +24,20 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from bench.common import (ASSETS, ROOT, base_parser, fmt, load_depth_pipeline, md_table, new_report, pyplot, cli_main,
-                          write_outputs, write_text)
+from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, load_depth_pipeline, md_table,
+                          new_report, pyplot, write_outputs, write_text)
+from bench.depth_accuracy import call_default
+from depthgen.data.folder import FolderDataset
+from depthgen.evaluate import image_seed, pipeline_predict_fn
+from depthgen.io import colorize_depth
+from depthgen.metrics import compute_metrics, eval_mask, get_protocol
 
 NAME = "real_depth"
 TITLE = "Depth on real photographs (7-Scenes kitchen)"
@@ -82,8 +89,6 @@ def median_of(predict: Any, k: int) -> Any:
 
 def score(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray, scaled: bool) -> dict[str, float]:
     """NYU-protocol metrics of one prediction (H, W) metres; adds ``pred_median`` over the scored pixels."""
-    from depthgen.metrics import compute_metrics, eval_mask, get_protocol
-
     proto = get_protocol("nyu")
     m = compute_metrics(pred, gt, valid, proto, median_scaling=scaled, metrics=METRICS)
     mask = eval_mask(gt, valid, proto)
@@ -95,13 +100,6 @@ def frame_rows(ds: Any, indices: list[int], predictors: dict[str, Any], seed: in
                sheet_at: set[int]) -> tuple[list[dict], list[np.ndarray], dict[int, dict]]:
     """Per-frame metrics of every method; the scored ground-truth pixels (for the oracle constant); small
     copies of the predictions of the contact-sheet frames."""
-    import time
-
-    import torch
-
-    from depthgen.evaluate import image_seed
-    from depthgen.metrics import eval_mask, get_protocol
-
     rows, gts, sheet = [], [], {}
     proto = get_protocol("nyu")
     for j, i in enumerate(indices):
@@ -178,8 +176,7 @@ def markdown(report: dict) -> str:
                   f"{'met' if tgt['beats_ramp_25pct'] else 'not met'} (REL {fmt(tgt['rel_vs_ramp'], 2)} x the ramp's, "
                   f"δ1 {fmt(tgt['delta1_vs_ramp'], 2)} x the ramp's). Without scaling: REL "
                   f"{fmt(sm['depthgen']['metric']['abs_rel'])} (aim ≤ 0.35)."]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 
@@ -239,8 +236,6 @@ def summary_figure(report: dict):
 def contact_sheet(sheet: dict[int, dict]):
     """Rows = frames; columns: photo, true depth, DepthGen scaled and metric, regression scaled, ramp scaled.
     Depth colours share the true depth's range per row (near = warm)."""
-    from depthgen.io import colorize_depth
-
     plt = pyplot()
     cols = ["photo", "true depth", "DepthGen (median-scaled)", "DepthGen (metric)", "regression (scaled)",
             "ramp (scaled)"]
@@ -272,9 +267,6 @@ def contact_sheet(sheet: dict[int, dict]):
 # ------------------------------------------------------------------------------------------------------ run
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    from depthgen.data.folder import FolderDataset
-    from depthgen.evaluate import pipeline_predict_fn
-
     data = Path(args.data)
     if not data.is_dir():
         print(f"skipped: the real set is not at {data} (give --data DIR); nothing written")
@@ -303,7 +295,6 @@ def main(args: argparse.Namespace) -> int:
     summary = summarise(rows, best_constant(gts), gts)
     csv_name = f"bench_{NAME}_frames.csv"
     write_text(Path(args.out_dir) / csv_name, frames_csv(rows))
-    from bench.depth_accuracy import call_default
 
     report["results"] = {
         "data": str(data), "frames": len(rows), "frames_total": len(ds), "stride": args.stride, "samples": samples,

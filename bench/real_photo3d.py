@@ -28,15 +28,27 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from bench.common import ASSETS, ROOT, base_parser, cli_main, fmt, md_table, new_report, pyplot, write_outputs
-from depthgen.cli import parse_size
+import text3d
+from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
+                          write_outputs)
+from bench.geometry_metrics import subsample
 from bench.real_depth import DEFAULT_DATA
+from bench.reconstruction import hfov_deg, score_variant
+from depthgen.align import median_scale
+from depthgen.cli import parse_size
+from depthgen.data.folder import FolderDataset
+from depthgen.io import colorize_depth
+from depthgen.metrics import compute_metrics
+from text3d.cameras import intrinsics_from_fov, scale_intrinsics
+from text3d.fuse import tsdf_fuse
+from text3d.geometry import depth_to_mesh, pixel_index, project, unproject
 
 NAME = "real_photo3d"
 TITLE = "Photo-to-3D on a real photograph (7-Scenes kitchen)"
@@ -92,8 +104,6 @@ def frame_overlap(depth0: np.ndarray, K: np.ndarray, pose0: np.ndarray, depth: n
                   stride: int = 8, tol: float = 0.05) -> float:
     """Share of frame 0's valid depth points (every ``stride``-th pixel) that another frame sees: inside its
     image, in front of it, and within ``tol`` (relative) of its measured depth. K: OpenCV convention."""
-    from text3d.geometry import pixel_index, project, unproject
-
     Kc = pixel_centre_K(K)
     pts = unproject(depth0, Kc, pose0)[::stride, ::stride][depth0[::stride, ::stride] > 0]
     if len(pts) == 0:
@@ -115,8 +125,6 @@ def pixel_centre_K(K: np.ndarray) -> np.ndarray:
 
 def fuse_sequence(ds: Any, indices: list[int], voxel: float) -> Any:
     """The TSDF-fused surface (``text3d.mesh.Mesh``, world frame, metres) of the given frames."""
-    from text3d.fuse import tsdf_fuse
-
     items = [ds[i] for i in indices]
     return tsdf_fuse([it["rgb"].astype(np.float32) / 255.0 for it in items], [it["depth"] for it in items],
                      pixel_centre_K(ds.K), [it["cam_to_world"] for it in items], voxel, trunc_voxels=4.0)
@@ -140,11 +148,6 @@ def score_rows(result: Any, truth: Any, pose0: np.ndarray, gt0: np.ndarray, imag
                K_gen: np.ndarray, K_eval: np.ndarray, eval_size: tuple[int, int], max_points: int,
                seed: int) -> tuple[dict, dict]:
     """Metrics per row (raw, aligned, oracle) and the point clouds of each."""
-    from bench.reconstruction import score_variant
-    from depthgen.align import median_scale
-    from depthgen.metrics import compute_metrics
-    from text3d.geometry import depth_to_mesh
-
     pred0 = result.views[0].depth
     valid0 = (gt0 > 0) & (pred0 > 0)
     _, scale = median_scale(pred0, gt0, valid0)
@@ -183,16 +186,12 @@ def markdown(report: dict) -> str:
     lines += ["", md_table(head, rows, numeric_from=1), "",
               f"Run time of text3d.generate: {fmt(res['timings_s'].get('total'), 1)} s; fusion "
               f"{fmt(res['fusion_s'], 1)} s."]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 
 def figure(clouds: dict, image0: np.ndarray, gt0: np.ndarray, pred0: np.ndarray, pose0: np.ndarray):
     """The photo, true and predicted first-view depth, and top views of the scored point sets."""
-    from bench.geometry_metrics import subsample
-    from depthgen.io import colorize_depth
-
     plt = pyplot()
     fig, axes = plt.subplots(1, 5, figsize=(19, 3.8))
     ok = gt0 > 0
@@ -221,15 +220,7 @@ def figure(clouds: dict, image0: np.ndarray, gt0: np.ndarray, pred0: np.ndarray,
 # ------------------------------------------------------------------------------------------------------ run
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    import time
-
     import cv2
-
-    import text3d
-    from depthgen.data.folder import FolderDataset
-    from text3d.cameras import intrinsics_from_fov, scale_intrinsics
-
-    from bench.reconstruction import hfov_deg
 
     data = Path(args.data)
     if not data.is_dir():

@@ -30,8 +30,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import ASSETS, ROOT, base_parser, cli_main, fmt, md_table, new_report, pyplot, write_outputs
+import text3d
+from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
+                          write_outputs)
 from bench.geometry_metrics import chamfer_fscore, paired_points, subsample
+from depthgen.align import median_scale
+from depthgen.data.procedural import build_scene, generate_sample, split_seed
+from depthgen.metrics import compute_metrics
+from text3d.cameras import intrinsics_from_fov, scale_intrinsics
+from text3d.config import load_preset
+from text3d.trajectory import min_orbit_views
 
 NAME = "reconstruction"
 TITLE = "Scene reconstruction from a procedural first view"
@@ -87,12 +95,6 @@ def score_variant(result: Any, scene: Any, pose0: np.ndarray, scale: float, K_ev
 
 def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overrides: list[str],
               eval_size: tuple[int, int], trajectory: Any = None) -> tuple[dict, dict]:
-    import text3d
-    from depthgen.align import median_scale
-    from depthgen.data.procedural import build_scene, generate_sample, split_seed
-    from depthgen.metrics import compute_metrics
-    from text3d.cameras import intrinsics_from_fov, scale_intrinsics
-
     h, w = size
     seed = split_seed("test", index)
     s = generate_sample(seed, size=(h, w), sensor=None)
@@ -125,8 +127,6 @@ def scene_views(requested: int | None, trajectory: Any, fov_deg: float) -> int |
     """Views for one scene: ``--views`` if given; else the preset's, raised for an orbit where the scene's
     camera is too narrow for the preset's turn per view (the procedural field of view varies, 55-75 deg).
     ``trajectory``: the preset's ``TrajectoryConfig``; None keeps ``requested``."""
-    from text3d.trajectory import min_orbit_views
-
     if requested is not None or trajectory is None or trajectory.name != "orbit":
         return requested
     need = min_orbit_views(trajectory.orbit_degrees, fov_deg, trajectory.min_overlap_deg)
@@ -174,8 +174,7 @@ def markdown(report: dict) -> str:
              fmt(r["variants"]["aligned"]["fscore@0.05"]), fmt(r["variants"]["aligned"]["fscore@0.1"]),
              f"{r['timings_s'].get('total', float('nan')):.1f} s"] for r in res["scenes"]]
     lines += ["", "## Per scene", "", md_table(head, rows, numeric_from=2)]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 
@@ -212,9 +211,6 @@ def figure(report: dict, clouds: dict | None):
 
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    import text3d
-    from text3d.config import load_preset
-
     overrides = ["video.enabled=false", *args.overrides]
     if args.quick:
         args.scenes, args.views, args.steps, args.eval_scale = 1, 2, 2, 1.0

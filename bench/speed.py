@@ -26,6 +26,8 @@ from typing import Any, Sequence
 
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, fmt, load_depth_pipeline, md_table, new_report,
                           positive_ints, pyplot, write_outputs)
+from bench.flops import unet_efficiency
+from bench.speed_worker import MARKER
 
 NAME = "speed"
 TITLE = "Speed and memory"
@@ -51,8 +53,6 @@ def build_parser():
 
 def run_worker(args: Sequence[str], timeout: float | None = None) -> dict:
     """Run ``python -m bench.speed_worker ARGS`` in a fresh process; its result dict."""
-    from bench.speed_worker import MARKER
-
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     proc = subprocess.run([sys.executable, "-m", "bench.speed_worker", *args], cwd=str(ROOT), env=env,
@@ -173,7 +173,6 @@ def main(args: argparse.Namespace) -> int:
                               "--repeats", str(args.repeats), "--seed", str(args.seed), "--device", args.device])
             res["depthgen"].append(row)
             print(f"depthgen steps={steps} samples={k}: {row['seconds_per_image']:.3f} s/image")
-    from bench.flops import unet_efficiency
 
     pipe = load_depth_pipeline(args.model, args.device)
     res["efficiency"] = unet_efficiency(pipe.unet, batches, repeats=max(3, args.repeats), peak_n=args.peak_n,

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, generator, load_depth_pipeline,
-                          md_table, new_report, pyplot, scored_protocol, write_outputs)
+from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, generator,
+                          load_depth_pipeline, md_table, new_report, pyplot, scored_protocol, write_outputs)
+from depthgen.metrics import eval_mask
 
 NAME = "uncertainty"
 TITLE = "Uncertainty: does the spread over samples predict the error?"
@@ -69,8 +70,6 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def evaluate_kind(pipe: Any, entry: dict, samples: int, steps: int, seed: int) -> dict:
-    from depthgen.metrics import eval_mask
-
     data, proto = entry["data"], scored_protocol(entry["data"], entry["protocol"])
     rhos, model_curves, oracle_curves = [], [], []
     pooled_std, pooled_err = [], []
@@ -127,8 +126,7 @@ def markdown(report: dict) -> str:
              fmt(r.get("spearman_pooled")), fmt(r.get("ause")), fmt(r.get("aurg")), fmt(r.get("mean_abs_error_m")),
              fmt(r.get("mean_std_m"))] for k, r in res["kinds"].items()]
     lines += ["", md_table(head, rows)]
-    for f in report.get("figures", []):
-        lines += ["", f"![{NAME}]({f})"]
+    lines += figure_lines(report)
     return "\n".join(lines)
 
 

@@ -26,8 +26,9 @@ import torch
 
 from depthgen.cli import ArgumentParser, resolve_device
 from depthgen.data.eval_sets import SPEC_HELP, dataset_default_protocol, parse_data_spec
-from depthgen.metrics import (CROPS, PROTOCOLS, Protocol, aggregate_metrics, check_metric_names,
-                              compute_metrics, get_protocol)
+from depthgen.eval_report import metrics_table, write_results
+from depthgen.metrics import (CROPS, PROTOCOLS, Protocol, aggregate_metrics, check_metric_names, compute_metrics,
+                              get_protocol)
 
 PredictFn = Callable[[np.ndarray, int, torch.Generator], Any]
 
@@ -173,8 +174,6 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         results["by_protocol"] = {p: by_k([r for r in per_image if r["protocol"] == p]) for p in protocols}
     results["per_image"] = per_image
     if out_dir is not None:
-        from depthgen.eval_report import write_results
-
         results["files"] = {k: str(v) for k, v in write_results(results, out_dir).items()}
     return results
 
@@ -264,7 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from depthgen.eval_report import metrics_table
 
     print(metrics_table(results["metrics"], results["metric_names"]))
     print(f"wrote {results['files']['json']} and {results['files']['md']}")

@@ -10,28 +10,27 @@ from pathlib import Path
 
 import torch
 
+from depthgen.checkpoint import load_weights, resolve_checkpoint
 from depthgen.config import load_config, save_config
+from depthgen.diffusion import make_train_scheduler
 from depthgen.io import atomic_dir
+from depthgen.model import build_unet, load_adapted
+from depthgen.palette_pipeline import PalettePipeline
+from depthgen.pipeline import DepthGenPipeline
 from depthgen.recipe import Recipe, target_channels
 
 
 def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
     """A pipeline holding a UNet built from ``recipe.model`` with ``state`` loaded."""
-    from depthgen.diffusion import make_train_scheduler
-    from depthgen.model import build_unet, load_adapted
-
     unet = build_unet(recipe.model, target_channels(recipe.stage))
     load_adapted(unet, state, source="exported weights")
     unet.eval()
     sched = make_train_scheduler(recipe.diffusion)
     objective = "regression" if recipe.stage == "regression" else "diffusion"
     if recipe.stage in ("pretrain", "inpaint"):
-        from depthgen.palette_pipeline import PalettePipeline
-
         return PalettePipeline(unet, sched, resolution=recipe.model.sample_size,
                                prediction_type=recipe.diffusion.prediction_type, objective=objective,
                                hole_fill=recipe.tasks.hole_fill)
-    from depthgen.pipeline import DepthGenPipeline
 
     d = recipe.depth
     return DepthGenPipeline(unet, sched, depth_param=d.param, d_min=d.d_min, d_max=d.d_max,
@@ -51,8 +50,6 @@ def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | P
 
 def export_from_checkpoint(ckpt: str | Path, out: str | Path) -> Path:
     """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint)."""
-    from depthgen.checkpoint import load_weights, resolve_checkpoint
-
     p = resolve_checkpoint(ckpt)
     recipe = load_config(Recipe, p / "config.yaml")
     return export_pipeline(recipe, load_weights(p, prefer_ema=True), out)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from depthgen.data.transforms import resize_rgb
 from depthgen.diffusion import regression_predict
 from depthgen.sampling import sample, sample_generators
 
@@ -33,8 +34,6 @@ def check_pipeline_dir(path: str | Path, cls_name: str) -> None:
 
 def image_to_model(rgb: np.ndarray, size: int) -> torch.Tensor:
     """(H, W, 3) float [0, 1] -> (3, size, size) float32 in [-1, 1]."""
-    from depthgen.data.transforms import resize_rgb
-
     small = resize_rgb(np.ascontiguousarray(rgb, np.float32), (size, size))
     return torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1))) * 2.0 - 1.0
 

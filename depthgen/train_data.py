@@ -23,8 +23,10 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from depthgen.data.folder import FolderDataset
 from depthgen.data.infill import infill_depth
 from depthgen.data.pretrain_tasks import draw_task, make_task, to_model_rgb
+from depthgen.data.procedural import ShardDataset, generate_sample, split_seed
 from depthgen.data.transforms import random_hflip, resize_depth_nearest, resize_rgb
 from depthgen.depth_param import depth_to_model
 from depthgen.recipe import TASKS, Recipe
@@ -68,8 +70,6 @@ class _LiveProcedural(torch.utils.data.Dataset):
         return self.n
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        from depthgen.data.procedural import generate_sample, split_seed
-
         return generate_sample(split_seed("train", i), size=(self.size, self.size), sensor=self.sensor)
 
 
@@ -85,10 +85,7 @@ def build_source(recipe: Recipe) -> torch.utils.data.Dataset:
     if not Path(d.path).exists():
         raise ValueError(f"data.path {d.path!r} does not exist; write the shards first or set data.path=...")
     if d.kind == "procedural_shards":
-        from depthgen.data.procedural import ShardDataset
-
         return ShardDataset(d.path)
-    from depthgen.data.folder import FolderDataset
 
     return FolderDataset(d.path)
 

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from text3d.geometry import pixel_index, project
 from text3d.mesh import Mesh
 
 
@@ -169,8 +170,6 @@ def colors_from_views(mesh: Mesh, images: Sequence[np.ndarray], depths: Sequence
                       poses: Sequence[np.ndarray], tolerance: float) -> Mesh:
     """Colour each vertex from the first view that sees it (inside the image, z-depth within ``tolerance``
     metres of that view's depth at its pixel); vertices no view sees keep their colour."""
-    from text3d.geometry import pixel_index, project
-
     colors = mesh.colors.copy()
     todo = np.ones(mesh.n_vertices, dtype=bool)
     for image, depth, pose in zip(images, depths, poses):

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from text3d.masks import dilate
 from text3d.mesh import Mesh
 
 
@@ -125,8 +126,6 @@ def depth_to_mesh(depth: np.ndarray, image: np.ndarray, K: np.ndarray, cam_to_wo
     seed = None if face_seed_mask is None else np.asarray(face_seed_mask, dtype=bool)
     if stride > 1:
         import cv2
-
-        from text3d.masks import dilate
 
         colors = cv2.blur(colors, (stride, stride))
         seed = None if seed is None else dilate(seed, stride // 2)

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from depthgen.align import align_scale_shift
 from text3d.backends.protocols import DepthBackend, DepthResult
 from text3d.geometry import camera_rays, depth_to_mesh, grid_indices, pixel_index, project
 from text3d.masks import lift_masks
@@ -53,8 +54,6 @@ def fill_depth(backend: DepthBackend, image: np.ndarray, known_depth: np.ndarray
         if known_mask.sum() < MIN_ALIGN_PIXELS:
             res = pred
         else:
-            from depthgen.align import align_scale_shift
-
             aligned, scale, shift = align_scale_shift(pred.depth, known_depth, known_mask)
             scale, shift = float(scale), float(shift)
             samples_arr = None if pred.samples is None else pred.samples * scale + shift

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from depthgen.cli import resolve_device
 from text3d.backends.protocols import DepthBackend, InpaintBackend, TextToImageBackend
+from text3d.config import load_preset
 
 class BackendsUnavailable(RuntimeError):
     """The backend registry cannot be imported (an installation problem, not a user mistake)."""
@@ -46,8 +47,6 @@ def load_backends(preset: str = "default", t2i: str | None = None, inpaint: str 
 
     need_t2i: False skips the text-to-image model (a run that starts from a photo).
     """
-    from text3d.config import load_preset
-
     cfg = load_preset(preset)
     dev = resolve_device(device)
     names = {"t2i": t2i or cfg.backends.t2i, "inpaint": inpaint or cfg.backends.inpaint,

@@ -7,17 +7,21 @@ from typing import Sequence
 
 import numpy as np
 
+from depthgen.config import to_dict
 from depthgen.io import colorize, write_depth_png, write_json
 from text3d.cameras import intrinsics_from_fov
 from text3d.config import Text3DConfig
-from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_points_ply, write_png
+from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply
+from text3d.fuse import auto_voxel, clean_mesh, tsdf_fuse
 from text3d.loading import Backends
 from text3d.manifest import Timings, build_manifest, relative_paths
 from text3d.mesh import Mesh
 from text3d.progress import Progress, ProgressFn
+from text3d.refine import pick_cleanup_views
 from text3d.result import Text3DResult
 from text3d.scene import SceneBuilder, ViewRecord
 from text3d.trajectory import Segment, build_views, first_pose
+from text3d.video import novel_path, render_frames, write_mp4
 
 
 def _plan(cfg: Text3DConfig, n_views: int) -> dict[str, float]:
@@ -34,8 +38,6 @@ def _plan(cfg: Text3DConfig, n_views: int) -> dict[str, float]:
 def fuse_scene(cfg: Text3DConfig, views: Sequence[ViewRecord], pieces_mesh: Mesh, K: np.ndarray,
                scene_depth: float) -> tuple[Mesh, dict]:
     """The exported mesh: merged pieces or TSDF fusion of the views, then clean-up."""
-    from text3d.fuse import auto_voxel, clean_mesh, tsdf_fuse
-
     info: dict = {"method": cfg.fusion.method}
     mesh = pieces_mesh
     if cfg.fusion.method == "tsdf":
@@ -69,9 +71,6 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
                first_image: np.ndarray | None, image_name: str | None, seed: int, out: Path, timings: Timings,
                progress_fn: ProgressFn | None, progress_bars: bool) -> Text3DResult:
     """Run every stage and write the outputs to ``out`` (which exists and is writable)."""
-    from text3d.refine import pick_cleanup_views
-    from text3d.video import novel_path, render_frames, write_mp4
-
     h, w = cfg.height, cfg.width
     K = intrinsics_from_fov(cfg.trajectory.fov_deg, w, h)
     n_views = sum(s.views for s in segments)
@@ -136,8 +135,6 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
             progress("video", 1.0)
     finally:
         progress.close()
-
-    from depthgen.config import to_dict
 
     paths["manifest"] = out / "manifest.json"
     timing = timings.as_dict()

@@ -22,6 +22,9 @@ import numpy as np
 import torch
 
 from depthgen.cli import format_size, parse_size
+from depthgen.data.folder import FolderDataset
+from depthgen.data.kitti import KITTIEigen
+from depthgen.data.nyu import NYUv2Labeled
 
 KINDS = ("all", "indoor", "outdoor")
 DEFAULT_PROCEDURAL_N = 100
@@ -131,13 +134,11 @@ def parse_data_spec(spec: str, *, depth_scale: float | None = None) -> torch.uti
     if kind == "folder":
         if len(fields) < 1 or not rest:
             raise ValueError("folder spec needs a directory: folder:DIR")
-        from depthgen.data.folder import FolderDataset
 
         return FolderDataset(rest, depth_scale=depth_scale)
     if kind == "nyu":
         if not 1 <= len(fields) <= 3 or not fields[0]:
             raise ValueError("nyu spec must be nyu:PATH/nyu_depth_v2_labeled.mat[:SPLITS.mat[:test|train]]")
-        from depthgen.data.nyu import NYUv2Labeled
 
         splits = fields[1] if len(fields) > 1 and fields[1] else None
         split = fields[2] if len(fields) > 2 else "test"
@@ -147,7 +148,6 @@ def parse_data_spec(spec: str, *, depth_scale: float | None = None) -> torch.uti
     if kind == "kitti":
         if len(fields) != 3 or not all(fields):
             raise ValueError("kitti spec must be kitti:RGB_ROOT:GT_ROOT:FILELIST")
-        from depthgen.data.kitti import KITTIEigen
 
         return KITTIEigen(*fields)
     raise ValueError(f"unknown data spec {spec!r}; use one of {SPEC_HELP}")

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from depthgen.io import atomic_path, read_depth_png, write_depth_png, write_json
+from depthgen.metrics import PROTOCOLS
 
 RGB_EXTS = (".png", ".jpg", ".jpeg")
 
@@ -173,8 +174,6 @@ class FolderDataset(torch.utils.data.Dataset):
         self.depth_scale = depth_scale
         self.protocol: str | None = meta.get("protocol")
         if self.protocol is not None:
-            from depthgen.metrics import PROTOCOLS
-
             if self.protocol not in PROTOCOLS:
                 raise ValueError(f"{self.root / 'meta.json'}: unknown protocol {self.protocol!r}; "
                                  f"choose from {list(PROTOCOLS)}")

@@ -68,9 +68,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cli() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (``python -m text3d.generate`` runs it from ``__main__.py``)."""
     sys.exit(main())
-
-
-if __name__ == "__main__":
-    cli()

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from depthgen.data.procedural import generate_sample, split_seed
 from depthgen.io import atomic_dir
 
 
@@ -181,8 +182,6 @@ def procedural_renders(n: int, split: str = "test", size: int = 64, start: int =
                        progress: bool = False) -> tuple[np.ndarray, list[str], list[int]]:
     """Procedural renders of ``split``'s indices start..start+n-1: (N, size, size, 3) uint8, scene types, and
     the indices the generator failed on (skipped; N = n - len(failed))."""
-    from depthgen.data.procedural import generate_sample, split_seed
-
     it = range(start, start + n)
     if progress:
         from tqdm.auto import tqdm

@@ -9,8 +9,13 @@ from typing import Any
 
 import torch
 
+from depthgen.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
+from depthgen.config import load_config
+from depthgen.diffusion import make_train_scheduler
 from depthgen.io import atomic_dir
-from text3d.t2i.model import COORD_CHANNELS, count_parameters
+from text3d.t2i.config import T2IRecipe
+from text3d.t2i.model import COORD_CHANNELS, build_unet, count_parameters
+from text3d.t2i.pipeline import TextToImagePipeline
 
 CARD = """# Embedded text-to-image model (text3d.t2i)
 
@@ -54,13 +59,6 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
 
 def export_from_checkpoint(ckpt: str | Path, out: str | Path, dtype: str | None = None) -> Path:
     """Export the EMA weights of a t2i checkpoint dir (or an output_dir's newest checkpoint) with its card."""
-    from depthgen.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
-    from depthgen.config import load_config
-    from depthgen.diffusion import make_train_scheduler
-
-    from text3d.t2i.config import T2IRecipe
-    from text3d.t2i.model import build_unet
-
     p = resolve_checkpoint(ckpt)
     cfg = load_config(T2IRecipe, p / "config.yaml")
     unet = build_unet(cfg.model, seed=cfg.train.seed)
@@ -77,8 +75,6 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
     given, one sampling run is timed and a README.md is written.
     """
     from diffusers import DDIMScheduler
-
-    from text3d.t2i.pipeline import TextToImagePipeline
 
     out = Path(out_dir)
     model = copy.deepcopy(unet).to("cpu", torch.float32).eval()

@@ -28,7 +28,10 @@ from typing import Sequence
 
 import torch
 
+from depthgen.data.procedural import ShardDataset
 from depthgen.io import atomic_path, write_json, write_text
+from text3d.t2i.data import CaptionBank, from_samples
+from text3d.t2i.text_encoder import load_text_encoder
 
 BANK_FILE = "layout_bank.safetensors"
 
@@ -136,8 +139,6 @@ class LayoutBank:
 
 def image_embeddings(per_image: list[list[str]], encoder) -> torch.Tensor:
     """(M, D) unit vectors: the mean of each image's caption embeddings (each caption encoded once)."""
-    from text3d.t2i.data import CaptionBank
-
     bank = CaptionBank.build(per_image, encoder)
     emb = torch.stack([bank.embeddings[ids].mean(0) for ids in bank.ids])
     return torch.nn.functional.normalize(emb, dim=-1)
@@ -145,11 +146,7 @@ def image_embeddings(per_image: list[list[str]], encoder) -> torch.Tensor:
 
 def build_from_shards(data: str | Path, n: int, size: int = 16, top_k: int = 16, encoder=None) -> LayoutBank:
     """A bank of the first ``n`` scenes of a procedural shard folder, embedded with all their captions."""
-    from depthgen.data.procedural import ShardDataset
     from tqdm.auto import tqdm
-
-    from text3d.t2i.data import from_samples
-    from text3d.t2i.text_encoder import load_text_encoder
 
     path = Path(data)
     if not path.is_dir():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from depthgen.data.procedural.builder import SceneBuilder
+from depthgen.data.procedural.fixtures import bench
 from depthgen.data.procedural.materials import MAT, colour, pick
 from depthgen.data.procedural.scene import Light
 
@@ -192,7 +193,6 @@ def _park(b: SceneBuilder, forest: bool = False) -> None:
                      b.col(b.objects[path].colour), yaw=rng.uniform(-0.2, 0.2), tex=b.tex())
         for _ in range(int(rng.integers(1, 4))):
             s = pick(rng, [-1, 1])
-            from depthgen.data.procedural.fixtures import bench
 
             bench(b, s * (pw / 2 + 0.8), rng.uniform(4, 25), s * np.pi / 2, 1.6, outdoor=True)
         if rng.random() < 0.5:

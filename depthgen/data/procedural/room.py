@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from depthgen.data.procedural.builder import COOL, NEUTRAL, WARM, SceneBuilder
+from depthgen.data.procedural.fixtures import ceiling_lamp
 from depthgen.data.procedural.materials import MAT, WALL_COLOURS, WOOD_COLOURS, colour, pick
 
 WALL_YAW = {"N": np.pi, "E": np.pi / 2, "W": -np.pi / 2, "S": 0.0}
@@ -176,8 +177,6 @@ def light_room(b: SceneBuilder, mood: str, W: float, D: float, H: float, windows
     rgb = {"day": NEUTRAL, "evening": WARM, "overhead": NEUTRAL if rng.random() < 0.5 else COOL}[mood]
     xs = (np.arange(n_ceiling) + 0.5) / max(n_ceiling, 1) * W
     for x in xs:
-        from depthgen.data.procedural.fixtures import ceiling_lamp
-
         y = D * rng.uniform(0.45, 0.7)
         ceiling_lamp(b, float(x), float(y), H, rgb, (1.1 if mood == "day" else 1.5) * rng.uniform(0.8, 1.2)
                      * (1.0 + 0.15 * (W * D / max(n_ceiling, 1)) ** 0.5 / 3), pendant=pendant)
