@@ -85,11 +85,6 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0,
     return make_pose(np.stack([x, y, z], axis=1), eye)
 
 
-def opencv_to_opengl_pose(cam_to_world: np.ndarray) -> np.ndarray:
-    """Camera pose with OpenGL camera axes (NeRF / nerfstudio ``transform_matrix``), world unchanged."""
-    return np.asarray(cam_to_world, dtype=np.float64) @ CV_TO_GL
-
-
 def world_to_export(cam_to_world: np.ndarray) -> np.ndarray:
     """Pose in the export world (y up, first view looking along -z) with OpenGL camera axes."""
     return CV_TO_GL @ np.asarray(cam_to_world, dtype=np.float64) @ CV_TO_GL

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from depthgen.data.procedural import ShardDataset
 from depthgen.io import atomic_path
 from text3d.t2i.config import T2IDataConfig
 
@@ -95,7 +96,6 @@ def load_training_data(cfg: T2IDataConfig, size: int, seed: int = 0) -> Captione
     if not path.is_dir():
         raise ValueError(f"data.path {path} is not a folder; write shards with "
                          f"python -m depthgen.data.procedural --out {path} --n N --size {size}x{size} --split train")
-    from depthgen.data.procedural import ShardDataset
     from tqdm.auto import tqdm
 
     ds = ShardDataset(str(path), max_cached=1)  # read sequentially: one shard in memory at a time

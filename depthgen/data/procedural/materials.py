@@ -59,12 +59,6 @@ for _name, (_ks, _p) in _GLOSS.items():
     SPECULAR[MAT[_name]], SHININESS[MAT[_name]] = _ks, _p
 
 
-def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    """sRGB [0, 1] -> linear RGB (same shape)."""
-    c = np.asarray(c, np.float64)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
 def linear_to_srgb(c: np.ndarray) -> np.ndarray:
     """Linear RGB -> sRGB [0, 1] (clipped)."""
     c = np.clip(np.asarray(c), 0.0, 1.0)
