@@ -150,3 +150,20 @@ def test_shards_record_realism_and_refuse_mixing(tmp_path):
                                                                realism="on,-noise")["rgb"])
     with pytest.raises(ValueError, match="realism"):
         write_shards(tmp_path, 2, (16, 16), "val", None, shard_size=2, progress=False)
+
+
+def test_cli_realism_flag(tmp_path, capsys):
+    import json
+
+    from depthgen.data.procedural.__main__ import main
+
+    assert main(["--out", str(tmp_path / "on"), "--n", "1", "--size", "16x12", "--split", "val", "--realism", "on",
+                 "--quiet"]) == 0
+    meta = json.loads((tmp_path / "on" / "meta.json").read_text())
+    assert meta["realism"] == RealismConfig().to_dict() and meta["size"] == [12, 16]
+    assert main(["--out", str(tmp_path / "off"), "--n", "1", "--size", "16x12", "--quiet"]) == 0
+    assert json.loads((tmp_path / "off" / "meta.json").read_text())["realism"] is None
+    capsys.readouterr()
+    assert main(["--out", str(tmp_path / "bad"), "--n", "1", "--realism", "sometimes"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "realism" in err

@@ -2,6 +2,7 @@
 
     python -m depthgen.data.procedural --out DIR --n 10000 --size 64x64 --split train [--sensor kinect]
         [--workers 2] [--shard-size 1000] [--start 0] [--outdoor-fraction 0.2] [--folder] [--depth-scale 1000]
+        [--realism off|on|on,-effect,...]
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 from depthgen.cli import ArgumentParser, parse_size
+from depthgen.data.procedural.realism import realism_config
 from depthgen.data.procedural.sample import SPLITS
 from depthgen.data.procedural.shards import write_shards
 
@@ -27,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outdoor-fraction", type=float, default=0.2, help="share of outdoor scenes in [0, 1]")
     p.add_argument("--folder", action="store_true", help="also write DIR/rgb, DIR/depth (folder format)")
     p.add_argument("--depth-scale", type=float, default=1000.0, help="folder depth PNG units per metre")
+    p.add_argument("--realism", default="off",
+                   help="sim-to-real effects: off (default: the plain engine), on, or on,-jpeg,-noise,... "
+                        "(see depthgen.data.procedural.realism)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -49,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--outdoor-fraction must be in [0, 1], got {a.outdoor_fraction}")
         if not a.depth_scale > 0:
             raise ValueError(f"--depth-scale must be > 0, got {a.depth_scale}")
+        realism = realism_config(a.realism)
         lo, hi = SPLITS[a.split]
         if a.start < 0 or a.start + a.n > hi:
             raise ValueError(f"--start/--n must stay within the {a.split} split (index < {hi})")
@@ -56,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     paths = write_shards(a.out, a.n, size, a.split, sensor, a.shard_size, a.workers, a.start, a.outdoor_fraction,
-                         a.folder, a.depth_scale, progress=not a.quiet)
+                         a.folder, a.depth_scale, progress=not a.quiet, realism=realism)
     print(f"wrote {a.n} samples in {len(paths)} shards to {a.out}")
     return 0
 
