@@ -1,5 +1,6 @@
 """Recipe loading: every shipped recipe parses, inheritance works, bad values give one-line errors."""
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,49 @@ def test_inheritance_and_overrides():
     assert r.stage == "finetune" and r.model.preset == "small"  # from pretrain.yaml
     assert r.diffusion.loss == "l2" and r.train.batch_size == 8
     assert r.train.init_from == "runs/pretrain"
-    assert load_config(Recipe, CONFIGS / "regression.yaml").stage == "regression"
-    long = load_config(Recipe, CONFIGS / "finetune_long.yaml")
-    assert long.train.init_from == "runs/finetune" and long.diffusion.t_shift == 3.0
-    assert long.diffusion.sud_prob == 0.25 and long.data.target == "sensor_depth"  # inherited
-    assert load_config(Recipe, CONFIGS / "regression_long.yaml").stage == "regression"
-    assert long.diffusion.loss_reduction == "pixel"  # the default: the older recipes keep their loss
-    for name in ("finetune_c3", "regression_c3"):  # the equal-budget pair both average per image
-        c3 = load_config(Recipe, CONFIGS / f"{name}.yaml")
-        assert c3.diffusion.loss_reduction == "image" and c3.train.max_steps == 900
+    assert r.diffusion.loss_reduction == "pixel" and r.diffusion.t_shift == 1.0  # the first cycle's settings
+    reg = load_config(Recipe, CONFIGS / "regression.yaml")
+    assert reg.stage == "regression" and reg.diffusion.sud_prob == 0.0 and reg.train.max_steps == r.train.max_steps
+
+
+def test_every_recipe_has_at_most_one_level_of_inheritance():
+    import yaml
+
+    for path in sorted(CONFIGS.parent.glob("*/*.yaml")):
+        base = (yaml.safe_load(path.read_text()) or {}).get("base")
+        if base:
+            assert not (yaml.safe_load((path.parent / base).read_text()) or {}).get("base"), path
+
+
+def _script_cycles():
+    """(recipe path, key=value list) of every training cycle in scripts/train_embedded.sh."""
+    text = (CONFIGS.parents[1] / "scripts" / "train_embedded.sh").read_text().replace("\\\n", " ")
+    cycles = []
+    for line in text.splitlines():
+        words = shlex.split(line.split("#")[0])
+        if words[:1] == ["cycle"] and not words[1].isupper():
+            recipe, run, rest = CONFIGS / f"{words[1]}.yaml", words[2], words[3:]
+        elif words[:1] == ["stage"] and not words[1].isupper():
+            recipe, run, rest = CONFIGS.parent / "t2i" / "t2i.yaml", words[1], words[2:]
+        else:
+            continue
+        sets = rest[:rest.index("--")] if "--" in rest else rest
+        cycles.append((recipe, [f"train.output_dir=runs/{run}", *sets]))
+    return cycles
+
+
+def test_every_cycle_of_the_training_script_loads_and_starts_from_the_cycle_before():
+    from text3d.t2i.config import T2IRecipe
+
+    cycles = _script_cycles()
+    assert [c[0].stem for c in cycles].count("finetune") == 6 and [c[0].stem for c in cycles].count("regression") == 6
+    assert [c[0].stem for c in cycles].count("inpaint") == 4 and [c[0].stem for c in cycles].count("t2i") == 6
+    runs = set()
+    for recipe, sets in cycles:
+        cfg = load_config(T2IRecipe if recipe.stem == "t2i" else Recipe, recipe, sets)
+        init = cfg.train.init_from
+        assert init is None or init.split("/checkpoint-")[0].removesuffix("/pipeline") in runs, (recipe, init)
+        runs.add(cfg.train.output_dir)
 
 
 @pytest.mark.parametrize("override, words", [
