@@ -157,6 +157,19 @@ def report_header(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+class Skipped(Exception):
+    """A benchmark that cannot run on this machine (its data is not here): ``cli_main`` prints why, exit 0."""
+
+
+def real_data_dir(path: str | Path) -> Path:
+    """The real-data folder of a benchmark; ``Skipped`` when it is not on this machine (real sets are not
+    shipped, so a missing one is no error)."""
+    data = Path(path)
+    if not data.is_dir():
+        raise Skipped(f"the real set is not at {data} (give --data DIR); nothing written")
+    return data
+
+
 def figure_lines(report: dict[str, Any]) -> list[str]:
     """Markdown lines that show the report's figures, each after a blank line."""
     return [line for f in report.get("figures", []) for line in ("", f"![{report['benchmark']}]({f})")]
@@ -247,7 +260,8 @@ def cli_main(build_parser: Callable[[], argparse.ArgumentParser]):
     """Turn a benchmark's ``run(args) -> int`` into its ``main(argv) -> int``.
 
     ``main`` parses ``argv`` with ``build_parser()``, resolves ``args.device`` (``depthgen.cli.resolve_device``)
-    when the parser has ``--device``, and turns a ValueError (a user mistake) into one line and exit code 2.
+    when the parser has ``--device``, turns a ValueError (a user mistake) into one line and exit code 2, and
+    ``Skipped`` into one line and exit code 0.
     """
 
     def wrap(run: Callable[[argparse.Namespace], int]) -> Callable[[Sequence[str] | None], int]:
@@ -258,6 +272,9 @@ def cli_main(build_parser: Callable[[], argparse.ArgumentParser]):
                 if hasattr(args, "device"):
                     args.device = resolve_device(args.device)
                 return run(args)
+            except Skipped as e:
+                print(f"skipped: {e}")
+                return 0
             except ValueError as e:
                 print(f"error: {e}", file=sys.stderr)
                 return 2

@@ -9,7 +9,7 @@ truth has no surface) is not scored.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -38,6 +38,21 @@ def subsample(points: np.ndarray, max_points: int, rng: np.random.Generator) -> 
     if len(points) <= max_points:
         return points
     return points[rng.choice(len(points), max_points, replace=False)]
+
+
+def plot_top_view(ax: Any, truth: np.ndarray, generated: np.ndarray, rng: np.random.Generator, title: str,
+                  dims: tuple[int, int] = (0, 1), axis_labels: tuple[str, str] = ("x (m)", "y (m)"),
+                  truth_label: str = "true surface") -> None:
+    """Scatter up to 20,000 points of each (n, 3) set on the matplotlib axis ``ax``, coordinates ``dims``
+    (the true surface grey, the generated one orange), with equal scales, a title, labels and a legend."""
+    for pts, label, colour in ((truth, truth_label, "tab:grey"), (generated, "generated", "tab:orange")):
+        pts = subsample(pts, 20_000, rng)
+        ax.scatter(pts[:, dims[0]], pts[:, dims[1]], s=0.3, c=colour, label=label, alpha=0.5)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.legend(fontsize=7, markerscale=10)
 
 
 def chamfer_fscore(pred: np.ndarray, gt: np.ndarray, thresholds: Sequence[float] = (0.05, 0.10)) -> dict:

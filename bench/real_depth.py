@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, load_depth_pipeline, md_table,
-                          new_report, pyplot, write_outputs, write_text)
+                          new_report, pyplot, real_data_dir, write_outputs, write_text)
 from bench.depth_accuracy import call_default
 from depthgen.data.folder import FolderDataset
 from depthgen.evaluate import image_seed, pipeline_predict_fn
@@ -267,10 +267,7 @@ def contact_sheet(sheet: dict[int, dict]):
 # ------------------------------------------------------------------------------------------------------ run
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    data = Path(args.data)
-    if not data.is_dir():
-        print(f"skipped: the real set is not at {data} (give --data DIR); nothing written")
-        return 0
+    data = real_data_dir(args.data)
     if args.samples < 1 or args.stride < 1 or args.sheet < 0 or not args.ramp_ratio > 0:
         raise ValueError("--samples and --stride must be >= 1, --sheet >= 0 and --ramp-ratio > 0")
     ds = FolderDataset(data)

@@ -37,8 +37,8 @@ import numpy as np
 
 import text3d
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
-                          write_outputs)
-from bench.geometry_metrics import subsample
+                          real_data_dir, write_outputs)
+from bench.geometry_metrics import plot_top_view
 from bench.real_depth import DEFAULT_DATA
 from bench.reconstruction import hfov_deg, score_variant
 from depthgen.align import median_scale
@@ -204,15 +204,9 @@ def figure(clouds: dict, image0: np.ndarray, gt0: np.ndarray, pred0: np.ndarray,
     rng = np.random.default_rng(0)
     world_to_cam = np.linalg.inv(np.asarray(pose0, np.float64))
     for ax, v in zip(axes[3:], ("raw", "aligned")):
-        gt, pred = clouds[v]
-        for pts, label, col in ((gt, "true surface (TSDF)", "tab:grey"), (pred, "generated", "tab:orange")):
-            pts = subsample(pts, 20_000, rng) @ world_to_cam[:3, :3].T + world_to_cam[:3, 3]
-            ax.scatter(pts[:, 0], pts[:, 2], s=0.3, c=col, label=label, alpha=0.5)
-        ax.set_aspect("equal")
-        ax.set_title(f"top view in the photo's camera frame, {v}", fontsize=9)
-        ax.set_xlabel("x, right (m)")
-        ax.set_ylabel("z, forward (m)")
-        ax.legend(fontsize=7, markerscale=10)
+        gt, pred = (pts @ world_to_cam[:3, :3].T + world_to_cam[:3, 3] for pts in clouds[v])
+        plot_top_view(ax, gt, pred, rng, f"top view in the photo's camera frame, {v}", dims=(0, 2),
+                      axis_labels=("x, right (m)", "z, forward (m)"), truth_label="true surface (TSDF)")
     fig.tight_layout()
     return fig
 
@@ -222,10 +216,7 @@ def figure(clouds: dict, image0: np.ndarray, gt0: np.ndarray, pred0: np.ndarray,
 def main(args: argparse.Namespace) -> int:
     import cv2
 
-    data = Path(args.data)
-    if not data.is_dir():
-        print(f"skipped: the real set is not at {data} (give --data DIR); nothing written")
-        return 0
+    data = real_data_dir(args.data)
     h, w = parse_size(args.size)
     if args.max_frames < 1 or not 0 < args.min_overlap <= 1 or args.voxel <= 0 or args.eval_scale <= 0:
         raise ValueError("--max-frames must be >= 1, --min-overlap in (0, 1], --voxel and --eval-scale > 0")

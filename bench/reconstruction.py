@@ -33,7 +33,7 @@ import numpy as np
 import text3d
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
                           write_outputs)
-from bench.geometry_metrics import chamfer_fscore, paired_points, subsample
+from bench.geometry_metrics import chamfer_fscore, paired_points, plot_top_view, subsample
 from depthgen.align import median_scale
 from depthgen.data.procedural import build_scene, generate_sample, split_seed
 from depthgen.metrics import compute_metrics
@@ -195,16 +195,7 @@ def figure(report: dict, clouds: dict | None):
     if clouds:
         rng = np.random.default_rng(0)
         for j, v in enumerate(VARIANTS, start=1):
-            gt, pred = clouds[v]
-            ax = axes[0, j]
-            for pts, label, col in ((gt, "true surface", "tab:grey"), (pred, "generated", "tab:orange")):
-                pts = subsample(pts, 20_000, rng)
-                ax.scatter(pts[:, 0], pts[:, 1], s=0.3, c=col, label=label, alpha=0.5)
-            ax.set_aspect("equal")
-            ax.set_title(f"scene {rows[0]['index']} from above, {v}", fontsize=9)
-            ax.set_xlabel("x (m)")
-            ax.set_ylabel("y (m)")
-            ax.legend(fontsize=7, markerscale=10)
+            plot_top_view(axes[0, j], *clouds[v], rng, f"scene {rows[0]['index']} from above, {v}")
     fig.tight_layout()
     return fig
 
