@@ -5,6 +5,10 @@ measuring the pipeline's own overhead. They are deterministic given the generato
 - ``MeanInpaint``: holes filled with the mean known colour plus generator noise; known pixels unchanged.
 - ``PlaneDepth``: a fronto-parallel plane at ``distance`` metres (plus per-sample noise); ``complete`` keeps
   the known pixels exactly and fills the rest with their median depth.
+
+And the embedded pipelines at the ``tiny`` preset with random weights (``tiny_depth_pipeline``,
+``tiny_palette_pipeline``, ``tiny_t2i_pipeline``): what tests save as folders for the backend registry, the
+CLI and the benchmarks to load, in seconds and without a download.
 """
 
 from __future__ import annotations
@@ -12,9 +16,19 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from diffusers import DDIMScheduler
 
+from depthgen.diffusion import make_train_scheduler
+from depthgen.model import build_unet as build_depth_unet
+from depthgen.palette_pipeline import PalettePipeline
+from depthgen.pipeline import DepthGenPipeline
+from depthgen.recipe import DiffusionConfig, ModelConfig
 from text3d.backends.protocols import DepthResult
 from text3d.loading import Backends
+from text3d.t2i.config import T2IModelConfig
+from text3d.t2i.layout_bank import LayoutBank
+from text3d.t2i.model import build_unet as build_t2i_unet
+from text3d.t2i.pipeline import TextToImagePipeline
 
 
 def _rng(generator) -> np.random.Generator:
@@ -76,3 +90,26 @@ class PlaneDepth:
 def fake_backends(distance: float = 3.0) -> Backends:
     """All three stand-ins together."""
     return Backends(GradientTextToImage(), MeanInpaint(), PlaneDepth(distance))
+
+
+def tiny_depth_pipeline(size: int = 16, objective: str = "diffusion") -> DepthGenPipeline:
+    """A randomly initialised ``tiny`` DepthGen pipeline at ``size`` x ``size`` (depth 0.5-20 m); ``objective``
+    ``"regression"`` makes the one-pass baseline."""
+    unet = build_depth_unet(ModelConfig(preset="tiny", sample_size=size), 1).eval()
+    return DepthGenPipeline(unet, make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0, resolution=size,
+                            objective=objective)
+
+
+def tiny_palette_pipeline(size: int = 16) -> PalettePipeline:
+    """A randomly initialised ``tiny`` Palette (inpainting) pipeline at ``size`` x ``size``."""
+    unet = build_depth_unet(ModelConfig(preset="tiny", sample_size=size), 3).eval()
+    return PalettePipeline(unet, make_train_scheduler(DiffusionConfig()), resolution=size)
+
+
+def tiny_t2i_pipeline(size: int = 16, layout_bank: LayoutBank | None = None,
+                      layout_strength: float = 1.0) -> TextToImagePipeline:
+    """A randomly initialised ``tiny`` text-to-image pipeline at ``size`` x ``size`` (v-prediction DDIM),
+    optionally with a layout bank to start sampling from."""
+    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
+    return TextToImagePipeline(build_t2i_unet(T2IModelConfig(preset="tiny", sample_size=size)), sched,
+                               layout_strength=layout_strength, layout_bank=layout_bank)

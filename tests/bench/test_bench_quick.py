@@ -17,19 +17,12 @@ def assets(tmp_path_factory):
     """Tiny random DepthGen (diffusion and regression), Palette and text-to-image pipelines, and two small
     folder datasets (indoor with the NYU protocol, outdoor with KITTI's)."""
     from depthgen.data.folder import write_folder_meta, write_folder_sample
-    from depthgen.diffusion import make_train_scheduler
-    from depthgen.model import build_unet
-    from depthgen.palette_pipeline import PalettePipeline
-    from depthgen.pipeline import DepthGenPipeline
-    from depthgen.recipe import DiffusionConfig, ModelConfig
+    from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline
 
     root = tmp_path_factory.mktemp("bench_assets")
-    cfg = ModelConfig(preset="tiny", sample_size=S)
     for name, objective in (("depth", "diffusion"), ("regression", "regression")):
-        DepthGenPipeline(build_unet(cfg, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
-                         resolution=S, objective=objective).save_pretrained(str(root / name))
-    PalettePipeline(build_unet(cfg, 3).eval(), make_train_scheduler(DiffusionConfig()),
-                    resolution=S).save_pretrained(str(root / "inpaint"))
+        tiny_depth_pipeline(S, objective).save_pretrained(str(root / name))
+    tiny_palette_pipeline(S).save_pretrained(str(root / "inpaint"))
     rng = np.random.default_rng(0)
     for kind, proto in (("indoor", "nyu"), ("outdoor", "kitti")):
         for i in range(2):
@@ -149,17 +142,11 @@ def test_speed(assets, tmp_path):
 
 def test_speed_text3d_job_reads_the_manifest(assets, tmp_path):
     """The text3d measurement (run in-process here to save a process start)."""
-    from diffusers import DDIMScheduler
-
     from bench.speed import QUICK_TEXT3D
     from bench.speed_worker import build_parser, text3d_job
-    from text3d.t2i.config import T2IModelConfig
-    from text3d.t2i.model import build_unet
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.fakes import tiny_t2i_pipeline
 
-    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
-    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=S)), sched).save_pretrained(
-        str(tmp_path / "t2i"))
+    tiny_t2i_pipeline(S).save_pretrained(str(tmp_path / "t2i"))
     argv = ["text3d", "--out", str(tmp_path / "run"), "--t2i", str(tmp_path / "t2i"), "--inpaint",
             str(assets / "inpaint"), "--depth", str(assets / "depth"), "--size", "32x32", "--views", "2",
             "--steps", "2"] + [x for o in QUICK_TEXT3D for x in ("--set", o)]

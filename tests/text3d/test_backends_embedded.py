@@ -12,6 +12,7 @@ import torch
 from text3d.backends import registry
 from text3d.backends.protocols import DepthBackend, DepthResult, InpaintBackend, TextToImageBackend
 from text3d.backends.registry import build_backend
+from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline, tiny_t2i_pipeline
 
 S = 16
 
@@ -23,25 +24,10 @@ def g(seed: int) -> torch.Generator:
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
     """assets/{t2i,inpaint,depthgen} with tiny random pipelines (the layout ``embedded`` resolves to)."""
-    from diffusers import DDIMScheduler
-
-    from depthgen.diffusion import make_train_scheduler
-    from depthgen.model import build_unet as build_depthgen_unet
-    from depthgen.palette_pipeline import PalettePipeline
-    from depthgen.pipeline import DepthGenPipeline
-    from depthgen.recipe import DiffusionConfig, ModelConfig
-    from text3d.t2i.config import T2IModelConfig
-    from text3d.t2i.model import build_unet
-    from text3d.t2i.pipeline import TextToImagePipeline
-
     root = tmp_path_factory.mktemp("assets")
-    t2i_sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
-    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=S)), t2i_sched).save_pretrained(str(root / "t2i"))
-    small = ModelConfig(preset="tiny", sample_size=S)
-    PalettePipeline(build_depthgen_unet(small, 3).eval(), make_train_scheduler(DiffusionConfig()),
-                    resolution=S).save_pretrained(str(root / "inpaint"))
-    DepthGenPipeline(build_depthgen_unet(small, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
-                     resolution=S).save_pretrained(str(root / "depthgen"))
+    tiny_t2i_pipeline(S).save_pretrained(str(root / "t2i"))
+    tiny_palette_pipeline(S).save_pretrained(str(root / "inpaint"))
+    tiny_depth_pipeline(S).save_pretrained(str(root / "depthgen"))
     return root
 
 

@@ -132,34 +132,18 @@ def test_api_function_survives_importing_the_cli_module(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_model_dirs(tmp_path_factory):
     """Tiny randomly initialised embedded-type pipelines saved as folders (what the registry loads by path)."""
-    try:
-        import torch
-        from diffusers import DDIMScheduler
+    import torch
 
-        from depthgen.diffusion import make_train_scheduler
-        from depthgen.model import build_unet as build_depth_unet
-        from depthgen.palette_pipeline import PalettePipeline
-        from depthgen.pipeline import DepthGenPipeline
-        from depthgen.recipe import DiffusionConfig, ModelConfig
-        from text3d.t2i.config import T2IModelConfig
-        from text3d.t2i.layout_bank import LayoutBank
-        from text3d.t2i.model import build_unet
-        from text3d.t2i.pipeline import TextToImagePipeline
-    except ImportError as e:
-        pytest.skip(f"model packages not available: {e}")
+    from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline, tiny_t2i_pipeline
+    from text3d.t2i.layout_bank import LayoutBank
+
     root = tmp_path_factory.mktemp("models")
-    s = 16
-    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
     # like the shipped model: sampling starts from a retrieved layout (two flat ones here)
     layouts = torch.tensor([[200, 180, 150], [90, 140, 220]], dtype=torch.uint8)[:, :, None, None].expand(-1, -1, 4, 4)
     bank = LayoutBank(layouts.contiguous(), torch.eye(384)[:2], top_k=1, scene_types=["library", "beach"], sources=[3, 8])
-    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=s)), sched, layout_strength=0.6,
-                        layout_bank=bank).save_pretrained(str(root / "t2i"))
-    cfg = ModelConfig(preset="tiny", sample_size=s)
-    PalettePipeline(build_depth_unet(cfg, 3).eval(), make_train_scheduler(DiffusionConfig()),
-                    resolution=s).save_pretrained(str(root / "inpaint"))
-    DepthGenPipeline(build_depth_unet(cfg, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
-                     resolution=s).save_pretrained(str(root / "depth"))
+    tiny_t2i_pipeline(16, bank, layout_strength=0.6).save_pretrained(str(root / "t2i"))
+    tiny_palette_pipeline(16).save_pretrained(str(root / "inpaint"))
+    tiny_depth_pipeline(16).save_pretrained(str(root / "depth"))
     return root
 
 

@@ -12,18 +12,10 @@ from text3d.fakes import GradientTextToImage, MeanInpaint, PlaneDepth, fake_back
 from text3d.lift import PUSH_BACK_FACTORS
 from text3d.loading import Backends
 
+from tests.text3d.test_video import read_mp4
+
 TINY = ["video.frames=6", "video.height=48", "video.width=64", "cleanup.views=1", "cleanup.score_size=16",
         "trajectory.orbit_degrees=45"]
-
-
-def read_mp4(path) -> np.ndarray:
-    import imageio.v2 as imageio
-
-    reader = imageio.get_reader(path, format="FFMPEG")
-    try:
-        return np.stack(list(reader.iter_data()))
-    finally:
-        reader.close()
 
 
 def _run(tmp_path, name="run", backends=None, **kw):
