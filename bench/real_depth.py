@@ -17,13 +17,21 @@ per frame, then averaged over frames. Methods, each scored as predicted ("metric
   shown only as a bound).
 Writes docs/bench_real_depth.{md,json,png}, a contact sheet docs/bench_real_depth_sheet.png and per-frame
 figures docs/bench_real_depth_frames.csv. Without the data folder the script prints one line and exits 0.
+
+Resumable: every scored frame is appended to a cache in ``--work-dir`` (``frames-<key>.jsonl``, the key
+hashing the data, both models' weights and the settings), and a later run with the same key reuses those frames
+instead of predicting them again (the contact-sheet frames are always predicted, since the sheet needs their
+depth maps); ``--no-cache`` turns this off. The report says how many frames were reused and over how many
+frames the prediction time was measured.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -31,8 +39,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, load_depth_pipeline, md_table,
-                          new_report, pyplot, real_data_dir, write_outputs, write_text)
+from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, jsonable, load_depth_pipeline,
+                          md_table, new_report, pyplot, real_data_dir, write_outputs, write_text)
 from bench.depth_accuracy import call_default
 from depthgen.data.folder import FolderDataset
 from depthgen.evaluate import image_seed, pipeline_predict_fn
@@ -60,7 +68,42 @@ def build_parser():
     p.add_argument("--stride", type=int, default=1, help="score every N-th frame (default 1: all)")
     p.add_argument("--ramp-ratio", type=float, default=2.0, help="ramp prior: top-row / bottom-row depth")
     p.add_argument("--sheet", type=int, default=6, help="frames on the contact sheet (default 6)")
+    p.add_argument("--work-dir", default=str(ROOT / "runs" / "bench_real_depth"), help="per-frame cache folder")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the per-frame cache")
     return p
+
+
+# --------------------------------------------------------------------------------------------------- cache
+def _weights_stamp(folder: str) -> list:
+    """(name, size, mtime) of every weights file under a pipeline folder ('none' -> [])."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    return sorted((str(f.relative_to(root)), f.stat().st_size, int(f.stat().st_mtime))
+                  for f in root.rglob("*.safetensors"))
+
+
+def cache_path(args: argparse.Namespace, samples: int, steps: int | None) -> Path:
+    """The per-frame cache file for these data, models and settings."""
+    key = {"data": str(Path(args.data).resolve()), "model": _weights_stamp(args.model),
+           "regression": _weights_stamp(args.regression) if args.regression != "none" else "none",
+           "samples": samples, "steps": steps, "seed": args.seed, "ramp_ratio": args.ramp_ratio}
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    return Path(args.work_dir) / f"frames-{digest}.jsonl"
+
+
+def read_cache(path: Path | None) -> dict[str, dict]:
+    """{frame name: row} from a cache file (missing file or None -> {}; a torn last line is ignored)."""
+    if path is None or not path.is_file():
+        return {}
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        rows[row["name"]] = row
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------- priors
@@ -97,19 +140,26 @@ def score(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray, scaled: bool) -> 
 
 
 def frame_rows(ds: Any, indices: list[int], predictors: dict[str, Any], seed: int, samples: int,
-               sheet_at: set[int]) -> tuple[list[dict], list[np.ndarray], dict[int, dict]]:
+               sheet_at: set[int], cache: Path | None = None) -> tuple[list[dict], list[np.ndarray], dict[int, dict]]:
     """Per-frame metrics of every method; the scored ground-truth pixels (for the oracle constant); small
-    copies of the predictions of the contact-sheet frames."""
+    copies of the predictions of the contact-sheet frames. Frames found in ``cache`` are reused (rows marked
+    ``cached``); new rows are appended to it."""
     rows, gts, sheet = [], [], {}
     proto = get_protocol("nyu")
+    cached = read_cache(cache)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
     for j, i in enumerate(indices):
         item = ds[i]
         gt, valid = item["depth"], item["valid"]
+        mask = eval_mask(gt, valid, proto)
+        gts.append(gt[mask][:: max(1, int(mask.sum()) // 4000)].astype(np.float64))
+        if item["name"] in cached and i not in sheet_at:
+            rows.append({**cached[item["name"]], "index": i, "cached": True})
+            continue
         rgb = item["rgb"].astype(np.float32) / 255.0
         row: dict[str, Any] = {"index": i, "name": item["name"], "seconds": {}}
-        mask = eval_mask(gt, valid, proto)
         row["gt_median"] = float(np.median(gt[mask]))
-        gts.append(gt[mask][:: max(1, int(mask.sum()) // 4000)].astype(np.float64))
         preds: dict[str, np.ndarray] = {}
         for name, fn in predictors.items():
             g = torch.Generator("cpu").manual_seed(image_seed(seed, i))
@@ -120,6 +170,9 @@ def frame_rows(ds: Any, indices: list[int], predictors: dict[str, Any], seed: in
             row[name] = {v: score(pred, gt, valid, v == "scaled") for v in VARIANTS
                          if v == "scaled" or name in ("depthgen", "regression")}
         rows.append(row)
+        if cache is not None:
+            with open(cache, "a", encoding="utf-8") as f:
+                f.write(json.dumps(jsonable(row)) + "\n")
         if i in sheet_at:
             sheet[i] = {"rgb": item["rgb"], "gt": gt, **{k: v for k, v in preds.items() if k != "constant"}}
         print(f"frame {item['name']} ({j + 1}/{len(indices)}): DepthGen REL {fmt(row['depthgen']['metric']['abs_rel'])} "
@@ -168,7 +221,10 @@ def markdown(report: dict) -> str:
     lines += [md_table(head, rows, numeric_from=2), "",
               f"Mean true median depth of the frames: {fmt(sm['gt_median'], 2)} m. "
               f"Per-frame figures: [{res['csv']}]({res['csv']}). DepthGen time: "
-              f"{fmt(res['seconds_per_frame'].get('depthgen'), 2)} s per frame on {report['machine'].get('device')}."]
+              f"{fmt(res['seconds_per_frame'].get('depthgen'), 2)} s per frame on {report['machine'].get('device')}"
+              + (f", measured on the {res['frames_timed']} frames predicted in this run; the other "
+                 f"{res['frames_reused']} were reused from the per-frame cache of an earlier run with the same "
+                 "data, weights and settings." if res.get("frames_reused") else ".")]
     tgt = res.get("targets")
     if tgt:
         lines += ["", f"Issue 21 targets ({res['samples']} samples, median-scaled): REL ≤ 0.20 — "
@@ -288,7 +344,8 @@ def main(args: argparse.Namespace) -> int:
     wrap["constant"] = lambda rgb, k, g: np.ones(rgb.shape[:2], np.float32)
     n_sheet = min(args.sheet, len(indices))
     sheet_at = {indices[int(round(t))] for t in np.linspace(0, len(indices) - 1, n_sheet)} if n_sheet else set()
-    rows, gts, sheet = frame_rows(ds, indices, wrap, args.seed, samples, sheet_at)
+    cache = None if args.no_cache else cache_path(args, samples, steps)
+    rows, gts, sheet = frame_rows(ds, indices, wrap, args.seed, samples, sheet_at, cache)
     summary = summarise(rows, best_constant(gts), gts)
     csv_name = f"bench_{NAME}_frames.csv"
     write_text(Path(args.out_dir) / csv_name, frames_csv(rows))
@@ -297,7 +354,10 @@ def main(args: argparse.Namespace) -> int:
         "data": str(data), "frames": len(rows), "frames_total": len(ds), "stride": args.stride, "samples": samples,
         "steps_used": steps or call_default(pipe, "num_inference_steps"), "ramp_ratio": args.ramp_ratio,
         "summary": summary, "targets": targets(summary), "csv": csv_name, "frames_rows": rows,
-        "seconds_per_frame": {k: float(np.mean([r["seconds"][k] for r in rows])) for k in rows[0]["seconds"]}}
+        "cache": None if cache is None else str(cache), "frames_reused": sum(bool(r.get("cached")) for r in rows),
+        "frames_timed": sum(not r.get("cached") for r in rows),
+        "seconds_per_frame": {k: (float(np.mean(t)) if (t := [r["seconds"][k] for r in rows if not r.get("cached")])
+                                  else None) for k in predictors}}
     figs = {"": summary_figure(report)}
     if sheet:
         figs["sheet"] = contact_sheet(sheet)

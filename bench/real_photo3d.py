@@ -38,7 +38,7 @@ import numpy as np
 import text3d
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
                           real_data_dir, write_outputs)
-from bench.geometry_metrics import plot_top_view
+from bench.geometry_metrics import add_scoring_args, plot_top_view
 from bench.real_depth import DEFAULT_DATA
 from bench.reconstruction import hfov_deg, score_variant
 from depthgen.align import median_scale
@@ -70,11 +70,7 @@ def build_parser():
     p.add_argument("--min-overlap", type=float, default=0.3, help="share of the photo's points a fused frame sees")
     p.add_argument("--max-frames", type=int, default=60, help="at most this many frames fused (most overlap)")
     p.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel (m)")
-    p.add_argument("--eval-scale", type=float, default=2.0, help="ray-casting resolution x the view size")
-    p.add_argument("--max-points", type=int, default=200_000, help="points per set (seeded subsample)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra text3d preset override (repeatable)")
-    p.add_argument("--work-dir", default=str(ROOT / "runs" / "bench_real_photo3d"), help="text3d run folder")
+    add_scoring_args(p, str(ROOT / "runs" / "bench_real_photo3d"))
     return p
 
 
@@ -174,7 +170,8 @@ def markdown(report: dict) -> str:
              f"one). text3d preset `{res['preset']}`, {res['views']} views incl. clean-up, depth `{s['depth']}`, "
              f"inpaint `{s['inpaint']}`. Overrides: {', '.join(f'`{o}`' for o in res['overrides']) or 'none'}.",
              "", f"True surface: TSDF fusion ({res['voxel']} m voxels) of the real depth of {len(fused)} frames that "
-             f"see the photo's region (overlap ≥ {res['min_overlap']}; frames {min(fused)}-{max(fused)}), "
+             f"see the photo's region (overlap ≥ {res['min_overlap']}, at most {res.get('max_frames', len(fused))} "
+             f"with the most overlap; frame indices between {min(fused)} and {max(fused)}), "
              f"{res['truth_faces']} faces. Both surfaces ray-cast from every generation camera at "
              f"{res['eval_size'][1]}x{res['eval_size'][0]}; generated points only where the true surface is hit. "
              f"Median-aligned scale: {fmt(res['rows']['aligned']['scale'], 3)} (true / predicted median depth of "
@@ -257,7 +254,8 @@ def main(args: argparse.Namespace) -> int:
     report["results"] = {
         "data": str(data), "frame": args.frame, "frame_name": item["name"], "crop": list(box), "size": [h, w],
         "fov_deg": fov, "preset": args.preset, "overrides": overrides, "views": len(result.views),
-        "min_overlap": args.min_overlap, "voxel": args.voxel, "fused_frames": [i for i, _ in frames],
+        "min_overlap": args.min_overlap, "max_frames": args.max_frames, "voxel": args.voxel,
+        "fused_frames": [i for i, _ in frames],
         "fused_overlap": [ov for _, ov in frames], "truth_faces": truth_mesh.n_faces, "eval_size": list(eval_size),
         "rows": rows, "timings_s": result.timings, "fusion_s": fusion_s}
     fig = figure(clouds, np.asarray(image0), gt0, result.views[0].depth, item["cam_to_world"])

@@ -47,7 +47,7 @@ def test_real_depth_quick(tiny, tmp_path):
     from bench.real_depth import main
 
     argv = ["--data", str(tiny / "seq"), "--model", str(tiny / "depth"), "--regression", str(tiny / "regression"),
-            "--quick", "--sheet", "2", "--out-dir", str(tmp_path)]
+            "--quick", "--sheet", "2", "--work-dir", str(tmp_path / "cache"), "--out-dir", str(tmp_path)]
     assert main(argv) == 0
     rep = json.loads((tmp_path / "bench_real_depth.json").read_text())
     for f in ("bench_real_depth.md", "bench_real_depth.png", "bench_real_depth_sheet.png", "bench_real_depth_frames.csv"):
@@ -63,6 +63,12 @@ def test_real_depth_quick(tiny, tmp_path):
     lines = (tmp_path / "bench_real_depth_frames.csv").read_text().splitlines()
     assert len(lines) == 3 and lines[0].startswith("index,name,gt_median")
     assert main(argv[:-2] + ["--stride", "0", "--out-dir", str(tmp_path)]) == 2
+    # a second run reuses the cached frames (none on the sheet now) and scores them the same
+    first = rep["results"]["summary"]
+    assert main(argv[:-2] + ["--sheet", "0", "--out-dir", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "bench_real_depth.json").read_text())["results"]
+    assert again["frames_reused"] == 2 and again["frames_timed"] == 0
+    assert again["summary"]["depthgen"] == first["depthgen"]
     from bench.results import main as results_main
 
     assert results_main(["--docs", str(tmp_path)]) == 0
