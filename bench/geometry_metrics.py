@@ -18,6 +18,16 @@ from text3d.mesh import Mesh
 from text3d.render import Raycaster
 
 
+def add_scoring_args(p: Any, work_dir: str) -> None:
+    """The options of a benchmark that runs text3d and scores its mesh against a true surface: --eval-scale,
+    --max-points, --set KEY=VALUE (repeatable text3d preset overrides) and --work-dir (its run folders)."""
+    p.add_argument("--eval-scale", type=float, default=2.0, help="ray-casting resolution x the view size")
+    p.add_argument("--max-points", type=int, default=200_000, help="points per set (seeded subsample)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra text3d preset override (repeatable)")
+    p.add_argument("--work-dir", default=work_dir, help="text3d run folders")
+
+
 def paired_points(gt_vertices: np.ndarray, gt_faces: np.ndarray, vertices: np.ndarray, faces: np.ndarray,
                   K: np.ndarray, poses: Sequence[np.ndarray], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(true points (n, 3), generated points (m, 3)) from the same cameras: every pixel where the true surface

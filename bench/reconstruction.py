@@ -33,7 +33,7 @@ import numpy as np
 import text3d
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
                           write_outputs)
-from bench.geometry_metrics import chamfer_fscore, paired_points, plot_top_view, subsample
+from bench.geometry_metrics import add_scoring_args, chamfer_fscore, paired_points, plot_top_view, subsample
 from depthgen.align import median_scale
 from depthgen.data.procedural import build_scene, generate_sample, split_seed
 from depthgen.metrics import compute_metrics
@@ -56,11 +56,7 @@ def build_parser():
     p.add_argument("--start", type=int, default=0, help="first test-split index (default 0)")
     p.add_argument("--views", type=int, default=None, help="trajectory views (default: the preset's)")
     p.add_argument("--steps", type=int, default=None, help="sampling steps of every model (default: the preset's)")
-    p.add_argument("--eval-scale", type=float, default=2.0, help="GT/mesh sampling resolution x the view size")
-    p.add_argument("--max-points", type=int, default=200_000, help="points per set (seeded subsample)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra text3d preset override (repeatable)")
-    p.add_argument("--work-dir", default=str(ROOT / "runs" / "bench_reconstruction"), help="text3d run folders")
+    add_scoring_args(p, str(ROOT / "runs" / "bench_reconstruction"))
     return p
 
 
