@@ -46,17 +46,24 @@ def test_embedded_text_to_image(embedded_assets):
     np.testing.assert_array_equal(a, b)
 
 
-def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
-    backend = build_backend("inpaint", "embedded")
+def inpaint_twice(backend, h: int, w: int, steps: int, seed: int):
+    """(image, mask, output) after checking the InpaintBackend contract on a random (h, w) image with a box
+    hole: float32 output of the image's shape, known pixels unchanged, the same generator seed gives the same
+    output."""
     assert isinstance(backend, InpaintBackend)
-    image = np.random.default_rng(0).random((20, 28, 3)).astype(np.float32)
-    mask = np.zeros((20, 28), bool)
-    mask[5:12, 6:20] = True
-    a = backend.inpaint(image, mask, prompt="a room", steps=3, generator=g(1))
-    b = backend.inpaint(image, mask, prompt="a room", steps=3, generator=g(1))
+    image = np.random.default_rng(0).random((h, w, 3)).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[h // 4:h * 3 // 5, w // 4:w * 4 // 5] = True
+    a, b = (backend.inpaint(image, mask, prompt="a room", steps=steps, generator=g(seed)) for _ in range(2))
     assert a.shape == image.shape and a.dtype == np.float32
     np.testing.assert_array_equal(a[~mask], image[~mask])
     np.testing.assert_array_equal(a, b)
+    return image, mask, a
+
+
+def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
+    backend = build_backend("inpaint", "embedded")
+    image, mask, _ = inpaint_twice(backend, 20, 28, steps=3, seed=1)
     full = backend.inpaint(image, np.ones_like(mask), prompt="a room", steps=2, generator=g(1))
     assert full.shape == image.shape and np.isfinite(full).all()
 

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from text3d.backends.protocols import InpaintBackend, TextToImageBackend
+from text3d.backends.protocols import TextToImageBackend
 from text3d.backends.registry import build_backend
+
+from tests.text3d.test_backends_embedded import inpaint_twice
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -79,15 +81,7 @@ def test_text_to_image_size_not_multiple_of_8(sd_dirs):
 @pytest.mark.parametrize("folder", ["inpaint", "t2i"])  # a 9-channel inpainting UNet, or SD with latent blending
 def test_inpaint_keeps_unmasked_pixels(sd_dirs, folder):
     backend = build_backend("inpaint", str(sd_dirs / folder), "cpu")
-    assert isinstance(backend, InpaintBackend)
-    image = np.random.default_rng(0).random((30, 36, 3)).astype(np.float32)
-    mask = np.zeros((30, 36), bool)
-    mask[8:20, 10:30] = True
-    a = backend.inpaint(image, mask, prompt="a room", steps=2, generator=g(0))
-    b = backend.inpaint(image, mask, prompt="a room", steps=2, generator=g(0))
-    assert a.shape == image.shape and a.dtype == np.float32
-    np.testing.assert_array_equal(a[~mask], image[~mask])
-    np.testing.assert_array_equal(a, b)
+    image, mask, a = inpaint_twice(backend, 30, 36, steps=2, seed=0)
     assert np.abs(a[mask] - image[mask]).mean() > 1e-3  # the hole was repainted
     np.testing.assert_array_equal(backend.inpaint(image, np.zeros_like(mask), prompt="x", steps=2, generator=g(0)), image)
 
