@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -67,6 +67,40 @@ def export_views(views: Sequence[ViewRecord], views_dir: Path) -> list[dict]:
     return files
 
 
+def export_scene(out: Path, mesh: Mesh, views: Sequence[ViewRecord], points: Mesh, K: np.ndarray,
+                 size: tuple[int, int], progress: Callable[[float], None]) -> tuple[dict[str, Path], list[dict]]:
+    """Write the view PNGs, the mesh (PLY, and GLB with the generation cameras), the point cloud and
+    transforms.json into ``out``; returns (output paths by key, each view's file names). ``points``: the
+    un-fused view pieces (vertices in metres, colours [0, 1]); K (3, 3) pixels at the view size (H, W)."""
+    h, w = size
+    views_dir = out / "views"
+    view_files = export_views(views, views_dir)
+    progress(0.5)
+    paths: dict[str, Path] = {"ply": write_mesh_ply(out / "scene.ply", mesh)}
+    paths["glb"] = write_mesh_glb(out / "scene.glb", mesh, [v.cam_to_world for v in views], K, (h, w),
+                                  [f"view_{v.index:03d}_{v.kind}" for v in views])
+    paths["points"] = write_points_ply(out / "points.ply", points.vertices, points.colors)
+    frames = [{"file_path": f"views/{f['rgb']}", "depth_file_path": f"views/{f['depth_mm']}",
+               "cam_to_world": v.cam_to_world} for v, f in zip(views, view_files)]
+    paths["transforms"] = write_json(out / "transforms.json", transforms_dict(K, h, w, frames))
+    paths["views_dir"] = views_dir
+    paths["first_view"] = views_dir / view_files[0]["rgb"]
+    paths["first_depth"] = views_dir / view_files[0]["depth"]
+    paths["first_uncertainty"] = views_dir / view_files[0]["uncertainty"]
+    return paths, view_files
+
+
+def write_video(path: Path, cfg: Text3DConfig, mesh: Mesh, views: Sequence[ViewRecord], K: np.ndarray,
+                scene_depth: float, progress: Callable[[float], None] | None) -> Path:
+    """The novel-view MP4 of ``mesh``: a loop through the generation poses (clean-up views left out), swung by
+    ``cfg.video.offset`` x the scene depth (metres), rendered at the video size."""
+    keys = [v.cam_to_world for v in views if v.kind != "cleanup"]
+    poses = novel_path(keys, cfg.video.frames, cfg.video.offset * scene_depth)
+    frames = render_frames(mesh, K, (cfg.height, cfg.width), poses, (cfg.video.height, cfg.video.width),
+                           tuple(cfg.video.background), progress)
+    return write_mp4(path, frames, cfg.video.fps)
+
+
 def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment], prompt: str,
                first_image: np.ndarray | None, image_name: str | None, seed: int, out: Path, timings: Timings,
                progress_fn: ProgressFn | None, progress_bars: bool) -> Text3DResult:
@@ -106,32 +140,15 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
             mesh, fusion_info = fuse_scene(cfg, builder.views, builder.mesh, K, scene_depth)
         progress("fusion", 1.0)
 
-        paths: dict[str, Path] = {}
         with timings("export"):
-            views_dir = out / "views"
-            view_files = export_views(builder.views, views_dir)
-            progress("export", 0.5)
-            paths["ply"] = write_mesh_ply(out / "scene.ply", mesh)
-            paths["glb"] = write_mesh_glb(out / "scene.glb", mesh, [v.cam_to_world for v in builder.views], K, (h, w),
-                                          [f"view_{v.index:03d}_{v.kind}" for v in builder.views])
-            pts = builder.mesh
-            paths["points"] = write_points_ply(out / "points.ply", pts.vertices, pts.colors)
-            frames = [{"file_path": f"views/{f['rgb']}", "depth_file_path": f"views/{f['depth_mm']}",
-                       "cam_to_world": v.cam_to_world} for v, f in zip(builder.views, view_files)]
-            paths["transforms"] = write_json(out / "transforms.json", transforms_dict(K, h, w, frames))
-            paths["views_dir"] = views_dir
-            paths["first_view"] = views_dir / view_files[0]["rgb"]
-            paths["first_depth"] = views_dir / view_files[0]["depth"]
-            paths["first_uncertainty"] = views_dir / view_files[0]["uncertainty"]
+            paths, view_files = export_scene(out, mesh, builder.views, builder.mesh, K, (h, w),
+                                             lambda f: progress("export", f))
         progress("export", 1.0)
 
         if cfg.video.enabled:
             with timings("video"):
-                keys = [v.cam_to_world for v in builder.views if v.kind != "cleanup"]
-                poses = novel_path(keys, cfg.video.frames, cfg.video.offset * scene_depth)
-                frames_rgb = render_frames(mesh, K, (h, w), poses, (cfg.video.height, cfg.video.width),
-                                           tuple(cfg.video.background), progress.stage("video"))
-                paths["mp4"] = write_mp4(out / "scene.mp4", frames_rgb, cfg.video.fps)
+                paths["mp4"] = write_video(out / "scene.mp4", cfg, mesh, builder.views, K, scene_depth,
+                                           progress.stage("video"))
             progress("video", 1.0)
     finally:
         progress.close()
