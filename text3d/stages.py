@@ -101,6 +101,41 @@ def write_video(path: Path, cfg: Text3DConfig, mesh: Mesh, views: Sequence[ViewR
     return write_mp4(path, frames, cfg.video.fps)
 
 
+def add_cleanup_views(builder: SceneBuilder, cfg: Text3DConfig, K: np.ndarray, specs: list, scene_depth: float,
+                      timings: Timings, progress: Progress) -> list[float]:
+    """Add ``cfg.cleanup.views`` views aimed at the largest holes left by the trajectory ``specs``; returns the
+    hole fraction each was chosen for (empty when clean-up is off). scene_depth: metres."""
+    if not cfg.cleanup.views:
+        return []
+    with timings("cleanup-search"):
+        extra, fractions = pick_cleanup_views(builder.raycaster(), K, (cfg.height, cfg.width), specs, cfg.cleanup,
+                                              scene_depth)
+    progress("clean-up", 0.3 / (cfg.cleanup.views + 0.3))
+    for i, spec in enumerate(extra):
+        builder.add_view(spec, lambda f, i=i: progress("clean-up", (0.3 + i + f) / (cfg.cleanup.views + 0.3)))
+    progress("clean-up", 1.0)
+    return fractions
+
+
+def timing_summary(timings: Timings) -> dict[str, float]:
+    """Seconds per stage, plus ``total`` (the run so far) and ``own_overhead`` (total minus model time: load,
+    t2i, inpaint and depth)."""
+    timing = timings.as_dict()
+    model_s = sum(timing.get(k, 0.0) for k in ("load", "t2i", "inpaint", "depth"))
+    timing["total"] = round(timings.elapsed(), 4)
+    timing["own_overhead"] = round(timing["total"] - model_s, 4)
+    return timing
+
+
+def views_summary(views: Sequence[ViewRecord], view_files: list[dict], cleanup_fractions: list[float]) -> list[dict]:
+    """Each view's manifest entry with its file names; clean-up views also get the hole fraction they were
+    chosen for."""
+    info = [dict(v.summary(), files=f) for v, f in zip(views, view_files)]
+    for v, frac in zip([v for v in info if v["kind"] == "cleanup"], cleanup_fractions):
+        v["candidate_hole_fraction"] = round(frac, 5)
+    return info
+
+
 def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment], prompt: str,
                first_image: np.ndarray | None, image_name: str | None, seed: int, out: Path, timings: Timings,
                progress_fn: ProgressFn | None, progress_bars: bool) -> Text3DResult:
@@ -126,15 +161,7 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
         for i, spec in enumerate(specs[1:]):
             builder.add_view(spec, lambda f, i=i: progress("views", (i + f) / max(len(specs) - 1, 1)))
 
-        cleanup_fractions: list[float] = []
-        if cfg.cleanup.views:
-            with timings("cleanup-search"):
-                extra, cleanup_fractions = pick_cleanup_views(builder.raycaster(), K, (h, w), specs, cfg.cleanup,
-                                                              scene_depth)
-            progress("clean-up", 0.3 / (cfg.cleanup.views + 0.3))
-            for i, spec in enumerate(extra):
-                builder.add_view(spec, lambda f, i=i: progress("clean-up", (0.3 + i + f) / (cfg.cleanup.views + 0.3)))
-            progress("clean-up", 1.0)
+        cleanup_fractions = add_cleanup_views(builder, cfg, K, specs, scene_depth, timings, progress)
 
         with timings("fusion"):
             mesh, fusion_info = fuse_scene(cfg, builder.views, builder.mesh, K, scene_depth)
@@ -154,16 +181,11 @@ def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment]
         progress.close()
 
     paths["manifest"] = out / "manifest.json"
-    timing = timings.as_dict()
-    model_s = sum(timing.get(k, 0.0) for k in ("load", "t2i", "inpaint", "depth"))
-    timing["total"] = round(timings.elapsed(), 4)
-    timing["own_overhead"] = round(timing["total"] - model_s, 4)
-    views_info = [dict(v.summary(), files=f) for v, f in zip(builder.views, view_files)]
-    for v, frac in zip([v for v in views_info if v["kind"] == "cleanup"], cleanup_fractions):
-        v["candidate_hole_fraction"] = round(frac, 5)
+    timing = timing_summary(timings)
     manifest = build_manifest(
         prompt=prompt, seed=seed, image=image_name, backends=backends.names(), settings=to_dict(cfg),
-        timings=timing, outputs=relative_paths(paths, out), views=views_info,
+        timings=timing, outputs=relative_paths(paths, out),
+        views=views_summary(builder.views, view_files, cleanup_fractions),
         mesh={"vertices": mesh.n_vertices, "faces": mesh.n_faces, "scene_depth_m": round(scene_depth, 4),
               **fusion_info},
         first_view=getattr(backends.t2i, "last_info", None) if first_image is None else None)
