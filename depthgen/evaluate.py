@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from depthgen.cli import ArgumentParser, resolve_device
 from depthgen.data.eval_sets import SPEC_HELP, dataset_default_protocol, parse_data_spec
@@ -91,6 +92,42 @@ def resolve_protocol(dataset: Any, item: dict, protocol: str | Protocol | None =
     return get_protocol(proto, crop=crop, min_depth=min_depth, max_depth=max_depth)
 
 
+def score_item(predict: Callable, item: dict, index: int, proto: Protocol, ks: Sequence[int], names: Sequence[str],
+               seed: int, median_scaling: bool) -> tuple[dict, float]:
+    """One image's metrics for each sample count in ``ks`` (the median of the first k of ``max(ks)`` samples
+    drawn with the image's own seed), and the seconds the prediction took."""
+    k_max = max(ks)
+    gt = np.asarray(item["depth"], dtype=np.float32)
+    rgb = np.asarray(item["rgb"])
+    rgb = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
+    generator = torch.Generator("cpu").manual_seed(image_seed(seed, index))
+    t0 = time.perf_counter()
+    pred = _as_samples(predict(rgb, k_max, generator))
+    took = time.perf_counter() - t0
+    if pred.ndim != 3 or pred.shape[0] < k_max:
+        raise ValueError(f"the model returned shape {pred.shape} for {k_max} samples; expected (k, H, W)")
+    pred = _fit_to(pred[:k_max], gt.shape)
+    row: dict[str, Any] = {"index": index, "name": str(item.get("name", index)), "protocol": proto.name, "k": {}}
+    for k in ks:
+        depth = pred[0] if k == 1 else np.median(pred[:k], axis=0)
+        row["k"][str(k)] = compute_metrics(depth, gt, item.get("valid"), proto, median_scaling=median_scaling,
+                                           metrics=names)
+    return row, took
+
+
+def _check_request(samples: Sequence[int], metrics: Sequence[str] | None, crop: str | None,
+                   protocol: str | Protocol | None) -> tuple[list[int], list[str]]:
+    """(sorted sample counts, metric names) after checking the request, before any prediction is made."""
+    ks = sorted({int(k) for k in samples})
+    if not ks or ks[0] < 1:
+        raise ValueError(f"sample counts must be >= 1, got {list(samples)}")
+    if crop is not None and crop not in CROPS:
+        raise ValueError(f"unknown crop {crop!r}; choose from {list(CROPS)}")
+    if protocol is not None:
+        get_protocol(protocol)
+    return ks, list(check_metric_names(metrics))
+
+
 def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = None, *,
                    samples: Sequence[int] = (1,), steps: int | None = None, median_scaling: bool = False,
                    limit: int | None = None, seed: int = 0, batch_size: int | None = None, crop: str | None = None,
@@ -115,47 +152,21 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         (the same per protocol name when several are used), ``per_image`` rows, ``protocols``, settings and
         ``seconds_per_image`` (measured wall time of the predictions).
     """
-    ks = sorted({int(k) for k in samples})
-    if not ks or ks[0] < 1:
-        raise ValueError(f"sample counts must be >= 1, got {list(samples)}")
-    names = list(check_metric_names(metrics))
-    if crop is not None and crop not in CROPS:
-        raise ValueError(f"unknown crop {crop!r}; choose from {list(CROPS)}")
-    if protocol is not None:
-        get_protocol(protocol)  # fail before any prediction
+    ks, names = _check_request(samples, metrics, crop, protocol)
     predict = (pipeline_predict_fn(model, steps, batch_size) if hasattr(model, "from_pretrained") else model)
     n = len(dataset) if limit is None else min(len(dataset), int(limit))
     if n < 1:
         raise ValueError("the dataset is empty (or --limit is 0); nothing to evaluate")
-    k_max = ks[-1]
     per_image: list[dict] = []
     protocols: dict[str, dict] = {}
     seconds = 0.0
-    indices: Any = range(n)
-    if progress:
-        from tqdm.auto import tqdm
-
-        indices = tqdm(indices, desc="evaluate", unit="img")
-    for i in indices:
+    for i in tqdm(range(n), desc="evaluate", unit="img", disable=not progress):
         item = dataset[i]
         proto = resolve_protocol(dataset, item, protocol, crop=crop, min_depth=min_depth, max_depth=max_depth)
         protocols[proto.name] = proto.to_dict()
-        gt = np.asarray(item["depth"], dtype=np.float32)
-        rgb = np.asarray(item["rgb"])
-        rgb = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
-        generator = torch.Generator("cpu").manual_seed(image_seed(seed, i))
-        t0 = time.perf_counter()
-        pred = _as_samples(predict(rgb, k_max, generator))
-        seconds += time.perf_counter() - t0
-        if pred.ndim != 3 or pred.shape[0] < k_max:
-            raise ValueError(f"the model returned shape {pred.shape} for {k_max} samples; expected (k, H, W)")
-        pred = _fit_to(pred[:k_max], gt.shape)
-        row: dict[str, Any] = {"index": i, "name": str(item.get("name", i)), "protocol": proto.name, "k": {}}
-        for k in ks:
-            depth = pred[0] if k == 1 else np.median(pred[:k], axis=0)
-            row["k"][str(k)] = compute_metrics(depth, gt, item.get("valid"), proto,
-                                               median_scaling=median_scaling, metrics=names)
+        row, took = score_item(predict, item, i, proto, ks, names, seed, median_scaling)
         per_image.append(row)
+        seconds += took
 
     def by_k(rows: list[dict]) -> dict[str, dict]:
         return {str(k): aggregate_metrics([r["k"][str(k)] for r in rows], names) for k in ks}
