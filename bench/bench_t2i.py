@@ -27,9 +27,13 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import torch
+from PIL import Image
+
 from depthgen.io import atomic_path, write_json, write_text
 from text3d.t2i import classifier as t2i_classifier
-from text3d.t2i.evaluate import PromptSpec
+from text3d.t2i.evaluate import PromptSpec, evaluate, image_grid
+from text3d.t2i.pipeline import TextToImagePipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,7 +133,7 @@ def write_markdown(report: dict, path: Path) -> None:
     write_text(path, "\n".join(lines))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pipeline", default=str(ROOT / "assets" / "t2i"))
     ap.add_argument("--prompts", default=str(ROOT / "configs" / "t2i" / "eval_prompts.yaml"))
@@ -151,14 +155,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-plain", action="store_true", help="skip the pure-noise comparison run (quick sweeps)")
     ap.add_argument("--grid-seeds", type=int, default=4)
     ap.add_argument("--out", default=str(ROOT / "docs"))
-    args = ap.parse_args(argv)
+    return ap
+
+
+def write_grids(out: Path, specs: list, grids: dict[str, list | None], seeds: int, k: int) -> None:
+    """``out/<name>`` image grids: per prompt (a row) its first ``k`` of ``seeds`` images; None skips a grid."""
+    for name, imgs in grids.items():
+        if imgs is None:
+            continue
+        rows = [list(imgs[i * seeds:i * seeds + k]) for i in range(len(specs))]
+        with atomic_path(out / name) as tmp:
+            Image.fromarray(image_grid(rows, [s.prompt for s in specs])).save(tmp)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
-        import torch
-        from PIL import Image
-
-        from text3d.t2i.evaluate import evaluate, image_grid
-        from text3d.t2i.pipeline import TextToImagePipeline
-
         if args.seeds < 2:
             raise ValueError("--seeds must be >= 2 (diversity within a prompt needs two images)")
         specs = load_prompts(args.prompts)
@@ -185,13 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   device=f"CPU, {torch.get_num_threads()} threads")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    k = min(args.grid_seeds, args.seeds)
-    for name, imgs in (("t2i_grid.png", images), ("t2i_grid_plain.png", plain_images)):
-        if imgs is None:
-            continue
-        rows = [list(imgs[i * args.seeds:i * args.seeds + k]) for i in range(len(specs))]
-        with atomic_path(out / name) as tmp:
-            Image.fromarray(image_grid(rows, [s.prompt for s in specs])).save(tmp)
+    write_grids(out, specs, {"t2i_grid.png": images, "t2i_grid_plain.png": plain_images}, args.seeds,
+                min(args.grid_seeds, args.seeds))
     write_json(out / "t2i_eval.json", report, indent=1)
     write_markdown(report, out / "t2i_eval.md")
     d = report["diversity"]
