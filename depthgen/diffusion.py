@@ -49,6 +49,25 @@ DDIM steps): outdoor REL 0.501 with s = 3 against 0.572 with s = 1, indoor 0.188
 
 Regression baseline: the same UNet sees the condition, zeros as its target input and t = 0, and predicts
 the target directly (loss on the valid pixels).
+
+Faster-convergence options (issue 20; all off by default, so the shipped recipes train as before):
+- ``si_log_weight`` > 0 adds ``si_log_weight * SI`` to the loss, SI the scale-invariant log error of Eigen
+  et al. 2014 per image, ``mean(g^2) - si_log_lambda * mean(g)^2`` over its valid pixels with
+  ``g = x0_hat - x0``, averaged over the images. Under the ``log`` depth parametrisation (required) g is the
+  log-depth error times 2 / log(d_max / d_min), so the term scores the depth map's shape whatever its scale,
+  which L1 alone mixes with the scale. x0_hat is the model's clean estimate (``pred_to_x0``; meant for
+  ``sample`` / ``v_prediction``: an epsilon model's x0 estimate is unstable near pure noise).
+- ``min_snr_gamma`` = gamma > 0 weights each image's loss by min-SNR-gamma (Hang et al. 2023), with
+  SNR = alpha_bar / (1 - alpha_bar) at its timestep: ``min(SNR, gamma) / SNR`` for epsilon,
+  ``min(SNR, gamma) / (SNR + 1)`` for v and ``min(SNR, gamma)`` for sample prediction (each the
+  epsilon-space weight min(SNR, gamma) / SNR translated to that target). It damps the many low-noise
+  timesteps whose easy gradients otherwise dominate. Note that for ``sample`` it also damps the
+  high-noise steps that the first sampling steps rely on (see ``t_shift`` above).
+- ``single_step`` (Lotus, He et al. 2024; E2E-FT, Garcia et al. 2024): every example at t = T - 1 with
+  zeros as x_t (the mean of the pure-noise input), the model's x0 estimate trained directly on the target.
+  Fine-tuning a diffusion model this way keeps its learned image -> depth pathway (its first sampling step)
+  and costs one pass per prediction at inference (the pipeline's ``objective="single_step"``); the samples
+  are then identical (no uncertainty). No random draws: a resumed run replays exactly.
 """
 
 from __future__ import annotations
@@ -57,6 +76,8 @@ import torch
 
 from depthgen.model import unet_forward
 from depthgen.recipe import DiffusionConfig
+
+SINGLE_STEP_PREDICTIONS = ("sample", "v_prediction")
 
 
 def make_train_scheduler(cfg: DiffusionConfig):
@@ -96,15 +117,18 @@ def target_for(x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, scheduler, 
 
 
 def masked_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | None, kind: str = "l1",
-                reduction: str = "pixel") -> torch.Tensor:
+                reduction: str = "pixel", weights: torch.Tensor | None = None) -> torch.Tensor:
     """Mean |pred - target| (l1) or squared error (l2) over valid pixels and channels; scalar float32.
 
     pred, target (B, C, H, W); valid (B, 1, H, W) bool or None (all valid). reduction ``pixel``: one mean
     over every valid pixel of the batch; ``image``: the mean over each image's valid pixels, then the mean
-    over the images with at least one (see the module docstring).
+    over the images with at least one (see the module docstring). weights (B,) float or None: each image's
+    errors multiplied by its weight (min-SNR weighting); None = all 1.
     """
     diff = (pred.float() - target.float())
     err = diff.abs() if kind == "l1" else diff.pow(2)
+    if weights is not None:
+        err = err * weights.to(err).view(-1, 1, 1, 1)
     if valid is None:
         return err.mean()
     w = valid.to(err.dtype).expand_as(err)
@@ -116,6 +140,36 @@ def masked_loss(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor | 
     per_image = (err * w).flatten(1).sum(1) / count.clamp_min(1.0)
     has = count > 0
     return per_image[has].sum() / has.sum().clamp_min(1)
+
+
+def si_log_loss(x0_hat: torch.Tensor, x0: torch.Tensor, valid: torch.Tensor | None, lam: float = 1.0) -> torch.Tensor:
+    """Scale-invariant log error (see the module docstring) in model units, mean over images with valid
+    pixels; x0_hat, x0 (B, 1, H, W) in the ``log`` parametrisation, valid (B, 1, H, W) bool or None."""
+    g = (x0_hat.float() - x0.float()).flatten(1)  # (B, N)
+    w = torch.ones_like(g) if valid is None else valid.to(g.dtype).expand_as(x0_hat).flatten(1)
+    n = w.sum(1)
+    mean_g = (g * w).sum(1) / n.clamp_min(1.0)
+    mean_g2 = (g.pow(2) * w).sum(1) / n.clamp_min(1.0)
+    per_image = mean_g2 - lam * mean_g.pow(2)
+    has = n > 0
+    return per_image[has].sum() / has.sum().clamp_min(1)
+
+
+def snr(scheduler, t: torch.Tensor) -> torch.Tensor:
+    """(B,) float32 signal-to-noise ratio alpha_bar / (1 - alpha_bar) at timesteps t."""
+    ab = scheduler.alphas_cumprod.to(dtype=torch.float32)[t.cpu()].to(t.device)
+    return ab / (1.0 - ab).clamp_min(1e-12)
+
+
+def min_snr_weights(scheduler, t: torch.Tensor, gamma: float, prediction_type: str) -> torch.Tensor:
+    """(B,) min-SNR-gamma loss weights for the prediction type's target (see the module docstring)."""
+    s = snr(scheduler, t)
+    clipped = s.clamp(max=gamma)
+    if prediction_type == "epsilon":
+        return clipped / s.clamp_min(1e-12)
+    if prediction_type == "v_prediction":
+        return clipped / (s + 1.0)
+    return clipped
 
 
 def sample_timesteps(n: int, num_train_timesteps: int, shift: float, generator: torch.Generator) -> torch.Tensor:
@@ -131,10 +185,12 @@ def diffusion_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tens
                    generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """One denoising training loss.
 
-    batch: cond (B, 4, H, W), target (B, C, H, W) in [-1, 1], valid (B, 1, H, W) bool, task (B,) long.
+    batch: cond (B, 4 or 5, H, W), target (B, C, H, W) in [-1, 1], valid (B, 1, H, W) bool, task (B,) long.
     All random draws (timesteps, noise, SUD choice) come from ``generator`` (a CPU generator), so a
     resumed run replays the same noise. Returns (loss, stats).
     """
+    if cfg.single_step:
+        return single_step_loss(unet, scheduler, batch, cfg)
     cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
     b = x0.shape[0]
     t = sample_timesteps(b, scheduler.config.num_train_timesteps, cfg.t_shift, generator).to(x0.device)
@@ -153,8 +209,44 @@ def diffusion_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tens
         x_t = torch.where(m, x_sud, x_t)
         target = torch.where(m, target_sud, target)
     pred = unet_forward(unet, cond, x_t, t, task)
-    loss = masked_loss(pred, target, valid, cfg.loss, cfg.loss_reduction)
-    return loss, {"sud_fraction": float(sud.float().mean())}
+    weights = min_snr_weights(scheduler, t, cfg.min_snr_gamma, cfg.prediction_type) if cfg.min_snr_gamma > 0 else None
+    loss = masked_loss(pred, target, valid, cfg.loss, cfg.loss_reduction, weights)
+    stats = {"sud_fraction": float(sud.float().mean())}
+    if cfg.si_log_weight > 0:
+        si = si_log_loss(pred_to_x0(pred.float(), x_t, t, scheduler, cfg.prediction_type), x0, valid, cfg.si_log_lambda)
+        loss = loss + cfg.si_log_weight * si
+        stats["si_log"] = float(si.detach())
+    return loss, stats
+
+
+def single_step_t(scheduler, n: int, device: torch.device | str) -> torch.Tensor:
+    """(n,) long: the last training timestep T - 1, where single-step models run."""
+    return torch.full((n,), scheduler.config.num_train_timesteps - 1, dtype=torch.long, device=device)
+
+
+def single_step_x0(unet: torch.nn.Module, scheduler, cond: torch.Tensor, task: torch.Tensor | None, channels: int,
+                   prediction_type: str) -> torch.Tensor:
+    """The x0 estimate (B, channels, H, W) of one pass at t = T - 1 with zeros as x_t (not clipped)."""
+    if prediction_type not in SINGLE_STEP_PREDICTIONS:
+        raise ValueError(f"single-step needs prediction_type sample or v_prediction, got {prediction_type!r}")
+    b, _, h, w = cond.shape
+    x_t = torch.zeros(b, channels, h, w, device=cond.device, dtype=cond.dtype)
+    t = single_step_t(scheduler, b, cond.device)
+    return pred_to_x0(unet_forward(unet, cond, x_t, t, task).float(), x_t.float(), t, scheduler, prediction_type)
+
+
+def single_step_loss(unet: torch.nn.Module, scheduler, batch: dict[str, torch.Tensor], cfg: DiffusionConfig
+                     ) -> tuple[torch.Tensor, dict[str, float]]:
+    """``diffusion.single_step``: the loss on the x0 estimate of one pass at t = T - 1 (no random draws)."""
+    cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
+    x0_hat = single_step_x0(unet, scheduler, cond, task, x0.shape[1], cfg.prediction_type)
+    loss = masked_loss(x0_hat, x0, valid, cfg.loss, cfg.loss_reduction)
+    stats: dict[str, float] = {}
+    if cfg.si_log_weight > 0:
+        si = si_log_loss(x0_hat, x0, valid, cfg.si_log_lambda)
+        loss = loss + cfg.si_log_weight * si
+        stats["si_log"] = float(si.detach())
+    return loss, stats
 
 
 def regression_loss(unet: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: DiffusionConfig
@@ -163,7 +255,10 @@ def regression_loss(unet: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: 
     cond, x0, valid, task = batch["cond"], batch["target"], batch.get("valid"), batch.get("task")
     t = torch.zeros(x0.shape[0], dtype=torch.long, device=x0.device)
     pred = unet_forward(unet, cond, torch.zeros_like(x0), t, task)
-    return masked_loss(pred, x0, valid, cfg.loss, cfg.loss_reduction), {}
+    loss = masked_loss(pred, x0, valid, cfg.loss, cfg.loss_reduction)
+    if cfg.si_log_weight > 0:
+        loss = loss + cfg.si_log_weight * si_log_loss(pred, x0, valid, cfg.si_log_lambda)
+    return loss, {}
 
 
 def regression_predict(unet: torch.nn.Module, cond: torch.Tensor, task: torch.Tensor | None, channels: int) -> torch.Tensor:

@@ -26,7 +26,8 @@ def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
     load_adapted(unet, state, source="exported weights")
     unet.eval()
     sched = make_train_scheduler(recipe.diffusion)
-    objective = "regression" if recipe.stage == "regression" else "diffusion"
+    objective = ("regression" if recipe.stage == "regression" else
+                 "single_step" if recipe.diffusion.single_step else "diffusion")
     if recipe.stage in ("pretrain", "inpaint"):
         return PalettePipeline(unet, sched, resolution=recipe.model.sample_size,
                                prediction_type=recipe.diffusion.prediction_type, objective=objective,
@@ -35,7 +36,7 @@ def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
     d = recipe.depth
     return DepthGenPipeline(unet, sched, depth_param=d.param, d_min=d.d_min, d_max=d.d_max,
                             resolution=recipe.model.sample_size, prediction_type=recipe.diffusion.prediction_type,
-                            objective=objective)
+                            objective=objective, canonical_fov_deg=d.canonical_fov_deg)
 
 
 def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | Path) -> Path:

@@ -1,14 +1,17 @@
 """The Palette-style conditional UNet (diffusers ``UNet2DModel``) and its size presets.
 
 Input layout (channels, in this order): condition RGB (3) | aux (1: the task mask for Palette tasks, zeros
-for depth) | noisy target x_t (3 for RGB targets, 1 for depth). Output: the target's channel count (the
+for depth) | [FOV (1), only with ``model.fov_conditioning``: the constant ``depthgen.camera.fov_channel`` of
+the image's camera] | noisy target x_t (3 for RGB targets, 1 for depth). Output: the target's channel count (the
 quantity named by the diffusion prediction type). The task id goes through the UNet's class embedding
 (``num_class_embeds = len(TASKS)``; ids in ``depthgen.recipe.TASKS``).
 
 ``adapt_state_dict`` turns a pretrain (RGB-target) state dict into a depth (1-channel target) one:
 conv_out 3 -> 1 by averaging the three output filters (the new output is the mean of the former RGB
 prediction, i.e. a grey image); conv_in's target part 3 -> 1 by summing the three input filters (exactly
-equivalent to feeding the depth map replicated into the three former target channels).
+equivalent to feeding the depth map replicated into the three former target channels). A state without
+the FOV channel loaded into a FOV-conditioned model gets that channel's conv_in filters as zeros, so the
+model starts out computing exactly what the loaded one did (``build_unet`` zero-initialises them too).
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ import torch
 from depthgen.recipe import TASKS, ModelConfig
 
 COND_CHANNELS = 4  # RGB + aux
+FOV_CHANNELS = 1  # the FOV conditioning channel (model.fov_conditioning), after aux
+
+
+def cond_channels(cfg: ModelConfig) -> int:
+    """Condition channels before x_t: RGB + aux, plus the FOV channel when ``cfg.fov_conditioning``."""
+    return COND_CHANNELS + (FOV_CHANNELS if cfg.fov_conditioning else 0)
 
 # Sizes (RGB-target model): tiny 42k params (tests); small 3.8M params, measured ~0.9-1.1 s per training step
 # (fwd + bwd + AdamW, batch 16, 64x64, fp32) on the 2-core CPU with 2 threads while it was idle (10-25 s/step
@@ -55,7 +64,7 @@ def unet_kwargs(cfg: ModelConfig, target_channels: int) -> dict[str, Any]:
     up = tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(p["attention_levels"]))
     return dict(
         sample_size=cfg.sample_size,
-        in_channels=COND_CHANNELS + target_channels,
+        in_channels=cond_channels(cfg) + target_channels,
         out_channels=target_channels,
         block_out_channels=tuple(p["block_out_channels"]),
         layers_per_block=p["layers_per_block"],
@@ -75,7 +84,11 @@ def build_unet(cfg: ModelConfig, target_channels: int, seed: int = 0) -> "torch.
     devices = []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        return UNet2DModel(**unet_kwargs(cfg, target_channels))
+        unet = UNet2DModel(**unet_kwargs(cfg, target_channels))
+    if cfg.fov_conditioning:
+        with torch.no_grad():  # zero-init: the FOV channel changes nothing until training uses it
+            unet.conv_in.weight[:, COND_CHANNELS:COND_CHANNELS + FOV_CHANNELS] = 0.0
+    return unet
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -86,41 +99,51 @@ def unet_forward(unet: torch.nn.Module, cond: torch.Tensor, x_t: torch.Tensor, t
                  task: torch.Tensor | None) -> torch.Tensor:
     """Run the UNet on ``cat(cond, x_t)``.
 
-    cond (B, 4, H, W) float in [-1, 1]; x_t (B, C, H, W); t (B,) long timesteps; task (B,) long ids or None.
+    cond (B, 4, H, W) float in [-1, 1] (B, 5, H, W with the FOV channel); x_t (B, C, H, W); t (B,) long timesteps; task (B,) long ids or None.
     Returns (B, C, H, W) float: the prediction (epsilon / v / x0, per the diffusion config).
     """
-    inp = torch.cat([cond, x_t], dim=1)  # (B, 4 + C, H, W)
+    inp = torch.cat([cond, x_t], dim=1)  # (B, 4 [+1] + C, H, W)
     labels = task if getattr(unet.config, "num_class_embeds", None) else None
     if labels is None and getattr(unet.config, "num_class_embeds", None):
         raise ValueError("this UNet is task-conditioned: pass task ids (depthgen.recipe.TASKS indices)")
     return unet(inp, t, class_labels=labels).sample
 
 
-def adapt_state_dict(state: dict[str, torch.Tensor], target_channels: int) -> dict[str, torch.Tensor]:
-    """Adapt conv_in / conv_out of a state dict to ``target_channels`` (see the module docstring)."""
+def adapt_state_dict(state: dict[str, torch.Tensor], target_channels: int,
+                     cond: int = COND_CHANNELS) -> dict[str, torch.Tensor]:
+    """Adapt conv_in / conv_out of a state dict to ``target_channels`` and ``cond`` condition channels
+    (see the module docstring). The state's own target channel count is its conv_out's."""
     out = dict(state)
-    w_in = state["conv_in.weight"]  # (F, 4 + C_old, 3, 3)
-    c_old = w_in.shape[1] - COND_CHANNELS
-    if c_old == target_channels:
+    w_in = state["conv_in.weight"]  # (F, cond_old + C_old, 3, 3)
+    c_old = state["conv_out.weight"].shape[0]
+    cond_old = w_in.shape[1] - c_old
+    if cond_old not in (COND_CHANNELS, COND_CHANNELS + FOV_CHANNELS) or cond not in (COND_CHANNELS, COND_CHANNELS + FOV_CHANNELS):
+        raise ValueError(f"cannot adapt a model with {cond_old} condition channels to {cond}")
+    if cond_old > cond:
+        raise ValueError("the weights are FOV-conditioned; load them into a model with model.fov_conditioning=true")
+    tgt = w_in[:, cond_old:]
+    if c_old != target_channels:
+        if target_channels == 1:
+            tgt = tgt.sum(dim=1, keepdim=True)
+            out["conv_out.weight"] = state["conv_out.weight"].mean(dim=0, keepdim=True)
+            out["conv_out.bias"] = state["conv_out.bias"].mean(dim=0, keepdim=True)
+        elif c_old == 1:  # depth -> RGB: replicate (inverse of the above, up to the 1/3 on conv_in)
+            tgt = tgt.repeat(1, target_channels, 1, 1) / target_channels
+            out["conv_out.weight"] = state["conv_out.weight"].repeat(target_channels, 1, 1, 1)
+            out["conv_out.bias"] = state["conv_out.bias"].repeat(target_channels)
+        else:
+            raise ValueError(f"cannot adapt a {c_old}-channel target model to {target_channels} channels")
+    elif cond_old == cond:
         return out
-    if target_channels == 1:
-        tgt = w_in[:, COND_CHANNELS:].sum(dim=1, keepdim=True)
-        out["conv_out.weight"] = state["conv_out.weight"].mean(dim=0, keepdim=True)
-        out["conv_out.bias"] = state["conv_out.bias"].mean(dim=0, keepdim=True)
-    elif c_old == 1:  # depth -> RGB: replicate (inverse of the above, up to the 1/3 on conv_in)
-        tgt = w_in[:, COND_CHANNELS:].repeat(1, target_channels, 1, 1) / target_channels
-        out["conv_out.weight"] = state["conv_out.weight"].repeat(target_channels, 1, 1, 1)
-        out["conv_out.bias"] = state["conv_out.bias"].repeat(target_channels)
-    else:
-        raise ValueError(f"cannot adapt a {c_old}-channel target model to {target_channels} channels")
-    out["conv_in.weight"] = torch.cat([w_in[:, :COND_CHANNELS], tgt], dim=1)
+    extra = w_in.new_zeros(w_in.shape[0], cond - cond_old, *w_in.shape[2:])  # a new FOV channel: zero filters
+    out["conv_in.weight"] = torch.cat([w_in[:, :cond_old], extra, tgt], dim=1)
     return out
 
 
 def load_adapted(unet: torch.nn.Module, state: dict[str, torch.Tensor], source: str = "checkpoint") -> None:
     """Load ``state`` into ``unet`` adapting the target channels; a mismatched architecture -> ValueError."""
     target = unet.config.out_channels
-    state = adapt_state_dict(state, target)
+    state = adapt_state_dict(state, target, unet.config.in_channels - target)
     own = unet.state_dict()
     missing = sorted(set(own) - set(state))
     extra = sorted(set(state) - set(own))

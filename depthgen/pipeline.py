@@ -4,12 +4,20 @@
     out = pipe(image, num_samples=4, num_inference_steps=20, generator=g, scheduler="ddim")
     out.depth (H, W) float32 m (median), out.samples (k, H, W), out.uncertainty (H, W) (std over samples)
     out = pipe.complete(image, known_depth, known_mask, num_samples=4, generator=g)  # keeps known pixels
+    out = pipe(image, fov_deg=70.0)   # or K=(3, 3) pixels of the input image: the camera (see below)
 
-Registered modules: ``unet`` (diffusers UNet2DModel, 5 input channels: RGB, aux, x_t) and ``scheduler``
-(the training DDPMScheduler; DDIM / DPM samplers are derived from its config). Config values: depth_param,
-d_min, d_max, resolution, prediction_type, objective ("diffusion" | "regression"). The input image is
-resized to ``resolution`` (see pipeline_common) and the depth back to the input size (bilinear in the
-model's depth space). ``image`` may also be a list: the output is then a list of outputs.
+Registered modules: ``unet`` (diffusers UNet2DModel, 5 input channels: RGB, aux, x_t; 6 with the FOV
+channel) and ``scheduler`` (the training DDPMScheduler; DDIM / DPM samplers are derived from its config).
+Config values: depth_param, d_min, d_max, resolution, prediction_type, objective ("diffusion" |
+"regression" | "single_step": one pass at t = T - 1, see depthgen.diffusion), canonical_fov_deg. The input
+image is resized to ``resolution`` (see pipeline_common) and the depth back to the input size (bilinear in
+the model's depth space). ``image`` may also be a list: the output is then a list of outputs.
+
+Camera (depthgen.camera). ``fov_deg`` (horizontal, degrees, in (0, 180)) or ``K`` ((3, 3) pixels of the
+input image) say which lens took the image; with neither, ``DEFAULT_FOV_DEG`` (60) is assumed. A model
+trained with the canonical camera (``canonical_fov_deg`` set) predicts canonical depth, scaled here by
+f / f_c (and ``complete`` scales the known depth by f_c / f going in); a FOV-conditioned UNet gets the
+FOV channel. Models with neither (the shipped ones) ignore the camera: same output with or without it.
 """
 
 from __future__ import annotations
@@ -23,10 +31,15 @@ import torch
 from diffusers import DiffusionPipeline
 
 from depthgen.aggregate import aggregate
+from depthgen.camera import canonical_scale, check_fov, fov_channel, normalized_focal
 from depthgen.depth_param import depth_to_model, model_to_depth
+from depthgen.diffusion import single_step_x0
 from depthgen.io import as_images, as_rgb
+from depthgen.model import COND_CHANNELS, FOV_CHANNELS
 from depthgen.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
 from depthgen.recipe import TASKS
+
+OBJECTIVES = ("diffusion", "regression", "single_step")
 
 
 @dataclass
@@ -41,17 +54,21 @@ class DepthGenPipeline(DiffusionPipeline):
 
     def __init__(self, unet: Any, scheduler: Any, depth_param: str = "log", d_min: float = 0.1, d_max: float = 80.0,
                  resolution: int = 64, prediction_type: str = "v_prediction", objective: str = "diffusion",
-                 aggregation: str = "median") -> None:
+                 aggregation: str = "median", canonical_fov_deg: float | None = None) -> None:
         super().__init__()
-        if unet.config.out_channels != 1 or unet.config.in_channels != 5:
-            raise ValueError(f"DepthGenPipeline needs a depth UNet (5 in / 1 out channels), got "
+        inputs = (COND_CHANNELS + 1, COND_CHANNELS + FOV_CHANNELS + 1)
+        if unet.config.out_channels != 1 or unet.config.in_channels not in inputs:
+            raise ValueError(f"DepthGenPipeline needs a depth UNet (5 or 6 in / 1 out channels), got "
                              f"{unet.config.in_channels} / {unet.config.out_channels}; is this a PalettePipeline checkpoint?")
-        if objective not in ("diffusion", "regression"):
-            raise ValueError(f"objective must be 'diffusion' or 'regression', got {objective!r}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+        if canonical_fov_deg is not None:
+            canonical_fov_deg = check_fov(canonical_fov_deg, "canonical_fov_deg")
         depth_to_model(np.ones(1, np.float32), depth_param, d_min, d_max)  # validates the parametrisation
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(depth_param=depth_param, d_min=float(d_min), d_max=float(d_max), resolution=int(resolution),
-                                prediction_type=prediction_type, objective=objective, aggregation=aggregation)
+                                prediction_type=prediction_type, objective=objective, aggregation=aggregation,
+                                canonical_fov_deg=canonical_fov_deg)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> "DepthGenPipeline":
@@ -69,16 +86,35 @@ class DepthGenPipeline(DiffusionPipeline):
         c = self.config
         return model_to_depth(x, c.depth_param, c.d_min, c.d_max)
 
-    def _cond(self, rgb: np.ndarray) -> torch.Tensor:
+    @property
+    def fov_conditioned(self) -> bool:
+        """True when the UNet takes the FOV channel."""
+        return self.unet.config.in_channels == COND_CHANNELS + FOV_CHANNELS + 1
+
+    @property
+    def uses_camera(self) -> bool:
+        """True when the output depends on the camera (canonical camera or FOV conditioning)."""
+        return self.config.canonical_fov_deg is not None or self.fov_conditioned
+
+    def _depth_scale(self, focal: float) -> float:
+        """Metric depth per model-space depth: f / f_c with the canonical camera, else 1."""
+        c = self.config.canonical_fov_deg
+        return 1.0 if c is None else 1.0 / canonical_scale(focal, c)
+
+    def _cond(self, rgb: np.ndarray, focal: float) -> torch.Tensor:
         s = self.config.resolution
         img = image_to_model(rgb, s)  # (3, S, S)
-        cond = torch.cat([img, torch.zeros(1, s, s)])[None]  # (1, 4, S, S): aux = 0 for depth
+        parts = [img, torch.zeros(1, s, s)]  # aux = 0 for depth
+        if self.fov_conditioned:
+            parts.append(torch.full((1, s, s), fov_channel(focal)))
+        cond = torch.cat(parts)[None]  # (1, 4 [+1], S, S)
         return cond.to(device=self.device, dtype=self.unet.dtype)
 
-    def _finish(self, x: torch.Tensor, hw: tuple[int, int], known: np.ndarray | None = None,
+    def _finish(self, x: torch.Tensor, hw: tuple[int, int], scale: float = 1.0, known: np.ndarray | None = None,
                 mask: np.ndarray | None = None) -> DepthGenOutput:
-        """x (k, 1, S, S) model space -> metric output at (H, W), known pixels re-imposed exactly."""
-        samples = self._to_depth(resize_back(x, hw)[:, 0].float())  # (k, H, W) metres
+        """x (k, 1, S, S) model space -> metric output at (H, W) (times ``scale``: the canonical camera's
+        f / f_c), known pixels re-imposed exactly."""
+        samples = self._to_depth(resize_back(x, hw)[:, 0].float()) * scale  # (k, H, W) metres
         if known is not None:
             samples = torch.where(torch.from_numpy(mask)[None], torch.from_numpy(known)[None], samples)
         depth, std = aggregate(samples, self.config.aggregation)
@@ -90,31 +126,50 @@ class DepthGenPipeline(DiffusionPipeline):
     def _run(self, cond: torch.Tensor, num_samples: int, num_inference_steps: int, generator: Any, scheduler: str,
              batch_size: int | None, known: torch.Tensor | None = None, known_mask: torch.Tensor | None = None,
              resample: int = 0) -> torch.Tensor:
+        task_id = TASKS.index("depth")
+        if self.config.objective == "single_step":  # one deterministic pass: every sample is the same
+            if num_samples < 1:
+                raise ValueError(f"num_samples must be >= 1, got {num_samples}")
+            task = torch.full((1,), task_id, dtype=torch.long, device=cond.device)
+            x = single_step_x0(self.unet, self.scheduler, cond, task, 1, self.config.prediction_type).clamp(-1, 1)
+            if known is not None:
+                x = torch.where(known_mask.bool(), known.to(x.dtype), x)
+            return x.float().cpu().expand(num_samples, -1, -1, -1)
         return draw_samples(self.unet, self.scheduler, cond, num_samples, 1, generator, num_inference_steps,
-                            scheduler, batch_size, TASKS.index("depth"), self.config.objective, known, known_mask,
-                            resample)
+                            scheduler, batch_size, task_id, self.config.objective, known, known_mask, resample)
 
     # --- public API --------------------------------------------------------------------------------------
     @torch.no_grad()
     def __call__(self, image: Any, num_samples: int = 4, num_inference_steps: int = 20,
                  generator: torch.Generator | None = None, scheduler: str = "ddim",
-                 batch_size: int | None = None) -> DepthGenOutput | list[DepthGenOutput]:
-        """Depth for ``image`` (PIL, (H, W, 3) uint8/float array, (3, H, W) tensor, or a list of them)."""
+                 batch_size: int | None = None, fov_deg: float | None = None,
+                 K: np.ndarray | None = None) -> DepthGenOutput | list[DepthGenOutput]:
+        """Depth for ``image`` (PIL, (H, W, 3) uint8/float array, (3, H, W) tensor, or a list of them, all
+        taken with the camera ``fov_deg`` / ``K``: see the module docstring)."""
         images, batched = as_images(image)
         outs = []
         for rgb in images:
-            x = self._run(self._cond(rgb), num_samples, num_inference_steps, generator, scheduler, batch_size)
-            outs.append(self._finish(x, rgb.shape[:2]))
+            focal = self._focal(rgb.shape[:2], K, fov_deg)
+            x = self._run(self._cond(rgb, focal), num_samples, num_inference_steps, generator, scheduler, batch_size)
+            outs.append(self._finish(x, rgb.shape[:2], self._depth_scale(focal)))
         return outs if batched else outs[0]
+
+    @staticmethod
+    def _focal(hw: tuple[int, int], K: np.ndarray | None, fov_deg: float | None) -> float:
+        """The image's normalised focal length (depthgen.camera.normalized_focal); bad camera -> ValueError."""
+        if fov_deg is not None:
+            fov_deg = check_fov(fov_deg)
+        return normalized_focal(hw, K, fov_deg)
 
     @torch.no_grad()
     def complete(self, image: Any, known_depth: np.ndarray, known_mask: np.ndarray, num_samples: int = 4,
                  num_inference_steps: int = 20, generator: torch.Generator | None = None, resample: int = 0,
-                 scheduler: str = "ddim", batch_size: int | None = None) -> DepthGenOutput:
+                 scheduler: str = "ddim", batch_size: int | None = None, fov_deg: float | None = None,
+                 K: np.ndarray | None = None) -> DepthGenOutput:
         """Complete a partial depth map: the output equals ``known_depth`` on ``known_mask`` exactly.
 
         known_depth (H, W) float metres (> 0 and finite where known); known_mask (H, W) bool, same size as
-        the image, neither empty nor full.
+        the image, neither empty nor full. fov_deg / K: the camera (module docstring).
         """
         rgb = as_rgb(image)
         known_depth = np.asarray(known_depth)
@@ -132,10 +187,12 @@ class DepthGenPipeline(DiffusionPipeline):
         if not np.isfinite(kd[known_mask]).all() or (kd[known_mask] <= 0).any():
             raise ValueError("known_depth has NaN, inf or non-positive values inside known_mask")
         s = self.config.resolution
-        x_known = self._to_model(np.where(known_mask, kd, 1.0).astype(np.float32))
+        focal = self._focal(hw, K, fov_deg)
+        scale = self._depth_scale(focal)  # known metric depth / scale = the model's (canonical) depth
+        x_known = self._to_model((np.where(known_mask, kd, 1.0) / scale).astype(np.float32))
         vals, m_lo = masked_resize(x_known[..., None], known_mask, s)
         known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)  # (1, 1, S, S)
         km = torch.from_numpy(m_lo)[None, None].to(self.device)  # (1, 1, S, S)
-        x = self._run(self._cond(rgb), num_samples, num_inference_steps, generator, scheduler, batch_size,
+        x = self._run(self._cond(rgb, focal), num_samples, num_inference_steps, generator, scheduler, batch_size,
                       known, km, resample)
-        return self._finish(x, hw, np.where(known_mask, kd, 0).astype(np.float32), known_mask)
+        return self._finish(x, hw, scale, np.where(known_mask, kd, 0).astype(np.float32), known_mask)

@@ -39,6 +39,7 @@ class ModelConfig:
     attention_head_dim: int | None = None
     dropout: float = 0.0
     task_embedding: bool = True  # class embedding over TASKS (Palette task id)
+    fov_conditioning: bool = False  # depth stages: one more input channel holding depthgen.camera.fov_channel
 
 
 @dataclass
@@ -48,6 +49,9 @@ class DepthParamConfig:
     param: str = "log"  # log | linear
     d_min: float = 0.1  # metres
     d_max: float = 80.0  # metres
+    # Canonical camera (depthgen.camera): labels scaled by f_c / f in training, predictions by f / f_c at
+    # inference; None = metric labels as they are. d_min / d_max then bound the canonical depth.
+    canonical_fov_deg: float | None = None
 
 
 LOSS_REDUCTIONS = ("pixel", "image")  # see depthgen.diffusion.masked_loss
@@ -65,6 +69,11 @@ class DiffusionConfig:
     t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
     loss_reduction: str = "pixel"  # pixel: mean over the batch's valid pixels | image: per image, then over images
     loss_region: str = "all"  # Palette inpaint/uncrop examples: all pixels | hole: only the pixels to fill
+    # Faster-convergence options (depthgen.diffusion); the defaults are off.
+    si_log_weight: float = 0.0  # weight of a scale-invariant log-depth term on the x0 estimate, beside L1/L2
+    si_log_lambda: float = 1.0  # its variance weight: 1 fully scale-invariant, 0 plain squared log error
+    min_snr_gamma: float = 0.0  # > 0: min-SNR-gamma loss weighting per timestep (5 is the paper's value)
+    single_step: bool = False  # finetune: fixed t = T - 1, zeros as x_t, the x0 estimate trained directly
 
 
 @dataclass
@@ -88,6 +97,10 @@ class DataConfig:
     num_workers: int = 0
     live_size: int = 10000  # procedural_live / synthetic: number of distinct samples
     sensor: str = "kinect"  # procedural_live sensor model
+    # Field-of-view augmentation (depth stages, depthgen.camera.zoom_view): with this probability an example
+    # is cropped (zoom > 1) or uncropped (zoom < 1), zoom log-uniform in [1 / max, max]; K follows.
+    fov_aug_prob: float = 0.0
+    fov_aug_max_zoom: float = 1.5
 
 
 @dataclass
@@ -169,8 +182,38 @@ def validate_recipe(r: Recipe) -> None:
     for name in ("batch_size", "grad_accum", "max_steps", "checkpoint_every", "keep_checkpoints", "log_every"):
         if getattr(r.train, name) < 1:
             raise ValueError(f"train.{name} must be >= 1, got {getattr(r.train, name)}")
+    validate_camera_options(r)
     if r.model.sample_size < 8 or r.model.sample_size % 8:
         raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")
+
+
+def validate_camera_options(r: Recipe) -> None:
+    """The camera-aware and faster-convergence options (issue 20): ranges, and the stages they apply to."""
+    depth_stage = r.stage in ("finetune", "regression")
+    d, f = r.diffusion, r.data
+    if r.depth.canonical_fov_deg is not None and not 0 < r.depth.canonical_fov_deg < 180:
+        raise ValueError(f"depth.canonical_fov_deg must be in (0, 180) degrees or null, got {r.depth.canonical_fov_deg}")
+    if d.si_log_weight < 0 or not 0.0 <= d.si_log_lambda <= 1.0:
+        raise ValueError(f"need diffusion.si_log_weight >= 0 and si_log_lambda in [0, 1], got "
+                         f"{d.si_log_weight}, {d.si_log_lambda}")
+    if d.si_log_weight > 0 and r.depth.param != "log":
+        raise ValueError("diffusion.si_log_weight needs depth.param=log (the term is computed in model space)")
+    if d.min_snr_gamma < 0:
+        raise ValueError(f"diffusion.min_snr_gamma must be >= 0 (0 = off), got {d.min_snr_gamma}")
+    if not 0.0 <= f.fov_aug_prob <= 1.0 or f.fov_aug_max_zoom < 1.0:
+        raise ValueError(f"need data.fov_aug_prob in [0, 1] and data.fov_aug_max_zoom >= 1, got "
+                         f"{f.fov_aug_prob}, {f.fov_aug_max_zoom}")
+    used = [name for name, on in (("model.fov_conditioning", r.model.fov_conditioning),
+                                  ("depth.canonical_fov_deg", r.depth.canonical_fov_deg is not None),
+                                  ("data.fov_aug_prob", f.fov_aug_prob > 0), ("diffusion.si_log_weight", d.si_log_weight > 0),
+                                  ("diffusion.single_step", d.single_step)) if on]
+    if used and not depth_stage:
+        raise ValueError(f"{used[0]} applies to the depth stages (finetune, regression), not to stage {r.stage!r}")
+    if d.single_step and r.stage != "finetune":
+        raise ValueError("diffusion.single_step is a finetune option (the regression stage is single-pass already)")
+    if d.single_step and d.prediction_type == "epsilon":
+        raise ValueError("diffusion.single_step needs prediction_type sample or v_prediction (epsilon cannot give "
+                         "x0 at t = T)")
 
 
 def target_channels(stage: str) -> int:

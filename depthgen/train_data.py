@@ -23,10 +23,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from depthgen.camera import DEFAULT_FOV_DEG, canonical_scale, draw_zoom, fov_channel, normalized_focal, zoom_view
 from depthgen.data.folder import FolderDataset
 from depthgen.data.infill import infill_depth
 from depthgen.data.pretrain_tasks import draw_task, make_task, to_model_rgb
 from depthgen.data.procedural import ShardDataset, generate_sample, split_seed
+from depthgen.data.procedural.render import intrinsics
 from depthgen.data.transforms import random_hflip, resize_depth_nearest, resize_rgb
 from depthgen.depth_param import depth_to_model
 from depthgen.recipe import TASKS, Recipe
@@ -95,6 +97,13 @@ class TrainingExamples(torch.utils.data.Dataset):
 
     Output dict (float32 tensors): cond (4, S, S) = RGB-or-degraded-RGB (3) + aux (1); target (C, S, S) in
     [-1, 1] (C = 3 Palette stages, 1 depth stages); valid (1, S, S) bool; task () long.
+
+    Camera-aware depth recipes (``uses_camera``: FOV augmentation, canonical camera or FOV conditioning;
+    depthgen.camera): the sample's K (or a ``DEFAULT_FOV_DEG`` camera when it has none) goes through the
+    crop / uncrop first (``data.fov_aug_prob``; the uncropped border is invalid), the depth label is scaled to
+    the canonical camera (``depth.canonical_fov_deg``), cond gets the FOV channel (``model.fov_conditioning``;
+    (5, S, S)), and the example records ``K`` (3, 3) float32: the camera of the image the model sees
+    (after the crop, at S x S; a horizontal flip does not update cx).
     """
 
     def __init__(self, source: torch.utils.data.Dataset, recipe: Recipe) -> None:
@@ -110,14 +119,24 @@ class TrainingExamples(torch.utils.data.Dataset):
         s = r.model.sample_size
         raw = self.source[int(index)]
         rgb0 = np.asarray(raw["rgb"])
-        rgb = resize_rgb(rgb0, (s, s))
         palette = r.stage in ("pretrain", "inpaint")
         # Palette stages use the clean depth (disocclusion mask shapes only); depth stages the chosen target.
         depth_key = r.data.target if (r.data.target in raw and not palette) else "depth"
-        depth = resize_depth_nearest(np.asarray(raw[depth_key], np.float32), (s, s))
+        depth0 = np.asarray(raw[depth_key], np.float32)
+        valid0 = np.asarray(raw["valid"], bool) if ("valid" in raw and depth_key == "depth") else None
+        camera = not palette and uses_camera(r)
+        if camera:
+            K0 = (np.asarray(raw["K"], np.float64) if raw.get("K") is not None
+                  else intrinsics(depth0.shape, DEFAULT_FOV_DEG))
+            zoom, u, v = draw_zoom(g, r.data.fov_aug_prob, r.data.fov_aug_max_zoom)
+            if valid0 is None:
+                valid0 = np.ones(depth0.shape, bool)
+            rgb0, depth0, valid0, K0 = zoom_view(rgb0, depth0, valid0, K0, zoom, u, v)
+        rgb = resize_rgb(rgb0, (s, s))
+        depth = resize_depth_nearest(depth0, (s, s))
         arrays = {"rgb": rgb, "depth": depth}
-        if "valid" in raw and depth_key == "depth":
-            arrays["valid"] = resize_depth_nearest(np.asarray(raw["valid"], bool), (s, s))
+        if valid0 is not None:
+            arrays["valid"] = resize_depth_nearest(valid0, (s, s))
         if r.data.hflip:
             arrays = random_hflip(arrays, g)
         rgb_t = to_model_rgb(arrays["rgb"])  # (3, S, S)
@@ -137,6 +156,18 @@ class TrainingExamples(torch.utils.data.Dataset):
             if r.diffusion.loss_region == "hole" and task in ("inpaint", "uncrop"):
                 scored = aux > 0.5  # the sampler re-imposes the known pixels, so only the fill is learned
             return {"cond": torch.cat([cond, aux], 0), "target": target, "valid": scored, "task": torch.tensor(tid)}
+        extra: dict[str, torch.Tensor] = {}
+        aux = [torch.zeros(1, s, s)]
+        if camera:
+            focal = normalized_focal(depth0.shape, K0)
+            if r.depth.canonical_fov_deg is not None:  # metric -> canonical-camera depth (0 stays 0)
+                depth = (depth * canonical_scale(focal, r.depth.canonical_fov_deg)).astype(np.float32)
+            if r.model.fov_conditioning:
+                aux.append(torch.full((1, s, s), fov_channel(focal)))
+            Ks = K0.copy()
+            Ks[0] *= s / depth0.shape[1]
+            Ks[1] *= s / depth0.shape[0]
+            extra["K"] = torch.from_numpy(Ks).float()
         if not valid.any():
             # Nothing to learn from: an all-invalid map contributes no loss (valid all False).
             filled = np.full_like(depth, r.depth.d_max)
@@ -145,9 +176,15 @@ class TrainingExamples(torch.utils.data.Dataset):
         else:
             filled = np.where(valid, depth, 0.0).astype(np.float32)  # ablation: holes stay at the far/near clip
         x = depth_to_model(torch.from_numpy(np.ascontiguousarray(filled)), r.depth.param, r.depth.d_min, r.depth.d_max)
-        cond = torch.cat([rgb_t, torch.zeros(1, s, s)], 0)
+        cond = torch.cat([rgb_t, *aux], 0)
         return {"cond": cond, "target": x[None].float(), "valid": torch.from_numpy(valid)[None],
-                "task": torch.tensor(TASKS.index("depth"))}
+                "task": torch.tensor(TASKS.index("depth")), **extra}
+
+
+def uses_camera(recipe: Recipe) -> bool:
+    """True when a depth recipe uses the camera: FOV augmentation, the canonical camera or FOV conditioning."""
+    return (recipe.data.fov_aug_prob > 0 or recipe.depth.canonical_fov_deg is not None
+            or recipe.model.fov_conditioning)
 
 
 class StepBatchSampler(torch.utils.data.Sampler):
