@@ -78,3 +78,13 @@ def build_manifest(*, prompt: str, seed: int, image: str | None, backends: dict[
         "mesh": mesh,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def record_camera(path: Path, manifest: dict[str, Any], camera: dict[str, Any]) -> None:
+    """Add the run's camera to ``manifest`` and rewrite ``path`` (atomically): ``fov_deg`` (horizontal
+    degrees), ``source`` (user | exif | default | trajectory) and ``depth_uses_fov`` (whether the depth model's
+    output depends on it: a camera-aware DepthGen model)."""
+    from depthgen.io import write_json
+
+    manifest["camera"] = dict(camera)
+    write_json(path, manifest)

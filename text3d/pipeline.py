@@ -6,15 +6,18 @@ before any model loads; user mistakes raise ValueError with one line saying what
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from depthgen.camera import focal_to_fov, photo_focal_px
+from text3d.backends.depth import with_camera
 from text3d.config import Text3DConfig, validate
 from text3d.loading import Backends, load_backends, resolve_device
-from text3d.manifest import Timings
+from text3d.manifest import Timings, record_camera
 from text3d.progress import ProgressFn
 from text3d.result import Text3DResult
 
@@ -79,6 +82,42 @@ def load_image(image: str | Path | np.ndarray, height: int, width: int) -> np.nd
     return np.asarray(pil, dtype=np.float32) / 255.0
 
 
+FOV_RANGE = (1.0, 170.0)  # degrees: what text3d.cameras.intrinsics_from_fov accepts
+
+
+def photo_fov_deg(image: str | Path | np.ndarray, height: int, width: int) -> float | None:
+    """Horizontal field of view (degrees) of the view ``load_image`` makes from a photo file, from the photo's
+    EXIF 35 mm-equivalent focal length and the centre crop to the view's aspect; None without one."""
+    if isinstance(image, np.ndarray):
+        return None
+    found = photo_focal_px(image)
+    if found is None:
+        return None
+    focal, (w0, h0) = found
+    fov = focal_to_fov(focal, width * min(w0 / width, h0 / height))  # the crop's width in photo pixels
+    return fov if FOV_RANGE[0] <= fov <= FOV_RANGE[1] else None
+
+
+def resolve_fov(cfg: Text3DConfig, fov_deg: float | None, image: str | Path | np.ndarray | None) -> dict:
+    """Set ``cfg.trajectory.fov_deg`` to the run's field of view and return where it came from:
+    ``user`` (``fov_deg``), ``exif`` (the photo's focal length), ``default`` (a photo without one: the
+    preset's trajectory.fov_deg) or ``trajectory`` (a text prompt: the trajectory's camera paints the view)."""
+    if fov_deg is not None:
+        if isinstance(fov_deg, bool) or not isinstance(fov_deg, (int, float, np.integer, np.floating)) or not (
+                FOV_RANGE[0] <= float(fov_deg) <= FOV_RANGE[1]):
+            raise ValueError(f"--fov / fov_deg must be the horizontal field of view in degrees, {FOV_RANGE[0]:g} to "
+                             f"{FOV_RANGE[1]:g}; got {fov_deg!r}")
+        fov, source = float(fov_deg), "user"
+    elif image is not None:
+        exif = photo_fov_deg(image, cfg.height, cfg.width)
+        fov, source = (exif, "exif") if exif is not None else (cfg.trajectory.fov_deg, "default")
+    else:
+        fov, source = cfg.trajectory.fov_deg, "trajectory"
+    cfg.trajectory.fov_deg = float(fov)
+    validate(cfg)
+    return {"fov_deg": round(float(fov), 4), "source": source}
+
+
 def resolve_config(preset: str, trajectory: str | None, views: int | None, steps: int | None,
                    size: tuple[int, int] | None, overrides: Sequence[str]) -> Text3DConfig:
     """The preset with ``key=value`` overrides, then the call's explicit settings, validated.
@@ -119,11 +158,14 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
              views: int | None = None, seed: int = 0, steps: int | None = None, size: tuple[int, int] | None = None,
              t2i: str | None = None, inpaint: str | None = None, depth: str | None = None, device: str = "auto",
              progress: ProgressFn | None = None, backends: Backends | None = None,
-             overrides: Sequence[str] = (), progress_bars: bool = False) -> Text3DResult:
+             overrides: Sequence[str] = (), progress_bars: bool = False, fov_deg: float | None = None) -> Text3DResult:
     """Generate a walkable 3D scene from a prompt (or a photo) and write it to ``out_dir``.
 
     trajectory/views/steps/size (W, H) default to the preset's; ``overrides`` are extra ``key=value``
-    preset settings; ``backends`` reuses loaded models (the name arguments are then ignored);
+    preset settings; ``fov_deg``: the horizontal field of view (1-170 degrees) of every view and of the
+    depth model's input; None: a photo's EXIF 35 mm-equivalent focal length when it has one, else the
+    preset's ``trajectory.fov_deg`` (60 degrees in the shipped presets); manifest.json's ``camera`` says
+    which was used and where it came from (user / exif / default / trajectory); ``backends`` reuses loaded models (the name arguments are then ignored);
     ``progress(stage, fraction_of_run)`` is called as work proceeds; ``progress_bars`` shows tqdm bars.
     """
     from text3d.stages import run_stages
@@ -137,6 +179,7 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     cfg = resolve_config(preset, trajectory, views, steps, size, overrides)
+    camera = resolve_fov(cfg, fov_deg, image)
     from text3d.trajectory import check_overlap, resolve_trajectory
 
     if views is not None and cfg.trajectory.name not in ("orbit", "walk", "zoom-out"):
@@ -169,6 +212,10 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
     except BaseException:
         remove_empty(created)       # a run that could not start leaves no empty folders behind
         raise
-    return run_stages(cfg=cfg, backends=backends, segments=segments, prompt=prompt, first_image=first,
-                      image_name=None if image is None or isinstance(image, np.ndarray) else str(image),
-                      seed=seed, out=out, timings=timings, progress_fn=progress, progress_bars=progress_bars)
+    backends = dataclasses.replace(backends, depth=with_camera(backends.depth, cfg.trajectory.fov_deg))
+    result = run_stages(cfg=cfg, backends=backends, segments=segments, prompt=prompt, first_image=first,
+                        image_name=None if image is None or isinstance(image, np.ndarray) else str(image),
+                        seed=seed, out=out, timings=timings, progress_fn=progress, progress_bars=progress_bars)
+    camera["depth_uses_fov"] = bool(getattr(backends.depth, "uses_camera", False))
+    record_camera(result.paths["manifest"], result.manifest, camera)
+    return result

@@ -1,7 +1,13 @@
 """Depth backends: ``DepthGenBackend`` (the default: ``depthgen.DepthGenPipeline``, which imputes known depth),
 and for real-world weights ``MarigoldDepthBackend`` (diffusers ``MarigoldDepthPipeline``) and
 ``TransformersDepthBackend`` (a transformers ``depth-estimation`` model: DPT, Depth Anything, ...), which keep
-known depth by scale/shift alignment (``AlignedDepthBackend``)."""
+known depth by scale/shift alignment (``AlignedDepthBackend``).
+
+The camera. ``DepthGenBackend.predict/complete`` take ``fov_deg`` (horizontal degrees; None = the
+pipeline's default, depthgen.camera.DEFAULT_FOV_DEG), for camera-aware DepthGen models (canonical camera or
+FOV conditioning); the shipped model ignores it. ``with_camera(backend, fov_deg)`` attaches a run's field of
+view to any depth backend: the wrapper passes it to backends that take it (``takes_fov``) and calls the
+others unchanged, so the ``DepthBackend`` protocol and its callers stay as they are."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from text3d.backends.protocols import DepthResult
 
 class DepthGenBackend:
     """``DepthBackend`` over a DepthGen pipeline folder (median over samples; std as uncertainty)."""
+
+    takes_fov = True
 
     def __init__(self, pipe, name: str = "embedded", scheduler: str = "ddim"):
         self.pipe, self.name, self.scheduler = pipe, name, scheduler
@@ -33,15 +41,24 @@ class DepthGenBackend:
         return DepthResult(depth=np.asarray(out.depth, np.float32), uncertainty=np.asarray(out.uncertainty, np.float32),
                            samples=np.asarray(out.samples, np.float32))
 
-    def predict(self, image: np.ndarray, *, steps: int, samples: int, generator: torch.Generator) -> DepthResult:
-        """Depth (H, W) float32 metres of an (H, W, 3) float32 image."""
+    @property
+    def uses_camera(self) -> bool:
+        """True when the model's output depends on ``fov_deg`` (a camera-aware DepthGen model)."""
+        return bool(getattr(self.pipe, "uses_camera", False))
+
+    def _camera(self, fov_deg: float | None) -> dict:
+        return {} if fov_deg is None else {"fov_deg": float(fov_deg)}
+
+    def predict(self, image: np.ndarray, *, steps: int, samples: int, generator: torch.Generator,
+                fov_deg: float | None = None) -> DepthResult:
+        """Depth (H, W) float32 metres of an (H, W, 3) float32 image taken with horizontal FOV ``fov_deg``."""
         image = check_image(image)
         out = self.pipe(image, num_samples=int(samples), num_inference_steps=int(steps), generator=generator,
-                        scheduler=self.scheduler)
+                        scheduler=self.scheduler, **self._camera(fov_deg))
         return self._result(out)
 
     def complete(self, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *, steps: int,
-                 samples: int, generator: torch.Generator) -> DepthResult:
+                 samples: int, generator: torch.Generator, fov_deg: float | None = None) -> DepthResult:
         """Depth equal to ``known_depth`` on ``known_mask`` (pixels with non-positive or non-finite depth are
         treated as unknown). An empty mask is plain prediction; a full mask returns the known depth."""
         image = check_image(image)
@@ -51,16 +68,43 @@ class DepthGenBackend:
             raise ValueError(f"known_depth {known_depth.shape} and known_mask {np.shape(known_mask)} must match the image size {hw}")
         mask = np.asarray(known_mask, bool) & np.isfinite(known_depth) & (known_depth > 0)
         if not mask.any():
-            return self.predict(image, steps=steps, samples=samples, generator=generator)
+            return self.predict(image, steps=steps, samples=samples, generator=generator, fov_deg=fov_deg)
         if mask.all():
             k = max(1, int(samples))
             return DepthResult(known_depth.copy(), np.zeros(hw, np.float32), np.repeat(known_depth[None], k, 0))
         out = self.pipe.complete(image, known_depth, mask, num_samples=int(samples), num_inference_steps=int(steps),
-                                 generator=generator, scheduler=self.scheduler)
+                                 generator=generator, scheduler=self.scheduler, **self._camera(fov_deg))
         res = self._result(out)
         res.depth = np.where(mask, known_depth, res.depth).astype(np.float32)
         res.uncertainty = np.where(mask, 0.0, res.uncertainty).astype(np.float32)
         return res
+
+
+class CameraDepthBackend:
+    """A depth backend with a run's camera attached (``with_camera``); every other attribute is the inner
+    backend's (``name``, ``pipe`` ...)."""
+
+    def __init__(self, inner, fov_deg: float):
+        self.inner, self.fov_deg = inner, float(fov_deg)
+
+    def __getattr__(self, item: str):
+        return getattr(self.inner, item)
+
+    def _camera(self) -> dict:
+        return {"fov_deg": self.fov_deg} if getattr(self.inner, "takes_fov", False) else {}
+
+    def predict(self, image: np.ndarray, *, steps: int, samples: int, generator: torch.Generator) -> DepthResult:
+        return self.inner.predict(image, steps=steps, samples=samples, generator=generator, **self._camera())
+
+    def complete(self, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *, steps: int,
+                 samples: int, generator: torch.Generator) -> DepthResult:
+        return self.inner.complete(image, known_depth, known_mask, steps=steps, samples=samples, generator=generator,
+                                   **self._camera())
+
+
+def with_camera(backend, fov_deg: float) -> CameraDepthBackend:
+    """``backend`` with the horizontal field of view ``fov_deg`` (degrees) of every image it will see."""
+    return CameraDepthBackend(backend.inner if isinstance(backend, CameraDepthBackend) else backend, fov_deg)
 
 
 # ------------------------------------------------------------------------------------- real-world weights

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", default=None, help="depth model: embedded or a DepthGen pipeline folder")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run")
     p.add_argument("--image", default=None, help="start from this photo instead of a text-to-image view")
+    p.add_argument("--fov", type=float, default=None,
+                   help="horizontal field of view in degrees (default: the photo's EXIF focal length, else the preset's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a preset setting, e.g. --set fusion.method=tsdf (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -52,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = generate(args.prompt, image=args.image, out_dir=args.out, preset=args.preset,
                           trajectory=args.trajectory, views=args.views, seed=args.seed, steps=args.steps,
                           size=size, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
-                          device=args.device, overrides=args.overrides, progress_bars=not args.quiet)
+                          device=args.device, overrides=args.overrides, progress_bars=not args.quiet, fov_deg=args.fov)
     except ValueError as e:
         print(f"error: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}", file=sys.stderr)
         return 2
