@@ -100,6 +100,23 @@ class VideoConfig:
 
 
 @dataclass
+class SRConfig:
+    """Super-resolution cascade (``text3d.upscale``): the base models paint at (height, width) / scale, the
+    embedded super-resolution model takes the painted pixels to the view size; pixels rendered from the mesh
+    are rendered at the view size; depth is upsampled with the image as the guide."""
+
+    enabled: bool = False
+    scale: int = 4                  # view size / the base models' size (64 -> 256 with 4)
+    model: str = "embedded"         # embedded (assets/sr) | a saved SuperResolutionPipeline folder
+    steps: int = 4                  # sampling steps of a diffusion super-resolution model (regression: unused)
+    level: float | None = None      # conditioning-augmentation level in [0, 1]; None = the model's default
+    blend_band: int = 3             # px: painted pixels within this of rendered ones are colour-matched to them
+    depth_radius: int = 2           # joint bilateral upsampling window half-size (base-model pixels)
+    depth_sigma_spatial: float = 1.0  # its spatial sigma (base-model pixels)
+    depth_sigma_range: float = 0.1  # its colour sigma (RGB in [0, 1])
+
+
+@dataclass
 class Text3DConfig:
     """A whole text-to-3D run except the prompt, seed and output folder."""
 
@@ -123,6 +140,39 @@ class Text3DConfig:
     cleanup: CleanupConfig = field(default_factory=CleanupConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
     video: VideoConfig = field(default_factory=VideoConfig)
+    sr: SRConfig = field(default_factory=SRConfig)
+
+
+def base_size(cfg: Text3DConfig) -> tuple[int, int]:
+    """(H, W) pixels the text-to-image, inpainting and depth models work at: the view size, divided by
+    ``sr.scale`` when the super-resolution cascade is on."""
+    if not cfg.sr.enabled:
+        return cfg.height, cfg.width
+    return cfg.height // cfg.sr.scale, cfg.width // cfg.sr.scale
+
+
+def validate_sr(cfg: Text3DConfig) -> None:
+    """Raise ValueError naming the first super-resolution setting out of range."""
+    sr = cfg.sr
+    if not sr.enabled:
+        return
+    if sr.scale < 2:
+        raise ValueError(f"sr.scale must be at least 2, got {sr.scale}")
+    m = cfg.size_multiple
+    if cfg.height % (sr.scale * m) or cfg.width % (sr.scale * m):
+        raise ValueError(f"with sr.scale {sr.scale} the view size {cfg.width}x{cfg.height} must be a multiple of "
+                         f"{sr.scale * m} (the base models' size a multiple of {m})")
+    if min(base_size(cfg)) < cfg.min_size:
+        raise ValueError(f"with sr.scale {sr.scale} the base size {base_size(cfg)[1]}x{base_size(cfg)[0]} is "
+                         f"below {cfg.min_size}; use a larger view size or a smaller sr.scale")
+    if not isinstance(sr.model, str) or not sr.model.strip():
+        raise ValueError("sr.model is empty; give 'embedded' or a saved super-resolution folder")
+    if sr.steps < 1:
+        raise ValueError(f"sr.steps must be at least 1, got {sr.steps}")
+    if sr.level is not None and not 0 <= sr.level <= 1:
+        raise ValueError(f"sr.level must be in [0, 1] or null, got {sr.level}")
+    if sr.blend_band < 0 or sr.depth_radius < 1 or sr.depth_sigma_spatial <= 0 or sr.depth_sigma_range <= 0:
+        raise ValueError("sr.blend_band must be >= 0, sr.depth_radius >= 1 and the depth sigmas > 0")
 
 
 def preset_names() -> list[str]:
@@ -187,6 +237,7 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
         raise ValueError(f"video size {cfg.video.width}x{cfg.video.height} must be even (H.264)")
     if not 1.0 <= cfg.trajectory.fov_deg <= 170.0:
         raise ValueError(f"trajectory.fov_deg must be within 1..170, got {cfg.trajectory.fov_deg}")
+    validate_sr(cfg)
     return cfg
 
 

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from text3d.backends.protocols import DepthResult
-from text3d.config import Text3DConfig
+from text3d.config import Text3DConfig, base_size
 from text3d.lift import ViewDepth, cap_filled_depth, clamp_free_space, fill_depth, lift_new_pixels
 from text3d.loading import Backends
 from text3d.manifest import Timings
@@ -17,8 +17,9 @@ from text3d.masks import near_depth
 from text3d.mesh import Mesh, concat_meshes
 from text3d.render import Raycaster
 from text3d.trajectory import ViewSpec
+from text3d.upscale import fill_view, make_upscaler
 
-ROLE_T2I, ROLE_INPAINT, ROLE_DEPTH = 0, 1, 2
+ROLE_T2I, ROLE_INPAINT, ROLE_DEPTH, ROLE_UPSCALE = 0, 1, 2, 3
 
 
 def make_generator(seed: int, index: int, role: int):
@@ -67,6 +68,7 @@ class SceneBuilder:
         self._prior: list[ViewDepth] = []
         self._mesh: Mesh | None = None
         self._caster: Raycaster | None = None
+        self.upscaler = make_upscaler(cfg, backends)  # None unless the super-resolution cascade is on (cfg.sr)
 
     @property
     def mesh(self) -> Mesh:
@@ -96,22 +98,32 @@ class SceneBuilder:
         return record
 
     def first_image(self, prompt: str) -> np.ndarray:
-        """Paint the first view with the text-to-image backend: (H, W, 3) float32 [0, 1]."""
-        h, w = self.size
+        """Paint the first view with the text-to-image backend: (H, W, 3) float32 [0, 1] (painted at the base
+        size and super-resolved when ``cfg.sr`` is on)."""
+        h, w = base_size(self.cfg)
         # checked against the backend by text3d.pipeline.generate before the run starts
         strength = self.cfg.t2i_layout_strength
         options = {} if strength is None else {"layout_strength": strength}
         with self.timings("t2i"):
             img = self.backends.t2i.generate(prompt, height=h, width=w, steps=self.cfg.steps.t2i,
                                              generator=make_generator(self.seed, 0, ROLE_T2I), **options)
-        return np.clip(self._check(img, (h, w, 3), f"text-to-image backend {self.backends.t2i.name!r}"), 0, 1)
+        img = np.clip(self._check(img, (h, w, 3), f"text-to-image backend {self.backends.t2i.name!r}"), 0, 1)
+        if self.upscaler is not None:
+            with self.timings("upscale"):
+                img = self.upscaler.image(img, make_generator(self.seed, 0, ROLE_UPSCALE))
+        return img
 
     def add_first(self, image: np.ndarray, prompt: str, cam_to_world: np.ndarray) -> ViewRecord:
         """Predict the first view's depth and lift all of it."""
         h, w = self.size
+        low = image if self.upscaler is None else self.upscaler.lowres(image)  # the depth model's input
         with self.timings("depth"):
-            res = self.backends.depth.predict(image, steps=self.cfg.steps.depth, samples=self.cfg.depth_samples,
+            res = self.backends.depth.predict(low, steps=self.cfg.steps.depth, samples=self.cfg.depth_samples,
                                               generator=make_generator(self.seed, 0, ROLE_DEPTH))
+        if self.upscaler is not None:
+            self._check(res.depth, low.shape[:2], f"depth backend {self.backends.depth.name!r}")
+            with self.timings("upscale"):
+                res = self.upscaler.depth(res, image, low)
         depth = self._check(res.depth, (h, w), f"depth backend {self.backends.depth.name!r}")
         with self.timings("lift"):
             piece, _ = lift_new_pixels(depth, image, self.K, cam_to_world, None, dilation=0,
@@ -136,20 +148,24 @@ class SceneBuilder:
             record.filled = np.zeros((h, w), bool)
             step(1.0)
             return self._add(record, Mesh.empty())
-        # checked against the backend by text3d.pipeline.generate before the run starts
-        options = {} if cfg.inpaint_guidance is None else {"guidance_scale": cfg.inpaint_guidance}
-        with self.timings("inpaint"):
-            painted = self.backends.inpaint.inpaint(rendered.image, holes, prompt=spec.prompt, steps=cfg.steps.inpaint,
-                                                    generator=make_generator(self.seed, index, ROLE_INPAINT), **options)
-        painted = self._check(painted, (h, w, 3), f"inpaint backend {self.backends.inpaint.name!r}")
-        image = np.where(holes[..., None], np.clip(painted, 0, 1), rendered.image).astype(np.float32)
-        step(0.4)
-        with self.timings("depth"):
-            res: DepthResult = fill_depth(self.backends.depth, image, rendered.depth, rendered.hit,
-                                          mode=cfg.depth_fill, steps=cfg.steps.depth, samples=cfg.depth_samples,
-                                          generator=make_generator(self.seed, index, ROLE_DEPTH))
+        if self.upscaler is not None:  # base models at the base size, then super-resolution (text3d.upscale)
+            image, res = fill_view(self, spec, rendered, lambda role: make_generator(self.seed, index, role), step)
+        else:
+            # checked against the backend by text3d.pipeline.generate before the run starts
+            options = {} if cfg.inpaint_guidance is None else {"guidance_scale": cfg.inpaint_guidance}
+            with self.timings("inpaint"):
+                painted = self.backends.inpaint.inpaint(rendered.image, holes, prompt=spec.prompt,
+                                                        steps=cfg.steps.inpaint, **options,
+                                                        generator=make_generator(self.seed, index, ROLE_INPAINT))
+            painted = self._check(painted, (h, w, 3), f"inpaint backend {self.backends.inpaint.name!r}")
+            image = np.where(holes[..., None], np.clip(painted, 0, 1), rendered.image).astype(np.float32)
+            step(0.4)
+            with self.timings("depth"):
+                res: DepthResult = fill_depth(self.backends.depth, image, rendered.depth, rendered.hit,
+                                              mode=cfg.depth_fill, steps=cfg.steps.depth, samples=cfg.depth_samples,
+                                              generator=make_generator(self.seed, index, ROLE_DEPTH))
+            step(0.8)
         self._check(res.depth, (h, w), f"depth backend {self.backends.depth.name!r}")
-        step(0.8)
         with self.timings("lift"):
             depth = res.depth
             if cfg.lift.max_depth_ratio > 0:  # the first view's depth is predicted whole: the scene's extent

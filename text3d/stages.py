@@ -119,9 +119,9 @@ def add_cleanup_views(builder: SceneBuilder, cfg: Text3DConfig, K: np.ndarray, s
 
 def timing_summary(timings: Timings) -> dict[str, float]:
     """Seconds per stage, plus ``total`` (the run so far) and ``own_overhead`` (total minus model time: load,
-    t2i, inpaint and depth)."""
+    t2i, inpaint, depth and super-resolution)."""
     timing = timings.as_dict()
-    model_s = sum(timing.get(k, 0.0) for k in ("load", "t2i", "inpaint", "depth"))
+    model_s = sum(timing.get(k, 0.0) for k in ("load", "t2i", "inpaint", "depth", "upscale"))
     timing["total"] = round(timings.elapsed(), 4)
     timing["own_overhead"] = round(timing["total"] - model_s, 4)
     return timing

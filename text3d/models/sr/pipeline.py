@@ -52,6 +52,8 @@ class SuperResolutionPipeline(DiffusionPipeline):
         pipe = super().from_pretrained(str(path), **kwargs)
         if "torch_dtype" not in kwargs and "dtype" not in kwargs:
             pipe.unet.to(torch.float32)  # weights are stored in float16 to halve the folder
+        for p in pipe.unet.parameters():  # fresh, aligned memory: views into the loaded file take other SIMD
+            p.data = p.data.clone()       # paths and differ from the saved model in the last bit
         return pipe
 
     @property

@@ -1,0 +1,154 @@
+"""The super-resolution cascade of text3d (text3d.upscale, text3d.depth_upsample): tiny random models and
+stand-in backends built here, no shipped weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from text3d.backends.protocols import DepthResult
+from text3d.config import SRConfig, load_preset
+from text3d.depth_upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
+from text3d.upscale import Upscaler, compose_view, lowres_holes
+
+
+def _step_scene(size: int = 64, edge: int = 30):
+    """A view whose colour and depth both step at column ``edge`` (not on a 4-px block border)."""
+    g = np.zeros((size, size, 3), np.float32)
+    g[:, :edge] = [0.8, 0.3, 0.2]
+    g[:, edge:] = [0.2, 0.4, 0.9]
+    depth = np.where(np.arange(size)[None, :] < edge, 1.0, 3.0).astype(np.float32) * np.ones((size, 1), np.float32)
+    return g, depth
+
+
+def test_guided_upsampling_puts_a_depth_step_on_the_image_edge():
+    guide, depth = _step_scene()
+    low = area_downsample(depth, 4)  # block 7 straddles the edge: depth 2.0, a mixed colour
+    up = joint_bilateral_upsample(low, guide)
+    assert up.shape == depth.shape
+    np.testing.assert_allclose(up[:, :30], 1.0, atol=0.02)
+    np.testing.assert_allclose(up[:, 30:], 3.0, atol=0.02)
+    plain = bilinear_upsample(low, depth.shape)
+    assert np.abs(plain - depth).max() > 0.5  # the baseline smears the step over several pixels
+
+
+def test_guided_upsampling_keeps_a_smooth_depth_and_marks_empty_windows():
+    yy, xx = np.mgrid[:16, :16].astype(np.float32)
+    low = 2.0 + 0.05 * xx + 0.02 * yy
+    guide = np.full((64, 64, 3), 0.5, np.float32)
+    up = joint_bilateral_upsample(low, guide)
+    np.testing.assert_allclose(area_downsample(up, 4)[2:-2, 2:-2], low[2:-2, 2:-2], atol=0.01)
+    low[:8] = 0.0  # invalid: no depth to spread
+    up = joint_bilateral_upsample(low, guide)
+    assert (up[:24] == 0).all() and (up[36:] > 0).all()
+
+
+def test_compose_keeps_known_pixels_and_leaves_no_seam():
+    rng = np.random.default_rng(0)
+    rendered = np.clip(0.5 + 0.1 * rng.standard_normal((32, 32, 3)), 0, 1).astype(np.float32)
+    holes = np.zeros((32, 32), bool)
+    holes[:, 16:] = True
+    painted = np.clip(rendered + 0.2, 0, 1)  # the super-resolved paint is off by a colour shift
+    out = compose_view(rendered, holes, painted, band=3)
+    np.testing.assert_array_equal(out[~holes], rendered[~holes])
+    hard = compose_view(rendered, holes, painted, band=0)
+    step = lambda im: np.abs(im[:, 16].mean(0) - im[:, 15].mean(0)).max()  # noqa: E731  mean colour step
+    assert step(hard) > 0.15 and step(out) < 0.03
+    np.testing.assert_allclose(out[:, 20:], painted[:, 20:], atol=1e-6)  # beyond the band: the paint itself
+
+
+def test_lowres_holes_cover_every_partial_block():
+    holes = np.zeros((16, 16), bool)
+    holes[5, 9] = True
+    low = lowres_holes(holes, 4)
+    assert low.shape == (4, 4) and low[1, 2] and low.sum() == 1
+
+
+class _Pipe:
+    """Stand-in super-resolution pipeline: nearest-neighbour upsampling."""
+
+    class config:  # noqa: N801
+        scale = 4
+
+    def __call__(self, image, level=None, num_inference_steps=None, generator=None):
+        return np.repeat(np.repeat(image, 4, 0), 4, 1)
+
+
+def test_upscaler_depth_keeps_known_depth_exactly():
+    guide, depth = _step_scene()
+    up = Upscaler(_Pipe(), SRConfig(enabled=True))
+    known = np.zeros(depth.shape, bool)
+    known[:, :20] = True
+    known_depth = (depth + 0.123 * known).astype(np.float32)
+    res = up.depth(DepthResult(area_downsample(depth, 4), np.full((16, 16), 0.1, np.float32)), guide,
+                   area_downsample(guide, 4), known_depth=known_depth, known_mask=known)
+    np.testing.assert_array_equal(res.depth[known], known_depth[known])
+    assert (res.uncertainty[known] == 0).all() and (res.uncertainty[~known] > 0).all()
+    np.testing.assert_allclose(res.depth[:, 30:], 3.0, atol=0.02)
+
+
+def test_hd_preset_and_sr_settings_are_checked():
+    cfg = load_preset("hd")
+    assert cfg.sr.enabled and (cfg.height, cfg.width) == (256, 256) and cfg.video.height >= 512
+    with pytest.raises(ValueError, match="multiple of 32"):
+        load_preset("hd", ["height=248"])
+    with pytest.raises(ValueError, match="sr.level"):
+        load_preset("hd", ["sr.level=2"])
+    assert not load_preset("default").sr.enabled
+
+
+def _tiny_sr_folder(tmp_path):
+    from diffusers import DDIMScheduler
+
+    from text3d.models.sr import SuperResolutionPipeline
+    from text3d.models.sr.config import SRModelConfig
+    from text3d.models.sr.model import build_unet
+
+    unet = build_unet(SRModelConfig(block_out_channels=(8, 16)), seed=0)
+    with torch.no_grad():
+        unet.conv_out.weight.copy_(torch.randn(unet.conv_out.weight.shape, generator=torch.Generator().manual_seed(1)) * 0.05)
+    SuperResolutionPipeline(unet.eval(), DDIMScheduler()).save_pretrained(str(tmp_path / "sr"))
+    return tmp_path / "sr"
+
+
+def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp_path, monkeypatch):
+    """A whole run with the cascade on (stand-in base models, a tiny random super-resolution model): views
+    are 64 px from 16-px base models, and every pixel of an inpainted view that the mesh covered is the
+    mesh's own render at 64 px, unchanged."""
+    import text3d
+    from text3d.fakes import fake_backends
+    from text3d.render import Raycaster
+    from text3d import scene as scene_mod
+
+    renders = {}
+    real_render = Raycaster.render
+
+    def spy(self, K, pose, h, w, *a, **k):
+        out = real_render(self, K, pose, h, w, *a, **k)
+        if h == 64:
+            renders[id(out)] = out
+            renders["last"] = out
+        return out
+
+    monkeypatch.setattr(Raycaster, "render", spy)
+    added = []
+    real_add = scene_mod.SceneBuilder._add
+
+    def add(self, record, piece):
+        if record.index > 0:
+            added.append((record, renders["last"]))
+        return real_add(self, record, piece)
+
+    monkeypatch.setattr(scene_mod.SceneBuilder, "_add", add)
+    sr = _tiny_sr_folder(tmp_path)
+    res = text3d.generate("a room", out_dir=tmp_path / "out", preset="hd", backends=fake_backends(), seed=0,
+                          views=3, size=(64, 64),
+                          overrides=[f"sr.model={sr}", "trajectory.orbit_degrees=90", "cleanup.views=0", "video.enabled=false", "lift.mesh_stride=1"])
+    assert res.views[0].image.shape == (64, 64, 3) and res.views[0].depth.shape == (64, 64)
+    assert res.timings["upscale"] > 0
+    assert added and any(r.filled.any() for r, _ in added)
+    for record, rendered in added:
+        known = rendered.hit
+        np.testing.assert_array_equal(record.image[known], rendered.image[known])
+        np.testing.assert_array_equal(record.depth[known], rendered.depth[known])
