@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Train DepthGen v2 and its regression baseline (same data, settings and budget) on a GPU machine, in calls
+# that each fit a time limit: run the same command again until it says "all done". Every call resumes where
+# the last one stopped (shards that exist are kept; training continues from the newest checkpoint).
+#   bash scripts/train_gpu.sh WORK [WEIGHTS]
+#     WORK     state that persists between calls: WORK/data (training shards), WORK/runs/<run> (checkpoints)
+#     WEIGHTS  where the finished pipelines go: WEIGHTS/<run> (default WORK/weights), and WEIGHTS/eval/<run>-*
+#              (procedural test split scores, when EVAL_N > 0)
+#   exit 0: all done; 3: the time ran out, run it again; anything else: the failing command's exit code.
+# Runs (RUNS): depthgen_v2 = configs/depthgen/depthgen_v2.yaml; regression_v2 = the same recipe as the
+# one-pass regression baseline (stage=regression, no SUD / timestep shift), warm-started from assets/regression.
+# Settings (environment):
+#   MINUTES=9           wall-clock budget of this call; a training call gets the time left, then SIGTERM
+#                       (the trainer checkpoints and exits 130)
+#   RUNS="depthgen_v2 regression_v2"
+#   N=50000 SIZE=64x64 SENSOR=kinect REALISM=on WORKERS=$(nproc)   the shards (python -m depthgen.data.procedural)
+#   STEPS=              train.max_steps for every run (default: the recipe's)
+#   CHUNK=              also stop each training call after this many steps (--max-steps; exercises resume)
+#   PRECISION=bf16 DATA_WORKERS=8   train.mixed_precision and data.num_workers
+#   EXTRA="k=v ..."     more overrides for every run (the CPU rehearsal: model.preset=tiny ...)
+#   EVAL_N=200          score each finished run on EVAL_N indoor and EVAL_N outdoor procedural test scenes
+#                       (4 samples; depthgen.evaluate assumes the default 60-degree FOV); 0 skips
+# The CPU rehearsal (tests/depthgen/test_train_gpu_script.py) runs all of it with N=4, STEPS=2, CHUNK=1.
+# On the device machine (nothing outside it, a fresh clone each time it is started), for example:
+#   bash scripts/train_gpu.sh runs/gpu "$OUT/weights"     # repeat while it exits 3, calls back to back
+set -uo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: bash scripts/train_gpu.sh WORK [WEIGHTS]" >&2; exit 2; }
+WORK=$1
+WEIGHTS=${2:-$WORK/weights}
+MINUTES=${MINUTES:-9}
+RUNS=${RUNS:-"depthgen_v2 regression_v2"}
+N=${N:-50000}
+SIZE=${SIZE:-64x64}
+SENSOR=${SENSOR:-kinect}
+REALISM=${REALISM:-on}
+WORKERS=${WORKERS:-$(nproc)}
+STEPS=${STEPS:-}
+CHUNK=${CHUNK:-}
+PRECISION=${PRECISION:-bf16}
+DATA_WORKERS=${DATA_WORKERS:-8}
+EXTRA=${EXTRA:-}
+EVAL_N=${EVAL_N:-200}
+PY=${PYTHON:-python3}
+RECIPE=configs/depthgen/depthgen_v2.yaml
+deadline=$(( $(date +%s) + MINUTES * 60 ))
+left() { echo $(( deadline - $(date +%s) )); }
+out_of_time() { echo "time is up for this call ($MINUTES min); run the same command again to continue"; exit 3; }
+need() { [ "$(left)" -ge "$1" ] || out_of_time; }
+# run_limited CMD...: CMD with SIGTERM when this call's time is over (its own children are left alone, so
+# DataLoader workers do not die before the trainer's checkpoint); 124/130/137 mean "stopped for time"
+run_limited() { timeout --foreground --signal=TERM --kill-after=120 "$(left)" "$@"; }
+
+overrides() {  # the key=value settings of run $1
+  case $1 in
+    depthgen_v2) echo "" ;;
+    regression_v2) echo "name=regression_v2 stage=regression diffusion.sud_prob=0.0 diffusion.t_shift=1.0" \
+                        "train.init_from=assets/regression" ;;
+    *) echo "unknown run $1 (choose from depthgen_v2 regression_v2)" >&2; return 2 ;;
+  esac
+}
+
+mkdir -p "$WORK" "$WEIGHTS" || exit 2
+data=$WORK/data/train-${SIZE}-realism-${REALISM//,/}
+# --- 1. the training shards (resumable: finished shards are kept) -----------------------------------------
+if [ ! -e "$data/DONE" ]; then
+  need 30
+  echo "writing $N procedural samples ($SIZE, realism $REALISM) to $data"
+  run_limited $PY -m depthgen.data.procedural --out "$data" --n "$N" --size "$SIZE" --split train \
+    --sensor "$SENSOR" --realism "$REALISM" --workers "$WORKERS" --quiet
+  rc=$?
+  case $rc in 0) touch "$data/DONE" ;; 124|137|143) out_of_time ;; *) exit $rc ;; esac
+fi
+# --- 2. training, in calls that stop for time and resume --------------------------------------------------
+current_step() { local f=$1/last; [ -e "$f" ] && sed 's/.*checkpoint-//' "$f" || echo 0; }
+for run in $RUNS; do
+  sets=$(overrides "$run") || exit 2
+  runs_dir=$WORK/runs/$run
+  while [ ! -e "$WEIGHTS/$run/model_index.json" ]; do
+    need 60
+    args=(--config "$RECIPE" train.output_dir="$runs_dir" train.export_dir="$WEIGHTS/$run" data.path="$data"
+          train.mixed_precision="'$PRECISION'" data.num_workers="$DATA_WORKERS")  # quoted: YAML reads no as false
+    [ -n "$STEPS" ] && args+=(train.max_steps="$STEPS")
+    # shellcheck disable=SC2206
+    args+=($sets $EXTRA --no-progress)
+    [ -e "$runs_dir/last" ] && args+=(--resume)
+    [ -n "$CHUNK" ] && args+=(--max-steps $(( $(current_step "$runs_dir") + CHUNK )))
+    echo "training $run from step $(current_step "$runs_dir") ($(left) s left in this call)"
+    run_limited $PY -m depthgen.train "${args[@]}"
+    rc=$?
+    case $rc in 0) ;; 124|130|137|143) out_of_time ;; *) exit $rc ;; esac
+  done
+  echo "$run: weights in $WEIGHTS/$run"
+done
+# --- 3. scores on the procedural test split (metric depth, default FOV) -----------------------------------
+if [ "$EVAL_N" -gt 0 ]; then
+  for run in $RUNS; do
+    for part in indoor outdoor; do
+      dest=$WEIGHTS/eval/$run-$part
+      [ -e "$dest/DONE" ] && continue
+      need 30
+      run_limited $PY -m depthgen.evaluate --model "$WEIGHTS/$run" --data "procedural:test:$part:$EVAL_N" \
+        --samples 1 4 --out "$dest" --quiet
+      rc=$?
+      case $rc in 0) touch "$dest/DONE" ;; 124|137|143) out_of_time ;; *) exit $rc ;; esac
+    done
+  done
+fi
+echo "all done: weights in $WEIGHTS"
