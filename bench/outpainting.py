@@ -99,7 +99,7 @@ def run_model(name: str, spec: str, prompts, seeds, classifier, args) -> dict[st
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
                 result = text3d.generate(p.prompt, seed=seed, out_dir=tmp, backends=backends,
-                                         views=3 if args.quick else None)
+                                         **({"trajectory": "walk", "views": 3} if args.quick else {}))
                 run = measure_run(result.views, p.scene_type, classifier)
                 run.update(prompt=p.prompt, scene_type=p.scene_type, seed=seed, run_s=time.perf_counter() - t0,
                            images=[v.image for v in result.views])
@@ -164,6 +164,7 @@ def main(args) -> int:
 
     from depthgen.io import atomic_path
 
+    Path(args.out_dir).mkdir(parents=True, exist_ok=True)
     sheet_path = Path(args.out_dir) / "bench_outpainting_sheet.png"
     with atomic_path(sheet_path) as tmp:
         iio.imwrite(tmp, sheet, extension=".png")

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from depthgen.train_config import TrainConfig, validate_train
+
 STAGES = ("pretrain", "inpaint", "finetune", "regression")
 # Fixed task-id table shared by every stage, so that a pretrain checkpoint's class embedding table has the
 # same shape as a depth model's (``num_class_embeds = len(TASKS)``): fine-tuning reuses it unchanged.
@@ -104,29 +106,6 @@ class DataConfig:
 
 
 @dataclass
-class TrainConfig:
-    output_dir: str = "runs/depthgen"
-    batch_size: int = 16
-    grad_accum: int = 1
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    lr_schedule: str = "cosine"  # cosine | constant (both with linear warmup)
-    warmup_steps: int = 500
-    max_steps: int = 50000
-    grad_clip: float = 1.0  # 0 disables
-    mixed_precision: str = "no"  # no | fp16 | bf16
-    ema_decay: float = 0.999
-    ema_warmup: bool = True  # diffusers EMAModel warmup (decay ramps up early in training)
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
-    log_every: int = 10
-    seed: int = 0
-    init_from: str | None = None  # checkpoint dir or pipeline folder to initialise weights from
-    export_dir: str | None = None  # default: <output_dir>/pipeline
-
-
-@dataclass
 class Recipe:
     name: str = "depthgen"
     stage: str = "pretrain"
@@ -175,13 +154,7 @@ def validate_recipe(r: Recipe) -> None:
         raise ValueError(f"data.kind must be procedural_shards|procedural_live|folder|synthetic, got {r.data.kind!r}")
     if r.data.target not in ("sensor_depth", "depth"):
         raise ValueError(f"data.target must be sensor_depth or depth, got {r.data.target!r}")
-    if r.train.lr_schedule not in ("cosine", "constant"):
-        raise ValueError(f"train.lr_schedule must be cosine or constant, got {r.train.lr_schedule!r}")
-    if r.train.mixed_precision not in ("no", "fp16", "bf16"):
-        raise ValueError(f"train.mixed_precision must be no|fp16|bf16, got {r.train.mixed_precision!r}")
-    for name in ("batch_size", "grad_accum", "max_steps", "checkpoint_every", "keep_checkpoints", "log_every"):
-        if getattr(r.train, name) < 1:
-            raise ValueError(f"train.{name} must be >= 1, got {getattr(r.train, name)}")
+    validate_train(r.train)
     validate_camera_options(r)
     if r.model.sample_size < 8 or r.model.sample_size % 8:
         raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")

@@ -42,7 +42,7 @@ def test_checkpoints_log_and_export(tmp_path):
         assert (out / "checkpoint-4" / f).is_file()
     rows = list(csv.DictReader(open(out / "log.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
-    assert set(rows[0]) == {"step", "loss", "lr", "wall_time"}
+    assert set(rows[0]) == {"step", "loss", "lr", "wall_time", "world_size"}
     from depthgen.palette_pipeline import PalettePipeline
 
     pipe = PalettePipeline.from_pretrained(out / "pipeline")
