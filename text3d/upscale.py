@@ -120,6 +120,23 @@ class Upscaler:
         return DepthResult(depth, unc, None)
 
 
+PHOTO_MAX_SIDE = 512  # a photo's first view keeps its own resolution up to this many pixels on its longer side
+
+
+def photo_view_size(photo_hw: tuple[int, int], cfg: Text3DConfig, max_side: int = PHOTO_MAX_SIDE) -> tuple[int, int]:
+    """(H, W) view size for a photo of ``photo_hw`` pixels with the cascade on: the photo's own size, scaled
+    down so that its longer side is at most ``max_side``, rounded down to a multiple of ``sr.scale`` x
+    ``size_multiple`` (the base models' size must be a multiple of ``size_multiple``); at least the preset's
+    minimum. With the cascade off: the preset's (height, width)."""
+    if not cfg.sr.enabled:
+        return cfg.height, cfg.width
+    h, w = (int(v) for v in photo_hw)
+    step = cfg.sr.scale * cfg.size_multiple
+    f = min(1.0, max_side / max(h, w))
+    low = max(step, -(-cfg.min_size * cfg.sr.scale // step) * step)
+    return tuple(max(low, int(v * f) // step * step) for v in (h, w))  # type: ignore[return-value]
+
+
 def backend_device(backends) -> str:
     """The device the run's models sit on (the first backend with a ``pipe`` says), else cpu."""
     for b in (backends.depth, backends.inpaint, backends.t2i):

@@ -152,3 +152,14 @@ def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp
         known = rendered.hit
         np.testing.assert_array_equal(record.image[known], rendered.image[known])
         np.testing.assert_array_equal(record.depth[known], rendered.depth[known])
+
+
+def test_photo_view_size_keeps_the_photo_resolution_up_to_the_limit():
+    from text3d.upscale import PHOTO_MAX_SIDE, photo_view_size
+
+    cfg = load_preset("hd")
+    assert photo_view_size((480, 640), cfg) == (384, 512)  # longer side capped at 512, multiples of 32
+    assert photo_view_size((300, 300), cfg) == (288, 288)  # smaller photos keep their size (rounded down)
+    assert max(photo_view_size((3000, 4000), cfg)) <= PHOTO_MAX_SIDE
+    assert photo_view_size((20, 20), cfg) == (64, 64)  # at least the base models' minimum x scale
+    assert photo_view_size((480, 640), load_preset("default")) == (64, 64)

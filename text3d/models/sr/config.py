@@ -70,6 +70,11 @@ class SRRecipe:
     diffusion: SRDiffusionConfig = field(default_factory=SRDiffusionConfig)
     data: SRDataConfig = field(default_factory=SRDataConfig)
     loss: str = "l1"                # l1 | l2 (regression; the diffusion variant uses l2 on its target)
+    # regression: weight of a texture term matching the local high-frequency amplitude of the output to the
+    # truth's (``text3d.models.sr.model.hf_amplitude`` over hf_patch-px patches); a pixel loss alone predicts
+    # the mean over plausible textures, which is flat
+    hf_weight: float = 0.0
+    hf_patch: int = 8
     default_level: float = 0.1      # conditioning-augmentation level the exported pipeline uses by default
     default_steps: int = 4          # diffusion variant: sampling steps the exported pipeline uses by default
     train: TrainConfig = field(default_factory=lambda: TrainConfig(output_dir="runs/sr"))
@@ -102,6 +107,8 @@ def validate(r: SRRecipe) -> None:
         raise ValueError(f"data.kind must be procedural_shards or synthetic, got {d.kind!r}")
     if r.loss not in ("l1", "l2"):
         raise ValueError(f"loss must be l1 or l2, got {r.loss!r}")
+    if r.hf_weight < 0 or r.hf_patch < 1 or d.crop % r.hf_patch:
+        raise ValueError(f"hf_weight must be >= 0 and hf_patch >= 1 dividing data.crop {d.crop}")
     if not 0 <= r.default_level <= 1 or r.default_steps < 1:
         raise ValueError("default_level must be in [0, 1] and default_steps >= 1")
     validate_train(r.train)

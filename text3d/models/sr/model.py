@@ -108,6 +108,13 @@ def augment(lr: torch.Tensor, level: torch.Tensor, cfg: SRAugConfig, generator: 
     return out + noise * (level * cfg.noise_std).view(-1, 1, 1, 1)
 
 
+def hf_amplitude(x: torch.Tensor, patch: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, H / patch, W / patch): the RMS of the high-pass image (x minus its Gaussian blur,
+    sigma 1 px) over each patch: how much fine texture each region holds, whatever its phase."""
+    hp = x - gaussian_blur(x, torch.ones(x.shape[0], device=x.device))
+    return (F.avg_pool2d(hp * hp, patch) + 1e-6).sqrt()
+
+
 def upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:
     """Bicubic upsampling (B, 3, h, w) -> (B, 3, h scale, w scale): the base the residual is added to."""
     return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)

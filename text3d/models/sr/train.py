@@ -23,7 +23,7 @@ import torch
 from depthgen import train_cli
 from depthgen.trainer import rank_slice
 from text3d.models.sr.config import SRRecipe
-from text3d.models.sr.model import augment, build_unet, downsample, sr_forward, upsample
+from text3d.models.sr.model import augment, build_unet, downsample, hf_amplitude, sr_forward, upsample
 from text3d.models.sr.pipeline import SuperResolutionPipeline
 
 CARD = """# Embedded super-resolution model (text3d.models.sr)
@@ -164,7 +164,12 @@ class SRTask:
         if self.noise_scheduler is None:
             pred = sr_forward(model, cond, level, u).float()
             f = torch.nn.functional.l1_loss if r.loss == "l1" else torch.nn.functional.mse_loss
-            return f(pred, residual.float())
+            loss = f(pred, residual.float())
+            if r.hf_weight > 0:
+                out, hr = cond.float() + pred, batch["hr"].float()
+                loss = loss + r.hf_weight * torch.nn.functional.l1_loss(hf_amplitude(out, r.hf_patch),
+                                                                        hf_amplitude(hr, r.hf_patch))
+            return loss
         sched, t, noise = self.noise_scheduler, batch["t"], batch["noise"]
         x0 = residual * r.diffusion.residual_scale
         x_t = sched.add_noise(x0, noise, t)
@@ -207,7 +212,8 @@ class SRTask:
             params=sum(p.numel() for p in pipe.unet.parameters()), blocks=list(r.model.block_out_channels),
             unshuffle=r.model.unshuffle, blur=r.augment.blur_sigma, noise=r.augment.noise_std,
             level=r.default_level, steps=step, batch=r.train.batch_size * r.train.grad_accum, crop=r.data.crop,
-            lr=r.train.lr, loss=r.loss if r.model.kind == "regression" else "l2", n=len(self.images),
+            lr=r.train.lr, loss=(r.loss + (f" + {r.hf_weight:g} x texture (local high-frequency amplitude)" if r.hf_weight else ""))
+            if r.model.kind == "regression" else "l2", n=len(self.images),
             data=f"{r.data.kind}: {r.data.path if r.data.kind != 'synthetic' else 'toy shapes'}",
             kernels=" / ".join(r.augment.lr_kernels), dtype=r.train.export_dtype, size_mb=size), encoding="utf-8")
         if target.exists():
