@@ -218,7 +218,8 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
     if cfg.t2i_layout_strength is not None and not 0 < cfg.t2i_layout_strength <= 1:
         raise ValueError(f"t2i_layout_strength must be in (0, 1] (1 = start from pure noise) or null, "
                          f"got {cfg.t2i_layout_strength}")
-    if cfg.inpaint_guidance is not None and not (math.isfinite(cfg.inpaint_guidance) and cfg.inpaint_guidance >= 0):
+    g = cfg.inpaint_guidance
+    if g is not None and not (isinstance(g, (int, float)) and not isinstance(g, bool) and math.isfinite(g) and g >= 0):
         raise ValueError(f"inpaint_guidance must be a number >= 0 (0 ignores the prompt) or null, "
                          f"got {cfg.inpaint_guidance}")
     if cfg.depth_fill not in ("complete", "align"):

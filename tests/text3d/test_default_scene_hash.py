@@ -25,15 +25,18 @@ import torch
 
 # ---- pinned hashes (sha256 over dtype, shape and bytes of each array, in order) ----------------------------
 PINNED = {
-    # text3d.generate("a cozy library", seed=0), default preset, embedded models
-    "scene_mesh": "a72dcf244f55c97464a11c4e53dab8c2064839dc0d6e2ae18c61ad121ef838db",    # vertices, faces, colors
-    "scene_views": "ad9ff266ce5a5878f4b1e1279261260141d03333619b6c5f021e2b62ac3c3225",   # every view's image
-    "scene_depths": "c69877fd51994ca933c7419f5d4cc179a99e99b6f6119a466e977f1b4f6e05b7",  # every view's depth
+    # text3d.generate("a cozy library", seed=0), default preset, embedded models; re-pinned when the default
+    # inpainting model became the text-conditioned one (assets/inpaint-text, issue 18): the refactors of
+    # issue 17 had left the previous values (a72dcf24.., ad9ff266.., c69877fd..) unchanged
+    "scene_mesh": "281b6c2417b44ca8eb53754ac2fbfceaa13d154d85d34bc56bb3ecfdea7b09d1",    # vertices, faces, colors
+    "scene_views": "9e304ea6f0d0ca11f9b48ffed525936a71a72cea91755c91d28ff88da697fe01",   # every view's image
+    "scene_depths": "4e0c20193039aced585ca3d1fd3cedda72d8fe44174c13854f4edf32c30011e2",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
     "depthgen": "35a78f2cc787a77364d73b9ff85b3f632385c1c34b6972d2b9a7f15892f1bffb",          # depth, samples, std
     "depthgen_complete": "f2c75f6c751ef22cb221b12d970e02db7cddeb785cf544efa1797906618aad9e",  # depth, samples
     "regression": "3ff44ab41d71b21e74d33c150f7e098d386a148180b1abde5dc9aac1b20eab79",        # depth
     "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # inpainted image
+    "text_inpaint": "00a664ce5eb6713a891ee5ca0286685958ed250045d7a586e3a41a1c77a0a272",      # inpainted image
     "t2i": "fff86e229855540123f2fd1fce6538eced3787b8394eed239771b2e002af82d1",               # saved layout default
     "t2i_from_noise": "02c4daac7b7e78ad03b5e1d574db34d278e7a2034f5bc071755de32a3fedc110",    # layout_strength=1
 }
@@ -94,15 +97,19 @@ def depth_hashes() -> dict[str, str]:
 
 
 def image_hashes() -> dict[str, str]:
-    """Hashes of the shipped Palette inpainting (on _image()) and text-to-image pipelines."""
+    """Hashes of the shipped inpainting (Palette, text-conditioned; on _image()) and text-to-image pipelines."""
     from depthgen import PalettePipeline
     from text3d.backends.registry import build_backend
+    from text3d.models.inpaint import TextInpaintPipeline
 
     mask = np.zeros((64, 64), bool)
     mask[16:48, 16:48] = True
     palette = PalettePipeline.from_pretrained(ASSETS / "inpaint")
     t2i = build_backend("t2i", str(ASSETS / "t2i"), "cpu").pipe  # the shipped TextToImagePipeline, wherever it lives
+    text_inpaint = TextInpaintPipeline.from_pretrained(ASSETS / "inpaint-text")
     return {"palette_inpaint": array_hash(palette.inpaint(_image(), mask, num_inference_steps=5, generator=_g(0))),
+            "text_inpaint": array_hash(text_inpaint(_image(), mask, "a cozy library", num_inference_steps=5,
+                                                    generator=_g(0))),
             "t2i": array_hash(*t2i("a cozy library", num_inference_steps=5, generator=_g(0))),
             "t2i_from_noise": array_hash(*t2i("a cozy library", num_inference_steps=5, generator=_g(0),
                                               layout_strength=1.0))}

@@ -52,6 +52,8 @@ def _bad_inputs(tmp_path):
         "bad segment file": (["a room", "--trajectory", str(_segment_file(tmp_path, "spiral"))], "preset must be"),
         "orbit without overlap": (["a room", "--views", "4"], "orbit views do not overlap"),
         "layout strength range": (["a room", "--set", "t2i_layout_strength=1.5"], "t2i_layout_strength must be"),
+        "negative guidance": (["a room", "--set", "inpaint_guidance=-1"], "inpaint_guidance must be a number >= 0"),
+        "nan guidance": (["a room", "--set", "inpaint_guidance=nan"], "inpaint_guidance must be a number >= 0"),
     }
 
 
@@ -64,7 +66,7 @@ def _segment_file(folder, preset="orbit"):
 CASES = ["no prompt", "blank prompt", "zero views", "odd size", "size syntax", "unknown preset", "missing image",
          "unreadable image", "out is a file", "out under a file", "unknown trajectory", "unknown device",
          "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file", "orbit without overlap",
-         "layout strength range"]
+         "layout strength range", "negative guidance", "nan guidance"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -104,6 +106,13 @@ def test_a_run_prints_its_output_paths(tmp_path, capsys, fake_loader, monkeypatc
     for name in ("scene.ply", "scene.glb", "points.ply", "scene.mp4", "manifest.json", "transforms.json"):
         assert (folder / name).is_file() and name in out
     assert fake_loader[0]["need_t2i"] is True
+
+
+def test_inpaint_guidance_is_refused_for_prompt_blind_inpainting(tmp_path, capsys, fake_loader):
+    assert main(["a room", "--out", str(tmp_path / "o"), "--set", "inpaint_guidance=5", *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "takes no guidance" in err[0]
+    assert not (tmp_path / "o").exists()
 
 
 def test_layout_strength_is_refused_for_other_text_to_image_models(tmp_path, capsys, fake_loader):
