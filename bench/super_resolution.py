@@ -62,6 +62,8 @@ def build_parser():
     p.add_argument("--steps-grid", type=int, nargs="+", default=[1, 2, 4, 8], help="diffusion sampling steps")
     p.add_argument("--levels", type=float, nargs="+", default=[0.0, 0.1, 0.25], help="conditioning levels")
     p.add_argument("--recon-scenes", type=int, default=3, help="test scenes reconstructed per preset")
+    p.add_argument("--hd-variant", action="append", default=[], metavar="KEY=VALUE",
+                   help="an extra whole hd run with this setting (repeatable), e.g. lift.mesh_stride=1")
     p.add_argument("--no-speed", action="store_true", help="skip the whole-run timings")
     p.add_argument("--no-reconstruction", action="store_true", help="skip the reconstruction runs")
     p.add_argument("--work-dir", default=str(ROOT / "runs" / "bench_super_resolution"), help="run folders")
@@ -177,12 +179,15 @@ def whole_runs(args) -> dict:
     from PIL import Image
 
     out = {}
-    for preset in ("default", "hd"):
-        folder = Path(args.work_dir) / f"run-{preset}"
+    runs = [("default", "default", []), ("hd", "hd", [])] + [(f"hd, {v}", "hd", [v]) for v in args.hd_variant]
+    for i, (label, preset, extra) in enumerate(runs):
+        folder = Path(args.work_dir) / f"run-{i}-{preset}"
         cmd = ["text3d", "--out", str(folder), "--t2i", "embedded", "--inpaint", "embedded", "--depth", "embedded",
                "--preset", preset, "--seed", str(args.seed)]
         if preset == "hd" and Path(args.sr).resolve() != (ASSETS / "sr").resolve():
             cmd += ["--set", f"sr.model={args.sr}"]
+        for v in extra:
+            cmd += ["--set", v]
         if args.quick:
             cmd += ["--views", "2", "--steps", "2", "--set", "cleanup.views=0", "--set", "trajectory.orbit_degrees=30",
                     "--set", "video.frames=4"]
@@ -190,8 +195,8 @@ def whole_runs(args) -> dict:
         views = sorted((folder / "views").glob("rgb_*.png"))
         res["view_detail"] = [detail_share(np.asarray(Image.open(p).convert("RGB"))) for p in views]
         res["folder"] = str(folder)
-        out[preset] = res
-        print(f"{preset}: {res['timings_s']['total']:.1f} s, peak {res['peak_rss_mib']:.0f} MiB")
+        out[label] = res
+        print(f"{label}: {res['timings_s']['total']:.1f} s, peak {res['peak_rss_mib']:.0f} MiB")
     return out
 
 
@@ -254,9 +259,9 @@ def markdown(report: dict) -> str:
     if w:
         lines += ["", "## Whole runs (`text3d.generate`, a cozy library, seed 0)", ""]
         stages = sorted({k for v in w.values() for k in v["timings_s"]} - {"total", "own_overhead"})
-        head = ["preset", "views", "total (s)", "peak memory (MiB)", "view detail ratio", *stages]
+        head = ["run", "view px", "total (s)", "peak memory (MiB)", "mesh faces", "view detail ratio", *stages]
         rows = [[p, v["settings"]["width"], fmt(v["timings_s"]["total"], 1), fmt(v["peak_rss_mib"], 0),
-                 fmt(np.mean(v["view_detail"]) / q["truth_detail"], 2),
+                 v.get("mesh_faces", "?"), fmt(np.mean(v["view_detail"]) / q["truth_detail"], 2),
                  *[fmt(v["timings_s"].get(k), 2) for k in stages]] for p, v in w.items()]
         lines.append(md_table(head, rows))
         lines += ["", f"Load average at the benchmark's start: {report['machine'].get('load_average_start', '?')} (2 cores shared "
