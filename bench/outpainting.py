@@ -34,6 +34,7 @@ from bench.outpainting_metrics import colour_overlap, detail, seam_ratio
 from text3d.t2i.classifier import procedural_renders
 from text3d.t2i.evaluate import image_grid
 
+TITLE = "Text-to-3D views beyond the first (outpainting)"
 BLANK = 0.1  # a later view with less than this share of the first view's detail counts as blank
 
 
@@ -176,7 +177,7 @@ def main(args) -> int:
                          "classifier": f"{trained.get('num_images')} test-split renders, {trained.get('epochs')} epochs",
                          "true_seam_ratio": true_seam(masks, 20 if args.quick else args.true_renders, size),
                          "classifier_defaults": CLASSIFIER_DEFAULTS}
-    write_outputs(report, args.out_dir, "Text-to-3D views beyond the first (outpainting)", markdown)
+    write_outputs(report, args.out_dir, TITLE, markdown)
     return 0
 
 

@@ -27,6 +27,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "speed": ("python -m bench.speed", "stage times, images/s, peak memory, UNet FLOP rate"),
     "uncertainty": ("python -m bench.uncertainty", "spread over samples vs error: Spearman, sparsification"),
     "super_resolution": ("python -m bench.super_resolution", "256-px views: detail, alignment, depth edges, speed"),
+    "outpainting": ("python -m bench.outpainting", "every orbit view: scene alignment, detail, seams; text vs prompt-blind inpainting"),
 }
 # Benchmarks on data that may be absent (the shared real set beside the checkout): a section only once run.
 REAL_DATA_SECTIONS: dict[str, tuple[str, str]] = {
