@@ -43,11 +43,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def resolved(cfg: ModelConfig) -> dict[str, Any]:
-    """Preset values with the config's explicit fields laid over them."""
-    if cfg.preset not in PRESETS:
-        raise ValueError(f"model.preset must be one of {sorted(PRESETS)}, got {cfg.preset!r}")
-    out = dict(PRESETS[cfg.preset])
+def resolved(cfg: ModelConfig, presets: dict[str, dict[str, Any]] = PRESETS) -> dict[str, Any]:
+    """Preset values (from ``presets``) with the config's explicit fields laid over them; any model config with
+    ``preset`` and the preset's field names works (the text-to-image model's too)."""
+    if cfg.preset not in presets:
+        raise ValueError(f"model.preset must be one of {sorted(presets)}, got {cfg.preset!r}")
+    out = dict(presets[cfg.preset])
     for key in out:
         value = getattr(cfg, key)
         if value is not None:

@@ -166,84 +166,103 @@ def export_ema(task: TrainingTask, model: torch.nn.Module, ema: EMAModel, target
     return task.export(ema_model.eval(), Path(target), step)
 
 
+class _Run:
+    """The state of one training run (model, optimiser, EMA, generator, step) and its steps."""
+
+    def __init__(self, task: TrainingTask, resume: bool) -> None:
+        t = self.cfg = task.recipe.train
+        self.task, self.out = task, Path(t.output_dir)
+        resume_from = _start(task, self.out, resume)
+        # cpu=True without a GPU: several processes (torchrun / accelerate launch --multi_gpu) train over gloo
+        self.acc = Accelerator(mixed_precision=t.mixed_precision, gradient_accumulation_steps=t.grad_accum,
+                               cpu=not torch.cuda.is_available())
+        self.model = task.build_model()
+        if t.init_from and resume_from is None:
+            task.load_init(self.model, ckpt.load_init_weights(t.init_from), f"train.init_from {t.init_from}")
+        self.optimizer, self.lr_sched, self.ema = _optimisation(self.model, t)
+        self.generator = seed_generator(t.seed)
+        self.step, self.wall0 = 0, 0.0
+        if resume_from is not None:
+            self.step, self.wall0 = ckpt.load_training_state(resume_from, self.model, self.ema, self.optimizer,
+                                                             self.lr_sched, self.generator)
+        self.wrapped, self.optimizer = self.acc.prepare(self.model, self.optimizer)
+        self.ema.to(self.acc.device)
+        self.main, self.world = self.acc.is_main_process, self.acc.num_processes
+        if self.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            save_config(task.recipe, self.out / "config.yaml")
+        self.log = CsvLog(self.out / "log.csv", self.step if resume_from is not None else None) if self.main else None
+        self.t0, self.saved_step = time.time(), -1
+
+    def wall(self) -> float:
+        return self.wall0 + time.time() - self.t0
+
+    def checkpoint(self) -> Path | None:
+        """Write a checkpoint (main process) and wait for every process."""
+        path, self.saved_step = None, self.step
+        if self.main:
+            self.log.flush()
+            path = ckpt.save_checkpoint(self.out, self.step, self.model, self.ema, self.optimizer, self.lr_sched,
+                                        self.generator, self.task.recipe, self.wall(), self.cfg.keep_checkpoints)
+        self.acc.wait_for_everyone()
+        return path
+
+    def micro_step(self, batch: dict[str, torch.Tensor]) -> float:
+        """Forward, backward and (when gradients sync) the optimiser step of one micro-batch; its loss."""
+        with self.acc.accumulate(self.wrapped):
+            loss = self.task.loss(self.wrapped, batch, self.generator)
+            self.acc.backward(loss)
+            if self.acc.sync_gradients and self.cfg.grad_clip > 0:
+                self.acc.clip_grad_norm_(self.wrapped.parameters(), self.cfg.grad_clip)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    def loop(self, end: int, flag: StopFlag, progress: bool) -> tuple[Path | None, bool]:
+        """Train to step ``end`` or a stop request; (newest checkpoint, interrupted)."""
+        batches = self.task.batches(self.generator, self.step, self.acc.process_index, self.world)
+        bar = tqdm(total=end, initial=self.step, desc=getattr(self.task.recipe, "name", "train"),
+                   disable=not (progress and self.main))
+        last, window = None, []
+        self.wrapped.train()
+        while self.step < end:
+            window.append(self.micro_step({k: v.to(self.acc.device) for k, v in next(batches).items()}))
+            if not self.acc.sync_gradients:
+                continue
+            self.lr_sched.step()
+            self.ema.step(self.model.parameters())
+            self.step += 1
+            bar.update(1)
+            if self.main:
+                self.log.add(self.step, sum(window) / len(window), self.lr_sched.get_last_lr()[0], self.wall(), self.world)
+                if self.step % self.cfg.log_every == 0:
+                    self.log.flush()  # a running job can be watched
+            window = []
+            if flag.signum is not None or (self.out / STOP_FILE).exists():
+                print(f"stopped at step {self.step}; checkpoint saved in {self.out} (continue with --resume)",
+                      file=sys.stderr)
+                bar.close()
+                return self.checkpoint(), True
+            if self.step % self.cfg.checkpoint_every == 0 or self.step == end:
+                last = self.checkpoint()
+        bar.close()
+        return last, False
+
+
 def train(task: TrainingTask, resume: bool = False, stop_step: int | None = None, export: str | Path | None = None,
           progress: bool = True, stop: StopFlag | None = None) -> TrainResult:
     """Run (or continue, with ``resume``) the task's training; see the module docstring."""
-    t: TrainConfig = task.recipe.train
-    out = Path(t.output_dir)
-    resume_from = _start(task, out, resume)
-    # cpu=True without a GPU: several processes (torchrun / accelerate launch --multi_gpu) then train over gloo
-    accelerator = Accelerator(mixed_precision=t.mixed_precision, gradient_accumulation_steps=t.grad_accum,
-                              cpu=not torch.cuda.is_available())
-    rank, world = accelerator.process_index, accelerator.num_processes
-    model = task.build_model()
-    if t.init_from and resume_from is None:
-        task.load_init(model, ckpt.load_init_weights(t.init_from), f"train.init_from {t.init_from}")
-    optimizer, lr_sched, ema = _optimisation(model, t)
-    generator = seed_generator(t.seed)
-    step, wall0 = 0, 0.0
-    if resume_from is not None:
-        step, wall0 = ckpt.load_training_state(resume_from, model, ema, optimizer, lr_sched, generator)
+    run = _Run(task, resume)
+    t = run.cfg
     end = t.max_steps if stop_step is None else min(int(stop_step), t.max_steps)
-    wrapped, optimizer = accelerator.prepare(model, optimizer)
-    ema.to(accelerator.device)
-    main = accelerator.is_main_process
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(task.recipe, out / "config.yaml")
-    log = CsvLog(out / "log.csv", step if resume_from is not None else None) if main else None
-    batches = task.batches(generator, step, rank, world)
-    flag = stop or StopFlag()
-    bar = tqdm(total=end, initial=step, desc=getattr(task.recipe, "name", "train"), disable=not (progress and main))
-    t0, last, saved_step, window = time.time(), None, -1, []
-
-    def checkpoint() -> Path | None:
-        nonlocal saved_step
-        path, saved_step = None, step
-        if main:
-            log.flush()
-            path = ckpt.save_checkpoint(out, step, model, ema, optimizer, lr_sched, generator, task.recipe,
-                                        wall0 + time.time() - t0, t.keep_checkpoints)
-        accelerator.wait_for_everyone()
-        return path
-
-    wrapped.train()
-    interrupted = False
-    with flag:
-        while step < end:
-            batch = {k: v.to(accelerator.device) for k, v in next(batches).items()}
-            with accelerator.accumulate(wrapped):
-                loss = task.loss(wrapped, batch, generator)
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and t.grad_clip > 0:
-                    accelerator.clip_grad_norm_(wrapped.parameters(), t.grad_clip)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-            window.append(float(loss.detach()))
-            if not accelerator.sync_gradients:
-                continue
-            lr_sched.step()
-            ema.step(model.parameters())
-            step += 1
-            bar.update(1)
-            if main:
-                log.add(step, sum(window) / len(window), lr_sched.get_last_lr()[0], wall0 + time.time() - t0, world)
-            window = []
-            if step % t.log_every == 0 and main:
-                log.flush()  # a running job can be watched
-            if flag.signum is not None or (out / STOP_FILE).exists():
-                interrupted = True
-                last = checkpoint()
-                print(f"stopped at step {step}; checkpoint saved in {out} (continue with --resume)", file=sys.stderr)
-                break
-            if step % t.checkpoint_every == 0 or step == end:
-                last = checkpoint()
-    bar.close()
-    if saved_step != step and step > 0:
-        last = checkpoint()
+    with stop or StopFlag() as flag:
+        last, interrupted = run.loop(end, flag, progress)
+    if run.saved_step != run.step and run.step > 0:
+        last = run.checkpoint()
     exported = None
-    if not interrupted and main and (step >= t.max_steps or export):
-        exported = export_ema(task, model, ema, Path(export or t.export_dir or out / "pipeline"), step)
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    return TrainResult(step, last, exported, interrupted, world)
+    if not interrupted and run.main and (run.step >= t.max_steps or export):
+        target = Path(export or t.export_dir or run.out / "pipeline")
+        exported = export_ema(task, run.model, run.ema, target, run.step)
+    run.acc.wait_for_everyone()
+    run.acc.end_training()
+    return TrainResult(run.step, last, exported, interrupted, run.world)

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from depthgen.model import resolved as resolve_preset
 from text3d.t2i.config import T2IModelConfig
 from text3d.t2i.text_encoder import TEXT_DIM
 
@@ -40,16 +41,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def resolved(cfg: T2IModelConfig) -> dict[str, Any]:
-    """Preset values with the config's explicit fields laid over them."""
-    if cfg.preset not in PRESETS:
-        raise ValueError(f"model.preset must be one of {sorted(PRESETS)}, got {cfg.preset!r}")
-    out = dict(PRESETS[cfg.preset])
-    for key in out:
-        value = getattr(cfg, key)
-        if value is not None:
-            out[key] = tuple(value) if isinstance(value, list) else value
-    if len(out["attention_levels"]) != len(out["block_out_channels"]):
-        raise ValueError("model.attention_levels needs one entry per entry of model.block_out_channels")
+    """Preset values with the config's explicit fields laid over them (``depthgen.model.resolved``)."""
+    out = resolve_preset(cfg, PRESETS)
     if any(c % out["norm_num_groups"] for c in out["block_out_channels"]):
         raise ValueError("every model.block_out_channels entry must be divisible by model.norm_num_groups")
     return out

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from depthgen.trainer import TrainConfig, validate_train
+from depthgen.train_config import TrainConfig
 from text3d.models.inpaint.masks import MASK_KINDS
 from text3d.t2i.config import T2IDataConfig, T2IDiffusionConfig, T2IModelConfig
+from text3d.t2i.config import validate as validate_t2i
 
 
 @dataclass
@@ -36,18 +37,10 @@ class InpaintRecipe:
 
 
 def validate(r: InpaintRecipe) -> None:
-    """Raise ``ValueError`` naming the first inconsistent field."""
-    if r.model.sample_size < 8 or r.model.sample_size % 8:
-        raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")
-    if r.diffusion.prediction_type not in ("epsilon", "v_prediction", "sample"):
-        raise ValueError(f"diffusion.prediction_type must be epsilon|v_prediction|sample, got {r.diffusion.prediction_type!r}")
-    if not 0.0 <= r.diffusion.text_dropout < 1.0:
-        raise ValueError(f"diffusion.text_dropout must be in [0, 1), got {r.diffusion.text_dropout}")
+    """Raise ``ValueError`` naming the first inconsistent field (the text-to-image checks, then the masks)."""
+    validate_t2i(r)
     unknown = [k for k in r.masks.kinds if k not in MASK_KINDS]
     if unknown or not r.masks.kinds:
         raise ValueError(f"masks.kinds must be a non-empty list of {list(MASK_KINDS)}, got {list(r.masks.kinds)}")
     if len(r.masks.weights) != len(r.masks.kinds) or any(w < 0 for w in r.masks.weights) or sum(r.masks.weights) <= 0:
         raise ValueError("masks.weights needs one non-negative weight per entry of masks.kinds, not all zero")
-    if r.data.kind not in ("procedural_shards", "synthetic"):
-        raise ValueError(f"data.kind must be procedural_shards or synthetic, got {r.data.kind!r}")
-    validate_train(r.train)
