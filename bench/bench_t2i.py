@@ -4,13 +4,13 @@
                               [--steps 25] [--guidance 3.0] [--layout-strength S] [--classifier runs/t2i-classifier]
                               [--renders N] [--epochs N] [--width N]
 
-1. A scene-type classifier (text3d.t2i.classifier) is trained on ``--renders`` procedural renders of the test
+1. A scene-type classifier (text3d.models.t2i.classifier) is trained on ``--renders`` procedural renders of the test
    split (never on generated images) and cached in ``--classifier``; its held-out accuracy is reported. The
    cached one is reused unless a ``--renders`` / ``--epochs`` / ``--width`` given differs from how it was
    trained.
 2. Every prompt (phrased unlike the training captions) is sampled with seeds 0..seeds-1.
 3. Alignment: the fraction of images the classifier labels with the prompted scene type (target >= 0.8).
-   Diversity: mean pairwise pixel distance within a prompt vs between prompts (text3d.t2i.evaluate).
+   Diversity: mean pairwise pixel distance within a prompt vs between prompts (text3d.models.t2i.evaluate).
 4. A grid of every prompt x the first 4 seeds.
 
 The pipeline is measured as it samples by default (its saved ``layout_strength``, or ``--layout-strength``).
@@ -31,9 +31,9 @@ import torch
 from PIL import Image
 
 from depthgen.io import atomic_path, write_json, write_text
-from text3d.t2i import classifier as t2i_classifier
-from text3d.t2i.evaluate import PromptSpec, evaluate, image_grid
-from text3d.t2i.pipeline import TextToImagePipeline
+from text3d.models.t2i import classifier as t2i_classifier
+from text3d.models.t2i.evaluate import PromptSpec, evaluate, image_grid
+from text3d.models.t2i.pipeline import TextToImagePipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +94,7 @@ def write_markdown(report: dict, path: Path) -> None:
     if plain is not None:
         setup += (f", starting from retrieved layouts at strength {report['layout_strength']} (the last part of "
                   f"the schedule is run from a noised {report.get('layout_size')}-pixel training layout whose "
-                  "captions are nearest the prompt; `text3d/t2i/layout_bank.py`)")
+                  "captions are nearest the prompt; `text3d/models/t2i/layout_bank.py`)")
     lines = [
         "# Embedded text-to-image model: prompt alignment and diversity",
         "",

@@ -31,8 +31,8 @@ import numpy as np
 from bench.bench_t2i import CLASSIFIER_DEFAULTS, get_classifier, load_prompts
 from bench.common import ROOT, base_parser, cli_main, fmt, md_table, new_report, write_outputs
 from bench.outpainting_metrics import colour_overlap, detail, seam_ratio
-from text3d.t2i.classifier import procedural_renders
-from text3d.t2i.evaluate import image_grid
+from text3d.models.t2i.classifier import procedural_renders
+from text3d.models.t2i.evaluate import image_grid
 
 TITLE = "Text-to-3D views beyond the first (outpainting)"
 BLANK = 0.1  # a later view with less than this share of the first view's detail counts as blank

@@ -128,7 +128,7 @@ def quality(views: list[dict], methods: dict[str, Callable]) -> dict:
 def base_views(args, sr, truth_detail: float) -> dict:
     """The text-to-image model's 64-px views, super-resolved at each conditioning level: detail ratio against the
     true renders and scene alignment of the 256-px view (averaged back to 64 px for the classifier)."""
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.pipeline import TextToImagePipeline
 
     specs = load_prompts(args.prompts_file)[: args.prompts]
     pipe = TextToImagePipeline.from_pretrained(args.t2i)

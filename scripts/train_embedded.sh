@@ -63,7 +63,7 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
     local sets=() flags=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do sets+=("$1"); shift; done
     [ $# -gt 0 ] && shift && flags=("$@")
-    python3 -m text3d.t2i.train --config configs/t2i/t2i.yaml train.output_dir="runs/$run" \
+    python3 -m text3d.models.t2i.train --config configs/t2i/t2i.yaml train.output_dir="runs/$run" \
       train.export_dir="runs/$run/pipeline" "${sets[@]}" $EXTRA $(resume "runs/$run") "${flags[@]}"
   }
   # text-to-image (assets/t2i): v-prediction, then x0 (stopped at step 852 of its 2400-step schedule), then
@@ -79,7 +79,7 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
     train.init_from=runs/t2i-c4 train.lr=1.5e-4 train.warmup_steps=50 train.max_steps=1000
   stage t2i-c6 model.coord_channels=true diffusion.prediction_type=sample data.hflip=false \
     train.init_from=runs/t2i-c5 train.lr=1.5e-4 train.warmup_steps=50 train.max_steps=3000 -- --export assets/t2i
-  python3 -m text3d.t2i.layout_bank --pipeline assets/t2i --data $data --n 4000 --strength 0.5   # its layout bank
+  python3 -m text3d.models.t2i.layout_bank --pipeline assets/t2i --data $data --n 4000 --strength 0.5   # its layout bank
   # regression baseline (assets/regression): DepthGen's budgets, one pass at t = 0 (no timesteps to shift)
   wait_for pretrain
   cycle regression regression -- $(stop) --export runs/regression/pipeline

@@ -25,10 +25,10 @@ from depthgen.pipeline import DepthGenPipeline
 from depthgen.recipe import DiffusionConfig, ModelConfig
 from text3d.backends.protocols import DepthResult
 from text3d.loading import Backends
-from text3d.t2i.config import T2IModelConfig
-from text3d.t2i.layout_bank import LayoutBank
-from text3d.t2i.model import build_unet as build_t2i_unet
-from text3d.t2i.pipeline import TextToImagePipeline
+from text3d.models.t2i.config import T2IModelConfig
+from text3d.models.t2i.layout_bank import LayoutBank
+from text3d.models.t2i.model import build_unet as build_t2i_unet
+from text3d.models.t2i.pipeline import TextToImagePipeline
 
 
 def _rng(generator) -> np.random.Generator:

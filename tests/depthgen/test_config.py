@@ -54,7 +54,7 @@ def _script_cycles():
 
 
 def test_every_cycle_of_the_training_script_loads_and_starts_from_the_cycle_before():
-    from text3d.t2i.config import T2IRecipe
+    from text3d.models.t2i.config import T2IRecipe
 
     cycles = _script_cycles()
     assert [c[0].stem for c in cycles].count("finetune") == 6 and [c[0].stem for c in cycles].count("regression") == 6

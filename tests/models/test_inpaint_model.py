@@ -11,9 +11,9 @@ from depthgen.diffusion import make_train_scheduler
 from text3d.models.inpaint import TextInpaintPipeline
 from text3d.models.inpaint.masks import MASK_KINDS, draw_masks, trajectory_mask
 from text3d.models.inpaint.model import build_unet, load_from_t2i, model_input
-from text3d.t2i.config import T2IDiffusionConfig, T2IModelConfig
-from text3d.t2i.model import build_unet as build_t2i_unet
-from text3d.t2i.model import unet_forward as t2i_forward
+from text3d.models.t2i.config import T2IDiffusionConfig, T2IModelConfig
+from text3d.models.t2i.model import build_unet as build_t2i_unet
+from text3d.models.t2i.model import unet_forward as t2i_forward
 
 CFG = T2IModelConfig(preset="tiny", sample_size=16, coord_channels=True)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.outpainting_metrics import detail
-from text3d.t2i.classifier import TrainedClassifier
+from text3d.models.t2i.classifier import TrainedClassifier
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 MIN_ALIGNED = 0.7  # share of all views classified as the prompted scene type

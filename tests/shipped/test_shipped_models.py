@@ -106,7 +106,7 @@ def test_shipped_inpainting_beats_a_flat_fill_inside_holes():
 
 def test_shipped_text_to_image_loads_offline_and_is_seeded(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.pipeline import TextToImagePipeline
 
     pipe = TextToImagePipeline.from_pretrained(ASSETS / "t2i")
     a = pipe("a cozy library", num_inference_steps=8, generator=_g(0))[0]
@@ -121,7 +121,7 @@ def test_shipped_text_to_image_loads_offline_and_is_seeded(monkeypatch):
 def test_shipped_text_to_image_retrieves_layouts_of_the_prompted_scene():
     """The shipped bank starts sampling from scenes of the prompt's type (retrieval alone picked the
     prompted type for 92.9% of the development prompts' images); the UNet alone sees each prompt only."""
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.pipeline import TextToImagePipeline
 
     pipe = TextToImagePipeline.from_pretrained(ASSETS / "t2i")
     assert pipe.layout_bank is not None and pipe.config.layout_strength < 1

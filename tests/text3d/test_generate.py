@@ -144,7 +144,7 @@ def tiny_model_dirs(tmp_path_factory):
     import torch
 
     from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline, tiny_t2i_pipeline
-    from text3d.t2i.layout_bank import LayoutBank
+    from text3d.models.t2i.layout_bank import LayoutBank
 
     root = tmp_path_factory.mktemp("models")
     # like the shipped model: sampling starts from a retrieved layout (two flat ones here)

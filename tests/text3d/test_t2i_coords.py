@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from text3d.t2i.config import T2IModelConfig
-from text3d.t2i.model import build_unet, coordinate_channels, load_widened, unet_forward
+from text3d.models.t2i.config import T2IModelConfig
+from text3d.models.t2i.model import build_unet, coordinate_channels, load_widened, unet_forward
 
 
 def test_coordinate_channels_run_top_left_to_bottom_right():
@@ -46,7 +46,7 @@ def test_widening_an_old_model_keeps_its_outputs():
 def test_coord_pipeline_round_trips(tmp_path):
     from diffusers import DDIMScheduler
 
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.pipeline import TextToImagePipeline
 
     unet = build_unet(T2IModelConfig(preset="tiny", sample_size=16, coord_channels=True))
     sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="sample")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from text3d.t2i.classifier import TrainedClassifier, train_classifier
-from text3d.t2i.data import synthetic_samples
-from text3d.t2i.evaluate import alignment, diversity, image_grid, pairwise_distance
+from text3d.models.t2i.classifier import TrainedClassifier, train_classifier
+from text3d.models.t2i.data import synthetic_samples
+from text3d.models.t2i.evaluate import alignment, diversity, image_grid, pairwise_distance
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,9 +71,9 @@ def test_image_grid_layout():
 def test_bench_script_end_to_end(tmp_path, classifier):
     from diffusers import DDIMScheduler
 
-    from text3d.t2i.config import T2IModelConfig
-    from text3d.t2i.model import build_unet
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.config import T2IModelConfig
+    from text3d.models.t2i.model import build_unet
+    from text3d.models.t2i.pipeline import TextToImagePipeline
 
     sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
     TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=16)), sched).save_pretrained(str(tmp_path / "p"))
@@ -95,7 +95,7 @@ def test_bench_script_end_to_end(tmp_path, classifier):
     # with a layout bank: the retrieved-layout run, what retrieval alone picked, and the pure-noise comparison
     import torch
 
-    from text3d.t2i.layout_bank import LayoutBank
+    from text3d.models.t2i.layout_bank import LayoutBank
 
     pipe = TextToImagePipeline.from_pretrained(tmp_path / "p")
     emb = pipe.encode_prompts(["a crimson room", "somewhere blue"])
@@ -115,7 +115,7 @@ def test_bench_script_end_to_end(tmp_path, classifier):
 
 def test_procedural_renders_for_the_classifier():
     from depthgen.data.procedural import SCENE_TYPES
-    from text3d.t2i.classifier import procedural_renders
+    from text3d.models.t2i.classifier import procedural_renders
 
     images, labels, failed = procedural_renders(3, "test", size=16)
     assert images.shape == (3 - len(failed), 16, 16, 3) and images.dtype == np.uint8
@@ -125,7 +125,7 @@ def test_procedural_renders_for_the_classifier():
 def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, classifier, monkeypatch):
     """A cached classifier is used when the settings asked for match how it was trained; other settings
     retrain it (here on 40 tiny stand-in renders) instead of silently measuring with the old one."""
-    import text3d.t2i.classifier as clf_mod
+    import text3d.models.t2i.classifier as clf_mod
 
     spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
     bench = importlib.util.module_from_spec(spec)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from text3d.t2i.config import T2IModelConfig
-from text3d.t2i.layout_bank import BANK_FILE, LayoutBank, main
-from text3d.t2i.model import build_unet
-from text3d.t2i.pipeline import TextToImagePipeline
+from text3d.models.t2i.config import T2IModelConfig
+from text3d.models.t2i.layout_bank import BANK_FILE, LayoutBank, main
+from text3d.models.t2i.model import build_unet
+from text3d.models.t2i.pipeline import TextToImagePipeline
 
 
 def g(seed: int) -> torch.Generator:

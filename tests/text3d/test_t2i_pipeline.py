@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from text3d.t2i.config import T2IModelConfig
-from text3d.t2i.model import build_unet
-from text3d.t2i.pipeline import TextToImagePipeline
+from text3d.models.t2i.config import T2IModelConfig
+from text3d.models.t2i.model import build_unet
+from text3d.models.t2i.pipeline import TextToImagePipeline
 
 
 def _tiny_pipe(seed: int = 0) -> TextToImagePipeline:
@@ -30,7 +30,7 @@ def g(seed: int) -> torch.Generator:
 def test_text_encoder_loads_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    from text3d.t2i.text_encoder import TEXT_DIM, load_text_encoder
+    from text3d.models.t2i.text_encoder import TEXT_DIM, load_text_encoder
 
     enc = load_text_encoder()
     e = enc.encode(["a cozy library", "a room full of bookshelves", "a sunny beach", ""])
@@ -41,7 +41,7 @@ def test_text_encoder_loads_offline(monkeypatch):
 
 
 def test_unknown_encoder_is_a_value_error():
-    from text3d.t2i.text_encoder import encoder_path
+    from text3d.models.t2i.text_encoder import encoder_path
 
     with pytest.raises(ValueError, match="text encoder"):
         encoder_path("bert-base-uncased")
@@ -91,7 +91,7 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_fp16_export_loads_as_float32(tmp_path):
-    from text3d.t2i.export import export_pipeline
+    from text3d.models.t2i.export import export_pipeline
 
     pipe = _tiny_pipe()
     export_pipeline(pipe.unet, pipe.scheduler.config, tmp_path / "e", dtype="float16",

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from depthgen.config import load_config
-from text3d.t2i.config import T2IRecipe
+from text3d.models.t2i.config import T2IRecipe
 
 DEBUG = "configs/t2i/debug.yaml"
 
@@ -21,7 +21,7 @@ def _cfg(out, *over: str) -> T2IRecipe:
 def train(cfg: T2IRecipe, **kw) -> dict:
     """The shared trainer on the text-to-image task, its result as a dict."""
     from depthgen.trainer import train as run
-    from text3d.t2i.train import T2ITask
+    from text3d.models.t2i.train import T2ITask
 
     return vars(run(T2ITask(cfg), progress=False, **kw))
 
@@ -78,7 +78,7 @@ def test_stop_step_then_resume_equals_one_run(tmp_path):
 
 def test_signal_checkpoints_and_resume_latest(tmp_path, monkeypatch):
     from depthgen.trainer import StopFlag
-    from text3d.t2i.train import T2ITask
+    from text3d.models.t2i.train import T2ITask
 
     real_loss, calls = T2ITask.loss, {"n": 0}
     stop = StopFlag()
@@ -99,7 +99,7 @@ def test_signal_checkpoints_and_resume_latest(tmp_path, monkeypatch):
 
 
 def test_cli_bad_input_exits_2(tmp_path, capsys):
-    from text3d.t2i.train import main
+    from text3d.models.t2i.train import main
 
     assert main(["--config", DEBUG, f"train.output_dir={tmp_path}", "train.bogus=1"]) == 2
     assert "bogus" in capsys.readouterr().err
@@ -107,8 +107,8 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
 
 
 def test_cli_runs_and_exports(tmp_path):
-    from text3d.t2i.pipeline import TextToImagePipeline
-    from text3d.t2i.train import main
+    from text3d.models.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.train import main
 
     assert main(["--config", DEBUG, f"train.output_dir={tmp_path}", "--max-steps", "2",
                  "--export", str(tmp_path / "exp")]) == 0
@@ -118,8 +118,8 @@ def test_cli_runs_and_exports(tmp_path):
 
 
 def test_export_only_writes_the_checkpoint_ema(tmp_path, capsys):
-    from text3d.t2i.pipeline import TextToImagePipeline
-    from text3d.t2i.train import main
+    from text3d.models.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.train import main
 
     assert main(["--export-only", "--from", str(tmp_path), "--out", str(tmp_path / "exp")]) == 2
     assert "checkpoint" in capsys.readouterr().err
@@ -136,7 +136,7 @@ def test_export_only_writes_the_checkpoint_ema(tmp_path, capsys):
 
 
 def test_caption_cache_is_reused(tmp_path):
-    from text3d.t2i.data import CaptionBank
+    from text3d.models.t2i.data import CaptionBank
 
     class CountingEncoder:
         name = "fake"
@@ -157,7 +157,7 @@ def test_caption_cache_is_reused(tmp_path):
 
 
 def test_max_captions_limits_captions_per_image():
-    from text3d.t2i.data import from_samples, synthetic_samples
+    from text3d.models.t2i.data import from_samples, synthetic_samples
 
     samples = synthetic_samples(4, 8)
     assert [len(c) for c in from_samples(samples, 8).captions] == [2, 2, 2, 2]
@@ -172,7 +172,7 @@ def test_trained_model_follows_the_prompt_and_unseen_words(tmp_path):
     also for a word no caption contains ("crimson")."""
     import numpy as np
 
-    from text3d.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.pipeline import TextToImagePipeline
     res = train(_cfg(tmp_path, "train.max_steps=200", "train.lr=2e-3", "train.lr_schedule=constant",
                      "train.batch_size=16", "train.checkpoint_every=1000", "train.ema_decay=0.9",
                      "data.synthetic_size=64", "diffusion.text_dropout=0.2"))
@@ -189,10 +189,10 @@ def test_trained_model_follows_the_prompt_and_unseen_words(tmp_path):
 
 
 def test_t_shift_moves_the_training_timesteps_toward_noise(monkeypatch):
-    import text3d.t2i.model as model
+    import text3d.models.t2i.model as model
     from depthgen.diffusion import make_train_scheduler
     from depthgen.recipe import DiffusionConfig
-    from text3d.t2i.train import training_step
+    from text3d.models.t2i.train import training_step
 
     seen = []
 
@@ -215,7 +215,7 @@ def test_bad_t_shift_is_rejected(tmp_path):
 
 
 def test_card_says_when_timesteps_were_shifted(tmp_path):
-    from text3d.t2i.export import CARD, training_card
+    from text3d.models.t2i.export import CARD, training_card
 
     plain = training_card(_cfg(tmp_path), 5)
     shifted = training_card(_cfg(tmp_path, "diffusion.t_shift=3"), 5)

@@ -42,7 +42,7 @@ def check_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 
 
 class EmbeddedTextToImage:
-    """``TextToImageBackend`` over ``text3d.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
+    """``TextToImageBackend`` over ``text3d.models.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
 
     takes_layout_strength = True  # generate() also takes the pipeline's layout_strength
 
@@ -53,7 +53,7 @@ class EmbeddedTextToImage:
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextToImage":
-        from text3d.t2i.pipeline import TextToImagePipeline
+        from text3d.models.t2i.pipeline import TextToImagePipeline
 
         pipe = TextToImagePipeline.from_pretrained(path).to(device)
         pipe.set_progress_bar_config(disable=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from depthgen.train_config import TrainConfig
 from text3d.models.inpaint.masks import MASK_KINDS
-from text3d.t2i.config import T2IDataConfig, T2IDiffusionConfig, T2IModelConfig
-from text3d.t2i.config import validate as validate_t2i
+from text3d.models.t2i.config import T2IDataConfig, T2IDiffusionConfig, T2IModelConfig
+from text3d.models.t2i.config import validate as validate_t2i
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from text3d.t2i.config import T2IModelConfig
-from text3d.t2i.model import coordinate_channels, unet_kwargs
+from text3d.models.t2i.config import T2IModelConfig
+from text3d.models.t2i.model import coordinate_channels, unet_kwargs
 
 CONDITION_CHANNELS = 4  # mask (1) + masked image (3)
 

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from diffusers import DiffusionPipeline
 
 from text3d.models.inpaint.model import masked_image, unet_forward
-from text3d.t2i.pipeline import make_scheduler
-from text3d.t2i.text_encoder import ENCODER_NAME, load_text_encoder
+from text3d.models.t2i.pipeline import make_scheduler
+from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
 
 def check_guidance(scale: float) -> float:

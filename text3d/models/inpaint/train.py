@@ -24,7 +24,7 @@ from text3d.models.inpaint.config import InpaintRecipe
 from text3d.models.inpaint.masks import draw_masks
 from text3d.models.inpaint.model import build_unet, load_from_t2i, masked_image, unet_forward
 from text3d.models.inpaint.pipeline import TextInpaintPipeline
-from text3d.t2i.train import T2ITask, denoising_mse
+from text3d.models.t2i.train import T2ITask, denoising_mse
 
 CARD = """# Embedded text-conditioned inpainting model (text3d.models.inpaint)
 

@@ -22,7 +22,7 @@ from diffusers import DiffusionPipeline
 
 from text3d.models.sr.config import SRAugConfig
 from text3d.models.sr.model import augment, sr_forward, upsample
-from text3d.t2i.pipeline import make_scheduler
+from text3d.models.t2i.pipeline import make_scheduler
 
 
 class SuperResolutionPipeline(DiffusionPipeline):

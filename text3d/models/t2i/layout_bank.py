@@ -12,7 +12,7 @@ embeddings) and is saved beside the UNet as ``layout_bank.safetensors``.
 
 Build one for a trained pipeline:
 
-    python -m text3d.t2i.layout_bank --pipeline assets/t2i --data data/procedural/train-64 --n 4000 --strength 0.5
+    python -m text3d.models.t2i.layout_bank --pipeline assets/t2i --data data/procedural/train-64 --n 4000 --strength 0.5
 
 ``--strength`` also saves the pipeline's default ``layout_strength`` (in its ``model_index.json``).
 """
@@ -30,8 +30,8 @@ import torch
 
 from depthgen.data.procedural import ShardDataset
 from depthgen.io import atomic_path, write_json, write_text
-from text3d.t2i.data import CaptionBank, from_samples
-from text3d.t2i.text_encoder import load_text_encoder
+from text3d.models.t2i.data import CaptionBank, from_samples
+from text3d.models.t2i.text_encoder import load_text_encoder
 
 BANK_FILE = "layout_bank.safetensors"
 
@@ -162,7 +162,7 @@ def build_from_shards(data: str | Path, n: int, size: int = 16, top_k: int = 16,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m text3d.t2i.layout_bank", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m text3d.models.t2i.layout_bank", description=__doc__.split("\n\n")[0])
     ap.add_argument("--pipeline", required=True, help="TextToImagePipeline folder to write layout_bank.safetensors into")
     ap.add_argument("--data", required=True, help="procedural shard folder (training split) to take the scenes from")
     ap.add_argument("--n", type=int, default=4000, help="scenes in the bank (default 4000)")
@@ -207,9 +207,9 @@ def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
         "each with the mean of its captions' embeddings (float16). With `layout_strength` below 1 the pipeline "
         f"picks one of the {bank.top_k} layouts whose captions are nearest the prompt (drawn with the generator), "
         "upsamples it, noises it to that point of the schedule and runs the rest of the guided sampler "
-        f"(`text3d/t2i/layout_bank.py`). Default saved here: layout_strength {strength} "
+        f"(`text3d/models/t2i/layout_bank.py`). Default saved here: layout_strength {strength} "
         "(1 = start from pure noise, the UNet alone). Built with "
-        f"`python -m text3d.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
+        f"`python -m text3d.models.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
         f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md.", ""])
     text = card.read_text(encoding="utf-8")
     if CARD_HEADING in text:

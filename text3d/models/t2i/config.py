@@ -20,7 +20,7 @@ from depthgen.train_config import TrainConfig, validate_train
 
 @dataclass
 class T2IModelConfig:
-    """UNet size; ``preset`` fills every ``None`` field (see ``text3d.t2i.model.PRESETS``)."""
+    """UNet size; ``preset`` fills every ``None`` field (see ``text3d.models.t2i.model.PRESETS``)."""
 
     preset: str = "small"  # tiny | small
     sample_size: int = 64  # square image size (pixels)

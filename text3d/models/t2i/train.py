@@ -1,7 +1,7 @@
 """Train the embedded text-to-image model on the shared trainer (``depthgen.trainer``).
 
-    python -m text3d.t2i.train --config configs/t2i/t2i.yaml [key=value ...] [--resume] [--max-steps N] [--export DIR]
-    python -m text3d.t2i.train --export-only --from CKPT --out DIR   # CKPT: checkpoint dir or output_dir
+    python -m text3d.models.t2i.train --config configs/t2i/t2i.yaml [key=value ...] [--resume] [--max-steps N] [--export DIR]
+    python -m text3d.models.t2i.train --export-only --from CKPT --out DIR   # CKPT: checkpoint dir or output_dir
 
 ``T2ITask`` supplies the UNet, the batches (captioned images in memory; caption dropped to the null embedding
 with probability ``diffusion.text_dropout`` for classifier-free guidance) and the loss (MSE of the
@@ -21,11 +21,11 @@ import torch
 from depthgen import train_cli
 from depthgen.diffusion import make_train_scheduler, sample_timesteps
 from depthgen.trainer import rank_slice
-from text3d.t2i import model as t2i_model
-from text3d.t2i.config import T2IRecipe
-from text3d.t2i.data import CaptionBank, load_training_data, sample_batch
-from text3d.t2i.export import export_pipeline, training_card
-from text3d.t2i.text_encoder import load_text_encoder
+from text3d.models.t2i import model as t2i_model
+from text3d.models.t2i.config import T2IRecipe
+from text3d.models.t2i.data import CaptionBank, load_training_data, sample_batch
+from text3d.models.t2i.export import export_pipeline, training_card
+from text3d.models.t2i.text_encoder import load_text_encoder
 
 
 def denoising_mse(noise_scheduler, forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x0: torch.Tensor,
@@ -108,7 +108,7 @@ class T2ITask:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return train_cli.main("python -m text3d.t2i.train", __doc__.split("\n\n")[0], T2IRecipe, T2ITask, argv)
+    return train_cli.main("python -m text3d.models.t2i.train", __doc__.split("\n\n")[0], T2IRecipe, T2ITask, argv)
 
 
 def cli() -> None:

@@ -1,7 +1,7 @@
 """A small scene-type classifier used to check that generated images show the prompted kind of scene.
 
 Trained on procedural renders (never on generated images) with their ``scene_type`` labels, then applied to
-images from the text-to-image model (``text3d.t2i.evaluate``). A 4-stage strided CNN (width 32) with global
+images from the text-to-image model (``text3d.models.t2i.evaluate``). A 4-stage strided CNN (width 32) with global
 average pooling. Measured on procedural test renders (64x64, 14 scene types), width 32, 20 epochs, scored on
 1000 further renders neither run trained on: 2000 renders reached 83.9% (98.6% on its own training images:
 it was short of data), 8000 renders 93.6% (trained in 160 s and 523 s on one shared core); the bench uses

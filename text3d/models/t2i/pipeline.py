@@ -3,9 +3,9 @@
 A diffusers ``DiffusionPipeline`` with two components, ``unet`` (``UNet2DConditionModel``) and ``scheduler``
 (its training noise schedule, stored as a ``DDIMScheduler`` config). The text encoder is not saved: the
 folder records its name (``text_encoder_name`` in ``model_index.json``) and it is loaded from the installed
-package (``text3d.t2i.text_encoder``). ``save_pretrained`` writes safetensors.
+package (``text3d.models.t2i.text_encoder``). ``save_pretrained`` writes safetensors.
 
-A folder may also hold a ``layout_bank.safetensors`` (``text3d.t2i.layout_bank``): then sampling with
+A folder may also hold a ``layout_bank.safetensors`` (``text3d.models.t2i.layout_bank``): then sampling with
 ``layout_strength`` below 1 starts from a noised training layout retrieved by the prompt instead of from pure
 noise. ``layout_strength`` is the fraction of the schedule that is run (1 = plain text-to-image); its
 default is saved in ``model_index.json``.
@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
-from text3d.t2i.layout_bank import LayoutBank, check_strength
-from text3d.t2i.model import unet_forward
-from text3d.t2i.text_encoder import ENCODER_NAME, load_text_encoder
+from text3d.models.t2i.layout_bank import LayoutBank, check_strength
+from text3d.models.t2i.model import unet_forward
+from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
 SCHEDULERS = ("ddim", "dpm")
 
@@ -76,7 +76,7 @@ class TextToImagePipeline(DiffusionPipeline):
         pipe.layout_bank = LayoutBank.load(path)
         if pipe.config.layout_strength < 1 and pipe.layout_bank is None:
             raise ValueError(f"{path} sets layout_strength {pipe.config.layout_strength} but has no {path.name}/"
-                             "layout_bank.safetensors; build one with python -m text3d.t2i.layout_bank")
+                             "layout_bank.safetensors; build one with python -m text3d.models.t2i.layout_bank")
         return pipe
 
     def save_pretrained(self, save_directory, **kwargs) -> None:
@@ -122,7 +122,7 @@ class TextToImagePipeline(DiffusionPipeline):
         strength = check_strength(self.config.layout_strength if layout_strength is None else layout_strength)
         if strength < 1 and self.layout_bank is None:
             raise ValueError(f"layout_strength {strength} needs a layout bank and this pipeline has none; "
-                             "pass layout_strength=1 or build one with python -m text3d.t2i.layout_bank")
+                             "pass layout_strength=1 or build one with python -m text3d.models.t2i.layout_bank")
         device, dtype = self.unet.device, self.unet.dtype
         cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
         cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)

@@ -1,6 +1,6 @@
 """Prompt alignment and diversity of the text-to-image model (pure functions + one driver).
 
-- alignment: the scene classifier (``text3d.t2i.classifier``, trained on procedural renders) labels each
+- alignment: the scene classifier (``text3d.models.t2i.classifier``, trained on procedural renders) labels each
   generated image; the score is the fraction of images whose top class is the prompted scene type
   (``alignment_top3``: the prompted type is among the classifier's three most likely classes).
 - diversity: mean pairwise pixel distance, the mean absolute difference per pixel and channel of two

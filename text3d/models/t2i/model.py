@@ -27,8 +27,8 @@ from typing import Any
 import torch
 
 from depthgen.model import resolved as resolve_preset
-from text3d.t2i.config import T2IModelConfig
-from text3d.t2i.text_encoder import TEXT_DIM
+from text3d.models.t2i.config import T2IModelConfig
+from text3d.models.t2i.text_encoder import TEXT_DIM
 
 COORD_CHANNELS = 2  # (y, x) pixel coordinates
 

@@ -10,14 +10,14 @@ from typing import Any
 import torch
 
 from depthgen.io import atomic_dir
-from text3d.t2i.model import COORD_CHANNELS, count_parameters
-from text3d.t2i.pipeline import TextToImagePipeline
+from text3d.models.t2i.model import COORD_CHANNELS, count_parameters
+from text3d.models.t2i.pipeline import TextToImagePipeline
 
-CARD = """# Embedded text-to-image model (text3d.t2i)
+CARD = """# Embedded text-to-image model (text3d.models.t2i)
 
 A small text-conditioned diffusion model that paints the first 64x64 view of a text-to-3D scene.
-Trained by `python -m text3d.t2i.train` on procedural scenes and their captions; loaded with
-`text3d.t2i.TextToImagePipeline.from_pretrained(this_folder)`.
+Trained by `python -m text3d.models.t2i.train` on procedural scenes and their captions; loaded with
+`text3d.models.t2i.TextToImagePipeline.from_pretrained(this_folder)`.
 
 - Architecture: diffusers `UNet2DConditionModel`, {params:,} parameters, blocks {blocks}, self-attention at
   levels {attn}; weights stored as {dtype} safetensors ({size_mb:.1f} MB).
