@@ -24,13 +24,17 @@ import torch
 from depthgen.model import unet_forward
 
 
-def make_sampler(train_config: Any, kind: str = "ddim"):
-    """A DDIM (``ddim``) or DPM-Solver++ multistep (``dpm``) scheduler from the training scheduler config."""
+def make_sampler(train_config: Any, kind: str = "ddim", set_alpha_to_one: bool = True):
+    """The project's one sampler factory: a DDIM (``ddim``, eta 0, clipped x0) or DPM-Solver++ multistep (``dpm``)
+    scheduler with trailing timesteps, from a training scheduler config. ``set_alpha_to_one``: DDIM's last step
+    goes to alpha 1 (the depth models) or to the first training alpha (the image models, as they were trained
+    and measured)."""
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
     cfg = dict(train_config)
     if kind == "ddim":
-        return DDIMScheduler.from_config(cfg, timestep_spacing="trailing", clip_sample=True, set_alpha_to_one=True)
+        return DDIMScheduler.from_config(cfg, timestep_spacing="trailing", clip_sample=True,
+                                         set_alpha_to_one=set_alpha_to_one)
     if kind == "dpm":
         keep = {k: v for k, v in cfg.items() if k not in ("clip_sample", "clip_sample_range", "variance_type")}
         return DPMSolverMultistepScheduler.from_config(keep, timestep_spacing="trailing", algorithm_type="dpmsolver++",

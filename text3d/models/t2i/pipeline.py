@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
+from depthgen.sampling import make_sampler
+
 from text3d.models.t2i.layout_bank import LayoutBank, check_strength
 from text3d.models.t2i.model import unet_forward
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
@@ -28,14 +30,11 @@ SCHEDULERS = ("ddim", "dpm")
 
 
 def make_scheduler(config, name: str):
-    """A sampling scheduler built from the saved training schedule: ``ddim`` (eta 0) or ``dpm`` (DPM-Solver++)."""
-    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
-
-    if name == "ddim":
-        return DDIMScheduler.from_config(config, timestep_spacing="trailing", set_alpha_to_one=False)
-    if name == "dpm":
-        return DPMSolverMultistepScheduler.from_config(config, timestep_spacing="trailing")
-    raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
+    """The sampler of the embedded image models: ``depthgen.sampling.make_sampler`` (``ddim`` | ``dpm``) with
+    DDIM's final alpha at the first training alpha."""
+    if name not in SCHEDULERS:
+        raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
+    return make_sampler(config, name, set_alpha_to_one=False)
 
 
 def _generators(generator, n: int) -> list[torch.Generator]:
