@@ -25,6 +25,8 @@ from depthgen.pipeline import DepthGenPipeline
 from depthgen.recipe import DiffusionConfig, ModelConfig
 from text3d.backends.protocols import DepthResult
 from text3d.loading import Backends
+from text3d.models.inpaint.model import build_unet as build_inpaint_unet
+from text3d.models.inpaint.pipeline import TextInpaintPipeline
 from text3d.models.t2i.config import T2IModelConfig
 from text3d.models.t2i.layout_bank import LayoutBank
 from text3d.models.t2i.model import build_unet as build_t2i_unet
@@ -113,3 +115,10 @@ def tiny_t2i_pipeline(size: int = 16, layout_bank: LayoutBank | None = None,
     sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
     return TextToImagePipeline(build_t2i_unet(T2IModelConfig(preset="tiny", sample_size=size)), sched,
                                layout_strength=layout_strength, layout_bank=layout_bank)
+
+
+def tiny_text_inpaint_pipeline(size: int = 16) -> TextInpaintPipeline:
+    """A randomly initialised ``tiny`` text-conditioned inpainting pipeline at ``size`` x ``size`` (x0 DDIM)."""
+    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="sample")
+    unet = build_inpaint_unet(T2IModelConfig(preset="tiny", sample_size=size, coord_channels=True)).eval()
+    return TextInpaintPipeline(unet, sched)

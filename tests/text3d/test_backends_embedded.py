@@ -12,7 +12,7 @@ import torch
 from text3d.backends import registry
 from text3d.backends.protocols import DepthBackend, DepthResult, InpaintBackend, TextToImageBackend
 from text3d.backends.registry import build_backend
-from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline, tiny_t2i_pipeline
+from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline, tiny_t2i_pipeline, tiny_text_inpaint_pipeline
 
 S = 16
 
@@ -23,9 +23,11 @@ def g(seed: int) -> torch.Generator:
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
-    """assets/{t2i,inpaint,depthgen} with tiny random pipelines (the layout ``embedded`` resolves to)."""
+    """assets/{t2i,inpaint-text,inpaint,depthgen} with tiny random pipelines (the layout ``embedded`` resolves to;
+    inpaint/ is the prompt-blind Palette model, no longer the default)."""
     root = tmp_path_factory.mktemp("assets")
     tiny_t2i_pipeline(S).save_pretrained(str(root / "t2i"))
+    tiny_text_inpaint_pipeline(S).save_pretrained(str(root / "inpaint-text"))
     tiny_palette_pipeline(S).save_pretrained(str(root / "inpaint"))
     tiny_depth_pipeline(S).save_pretrained(str(root / "depthgen"))
     return root
@@ -63,9 +65,16 @@ def inpaint_twice(backend, h: int, w: int, steps: int, seed: int):
 
 def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
     backend = build_backend("inpaint", "embedded")
+    assert getattr(backend, "takes_guidance", False)  # the text-conditioned model is the default
     image, mask, _ = inpaint_twice(backend, 20, 28, steps=3, seed=1)
     full = backend.inpaint(image, np.ones_like(mask), prompt="a room", steps=2, generator=g(1))
     assert full.shape == image.shape and np.isfinite(full).all()
+    crack = np.zeros_like(mask)
+    crack[5, 3:20] = True  # a one-pixel crack: filled by Telea, no diffusion
+    thin = backend.inpaint(image, crack, prompt="a room", steps=2, generator=g(1))
+    np.testing.assert_array_equal(thin[~crack], image[~crack])
+    legacy = build_backend("inpaint", str(embedded_assets / "inpaint"))
+    assert not getattr(legacy, "takes_guidance", False)
 
 
 def test_embedded_depth_predict_and_complete(embedded_assets):
