@@ -100,7 +100,7 @@ class SRTask:
 
     def __init__(self, recipe: SRRecipe):
         self.recipe = recipe
-        self.images = load_images(recipe)
+        self._images: torch.Tensor | None = None  # read when training starts (an export needs none)
         self.noise_scheduler = None
         if recipe.model.kind == "diffusion":
             from diffusers import DDPMScheduler
@@ -109,6 +109,13 @@ class SRTask:
             self.noise_scheduler = DDPMScheduler(num_train_timesteps=d.num_train_timesteps,
                                                  beta_schedule=d.beta_schedule, prediction_type=d.prediction_type,
                                                  clip_sample=False)
+
+    @property
+    def images(self) -> torch.Tensor:
+        """(N, H, W, 3) uint8 training images, loaded on first use."""
+        if self._images is None:
+            self._images = load_images(self.recipe)
+        return self._images
 
     def build_model(self) -> torch.nn.Module:
         return build_unet(self.recipe.model, seed=self.recipe.train.seed)
@@ -213,7 +220,7 @@ class SRTask:
             unshuffle=r.model.unshuffle, blur=r.augment.blur_sigma, noise=r.augment.noise_std,
             level=r.default_level, steps=step, batch=r.train.batch_size * r.train.grad_accum, crop=r.data.crop,
             lr=r.train.lr, loss=(r.loss + (f" + {r.hf_weight:g} x texture (local high-frequency amplitude)" if r.hf_weight else ""))
-            if r.model.kind == "regression" else "l2", n=len(self.images),
+            if r.model.kind == "regression" else "l2", n=len(self._images) if self._images is not None else "?",
             data=f"{r.data.kind}: {r.data.path if r.data.kind != 'synthetic' else 'toy shapes'}",
             kernels=" / ".join(r.augment.lr_kernels), dtype=r.train.export_dtype, size_mb=size), encoding="utf-8")
         if target.exists():
