@@ -56,7 +56,8 @@ def contact_sheet(views: list[dict], sr, depth_pipe, base: dict | None, runs: di
     if base:
         cells = []
         for p, im, up in list(zip(base["prompts"], base["images"], base["ups"]))[:2]:
-            cells += [(f"'{p[:22]}' 64 px", upsample_image(im, SCALE, "nearest")), ("super-resolved", up)]
+            cells += [(f"'{p[:22]}' 64 px", upsample_image(im, SCALE, "nearest")),
+                      (f"super-resolved (level {base.get('hd_level')})", up)]
         rows.append(("text-to-image", cells[:5]))
     if runs and "hd" in runs:
         from pathlib import Path
