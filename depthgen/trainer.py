@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 from accelerate import Accelerator
@@ -59,6 +59,14 @@ def rank_slice(batch: dict[str, torch.Tensor], rank: int, world_size: int) -> di
         n = v.shape[0] // world_size
         out[k] = v[rank * n:(rank + 1) * n]
     return out
+
+
+def global_batches(draw: Callable[[int, torch.Generator], dict[str, torch.Tensor]], batch_size: int,
+                   generator: torch.Generator, rank: int, world_size: int) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless batches of an in-memory task: ``draw(batch_size * world_size, generator)`` on every rank (the
+    generator is the same everywhere), this rank's slice kept."""
+    while True:
+        yield rank_slice(draw(batch_size * world_size, generator), rank, world_size)
 
 
 class TrainingTask(Protocol):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from depthgen import train_cli
-from depthgen.trainer import rank_slice
+from depthgen.trainer import global_batches
 from text3d.models.sr.config import SRRecipe
 from text3d.models.sr.model import augment, build_unet, downsample, hf_amplitude, sr_forward, upsample
 from text3d.models.sr.pipeline import SuperResolutionPipeline
@@ -160,9 +160,7 @@ class SRTask:
 
     def batches(self, generator: torch.Generator, start_step: int, rank: int,
                 world_size: int) -> Iterator[dict[str, torch.Tensor]]:
-        n = self.recipe.train.batch_size * world_size
-        while True:
-            yield rank_slice(self.draw(n, generator), rank, world_size)
+        return global_batches(self.draw, self.recipe.train.batch_size, generator, rank, world_size)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         r = self.recipe

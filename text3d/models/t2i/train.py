@@ -20,7 +20,7 @@ import torch
 
 from depthgen import train_cli
 from depthgen.diffusion import make_train_scheduler, sample_timesteps
-from depthgen.trainer import rank_slice
+from depthgen.trainer import global_batches
 from text3d.models.t2i import model as t2i_model
 from text3d.models.t2i.config import T2IRecipe
 from text3d.models.t2i.data import CaptionBank, load_training_data, sample_batch
@@ -92,9 +92,7 @@ class T2ITask:
 
     def batches(self, generator: torch.Generator, start_step: int, rank: int,
                 world_size: int) -> Iterator[dict[str, torch.Tensor]]:
-        n = self.recipe.train.batch_size * world_size
-        while True:
-            yield rank_slice(self.draw(n, generator), rank, world_size)
+        return global_batches(self.draw, self.recipe.train.batch_size, generator, rank, world_size)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         text = batch["text"]
