@@ -12,14 +12,13 @@ right up to the seam; the returned image equals the input outside the hole exact
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import DiffusionPipeline
 
 from text3d.models.inpaint.model import masked_image, unet_forward
+from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -47,7 +46,7 @@ def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Ten
     return x, m
 
 
-class TextInpaintPipeline(DiffusionPipeline):
+class TextInpaintPipeline(LocalPipeline):
     """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
 
     model_cpu_offload_seq = "unet"
@@ -56,18 +55,6 @@ class TextInpaintPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale))
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextInpaintPipeline":
-        """Load a saved folder (never a hub id); weights are cast to float32 unless a dtype is given."""
-        path = Path(pretrained_model_name_or_path)
-        if not (path / "model_index.json").is_file():
-            raise ValueError(f"{path} is not a saved TextInpaintPipeline folder (no model_index.json); train or export one")
-        kwargs.setdefault("local_files_only", True)
-        pipe = super().from_pretrained(str(path), **kwargs)
-        if "torch_dtype" not in kwargs and "dtype" not in kwargs:
-            pipe.unet.to(torch.float32)  # weights may be stored in float16 to halve the folder
-        return pipe
 
     def encode_prompt(self, prompt: str) -> torch.Tensor:
         """(1, 384) float32 unit embedding (zeros for an empty prompt)."""

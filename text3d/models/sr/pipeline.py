@@ -13,20 +13,21 @@ degradation it learned to remove. Sizes that are not multiples of the network's 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import DiffusionPipeline
 
+from text3d.models.loading import LocalPipeline
 from text3d.models.sr.config import SRAugConfig
 from text3d.models.sr.model import augment, sr_forward, upsample
 from text3d.models.t2i.pipeline import make_scheduler
 
 
-class SuperResolutionPipeline(DiffusionPipeline):
+class SuperResolutionPipeline(LocalPipeline):
     """Super-resolution of views (see the module docstring)."""
+
+    export_hint = "train or export one with python -m text3d.models.sr.train"
 
     model_cpu_offload_seq = "unet"
 
@@ -43,15 +44,8 @@ class SuperResolutionPipeline(DiffusionPipeline):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "SuperResolutionPipeline":
-        """Load a saved folder (never a hub id); weights are cast to float32 unless a dtype is given."""
-        path = Path(pretrained_model_name_or_path)
-        if not (path / "model_index.json").is_file():
-            raise ValueError(f"{path} is not a saved SuperResolutionPipeline folder (no model_index.json); "
-                             "train or export one with python -m text3d.models.sr.train")
-        kwargs.setdefault("local_files_only", True)
-        pipe = super().from_pretrained(str(path), **kwargs)
-        if "torch_dtype" not in kwargs and "dtype" not in kwargs:
-            pipe.unet.to(torch.float32)  # weights are stored in float16 to halve the folder
+        """Load a saved folder (``LocalPipeline``) into fresh parameter memory."""
+        pipe = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
         for p in pipe.unet.parameters():  # fresh, aligned memory: views into the loaded file take other SIMD
             p.data = p.data.clone()       # paths and differ from the saved model in the last bit
         return pipe

@@ -18,10 +18,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from diffusers import DiffusionPipeline
 
 from depthgen.sampling import make_sampler
 
+from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.layout_bank import LayoutBank, check_strength
 from text3d.models.t2i.model import unet_forward
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
@@ -48,7 +48,7 @@ def _generators(generator, n: int) -> list[torch.Generator]:
     return generator
 
 
-class TextToImagePipeline(DiffusionPipeline):
+class TextToImagePipeline(LocalPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
     model_cpu_offload_seq = "unet"
@@ -64,14 +64,9 @@ class TextToImagePipeline(DiffusionPipeline):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextToImagePipeline":
-        """Load a saved folder (never a hub id); weights are cast to float32 unless a dtype is given."""
+        """Load a saved folder (``LocalPipeline``) and its layout bank, if it has one."""
         path = Path(pretrained_model_name_or_path)
-        if not (path / "model_index.json").is_file():
-            raise ValueError(f"{path} is not a saved TextToImagePipeline folder (no model_index.json); train or export one")
-        kwargs.setdefault("local_files_only", True)
-        pipe = super().from_pretrained(str(path), **kwargs)
-        if "torch_dtype" not in kwargs and "dtype" not in kwargs:
-            pipe.unet.to(torch.float32)  # weights may be stored in float16 to halve the folder
+        pipe = super().from_pretrained(path, **kwargs)
         pipe.layout_bank = LayoutBank.load(path)
         if pipe.config.layout_strength < 1 and pipe.layout_bank is None:
             raise ValueError(f"{path} sets layout_strength {pipe.config.layout_strength} but has no {path.name}/"
