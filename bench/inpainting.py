@@ -32,7 +32,7 @@ from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_set
 from bench.completion import draw_hole, seam_band
 from depthgen.cli import format_size
 from depthgen.io import as_rgb
-from text3d.backends.embedded import EmbeddedInpaint
+from text3d.backends.embedded import CLASSICAL_FILLS, EmbeddedInpaint, classical_fill
 from text3d.config import load_preset
 
 NAME = "inpainting"
@@ -88,13 +88,8 @@ def fill(method: str, backend: Any, rgb: np.ndarray, hole: np.ndarray, steps: in
     """(H, W, 3) float32 [0, 1]: ``rgb`` with its ``hole`` (H, W) bool pixels filled by ``method``."""
     if method == "model":
         return backend.inpaint(rgb, hole, prompt="", steps=steps, generator=g)
-    if method in ("telea", "ns"):
-        import cv2
-
-        flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
-        img8 = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-        out = cv2.inpaint(img8, hole.astype(np.uint8), CV_RADIUS, flag).astype(np.float32) / 255.0
-        return np.where(hole[..., None], out, rgb).astype(np.float32)
+    if method in CLASSICAL_FILLS:
+        return classical_fill(rgb, hole, method, CV_RADIUS)
     raise ValueError(f"unknown inpainting method {method!r}")
 
 

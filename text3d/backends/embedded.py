@@ -121,12 +121,19 @@ def small_holes_only(mask: np.ndarray, max_width: int) -> bool:
     return float(inside.max()) <= max_width / 2
 
 
-def telea_fill(image: np.ndarray, mask: np.ndarray, radius: int = 3) -> np.ndarray:
-    """OpenCV Telea inpainting of ``mask`` in an (H, W, 3) float [0, 1] image."""
+CLASSICAL_FILLS = ("telea", "ns")  # OpenCV cv2.inpaint: Telea's fast marching, Navier-Stokes
+
+
+def classical_fill(image: np.ndarray, mask: np.ndarray, method: str = "telea", radius: int = 3) -> np.ndarray:
+    """OpenCV inpainting (``telea`` | ``ns``) of ``mask`` in an (H, W, 3) float [0, 1] image, on its 8-bit copy;
+    pixels outside ``mask`` are returned unchanged."""
     import cv2
 
-    u8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
-    out = cv2.inpaint(u8, mask.astype(np.uint8), radius, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    if method not in CLASSICAL_FILLS:
+        raise ValueError(f"unknown inpainting method {method!r}; use one of {', '.join(CLASSICAL_FILLS)}")
+    flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+    u8 = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    out = cv2.inpaint(u8, mask.astype(np.uint8), radius, flag).astype(np.float32) / 255
     return np.where(mask[..., None], out, image).astype(np.float32)
 
 
@@ -168,6 +175,6 @@ class EmbeddedTextInpaint:
         if not mask.any():
             return image.copy()
         if small_holes_only(mask, self.small_hole_px):
-            return telea_fill(image, mask)
+            return classical_fill(image, mask)
         return self.pipe(image, mask, prompt.strip(), num_inference_steps=int(steps), guidance_scale=guidance_scale,
                          generator=generator, text_embedding=self._embed(prompt.strip()))
