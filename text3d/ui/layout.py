@@ -24,6 +24,10 @@ CSS = """
                                                image-rendering: pixelated; }
 """
 
+# The generate handler's inputs and outputs, in its argument and return order.
+GENERATE_INPUTS = ("prompt", "photo", "preset", "trajectory", "views", "seed", "steps", "layout_strength")
+GENERATE_OUTPUTS = ("first_view", "depth", "uncertainty", "model3d", "video", "downloads", "summary")
+
 
 def _default_generate(*args: Any, **kwargs: Any) -> Any:
     import text3d
@@ -43,8 +47,6 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
     """
     import gradio as gr
 
-    from text3d.ui.viewer import SceneViewer
-
     settings = settings or UISettings()
     pool = BackendPool(settings.device, load_backends_fn, fixed=backends, models=models)
     store = OutputStore(settings.requests_dir, settings.retention_s)
@@ -56,58 +58,93 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
         gr.Markdown(f"# {TITLE}\n{INTRO}" + (f"\n\n> {settings.banner}" if settings.banner else ""))
         with gr.Row():
             with gr.Column(scale=1):
-                prompt = gr.Textbox(label="Prompt", placeholder="a cozy library with wooden shelves", lines=2,
-                                    max_lines=4, elem_id="prompt")
-                gr.Examples(examples=[[p] for p in settings.examples], inputs=[prompt], cache_examples=False,
-                            label="Example prompts")
-                with gr.Row():
-                    photo = gr.File(label="Photo (optional: start from it instead of a painted first view)",
-                                    file_types=["image"], type="filepath", elem_id="photo", scale=2)
-                    photo_preview = gr.Image(label="Photo preview", interactive=False, height=140, scale=1,
-                                             elem_id="photo-preview")
-                with gr.Accordion("Advanced settings", open=False, elem_id="advanced"):
-                    preset = gr.Dropdown(list(settings.presets), value=settings.default_preset, label="Preset",
-                                         info="fast = quick preview; default = more views and steps",
-                                         elem_id="preset")
-                    trajectory = gr.Dropdown(list(settings.trajectories), value=settings.trajectories[0],
-                                             label="Camera trajectory", elem_id="trajectory")
-                    views = gr.Slider(0, settings.max_views, value=0, step=1, label="Views",
-                                      info="0 keeps the preset's number", elem_id="views")
-                    steps = gr.Slider(0, settings.max_steps, value=0, step=1, label="Sampling steps",
-                                      info="0 keeps the preset's; fewer is faster and rougher", elem_id="steps")
-                    layout_strength = gr.Slider(
-                        0, 1, value=0, step=0.05, label="Layout strength (built-in text-to-image model)",
-                        info="0 keeps the model's default; lower keeps more of the retrieved training "
-                             "layout, 1 paints from pure noise", elem_id="layout-strength")
-                    seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed")
-                    gr.Markdown(f"Models: {pool.describe(settings.default_preset)}")
-                run = gr.Button("Generate", variant="primary", elem_id="generate")
-                summary = gr.Markdown(elem_id="summary")
+                parts = _input_column(settings, pool)
             with gr.Column(scale=2):
-                with gr.Row():
-                    first_view = gr.Image(label="First view", interactive=False, height=220, elem_id="first-view")
-                    depth = gr.Image(label="Depth (DepthGen)", interactive=False, height=220, elem_id="depth")
-                    uncertainty = gr.Image(label="Depth uncertainty", interactive=False, height=220, elem_id="uncertainty")
-                model3d = SceneViewer(label="3D scene: you stand at the first camera (drag to look around; "
-                                            "W A S D / arrows / scroll to walk)", show_label=False,
-                                      container=True, height=460, elem_id="model3d")
-                video = gr.Video(label="Novel-view video", height=320, autoplay=True, loop=True, interactive=False,
-                                 elem_id="video")
-                downloads = gr.File(label="Downloads (mesh .ply / .glb, video .mp4, everything .zip)",
-                                    file_count="multiple", interactive=False, height=180,
-                                    elem_id="downloads")
-
-        photo.upload(lambda p: preview_upload(p, settings), inputs=photo, outputs=photo_preview,
-                     api_name="check_photo", concurrency_limit=4)
-        photo.clear(lambda: None, outputs=photo_preview, api_visibility="private")
-        run.click(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps, layout_strength],
-                  outputs=[first_view, depth, uncertainty, model3d, video, downloads, summary],
-                  api_name="generate", concurrency_limit=settings.concurrency, concurrency_id="generate")
-        prompt.submit(handler, inputs=[prompt, photo, preset, trajectory, views, seed, steps, layout_strength],
-                      outputs=[first_view, depth, uncertainty, model3d, video, downloads, summary],
-                      api_visibility="private", concurrency_limit=settings.concurrency,
-                      concurrency_id="generate")
+                parts.update(_result_column())
+        _connect_events(parts, handler, settings)
 
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     demo.text3d_pool, demo.text3d_store, demo.text3d_settings = pool, store, settings
     return demo
+
+
+def _input_column(settings: UISettings, pool: BackendPool) -> dict[str, Any]:
+    """The left column (inside the caller's ``gr.Column``): prompt, example prompts, photo with its preview,
+    advanced settings, the Generate button (``run``) and the run summary; returns the components by name."""
+    import gradio as gr
+
+    parts: dict[str, Any] = {}
+    parts["prompt"] = gr.Textbox(label="Prompt", placeholder="a cozy library with wooden shelves", lines=2,
+                                 max_lines=4, elem_id="prompt")
+    gr.Examples(examples=[[p] for p in settings.examples], inputs=[parts["prompt"]], cache_examples=False,
+                label="Example prompts")
+    with gr.Row():
+        parts["photo"] = gr.File(label="Photo (optional: start from it instead of a painted first view)",
+                                 file_types=["image"], type="filepath", elem_id="photo", scale=2)
+        parts["photo_preview"] = gr.Image(label="Photo preview", interactive=False, height=140, scale=1,
+                                          elem_id="photo-preview")
+    with gr.Accordion("Advanced settings", open=False, elem_id="advanced"):
+        parts.update(_advanced_settings(settings))
+        gr.Markdown(f"Models: {pool.describe(settings.default_preset)}")
+    parts["run"] = gr.Button("Generate", variant="primary", elem_id="generate")
+    parts["summary"] = gr.Markdown(elem_id="summary")
+    return parts
+
+
+def _advanced_settings(settings: UISettings) -> dict[str, Any]:
+    """The controls of the "Advanced settings" accordion (preset, trajectory, views, steps, layout strength,
+    seed; 0 keeps the preset's value), by name."""
+    import gradio as gr
+
+    return {
+        "preset": gr.Dropdown(list(settings.presets), value=settings.default_preset, label="Preset",
+                              info="fast = quick preview; default = more views and steps", elem_id="preset"),
+        "trajectory": gr.Dropdown(list(settings.trajectories), value=settings.trajectories[0],
+                                  label="Camera trajectory", elem_id="trajectory"),
+        "views": gr.Slider(0, settings.max_views, value=0, step=1, label="Views",
+                           info="0 keeps the preset's number", elem_id="views"),
+        "steps": gr.Slider(0, settings.max_steps, value=0, step=1, label="Sampling steps",
+                           info="0 keeps the preset's; fewer is faster and rougher", elem_id="steps"),
+        "layout_strength": gr.Slider(
+            0, 1, value=0, step=0.05, label="Layout strength (built-in text-to-image model)",
+            info="0 keeps the model's default; lower keeps more of the retrieved training "
+                 "layout, 1 paints from pure noise", elem_id="layout-strength"),
+        "seed": gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed"),
+    }
+
+
+def _result_column() -> dict[str, Any]:
+    """The right column (inside the caller's ``gr.Column``): the first view, its depth and uncertainty, the 3D
+    viewer, the fly-through video and the downloads; returns the components by name."""
+    import gradio as gr
+
+    from text3d.ui.viewer import SceneViewer
+
+    parts: dict[str, Any] = {}
+    with gr.Row():
+        parts["first_view"] = gr.Image(label="First view", interactive=False, height=220, elem_id="first-view")
+        parts["depth"] = gr.Image(label="Depth (DepthGen)", interactive=False, height=220, elem_id="depth")
+        parts["uncertainty"] = gr.Image(label="Depth uncertainty", interactive=False, height=220,
+                                        elem_id="uncertainty")
+    parts["model3d"] = SceneViewer(label="3D scene: you stand at the first camera (drag to look around; "
+                                         "W A S D / arrows / scroll to walk)", show_label=False,
+                                   container=True, height=460, elem_id="model3d")
+    parts["video"] = gr.Video(label="Novel-view video", height=320, autoplay=True, loop=True, interactive=False,
+                              elem_id="video")
+    parts["downloads"] = gr.File(label="Downloads (mesh .ply / .glb, video .mp4, everything .zip)",
+                                 file_count="multiple", interactive=False, height=180, elem_id="downloads")
+    return parts
+
+
+def _connect_events(parts: dict[str, Any], handler: Any, settings: UISettings) -> None:
+    """Wire the events (inside the Blocks): the photo preview on upload / clear, and the generate handler on
+    the Generate button (API ``generate``) and on Enter in the prompt (private), sharing one concurrency pool."""
+    parts["photo"].upload(lambda p: preview_upload(p, settings), inputs=parts["photo"],
+                          outputs=parts["photo_preview"], api_name="check_photo", concurrency_limit=4)
+    parts["photo"].clear(lambda: None, outputs=parts["photo_preview"], api_visibility="private")
+    inputs = [parts[k] for k in GENERATE_INPUTS]
+    outputs = [parts[k] for k in GENERATE_OUTPUTS]
+    parts["run"].click(handler, inputs=inputs, outputs=outputs, api_name="generate",
+                       concurrency_limit=settings.concurrency, concurrency_id="generate")
+    parts["prompt"].submit(handler, inputs=inputs, outputs=outputs, api_visibility="private",
+                           concurrency_limit=settings.concurrency, concurrency_id="generate")
