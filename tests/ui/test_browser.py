@@ -54,80 +54,119 @@ def painted_view_match(frame, request_dir: Path) -> float:
     return correlation(shot[dy:-dy, dx:-dx], painted[1:-1, 1:-1])
 
 
-def test_generate_in_the_browser(tmp_path, ui_tools):
-    from playwright.sync_api import expect, sync_playwright
-
-    stages: list[str] = []
-
-    def visible_progress_generate(*args, progress, **kwargs):
-        """The real pipeline; each progress report lingers a moment so the browser can see the stages."""
+def recording_progress(generate_fn, stages: list[str]):
+    """``generate_fn`` whose progress reports are appended to ``stages`` and each linger a moment, so the browser
+    can see the stages."""
+    def generate(*args, progress, **kwargs):
         def report(stage: str, fraction: float) -> None:
             stages.append(stage)
             progress(stage, fraction)
             time.sleep(0.05)
 
-        return ui_tools.fast_generate(*args, progress=report, **kwargs)
+        return generate_fn(*args, progress=report, **kwargs)
+
+    return generate
+
+
+def check_empty_prompt_error(page) -> None:
+    """Generate with nothing typed shows a readable error (no traceback) in a toast; closes the toast."""
+    from playwright.sync_api import expect
+
+    page.locator("#generate").click()
+    toast = page.locator("[data-testid=toast-body]")
+    expect(toast).to_contain_text("the prompt is empty", timeout=30_000)
+    assert "Traceback" not in page.content()
+    toast.locator("[data-testid=toast-close]").click()
+    expect(toast).to_have_count(0)
+
+
+def choose_quickest_settings(page, prompt: str) -> None:
+    """Type ``prompt`` and pick, in "Advanced settings", the fast preset, the walk trajectory, 2 views, 1 step."""
+    from playwright.sync_api import expect
+
+    page.locator("#prompt textarea").fill(prompt)
+    page.locator("#advanced button.label-wrap").click()          # open "Advanced settings"
+    page.locator("#preset input").click()
+    page.get_by_role("option", name="fast", exact=True).click()
+    page.locator("#trajectory input").click()
+    page.get_by_role("option", name="walk", exact=True).click()
+    for elem, value in (("#views", "2"), ("#steps", "1")):
+        field = page.locator(f"{elem} input[type=number]")
+        field.fill(value)
+        field.press("Enter")
+    expect(page.locator("#preset input")).to_have_value("fast")
+    expect(page.locator("#trajectory input")).to_have_value("walk")
+
+
+def check_results_shown(page, url: str) -> None:
+    """While the run goes, per-stage progress shows; then the 3D viewer, an mp4 video served at its src, the
+    three images, the downloads and a summary of the chosen settings (seed 0, walk, 2 views)."""
+    from playwright.sync_api import expect
+
+    # Per-stage progress shows while it runs (the stage name is the progress description).
+    tracker = page.locator("#first-view [data-testid=status-tracker]")
+    expect(tracker).to_contain_text(re.compile(r"(first view|views|fusion|export|video) - \d+(\.\d+)?%"),
+                                    timeout=60_000)
+    expect(page.locator("#model3d iframe")).to_be_visible(timeout=90_000)
+    video = page.locator("#video video")
+    expect(video).to_have_attribute("src", re.compile(r"\S+"), timeout=30_000)
+    src = video.get_attribute("src")
+    assert src, "the video element has no src"
+    response = page.request.get(src if src.startswith("http") else url.rstrip("/") + src)
+    assert response.ok and response.body()[4:8] == b"ftyp", "the video src does not serve an mp4"
+    assert response.headers["content-type"] == "video/mp4"
+    for elem in ("#first-view", "#depth", "#uncertainty"):
+        expect(page.locator(f"{elem} img")).to_be_visible()
+    expect(page.locator("#downloads")).to_contain_text("a-cozy-library-with-wooden-shelves-seed0")
+    expect(page.locator("#summary")).to_contain_text("seed 0")
+    expect(page.locator("#summary")).to_contain_text("walk, 2 views")    # the chosen settings ran
+
+
+def check_viewer_opens_at_first_camera(page, demo) -> None:
+    """The 3D viewer, large enough, opens inside the scene at the first camera: its first frame matches the mesh
+    rendered there and the painted first view (correlation at least ``OPENING_MATCH``)."""
+    frame = viewer_frame(page)
+    box = frame.locator("#view").bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200
+    request_dir = next(demo.text3d_store.root.glob("*/transforms.json")).parent
+    score = opening_frame_match(frame, request_dir)
+    painted = painted_view_match(frame, request_dir)
+    print(f"opening frame vs the mesh rendered at the first camera: correlation {score:.3f}; "
+          f"vs the painted first view: {painted:.3f}")
+    assert score >= OPENING_MATCH and painted >= OPENING_MATCH
+
+
+def save_screenshot(page, shot: Path) -> None:
+    """A screenshot of the whole page at ``shot`` (its folder made if needed), written under a temporary name
+    first."""
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    tmp = shot.with_name(f".ui.{os.getpid()}.png")
+    page.screenshot(path=str(tmp))
+    os.replace(tmp, shot)
+
+
+def test_generate_in_the_browser(tmp_path, ui_tools):
+    """An empty prompt gives a readable error; a prompt with the quickest settings runs to the results, and the
+    3D viewer opens at the first camera; every stage reported progress and nothing was loaded from outside."""
+    from playwright.sync_api import sync_playwright
 
     from text3d.ui.server import STAND_IN_BANNER
 
-    with ui_tools.serve(tmp_path / "app", generate_fn=visible_progress_generate, banner=STAND_IN_BANNER) \
+    stages: list[str] = []
+    generate_fn = recording_progress(ui_tools.fast_generate, stages)
+    with ui_tools.serve(tmp_path / "app", generate_fn=generate_fn, banner=STAND_IN_BANNER) \
             as (url, demo, _), \
             sync_playwright() as pw, \
             loopback_browser(pw, tmp_path / "profile", {"width": 1400, "height": 1500}) as (context, outside, _):
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(url)
-        page.locator("#generate").click()                            # nothing typed yet: a readable error
-        toast = page.locator("[data-testid=toast-body]")
-        expect(toast).to_contain_text("the prompt is empty", timeout=30_000)
-        assert "Traceback" not in page.content()
-        toast.locator("[data-testid=toast-close]").click()
-        expect(toast).to_have_count(0)
-        page.locator("#prompt textarea").fill("a cozy library with wooden shelves")
-        page.locator("#advanced button.label-wrap").click()          # open "Advanced settings"
-        page.locator("#preset input").click()
-        page.get_by_role("option", name="fast", exact=True).click()
-        page.locator("#trajectory input").click()
-        page.get_by_role("option", name="walk", exact=True).click()
-        for elem, value in (("#views", "2"), ("#steps", "1")):
-            field = page.locator(f"{elem} input[type=number]")
-            field.fill(value)
-            field.press("Enter")
-        expect(page.locator("#preset input")).to_have_value("fast")
-        expect(page.locator("#trajectory input")).to_have_value("walk")
+        check_empty_prompt_error(page)
+        choose_quickest_settings(page, "a cozy library with wooden shelves")
         page.locator("#generate").click()
-
-        # Per-stage progress shows while it runs (the stage name is the progress description).
-        tracker = page.locator("#first-view [data-testid=status-tracker]")
-        expect(tracker).to_contain_text(re.compile(r"(first view|views|fusion|export|video) - \d+(\.\d+)?%"),
-                                        timeout=60_000)
-        expect(page.locator("#model3d iframe")).to_be_visible(timeout=90_000)
-        video = page.locator("#video video")
-        expect(video).to_have_attribute("src", re.compile(r"\S+"), timeout=30_000)
-        src = video.get_attribute("src")
-        assert src, "the video element has no src"
-        response = page.request.get(src if src.startswith("http") else url.rstrip("/") + src)
-        assert response.ok and response.body()[4:8] == b"ftyp", "the video src does not serve an mp4"
-        assert response.headers["content-type"] == "video/mp4"
-        for elem in ("#first-view", "#depth", "#uncertainty"):
-            expect(page.locator(f"{elem} img")).to_be_visible()
-        expect(page.locator("#downloads")).to_contain_text("a-cozy-library-with-wooden-shelves-seed0")
-        expect(page.locator("#summary")).to_contain_text("seed 0")
-        expect(page.locator("#summary")).to_contain_text("walk, 2 views")    # the chosen settings ran
-        # The 3D viewer opens inside the scene at the first camera: its first frame is the first view in 3D.
-        frame = viewer_frame(page)
-        box = frame.locator("#view").bounding_box()
-        assert box and box["width"] > 200 and box["height"] > 200
-        request_dir = next(demo.text3d_store.root.glob("*/transforms.json")).parent
-        score = opening_frame_match(frame, request_dir)
-        painted = painted_view_match(frame, request_dir)
-        print(f"opening frame vs the mesh rendered at the first camera: correlation {score:.3f}; "
-              f"vs the painted first view: {painted:.3f}")
-        assert score >= OPENING_MATCH and painted >= OPENING_MATCH
+        check_results_shown(page, url)
+        check_viewer_opens_at_first_camera(page, demo)
         shot = Path(os.environ.get("TEXT3D_UI_SCREENSHOT") or tmp_path / "ui.png")
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        tmp = shot.with_name(f".ui.{os.getpid()}.png")
-        page.screenshot(path=str(tmp))
-        os.replace(tmp, shot)
+        save_screenshot(page, shot)
         assert shot.stat().st_size > 10_000
     assert {"first view", "views", "video"} <= set(stages)
     assert not outside, f"the page tried to load from outside the machine: {outside}"
@@ -160,8 +199,5 @@ def test_shipped_models_open_on_the_painted_first_view(tmp_path, ui_tools):
         print(f"shipped models: opening frame vs the mesh at the first camera {score:.3f}, "
               f"vs the painted first view {painted:.3f}")
         assert score >= OPENING_MATCH and painted >= OPENING_MATCH
-        shot = Path(os.environ.get("TEXT3D_UI_SHIPPED_SCREENSHOT") or tmp_path / "ui.png")
-        tmp = shot.with_name(f".ui.{os.getpid()}.png")
-        page.screenshot(path=str(tmp))
-        os.replace(tmp, shot)
+        save_screenshot(page, Path(os.environ.get("TEXT3D_UI_SHIPPED_SCREENSHOT") or tmp_path / "ui.png"))
     assert not outside, f"the page tried to load from outside the machine: {outside}"
