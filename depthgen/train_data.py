@@ -116,69 +116,117 @@ class TrainingExamples(torch.utils.data.Dataset):
         index, item_seed = key
         g = torch.Generator().manual_seed(int(item_seed))
         r = self.recipe
-        s = r.model.sample_size
         raw = self.source[int(index)]
-        rgb0 = np.asarray(raw["rgb"])
         palette = r.stage in ("pretrain", "inpaint")
-        # Palette stages use the clean depth (disocclusion mask shapes only); depth stages the chosen target.
-        depth_key = r.data.target if (r.data.target in raw and not palette) else "depth"
-        depth0 = np.asarray(raw[depth_key], np.float32)
-        valid0 = np.asarray(raw["valid"], bool) if ("valid" in raw and depth_key == "depth") else None
-        camera = not palette and uses_camera(r)
-        if camera:
-            K0 = (np.asarray(raw["K"], np.float64) if raw.get("K") is not None
-                  else intrinsics(depth0.shape, DEFAULT_FOV_DEG))
-            zoom, u, v = draw_zoom(g, r.data.fov_aug_prob, r.data.fov_aug_max_zoom)
-            if valid0 is None:
-                valid0 = np.ones(depth0.shape, bool)
-            rgb0, depth0, valid0, K0 = zoom_view(rgb0, depth0, valid0, K0, zoom, u, v)
-        rgb = resize_rgb(rgb0, (s, s))
-        depth = resize_depth_nearest(depth0, (s, s))
-        arrays = {"rgb": rgb, "depth": depth}
-        if valid0 is not None:
-            arrays["valid"] = resize_depth_nearest(valid0, (s, s))
-        if r.data.hflip:
-            arrays = random_hflip(arrays, g)
-        rgb_t = to_model_rgb(arrays["rgb"])  # (3, S, S)
-        depth = arrays["depth"]
-        valid = np.isfinite(depth) & (depth > 0)
-        if "valid" in arrays:
-            valid &= arrays["valid"]
+        rgb0, depth0, valid0 = _source_arrays(raw, r.data.target, palette)
+        K0 = None
+        if not palette and uses_camera(r):
+            rgb0, depth0, valid0, K0 = _camera_view(raw, rgb0, depth0, valid0, r, g)
+        rgb_t, depth, valid = _model_view(rgb0, depth0, valid0, r.model.sample_size, r.data.hflip, g)
         if palette:
-            task = "inpaint" if r.stage == "inpaint" else draw_task(r.tasks, g)
-            K = None
-            if raw.get("K") is not None:  # intrinsics scaled to the model resolution (flip moves cx slightly: ignored)
-                K = np.asarray(raw["K"], np.float64).copy()
-                K[0] *= s / rgb0.shape[1]
-                K[1] *= s / rgb0.shape[0]
-            cond, aux, target, tid = make_task(task, rgb_t, g, r.tasks, depth=np.where(valid, depth, 0.0), K=K)
-            scored = torch.ones(1, s, s, dtype=torch.bool)
-            if r.diffusion.loss_region == "hole" and task in ("inpaint", "uncrop"):
-                scored = aux > 0.5  # the sampler re-imposes the known pixels, so only the fill is learned
-            return {"cond": torch.cat([cond, aux], 0), "target": target, "valid": scored, "task": torch.tensor(tid)}
-        extra: dict[str, torch.Tensor] = {}
-        aux = [torch.zeros(1, s, s)]
-        if camera:
-            focal = normalized_focal(depth0.shape, K0)
-            if r.depth.canonical_fov_deg is not None:  # metric -> canonical-camera depth (0 stays 0)
-                depth = (depth * canonical_scale(focal, r.depth.canonical_fov_deg)).astype(np.float32)
-            if r.model.fov_conditioning:
-                aux.append(torch.full((1, s, s), fov_channel(focal)))
-            Ks = K0.copy()
-            Ks[0] *= s / depth0.shape[1]
-            Ks[1] *= s / depth0.shape[0]
-            extra["K"] = torch.from_numpy(Ks).float()
-        if not valid.any():
-            # Nothing to learn from: an all-invalid map contributes no loss (valid all False).
-            filled = np.full_like(depth, r.depth.d_max)
-        elif r.diffusion.infill:
-            filled = infill_depth(depth, valid, outdoor=bool(raw.get("outdoor", False)), sky_depth=r.depth.d_max)
-        else:
-            filled = np.where(valid, depth, 0.0).astype(np.float32)  # ablation: holes stay at the far/near clip
-        x = depth_to_model(torch.from_numpy(np.ascontiguousarray(filled)), r.depth.param, r.depth.d_min, r.depth.d_max)
-        cond = torch.cat([rgb_t, *aux], 0)
-        return {"cond": cond, "target": x[None].float(), "valid": torch.from_numpy(valid)[None],
-                "task": torch.tensor(TASKS.index("depth")), **extra}
+            return _palette_example(raw, r, rgb_t, depth, valid, rgb0.shape[:2], g)
+        return _depth_example(raw, r, rgb_t, depth, valid, depth0.shape, K0)
+
+
+def _source_arrays(raw: dict[str, Any], target: str,
+                   palette: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The sample's rgb (H, W, 3) uint8, depth (H, W) float32 m and validity (H, W) bool or None.
+
+    Palette stages use the clean depth (disocclusion mask shapes only); depth stages the recipe's target
+    (``data.target``) when the sample has it. The sample's ``valid`` goes with the clean depth only.
+    """
+    rgb0 = np.asarray(raw["rgb"])
+    depth_key = target if (target in raw and not palette) else "depth"
+    depth0 = np.asarray(raw[depth_key], np.float32)
+    valid0 = np.asarray(raw["valid"], bool) if ("valid" in raw and depth_key == "depth") else None
+    return rgb0, depth0, valid0
+
+
+def _camera_view(raw: dict[str, Any], rgb0: np.ndarray, depth0: np.ndarray, valid0: np.ndarray | None,
+                 recipe: Recipe, g: torch.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """FOV augmentation: the arrays and camera K (3, 3) float64 after a crop / uncrop drawn from ``g``
+    (``data.fov_aug_prob``, ``data.fov_aug_max_zoom``); the sample's K, else a ``DEFAULT_FOV_DEG`` camera; the
+    uncropped border is invalid (valid (H, W) bool, all True before when the sample has none)."""
+    K0 = (np.asarray(raw["K"], np.float64) if raw.get("K") is not None
+          else intrinsics(depth0.shape, DEFAULT_FOV_DEG))
+    zoom, u, v = draw_zoom(g, recipe.data.fov_aug_prob, recipe.data.fov_aug_max_zoom)
+    if valid0 is None:
+        valid0 = np.ones(depth0.shape, bool)
+    return zoom_view(rgb0, depth0, valid0, K0, zoom, u, v)
+
+
+def _model_view(rgb0: np.ndarray, depth0: np.ndarray, valid0: np.ndarray | None, s: int, hflip: bool,
+                g: torch.Generator) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """The arrays at the model resolution ``s`` x ``s`` (then flipped at random when ``hflip``): rgb (3, S, S)
+    in [-1, 1], depth (S, S) float32 m and valid (S, S) bool (finite, positive and valid in the source)."""
+    arrays = {"rgb": resize_rgb(rgb0, (s, s)), "depth": resize_depth_nearest(depth0, (s, s))}
+    if valid0 is not None:
+        arrays["valid"] = resize_depth_nearest(valid0, (s, s))
+    if hflip:
+        arrays = random_hflip(arrays, g)
+    rgb_t = to_model_rgb(arrays["rgb"])  # (3, S, S)
+    depth = arrays["depth"]
+    valid = np.isfinite(depth) & (depth > 0)
+    if "valid" in arrays:
+        valid &= arrays["valid"]
+    return rgb_t, depth, valid
+
+
+def _palette_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, depth: np.ndarray,
+                     valid: np.ndarray, source_hw: tuple[int, int], g: torch.Generator) -> dict[str, torch.Tensor]:
+    """A Palette example: the stage's task (``inpaint``, else drawn from ``recipe.tasks``) made from the image;
+    with ``diffusion.loss_region`` ``hole`` an inpaint / uncrop example scores only the hole."""
+    s = recipe.model.sample_size
+    task = "inpaint" if recipe.stage == "inpaint" else draw_task(recipe.tasks, g)
+    K = None
+    if raw.get("K") is not None:  # intrinsics scaled to the model resolution (flip moves cx slightly: ignored)
+        K = np.asarray(raw["K"], np.float64).copy()
+        K[0] *= s / source_hw[1]
+        K[1] *= s / source_hw[0]
+    cond, aux, target, tid = make_task(task, rgb_t, g, recipe.tasks, depth=np.where(valid, depth, 0.0), K=K)
+    scored = torch.ones(1, s, s, dtype=torch.bool)
+    if recipe.diffusion.loss_region == "hole" and task in ("inpaint", "uncrop"):
+        scored = aux > 0.5  # the sampler re-imposes the known pixels, so only the fill is learned
+    return {"cond": torch.cat([cond, aux], 0), "target": target, "valid": scored, "task": torch.tensor(tid)}
+
+
+def _depth_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, depth: np.ndarray, valid: np.ndarray,
+                   source_hw: tuple[int, int], K0: np.ndarray | None) -> dict[str, torch.Tensor]:
+    """A depth example: cond = rgb + aux (+ the FOV channel), target = the hole-filled depth in model space.
+
+    K0: the camera (3, 3) of a camera-aware recipe's source view (``source_hw`` its size), else None. With it the
+    depth is scaled to the canonical camera and cond gets the FOV channel when the recipe asks, and the
+    example records ``K`` (3, 3) float32 at S x S.
+    """
+    r, s = recipe, recipe.model.sample_size
+    extra: dict[str, torch.Tensor] = {}
+    aux = [torch.zeros(1, s, s)]
+    if K0 is not None:
+        focal = normalized_focal(source_hw, K0)
+        if r.depth.canonical_fov_deg is not None:  # metric -> canonical-camera depth (0 stays 0)
+            depth = (depth * canonical_scale(focal, r.depth.canonical_fov_deg)).astype(np.float32)
+        if r.model.fov_conditioning:
+            aux.append(torch.full((1, s, s), fov_channel(focal)))
+        Ks = K0.copy()
+        Ks[0] *= s / source_hw[1]
+        Ks[1] *= s / source_hw[0]
+        extra["K"] = torch.from_numpy(Ks).float()
+    filled = _filled_depth(depth, valid, bool(raw.get("outdoor", False)), r)
+    x = depth_to_model(torch.from_numpy(np.ascontiguousarray(filled)), r.depth.param, r.depth.d_min, r.depth.d_max)
+    cond = torch.cat([rgb_t, *aux], 0)
+    return {"cond": cond, "target": x[None].float(), "valid": torch.from_numpy(valid)[None],
+            "task": torch.tensor(TASKS.index("depth")), **extra}
+
+
+def _filled_depth(depth: np.ndarray, valid: np.ndarray, outdoor: bool, recipe: Recipe) -> np.ndarray:
+    """(S, S) float32 m depth with its invalid pixels filled (``diffusion.infill``), kept at 0 (the ablation),
+    or all ``d_max`` when nothing is valid."""
+    if not valid.any():
+        # Nothing to learn from: an all-invalid map contributes no loss (valid all False).
+        return np.full_like(depth, recipe.depth.d_max)
+    if recipe.diffusion.infill:
+        return infill_depth(depth, valid, outdoor=outdoor, sky_depth=recipe.depth.d_max)
+    return np.where(valid, depth, 0.0).astype(np.float32)  # ablation: holes stay at the far/near clip
 
 
 def uses_camera(recipe: Recipe) -> bool:
