@@ -104,29 +104,40 @@ class TextToImagePipeline(LocalPipeline):
         then the pick among the ``top_k`` nearest layouts).
         Returns a list of (H, W, 3) float32 arrays in [0, 1], H = W = the model's sample size.
         """
-        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        if not prompts or not all(isinstance(p, str) for p in prompts):
-            raise ValueError("prompt must be a string or a non-empty list of strings")
-        if int(num_inference_steps) < 1:
-            raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
-        if guidance_scale < 0:
-            raise ValueError(f"guidance_scale must be >= 0, got {guidance_scale}")
-        if num_images_per_prompt < 1:
-            raise ValueError(f"num_images_per_prompt must be >= 1, got {num_images_per_prompt}")
+        prompts = _check_sampling_args(prompt, num_inference_steps, guidance_scale, num_images_per_prompt)
+        strength = self._layout_strength(layout_strength)
+        device, dtype = self.unet.device, self.unet.dtype
+        cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
+        cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)
+        gens = _generators(generator, cond.shape[0])
+        x, sched, timesteps = self._start_sampling(cond, gens, scheduler, int(num_inference_steps), strength)
+        x = self._denoise(x, cond, sched, timesteps, guidance_scale, progress)
+        images = ((x.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
+        return [np.ascontiguousarray(im, dtype=np.float32) for im in images]
+
+    def _layout_strength(self, layout_strength: float | None) -> float:
+        """The checked layout strength of a call (None = the saved default); below 1 needs a layout bank."""
         strength = check_strength(self.config.layout_strength if layout_strength is None else layout_strength)
         if strength < 1 and self.layout_bank is None:
             raise ValueError(f"layout_strength {strength} needs a layout bank and this pipeline has none; "
                              "pass layout_strength=1 or build one with python -m text3d.models.t2i.layout_bank")
+        return strength
+
+    def _start_sampling(self, cond: torch.Tensor, gens: list[torch.Generator], scheduler: str, steps: int,
+                        strength: float) -> tuple[torch.Tensor, object, torch.Tensor]:
+        """The starting latents (n, 3, H, W), the scheduler and the timesteps to run.
+
+        Each generator draws its image's noise first. Strength 1: scaled pure noise, all ``steps``. Below 1
+        (img2img from retrieved layouts): only the last ``strength`` of the schedule is run, from the layout the
+        generator picks among the prompt's nearest, noised to the first timestep run; ``last_layouts`` records
+        the picks (None at strength 1).
+        """
         device, dtype = self.unet.device, self.unet.dtype
-        cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
-        cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)
-        n = cond.shape[0]
         size = int(self.unet.config.sample_size)
-        gens = _generators(generator, n)
         x = torch.stack([torch.randn(3, size, size, generator=g, device=g.device) for g in gens])
         x = x.to(device, dtype)  # (n, 3, H, W) initial noise
         sched = make_scheduler(self.scheduler.config, scheduler)
-        sched.set_timesteps(int(num_inference_steps), device=device)
+        sched.set_timesteps(steps, device=device)
         timesteps = sched.timesteps
         if strength < 1:  # img2img from retrieved layouts: run only the last `strength` of the schedule
             start = len(timesteps) - max(1, round(strength * len(timesteps)))
@@ -139,6 +150,13 @@ class TextToImagePipeline(LocalPipeline):
         else:
             self.last_layouts = None
             x = x * sched.init_noise_sigma
+        return x, sched, timesteps
+
+    def _denoise(self, x: torch.Tensor, cond: torch.Tensor, sched, timesteps: torch.Tensor,
+                 guidance_scale: float, progress: bool) -> torch.Tensor:
+        """Run ``timesteps`` from latents x (n, 3, H, W) with text embeddings cond (n, 384); classifier-free
+        guidance against empty-prompt (zero) embeddings unless ``guidance_scale`` is 1. Returns the final x."""
+        device = self.unet.device
         guided = guidance_scale != 1.0
         text = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond  # (2n | n, 384)
         for t in self.progress_bar(timesteps) if progress else timesteps:
@@ -150,5 +168,19 @@ class TextToImagePipeline(LocalPipeline):
                 c, u = out.chunk(2)
                 out = u + guidance_scale * (c - u)
             x = sched.step(out, t, x).prev_sample
-        images = ((x.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
-        return [np.ascontiguousarray(im, dtype=np.float32) for im in images]
+        return x
+
+
+def _check_sampling_args(prompt: str | Sequence[str], num_inference_steps: int, guidance_scale: float,
+                         num_images_per_prompt: int) -> list[str]:
+    """The prompts as a list, after checking the sampling arguments (ValueError saying what to pass)."""
+    prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+    if not prompts or not all(isinstance(p, str) for p in prompts):
+        raise ValueError("prompt must be a string or a non-empty list of strings")
+    if int(num_inference_steps) < 1:
+        raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
+    if guidance_scale < 0:
+        raise ValueError(f"guidance_scale must be >= 0, got {guidance_scale}")
+    if num_images_per_prompt < 1:
+        raise ValueError(f"num_images_per_prompt must be >= 1, got {num_images_per_prompt}")
+    return prompts
