@@ -15,9 +15,10 @@
 3. Depth at 256: DepthGen's 64-px depth (and the true 64-px depth) upsampled bilinearly or guided by the
    super-resolved view (``text3d.depth_upsample``): the share of depth discontinuities within 1 px of an
    image edge (Canny on the view), and REL against the true 256-px depth.
-4. Whole runs: ``text3d.generate`` with the ``default`` (64 px) and ``hd`` (256 px) presets, each in its own
+4. Whole runs: ``text3d.generate`` at 64 px without the cascade (``BEFORE_CASCADE``: the default preset as it
+   was before issue 19) and with the ``hd`` preset (256 px; an alias of the default since), each in its own
    process (``bench.speed_worker``): stage times, peak memory, detail of the written views; reconstruction
-   (``bench.reconstruction``: Chamfer, F-score) of a few test scenes with each preset.
+   (``bench.reconstruction``: Chamfer, F-score) of a few test scenes with each.
 Writes docs/bench_super_resolution.{md,json} and docs/bench_super_resolution_sheet.png (views and depth before /
 after).
 """
@@ -43,6 +44,11 @@ from text3d.depth_upsample import area_downsample, joint_bilateral_upsample
 NAME = "super_resolution"
 TITLE = "Views at 256 px: super-resolution cascade"
 SCALE = 4
+# The 64-px run the cascade is compared with: the default preset's settings before the cascade became the
+# default (issue 19): views at the base models' size, no super-resolution, every pixel meshed, 256-px video.
+BEFORE_CASCADE = ["sr.enabled=false", "height=64", "width=64", "lift.mesh_stride=1", "video.height=256",
+                  "video.width=256"]
+LOWRES = "64 px, no cascade"  # its label in the report
 
 
 def build_parser():
@@ -191,17 +197,18 @@ def depth_edges(args, views: list[dict], sr, depth_pipe) -> tuple[dict, list]:
 
 
 def whole_runs(args) -> dict:
-    """``text3d.generate`` with the default and hd presets in fresh processes: stages, memory, view detail."""
+    """``text3d.generate`` at 64 px (``BEFORE_CASCADE``) and with the hd preset in fresh processes: stages,
+    memory, view detail."""
     from bench.speed import run_worker
     from PIL import Image
 
     out = {}
-    runs = [("default", "default", []), ("hd", "hd", [])] + [(f"hd, {v}", "hd", [v]) for v in args.hd_variant]
+    runs = [(LOWRES, "default", BEFORE_CASCADE), ("hd", "hd", [])] + [(f"hd, {v}", "hd", [v]) for v in args.hd_variant]
     for i, (label, preset, extra) in enumerate(runs):
         folder = Path(args.work_dir) / f"run-{i}-{preset}"
         cmd = ["text3d", "--out", str(folder), "--t2i", "embedded", "--inpaint", "embedded", "--depth", "embedded",
                "--preset", preset, "--seed", str(args.seed)]
-        if preset == "hd" and Path(args.sr).resolve() != (ASSETS / "sr").resolve():
+        if label != LOWRES and Path(args.sr).resolve() != (ASSETS / "sr").resolve():
             cmd += ["--set", f"sr.model={args.sr}"]
         for v in extra:
             cmd += ["--set", v]
@@ -222,7 +229,8 @@ def whole_runs(args) -> dict:
 
 
 def reconstruction(args) -> dict:
-    """Chamfer / F-score of ``bench.reconstruction`` for the default and hd presets on the same test scenes."""
+    """Chamfer / F-score of ``bench.reconstruction`` at 64 px (``BEFORE_CASCADE``) and with the hd preset on the
+    same test scenes."""
     import text3d
     from bench import reconstruction as rec
     from text3d.config import load_preset
@@ -232,9 +240,9 @@ def reconstruction(args) -> dict:
                                     need_t2i=False)
     ns = argparse.Namespace(views=2 if args.quick else None, steps=2 if args.quick else None, seed=args.seed,
                             max_points=20000, work_dir=str(Path(args.work_dir) / "reconstruction"))
-    for preset in ("default", "hd"):
-        overrides = ["video.enabled=false"] + (["cleanup.views=0", "trajectory.orbit_degrees=30"] if args.quick else [])
-        if preset == "hd" and Path(args.sr).resolve() != (ASSETS / "sr").resolve():
+    for label, preset, extra in ((LOWRES, "default", BEFORE_CASCADE), ("hd", "hd", [])):
+        overrides = [*extra, "video.enabled=false"] + (["cleanup.views=0", "trajectory.orbit_degrees=30"] if args.quick else [])
+        if label != LOWRES and Path(args.sr).resolve() != (ASSETS / "sr").resolve():
             overrides.append(f"sr.model={args.sr}")
         cfg = load_preset(preset, overrides)
         size = (cfg.height, cfg.width)
@@ -242,10 +250,10 @@ def reconstruction(args) -> dict:
         eval_size = (128, 128)  # the same scoring grid for both presets
         rows = [rec.run_scene(i, ns, backends, size, overrides, eval_size, cfg.trajectory)[0]
                 for i in range(args.recon_scenes)]
-        out[preset] = {"summary": rec.summarise(rows)["all"], "scenes": [
+        out[label] = {"summary": rec.summarise(rows)["all"], "scenes": [
             {k: r[k] for k in ("index", "scene_type", "views", "mesh_faces")} | {"aligned": r["variants"]["aligned"]}
             for r in rows]}
-        print(f"reconstruction {preset}: aligned F@10cm {fmt(out[preset]['summary']['aligned']['fscore@0.1'])}")
+        print(f"reconstruction {label}: aligned F@10cm {fmt(out[label]['summary']['aligned']['fscore@0.1'])}")
     return out
 
 

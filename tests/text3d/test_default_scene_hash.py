@@ -26,11 +26,11 @@ import torch
 # ---- pinned hashes (sha256 over dtype, shape and bytes of each array, in order) ----------------------------
 PINNED = {
     # text3d.generate("a cozy library", seed=0), default preset, embedded models; re-pinned when the default
-    # inpainting model became the text-conditioned one (assets/inpaint-text, issue 18): the refactors of
-    # issue 17 had left the previous values (a72dcf24.., ad9ff266.., c69877fd..) unchanged
-    "scene_mesh": "281b6c2417b44ca8eb53754ac2fbfceaa13d154d85d34bc56bb3ecfdea7b09d1",    # vertices, faces, colors
-    "scene_views": "9e304ea6f0d0ca11f9b48ffed525936a71a72cea91755c91d28ff88da697fe01",   # every view's image
-    "scene_depths": "4e0c20193039aced585ca3d1fd3cedda72d8fe44174c13854f4edf32c30011e2",  # every view's depth
+    # became 256-px views through the super-resolution cascade (issue 19: the former hd preset, now its alias);
+    # the 64-px default of issue 18 gave 281b6c24.., 9e304ea6.., 4e0c2019..; every pipeline hash below unchanged
+    "scene_mesh": "1700616268cb95fedc6bb31a796a8efaf85c2e4cdae56284fa428fe9e4f10abf",    # vertices, faces, colors
+    "scene_views": "3dc2daf2b6e3b826a5d5ce957b15c927ea4d877f235c651e841d8064d1d2cf4e",   # every view's image
+    "scene_depths": "e64432fe149a2ca2d44b376687127297db3013b2a220b678c67db21eecae2ce7",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
     "depthgen": "35a78f2cc787a77364d73b9ff85b3f632385c1c34b6972d2b9a7f15892f1bffb",          # depth, samples, std
     "depthgen_complete": "f2c75f6c751ef22cb221b12d970e02db7cddeb785cf544efa1797906618aad9e",  # depth, samples

@@ -88,14 +88,19 @@ def test_upscaler_depth_keeps_known_depth_exactly():
     np.testing.assert_allclose(res.depth[:, 30:], 3.0, atol=0.02)
 
 
-def test_hd_preset_and_sr_settings_are_checked():
-    cfg = load_preset("hd")
+def test_default_preset_is_the_cascade_and_hd_its_alias():
+    from dataclasses import asdict
+
+    cfg = load_preset("default")
     assert cfg.sr.enabled and (cfg.height, cfg.width) == (256, 256) and cfg.video.height >= 512
+    assert asdict(load_preset("hd")) == asdict(cfg)  # kept for commands written before issue 19
     with pytest.raises(ValueError, match="multiple of 32"):
-        load_preset("hd", ["height=248"])
+        load_preset("default", ["height=248"])
     with pytest.raises(ValueError, match="sr.level"):
-        load_preset("hd", ["sr.level=2"])
-    assert not load_preset("default").sr.enabled
+        load_preset("default", ["sr.level=2"])
+    fast, sd = load_preset("fast"), load_preset("sd")
+    assert not fast.sr.enabled and (fast.height, fast.width) == (64, 64)  # the preview stays at the base size
+    assert not sd.sr.enabled and (sd.height, sd.width) == (512, 512)      # Stable Diffusion paints at 512
 
 
 def _tiny_sr_folder(tmp_path):
@@ -142,7 +147,7 @@ def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp
 
     monkeypatch.setattr(scene_mod.SceneBuilder, "_add", add)
     sr = _tiny_sr_folder(tmp_path)
-    res = text3d.generate("a room", out_dir=tmp_path / "out", preset="hd", backends=fake_backends(), seed=0,
+    res = text3d.generate("a room", out_dir=tmp_path / "out", backends=fake_backends(), seed=0,
                           views=3, size=(64, 64),
                           overrides=[f"sr.model={sr}", "trajectory.orbit_degrees=90", "cleanup.views=0", "video.enabled=false", "lift.mesh_stride=1"])
     assert res.views[0].image.shape == (64, 64, 3) and res.views[0].depth.shape == (64, 64)
@@ -157,9 +162,10 @@ def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp
 def test_photo_view_size_keeps_the_photo_resolution_up_to_the_limit():
     from text3d.upscale import PHOTO_MAX_SIDE, photo_view_size
 
-    cfg = load_preset("hd")
+    cfg = load_preset("default")
     assert photo_view_size((480, 640), cfg) == (384, 512)  # longer side capped at 512, multiples of 32
     assert photo_view_size((300, 300), cfg) == (288, 288)  # smaller photos keep their size (rounded down)
     assert max(photo_view_size((3000, 4000), cfg)) <= PHOTO_MAX_SIDE
     assert photo_view_size((20, 20), cfg) == (64, 64)  # at least the base models' minimum x scale
-    assert photo_view_size((480, 640), load_preset("default")) == (64, 64)
+    assert photo_view_size((480, 640), load_preset("fast")) == (64, 64)  # no cascade: the preset's size
+
