@@ -57,8 +57,8 @@ def remove_empty(folders: Sequence[Path]) -> None:
             pass
 
 
-def load_image(image: str | Path | np.ndarray, height: int, width: int) -> np.ndarray:
-    """A photo as the first view: centre-cropped to the view aspect and resized; (H, W, 3) float32 [0, 1]."""
+def read_photo(image: str | Path | np.ndarray):
+    """A photo (file path, or an (H, W, 3|4) uint8 or float [0, 1] array) as an RGB ``PIL.Image``."""
     from PIL import Image, UnidentifiedImageError
 
     if isinstance(image, np.ndarray):
@@ -67,19 +67,35 @@ def load_image(image: str | Path | np.ndarray, height: int, width: int) -> np.nd
             raise ValueError(f"image array must be (H, W, 3), got shape {a.shape}")
         a = a[..., :3]
         a = a.astype(np.uint8) if a.dtype == np.uint8 else (np.clip(a.astype(np.float32), 0, 1) * 255).astype(np.uint8)
-        pil = Image.fromarray(a)
-    else:
-        try:
-            with Image.open(image) as im:
-                pil = im.convert("RGB")
-        except (OSError, UnidentifiedImageError, ValueError) as e:
-            raise ValueError(f"cannot read image {image} ({e.__class__.__name__}); give a readable PNG or JPEG file") from None
+        return Image.fromarray(a)
+    try:
+        with Image.open(image) as im:
+            return im.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise ValueError(f"cannot read image {image} ({e.__class__.__name__}); give a readable PNG or JPEG file") from None
+
+
+def load_image(image, height: int, width: int) -> np.ndarray:
+    """A photo (as ``read_photo`` takes it, or a ``PIL.Image``) as the first view: centre-cropped to the view
+    aspect and resized; (height, width, 3) float32 [0, 1]."""
+    from PIL import Image
+
+    pil = image if isinstance(image, Image.Image) else read_photo(image)
     w0, h0 = pil.size
     scale = min(w0 / width, h0 / height)
     cw, ch = width * scale, height * scale
     box = ((w0 - cw) / 2, (h0 - ch) / 2, (w0 + cw) / 2, (h0 + ch) / 2)
     pil = pil.resize((width, height), Image.Resampling.LANCZOS, box=box)
     return np.asarray(pil, dtype=np.float32) / 255.0
+
+
+def fit_photo_size(cfg: Text3DConfig, photo_hw: tuple[int, int]) -> None:
+    """Set the view size of a photo run: with the super-resolution cascade on, the photo's own resolution up
+    to ``text3d.upscale.PHOTO_MAX_SIDE`` px on its longer side (``photo_view_size``); else the preset's."""
+    from text3d.upscale import photo_view_size
+
+    cfg.height, cfg.width = photo_view_size(photo_hw, cfg)
+    validate(cfg)
 
 
 FOV_RANGE = (1.0, 170.0)  # degrees: what text3d.cameras.intrinsics_from_fov accepts
@@ -153,6 +169,47 @@ def resolve_config(preset: str, trajectory: str | None, views: int | None, steps
     return validate(cfg)
 
 
+def check_prompt(prompt: str | None, image: str | Path | np.ndarray | None, seed: int) -> str:
+    """The stripped prompt ('' for a photo without one); ValueError for an empty prompt without a photo or a
+    bad seed."""
+    if image is None:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError('the prompt is empty; give a text prompt such as "a cozy library" (or an image)')
+    elif prompt is not None and not isinstance(prompt, str):
+        raise ValueError("the prompt must be a string")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    return (prompt or "").strip()
+
+
+def run_segments(cfg: Text3DConfig, views: int | None) -> list:
+    """The trajectory's segments (``text3d.trajectory.Segment``), with consecutive views checked to overlap."""
+    from text3d.trajectory import check_overlap, resolve_trajectory
+
+    if views is not None and cfg.trajectory.name not in ("orbit", "walk", "zoom-out"):
+        raise ValueError("views applies to preset trajectories; set views per segment in the trajectory file")
+    segments = resolve_trajectory(cfg.trajectory.name, cfg.trajectory.views)
+    check_overlap(segments, cfg.trajectory)
+    return segments
+
+
+def run_backends(cfg: Text3DConfig, backends: Backends | None, preset: str, names: dict[str, str | None],
+                 device: str, timings: Timings, need_t2i: bool) -> Backends:
+    """``backends`` or, when None, the models ``names`` (t2i, inpaint, depth; None = the preset's) loaded on
+    ``device``; ValueError when a setting of ``cfg`` needs a model these backends lack."""
+    if backends is None:
+        with timings("load"):
+            backends = load_backends(preset, **{k: v or getattr(cfg.backends, k) for k, v in names.items()},
+                                     device=device, need_t2i=need_t2i)
+    if cfg.t2i_layout_strength is not None and need_t2i and not getattr(backends.t2i, "takes_layout_strength", False):
+        raise ValueError(f"t2i_layout_strength applies to the embedded text-to-image model only, not to "
+                         f"{backends.t2i.name!r}; leave it unset")
+    if cfg.inpaint_guidance is not None and not getattr(backends.inpaint, "takes_guidance", False):
+        raise ValueError(f"inpaint_guidance needs a prompt-guided inpainting model; {backends.inpaint.name!r} "
+                         "takes no guidance, so leave inpaint_guidance unset")
+    return backends
+
+
 def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.ndarray | None = None,
              out_dir: str | Path | None = None, preset: str = "default", trajectory: str | None = None,
              views: int | None = None, seed: int = 0, steps: int | None = None, size: tuple[int, int] | None = None,
@@ -161,32 +218,26 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
              overrides: Sequence[str] = (), progress_bars: bool = False, fov_deg: float | None = None) -> Text3DResult:
     """Generate a walkable 3D scene from a prompt (or a photo) and write it to ``out_dir``.
 
-    trajectory/views/steps/size (W, H) default to the preset's; ``overrides`` are extra ``key=value``
-    preset settings; ``fov_deg``: the horizontal field of view (1-170 degrees) of every view and of the
-    depth model's input; None: a photo's EXIF 35 mm-equivalent focal length when it has one, else the
-    preset's ``trajectory.fov_deg`` (60 degrees in the shipped presets); manifest.json's ``camera`` says
-    which was used and where it came from (user / exif / default / trajectory); ``backends`` reuses loaded models (the name arguments are then ignored);
+    trajectory/views/steps/size (W, H) default to the preset's; a photo without ``size`` keeps its own
+    resolution up to ``text3d.upscale.PHOTO_MAX_SIDE`` (512) px on its longer side when the preset
+    super-resolves (``fit_photo_size``);
+    ``overrides`` are extra ``key=value`` preset settings; ``fov_deg``: the horizontal field of view (1-170
+    degrees) of every view and of the depth model's input; None: a photo's EXIF 35 mm-equivalent focal length
+    when it has one, else the preset's ``trajectory.fov_deg`` (60 degrees in the shipped presets);
+    manifest.json's ``camera`` says which was used and where it came from (user / exif / default /
+    trajectory); ``backends`` reuses loaded models (the name arguments are then ignored);
     ``progress(stage, fraction_of_run)`` is called as work proceeds; ``progress_bars`` shows tqdm bars.
     """
     from text3d.stages import run_stages
 
-    if image is None:
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ValueError('the prompt is empty; give a text prompt such as "a cozy library" (or an image)')
-    elif prompt is not None and not isinstance(prompt, str):
-        raise ValueError("the prompt must be a string")
-    prompt = (prompt or "").strip()
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    prompt = check_prompt(prompt, image, seed)
     cfg = resolve_config(preset, trajectory, views, steps, size, overrides)
+    photo = read_photo(image) if image is not None else None
+    if photo is not None and size is None:
+        fit_photo_size(cfg, (photo.height, photo.width))
     camera = resolve_fov(cfg, fov_deg, image)
-    from text3d.trajectory import check_overlap, resolve_trajectory
-
-    if views is not None and cfg.trajectory.name not in ("orbit", "walk", "zoom-out"):
-        raise ValueError("views applies to preset trajectories; set views per segment in the trajectory file")
-    segments = resolve_trajectory(cfg.trajectory.name, cfg.trajectory.views)
-    check_overlap(segments, cfg.trajectory)
-    first = load_image(image, cfg.height, cfg.width) if image is not None else None
+    segments = run_segments(cfg, views)
+    first = load_image(photo, cfg.height, cfg.width) if photo is not None else None
     dev = resolve_device(device)
     if prompt:
         name = prompt
@@ -197,18 +248,8 @@ def generate(prompt: str | None = "a cozy library", *, image: str | Path | np.nd
     out, created = prepare_out_dir(out_dir, name, seed)
     timings = Timings()
     try:
-        if backends is None:
-            with timings("load"):
-                backends = load_backends(preset, t2i=t2i or cfg.backends.t2i,
-                                         inpaint=inpaint or cfg.backends.inpaint,
-                                         depth=depth or cfg.backends.depth, device=dev, need_t2i=first is None)
-        if (cfg.t2i_layout_strength is not None and first is None
-                and not getattr(backends.t2i, "takes_layout_strength", False)):
-            raise ValueError(f"t2i_layout_strength applies to the embedded text-to-image model only, not to "
-                             f"{backends.t2i.name!r}; leave it unset")
-        if cfg.inpaint_guidance is not None and not getattr(backends.inpaint, "takes_guidance", False):
-            raise ValueError(f"inpaint_guidance needs a prompt-guided inpainting model; {backends.inpaint.name!r} "
-                             "takes no guidance, so leave inpaint_guidance unset")
+        backends = run_backends(cfg, backends, preset, {"t2i": t2i, "inpaint": inpaint, "depth": depth}, dev,
+                                timings, need_t2i=first is None)
     except BaseException:
         remove_empty(created)       # a run that could not start leaves no empty folders behind
         raise

@@ -169,3 +169,35 @@ def test_photo_view_size_keeps_the_photo_resolution_up_to_the_limit():
     assert photo_view_size((20, 20), cfg) == (64, 64)  # at least the base models' minimum x scale
     assert photo_view_size((480, 640), load_preset("fast")) == (64, 64)  # no cascade: the preset's size
 
+
+def test_a_photo_keeps_its_own_resolution_through_the_cascade(tmp_path):
+    """A 200x150 photo with the default preset (stand-in base models, a tiny random super-resolution model):
+    every view is 192x128, the photo's size rounded down to multiples of 32 (sr.scale x size_multiple), and
+    the first view is the photo itself; an explicit size still wins, and the preview preset keeps its 64 px."""
+    import json
+
+    from PIL import Image
+
+    import text3d
+    from text3d.fakes import fake_backends
+
+    yy, xx = np.mgrid[0:150, 0:200]
+    photo = np.stack([xx / 199, yy / 149, 0.5 + 0 * xx], -1)
+    Image.fromarray((photo * 255).astype(np.uint8)).save(tmp_path / "photo.png")
+    sr = _tiny_sr_folder(tmp_path)
+    common = dict(image=tmp_path / "photo.png", backends=fake_backends(), seed=0, views=2)
+    tiny = ["trajectory.orbit_degrees=30", "cleanup.views=0", "video.enabled=false"]
+    res = text3d.generate(None, out_dir=tmp_path / "a", overrides=[f"sr.model={sr}", *tiny], **common)
+    assert [v.image.shape for v in res.views] == [(128, 192, 3)] * 2
+    assert [v.depth.shape for v in res.views] == [(128, 192)] * 2
+    settings = json.loads(res.paths["manifest"].read_text())["settings"]
+    assert (settings["height"], settings["width"]) == (128, 192)
+    with Image.open(res.paths["first_view"]) as im:
+        assert im.size == (192, 128)
+    # centre crop of 200x150 to the 3:2 view aspect, then a resize: the colour ramps run the same way
+    first = res.views[0].image
+    assert first[:, -1, 0].mean() > first[:, 0, 0].mean() + 0.5 and first[-1, :, 1].mean() > first[0, :, 1].mean() + 0.5
+    sized = text3d.generate(None, out_dir=tmp_path / "b", size=(64, 128), overrides=[f"sr.model={sr}", *tiny], **common)
+    assert sized.views[0].image.shape == (128, 64, 3)
+    preview = text3d.generate(None, out_dir=tmp_path / "c", preset="fast", overrides=tiny, **common)
+    assert preview.views[0].image.shape == (64, 64, 3)

@@ -14,6 +14,7 @@ from typing import Sequence
 from depthgen.cli import ArgumentParser, parse_size
 from text3d.loading import BackendsUnavailable
 from text3d.pipeline import generate
+from text3d.upscale import PHOTO_MAX_SIDE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,17 +22,21 @@ def build_parser() -> argparse.ArgumentParser:
                 description="Generate a walkable, coloured 3D scene (mesh, point cloud, video) from a prompt.")
     p.add_argument("prompt", nargs="?", default=None, help='text prompt, e.g. "a cozy library"')
     p.add_argument("--out", default=None, help="output folder (default: outputs/<slug>-<seed>)")
-    p.add_argument("--preset", default="default", help="preset name in configs/text3d/ (default, fast, sd) or a YAML path")
+    p.add_argument("--preset", default="default", help="preset name in configs/text3d/ or a YAML path: default (256-px views through "
+                   "the super-resolution cascade; hd is an alias), fast (64-px preview), sd (Stable Diffusion, 512 px)")
     p.add_argument("--trajectory", default=None, help="orbit | walk | zoom-out | a .yaml/.json segment file")
     p.add_argument("--views", type=int, default=None, help="number of trajectory views (including the first)")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same scene")
     p.add_argument("--steps", type=int, default=None, help="sampling steps for every model")
-    p.add_argument("--size", default=None, help="view size WIDTHxHEIGHT, e.g. 64x64")
+    p.add_argument("--size", default=None, help="view size WIDTHxHEIGHT, e.g. 256x256 (default: the preset's; a photo's "
+                   "own, see --image)")
     p.add_argument("--t2i", default=None, help="text-to-image model: embedded, a hub id or a local folder")
     p.add_argument("--inpaint", default=None, help="inpainting model: embedded, a hub id or a local folder")
     p.add_argument("--depth", default=None, help="depth model: embedded or a DepthGen pipeline folder")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run")
-    p.add_argument("--image", default=None, help="start from this photo instead of a text-to-image view")
+    p.add_argument("--image", default=None, help="start from this photo instead of a text-to-image view; with the default "
+                   f"preset the views keep the photo's resolution up to {PHOTO_MAX_SIDE} px on the longer side "
+                   "(scaled down beyond, rounded down to multiples of 32 px); --size overrides")
     p.add_argument("--fov", type=float, default=None,
                    help="horizontal field of view in degrees (default: the photo's EXIF focal length, else the preset's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
