@@ -200,16 +200,39 @@ def summarise(rows: list[dict], const: tuple[float, float], gts: list[np.ndarray
 
 # ------------------------------------------------------------------------------------------------- outputs
 def markdown(report: dict) -> str:
-    res, s = report["results"], report["settings"]
+    """The report's markdown body: what was measured, the table of methods, time, targets and figures."""
+    res = report["results"]
     sm = res["summary"]
-    lines = [f"Data `{res['data']}`: {res['frames']} of {res['frames_total']} real Kinect v1 frames ("
-             f"{'all' if res['stride'] == 1 else 'every ' + str(res['stride']) + 'th'}), 640x480, scored with the NYU protocol (Eigen crop, caps 1 mm-10 m), metrics "
-             f"per frame averaged over frames. DepthGen `{s['model']}`: median of {res['samples']} samples, "
-             f"{res['steps_used']} steps. **metric**: as predicted; **median-scaled**: x median(true) / "
-             f"median(predicted) per frame. Ramp: depth linear in the row, top / bottom = {res['ramp_ratio']:g}. "
-             f"Constant, metric: one depth for every frame ({fmt(sm['constant']['metric'].get('value_m'), 2)} m), "
-             "fitted on this set to minimise REL (an oracle bound, not a method).", ""]
     head = ["method", "variant", "REL ↓", "δ1 ↑", "RMS (m) ↓", "log10 ↓", "median predicted depth (m)"]
+    lines = [describe(report), "", md_table(head, table_rows(sm), numeric_from=2), "",
+             f"Mean true median depth of the frames: {fmt(sm['gt_median'], 2)} m. "
+             f"Per-frame figures: [{res['csv']}]({res['csv']}). " + timing_note(report)]
+    tgt = res.get("targets")
+    if tgt:
+        lines += ["", targets_note(tgt, res["samples"], sm["depthgen"]["metric"]["abs_rel"])]
+    lines += figure_lines(report)
+    return "\n".join(lines)
+
+
+def describe(report: dict) -> str:
+    """The paragraph above the table: the frames and their scoring, DepthGen's settings, the two variants and
+    the baselines."""
+    res, model = report["results"], report["settings"]["model"]
+    every = "all" if res["stride"] == 1 else f"every {res['stride']}th"
+    constant_m = fmt(res["summary"]["constant"]["metric"].get("value_m"), 2)
+    data = (f"Data `{res['data']}`: {res['frames']} of {res['frames_total']} real Kinect v1 frames ({every}), "
+            "640x480, scored with the NYU protocol (Eigen crop, caps 1 mm-10 m), metrics per frame averaged over "
+            "frames.")
+    method = f"DepthGen `{model}`: median of {res['samples']} samples, {res['steps_used']} steps."
+    variants = "**metric**: as predicted; **median-scaled**: x median(true) / median(predicted) per frame."
+    ramp = f"Ramp: depth linear in the row, top / bottom = {res['ramp_ratio']:g}."
+    constant = (f"Constant, metric: one depth for every frame ({constant_m} m), fitted on this set to minimise "
+                "REL (an oracle bound, not a method).")
+    return " ".join([data, method, variants, ramp, constant])
+
+
+def table_rows(sm: dict) -> list[list[str]]:
+    """One row per method and variant present in the summary: label, variant, METRICS, median prediction."""
     rows = []
     for name in METHODS:
         for v in VARIANTS:
@@ -218,22 +241,30 @@ def markdown(report: dict) -> str:
                 continue
             label = "metric (oracle constant)" if m.get("oracle") else ("metric" if v == "metric" else "median-scaled")
             rows.append([LABELS[name], label] + [fmt(m.get(k)) for k in METRICS] + [fmt(m.get("pred_median"), 2)])
-    lines += [md_table(head, rows, numeric_from=2), "",
-              f"Mean true median depth of the frames: {fmt(sm['gt_median'], 2)} m. "
-              f"Per-frame figures: [{res['csv']}]({res['csv']}). DepthGen time: "
-              f"{fmt(res['seconds_per_frame'].get('depthgen'), 2)} s per frame on {report['machine'].get('device')}"
-              + (f", measured on the {res['frames_timed']} frames predicted in this run; the other "
-                 f"{res['frames_reused']} were reused from the per-frame cache of an earlier run with the same "
-                 "data, weights and settings." if res.get("frames_reused") else ".")]
-    tgt = res.get("targets")
-    if tgt:
-        lines += ["", f"Issue 21 targets ({res['samples']} samples, median-scaled): REL ≤ 0.20 — "
-                  f"{'met' if tgt['rel_le_0.20'] else 'not met'}; at least 25% better than the ramp on REL and δ1 — "
-                  f"{'met' if tgt['beats_ramp_25pct'] else 'not met'} (REL {fmt(tgt['rel_vs_ramp'], 2)} x the ramp's, "
-                  f"δ1 {fmt(tgt['delta1_vs_ramp'], 2)} x the ramp's). Without scaling: REL "
-                  f"{fmt(sm['depthgen']['metric']['abs_rel'])} (aim ≤ 0.35)."]
-    lines += figure_lines(report)
-    return "\n".join(lines)
+    return rows
+
+
+def timing_note(report: dict) -> str:
+    """DepthGen's seconds per frame, and how many frames were reused from the per-frame cache."""
+    res = report["results"]
+    note = (f"DepthGen time: {fmt(res['seconds_per_frame'].get('depthgen'), 2)} s per frame on "
+            f"{report['machine'].get('device')}")
+    if not res.get("frames_reused"):
+        return note + "."
+    return (note + f", measured on the {res['frames_timed']} frames predicted in this run; the other "
+            f"{res['frames_reused']} were reused from the per-frame cache of an earlier run with the same data, "
+            "weights and settings.")
+
+
+def targets_note(tgt: dict, samples: int, metric_rel: float) -> str:
+    """Whether the issue 21 targets are met (median-scaled), and DepthGen's unscaled REL."""
+    def met(ok: bool) -> str:
+        return "met" if ok else "not met"
+
+    return (f"Issue 21 targets ({samples} samples, median-scaled): REL ≤ 0.20 — {met(tgt['rel_le_0.20'])}; "
+            f"at least 25% better than the ramp on REL and δ1 — {met(tgt['beats_ramp_25pct'])} "
+            f"(REL {fmt(tgt['rel_vs_ramp'], 2)} x the ramp's, δ1 {fmt(tgt['delta1_vs_ramp'], 2)} x the ramp's). "
+            f"Without scaling: REL {fmt(metric_rel)} (aim ≤ 0.35).")
 
 
 def targets(sm: dict) -> dict | None:

@@ -258,58 +258,86 @@ def reconstruction(args) -> dict:
 
 
 def markdown(report: dict) -> str:
-    r, s = report["results"], report["settings"]
-    q = r["quality"]
-    lines = [f"Super-resolution models: hd preset `{s['sr']}`; compared: `{s['sr_diffusion'] or '-'}` "
-             f"{('and `' + s['sr_regression'] + '`') if s.get('sr_regression') else ''}. {s['scenes']} procedural test "
-             f"views (64-px render in, the true 256-px render of the same camera as reference). Detail = share of "
-             f"spectral energy above 32 cycles/image (Hann window, luma); truth: {fmt(q['truth_detail'], 4)}.",
-             "", "## Super-resolution of 64-px renders", ""]
-    head = ["method", "detail ratio (goal 0.5-2)", "PSNR (dB) ↑", "consistency ↓", "s / view"]
-    lines.append(md_table(head, [[k, fmt(v["detail_ratio"], 2), fmt(v["psnr"], 2), fmt(v["consistency"], 4),
-                                  fmt(v["s_per_view"], 3)] for k, v in q["methods"].items()]))
-    lines += ["", "Consistency: mean |4x4 block means of the output - the 64-px input| ([0, 1] units). Detail "
-              "ratio: the method's mean detail share over the truth's. The shipped model (the hd preset's) is the "
-              f"`{r['sr_kind']}` one."]
-    b = r.get("base_views")
-    if b:
-        lines += ["", "## Base-model views (embedded text-to-image, 64 px)", "",
-                  f"{len(b['prompts'])} evaluation prompts, seed 0. Bicubic upsampling: detail ratio "
-                  f"{fmt(b['detail_ratio_bicubic'], 2)}. Scene alignment (the classifier's top class is the prompted "
-                  f"type; classifier held-out accuracy {fmt(b['classifier_val_accuracy'], 3)}) of the 64-px views: "
-                  f"**{fmt(b['alignment_64'], 3)}**. Super-resolved (the model's default level is "
-                  f"{b['default_level']:g}; the hd preset paints at {b.get('hd_level')}):", ""]
-        rows = [[lv, fmt(v["detail_ratio"], 2), fmt(v["alignment_256"], 3)] for lv, v in b["levels"].items()]
-        lines.append(md_table(["conditioning level", "detail ratio (goal 0.5-2)", "alignment at 256 px"], rows))
-    d = r.get("depth")
-    if d:
-        lines += ["", "## Depth at 256 px", "", "Depth discontinuities (> 5% between neighbours) within 1 px of a "
-                  "Canny edge of the super-resolved view, and REL against the true 256-px depth.", ""]
-        rows = [[k.split("|")[0], k.split("|")[1], fmt(v["edge_share"], 3), fmt(v["discontinuities"], 0),
-                 fmt(v["rel"], 4)] for k, v in d.items()]
-        lines.append(md_table(["64-px depth", "upsampling", "edge alignment ↑", "discontinuity px", "REL ↓"], rows, 2))
-    w = r.get("runs")
-    if w:
-        lines += ["", "## Whole runs (`text3d.generate`, a cozy library, seed 0)", ""]
-        stages = sorted({k for v in w.values() for k in v["timings_s"]} - {"total", "own_overhead"})
-        head = ["run", "view px", "total (s)", "peak memory (MiB)", "mesh faces", "view detail ratio", *stages]
-        rows = [[p, v["settings"]["width"], fmt(v["timings_s"]["total"], 1), fmt(v["peak_rss_mib"], 0),
-                 v.get("mesh_faces", "?"), fmt(np.mean(v["view_detail"]) / q["truth_detail"], 2),
-                 *[fmt(v["timings_s"].get(k), 2) for k in stages]] for p, v in w.items()]
-        lines.append(md_table(head, rows))
-        lines += ["", "View detail ratio: the written views' detail share (64-px views upsampled bicubically to 256 "
-                  "first, as the video shows them) over the true renders'."]
-        lines += ["", f"Load average at the benchmark's start: {report['machine'].get('load_average_start', '?')} (2 cores shared "
-                  "with training runs); the 60 s budget is for an otherwise idle machine."]
-    rc = r.get("reconstruction")
-    if rc:
-        lines += ["", "## Reconstruction (median-aligned, `bench.reconstruction` scoring at 128 px)", ""]
-        rows = [[p, v["summary"]["scenes"], fmt(v["summary"]["aligned"]["chamfer"]),
-                 fmt(v["summary"]["aligned"]["fscore@0.05"]), fmt(v["summary"]["aligned"]["fscore@0.1"])]
-                for p, v in rc.items()]
-        lines.append(md_table(["preset", "scenes", "Chamfer (m) ↓", "F@5cm ↑", "F@10cm ↑"], rows))
+    """The report's markdown body: what was compared, then a section per measured part, then the figures."""
+    r = report["results"]
+    lines = [describe(report), "", *quality_section(r)]
+    if r.get("base_views"):
+        lines += base_views_section(r["base_views"])
+    if r.get("depth"):
+        lines += depth_section(r["depth"])
+    if r.get("runs"):
+        lines += runs_section(r["runs"], r["quality"]["truth_detail"], report["machine"])
+    if r.get("reconstruction"):
+        lines += reconstruction_section(r["reconstruction"])
     lines += figure_lines(report)
     return "\n".join(lines)
+
+
+def describe(report: dict) -> str:
+    """The opening paragraph: the models compared, the test views and the detail measure."""
+    s, truth_detail = report["settings"], report["results"]["quality"]["truth_detail"]
+    regression = f"and `{s['sr_regression']}`" if s.get("sr_regression") else ""
+    models = f"Super-resolution models: hd preset `{s['sr']}`; compared: `{s['sr_diffusion'] or '-'}` {regression}."
+    views = (f"{s['scenes']} procedural test views (64-px render in, the true 256-px render of the same camera as "
+             "reference).")
+    detail = (f"Detail = share of spectral energy above 32 cycles/image (Hann window, luma); truth: "
+              f"{fmt(truth_detail, 4)}.")
+    return " ".join([models, views, detail])
+
+
+def quality_section(r: dict) -> list[str]:
+    """Markdown lines: the super-resolution methods on 64-px renders (detail, PSNR, consistency, time)."""
+    head = ["method", "detail ratio (goal 0.5-2)", "PSNR (dB) ↑", "consistency ↓", "s / view"]
+    rows = [[k, fmt(v["detail_ratio"], 2), fmt(v["psnr"], 2), fmt(v["consistency"], 4), fmt(v["s_per_view"], 3)]
+            for k, v in r["quality"]["methods"].items()]
+    return ["## Super-resolution of 64-px renders", "", md_table(head, rows), "",
+            "Consistency: mean |4x4 block means of the output - the 64-px input| ([0, 1] units). Detail ratio: the "
+            "method's mean detail share over the truth's. The shipped model (the hd preset's) is the "
+            f"`{r['sr_kind']}` one."]
+
+
+def base_views_section(b: dict) -> list[str]:
+    """Markdown lines: the text-to-image model's 64-px views super-resolved at each conditioning level."""
+    intro = (f"{len(b['prompts'])} evaluation prompts, seed 0. Bicubic upsampling: detail ratio "
+             f"{fmt(b['detail_ratio_bicubic'], 2)}. Scene alignment (the classifier's top class is the prompted "
+             f"type; classifier held-out accuracy {fmt(b['classifier_val_accuracy'], 3)}) of the 64-px views: "
+             f"**{fmt(b['alignment_64'], 3)}**. Super-resolved (the model's default level is "
+             f"{b['default_level']:g}; the hd preset paints at {b.get('hd_level')}):")
+    rows = [[lv, fmt(v["detail_ratio"], 2), fmt(v["alignment_256"], 3)] for lv, v in b["levels"].items()]
+    return ["", "## Base-model views (embedded text-to-image, 64 px)", "", intro, "",
+            md_table(["conditioning level", "detail ratio (goal 0.5-2)", "alignment at 256 px"], rows)]
+
+
+def depth_section(d: dict) -> list[str]:
+    """Markdown lines: depth edges and REL at 256 px per (64-px depth, upsampling) pair."""
+    rows = [[k.split("|")[0], k.split("|")[1], fmt(v["edge_share"], 3), fmt(v["discontinuities"], 0),
+             fmt(v["rel"], 4)] for k, v in d.items()]
+    return ["", "## Depth at 256 px", "", "Depth discontinuities (> 5% between neighbours) within 1 px of a Canny "
+            "edge of the super-resolved view, and REL against the true 256-px depth.", "",
+            md_table(["64-px depth", "upsampling", "edge alignment ↑", "discontinuity px", "REL ↓"], rows, 2)]
+
+
+def runs_section(w: dict, truth_detail: float, machine: dict) -> list[str]:
+    """Markdown lines: whole ``text3d.generate`` runs (time per stage, memory, faces, view detail)."""
+    stages = sorted({k for v in w.values() for k in v["timings_s"]} - {"total", "own_overhead"})
+    head = ["run", "view px", "total (s)", "peak memory (MiB)", "mesh faces", "view detail ratio", *stages]
+    rows = [[p, v["settings"]["width"], fmt(v["timings_s"]["total"], 1), fmt(v["peak_rss_mib"], 0),
+             v.get("mesh_faces", "?"), fmt(np.mean(v["view_detail"]) / truth_detail, 2),
+             *[fmt(v["timings_s"].get(k), 2) for k in stages]] for p, v in w.items()]
+    return ["", "## Whole runs (`text3d.generate`, a cozy library, seed 0)", "", md_table(head, rows), "",
+            "View detail ratio: the written views' detail share (64-px views upsampled bicubically to 256 first, as "
+            "the video shows them) over the true renders'.", "",
+            f"Load average at the benchmark's start: {machine.get('load_average_start', '?')} (2 cores shared with "
+            "training runs); the 60 s budget is for an otherwise idle machine."]
+
+
+def reconstruction_section(rc: dict) -> list[str]:
+    """Markdown lines: median-aligned reconstruction scores per preset."""
+    rows = [[p, v["summary"]["scenes"], fmt(v["summary"]["aligned"]["chamfer"]),
+             fmt(v["summary"]["aligned"]["fscore@0.05"]), fmt(v["summary"]["aligned"]["fscore@0.1"])]
+            for p, v in rc.items()]
+    return ["", "## Reconstruction (median-aligned, `bench.reconstruction` scoring at 128 px)", "",
+            md_table(["preset", "scenes", "Chamfer (m) ↓", "F@5cm ↑", "F@10cm ↑"], rows)]
 
 
 @cli_main(build_parser)
