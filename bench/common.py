@@ -292,6 +292,18 @@ def positive_ints(values: Sequence[int], what: str) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------------- models
+def sampling_budget(args: argparse.Namespace, quick: tuple[int, int], min_samples: int = 1,
+                    why: str = "") -> tuple[int, int]:
+    """(samples, steps) of a DepthGen benchmark: ``quick`` with --quick, else --samples and --steps.
+
+    ValueError unless samples >= ``min_samples`` (``why``: the reason, said in the message) and steps >= 1.
+    """
+    samples, steps = quick if args.quick else (args.samples, args.steps)
+    if samples < min_samples or steps < 1:
+        raise ValueError(f"--samples must be >= {min_samples}{why} and --steps >= 1, got {samples}, {steps}")
+    return samples, steps
+
+
 def load_depth_pipeline(path: str | Path, device: str = "cpu"):
     """A ``DepthGenPipeline`` from a saved folder, on ``device``, progress bars off."""
     from diffusers.utils import logging as diffusers_logging

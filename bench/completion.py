@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, generator,
-                          load_depth_pipeline, md_table, new_report, pyplot, scored_protocol, write_outputs)
+                          load_depth_pipeline, md_table, new_report, pyplot, sampling_budget, scored_protocol,
+                          write_outputs)
 from depthgen.align import align_scale_shift
 from depthgen.data.infill import infill_depth
 from depthgen.data.masks import disocclusion_mask
@@ -189,9 +190,7 @@ def example_figure(examples: dict[str, dict]):
 
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    samples, steps = (2, 2) if args.quick else (args.samples, args.steps)
-    if samples < 1 or steps < 1:
-        raise ValueError(f"--samples and --steps must be >= 1, got {samples} and {steps}")
+    samples, steps = sampling_budget(args, quick=(2, 2))
     if not 0 < args.max_translation <= 1 or not 0 <= args.min_hole < 1:
         raise ValueError("--max-translation must be in (0, 1] and --min-hole in [0, 1)")
     seam_band(np.zeros((2, 2), bool), args.band)  # validates --band before any work

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, generator,
-                          load_depth_pipeline, md_table, new_report, pyplot, scored_protocol, write_outputs)
+                          load_depth_pipeline, md_table, new_report, pyplot, sampling_budget, scored_protocol,
+                          write_outputs)
 from depthgen.metrics import eval_mask
 
 NAME = "uncertainty"
@@ -164,9 +165,7 @@ def figure(report: dict, scatters: dict[str, Any]):
 
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    samples, steps = (3, 2) if args.quick else (args.samples, args.steps)
-    if samples < 2 or steps < 1:
-        raise ValueError(f"--samples must be >= 2 (a spread needs two samples) and --steps >= 1, got {samples}, {steps}")
+    samples, steps = sampling_budget(args, quick=(3, 2), min_samples=2, why=" (a spread needs two samples)")
     sets = eval_sets(args)
     report = new_report(NAME, args, args.device)
     pipe = load_depth_pipeline(args.model, args.device)
