@@ -103,7 +103,8 @@ class VideoConfig:
 class SRConfig:
     """Super-resolution cascade (``text3d.upscale``): the base models paint at (height, width) / scale, the
     embedded super-resolution model takes the painted pixels to the view size; pixels rendered from the mesh
-    are rendered at the view size; depth is upsampled with the image as the guide."""
+    are rendered at the view size; depth is upsampled with the image as the guide. On in the default preset
+    (configs/text3d/default.yaml); off here and in the fast and sd presets."""
 
     enabled: bool = False
     scale: int = 4                  # view size / the base models' size (64 -> 256 with 4)
@@ -121,7 +122,7 @@ class Text3DConfig:
     """A whole text-to-3D run except the prompt, seed and output folder."""
 
     backends: BackendNames = field(default_factory=BackendNames)
-    height: int = 64                # view size in pixels (the models' resolution)
+    height: int = 64                # view size in pixels (configs/text3d/default.yaml: 256, through the cascade)
     width: int = 64
     size_multiple: int = 8          # view sizes must be multiples of this (UNet down-sampling)
     min_size: int = 16
