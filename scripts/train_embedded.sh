@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Replay the training of the four embedded models in assets/, exactly as they were shipped.
+# Replay the training of the embedded models in assets/, exactly as they were shipped.
 # Each shipped model has one recipe; this script runs it cycle by cycle. A cycle starts from the EMA weights
 # of the cycle before (train.init_from) and lists the key=value settings it changes; everything else is the
 # recipe. Every cycle resumes where it stopped. Training history and measured figures: assets/README.md.
 #   bash scripts/train_embedded.sh          # both lanes, one after the other
 #   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (6 cycles) -> inpainting (4 cycles)
 #   bash scripts/train_embedded.sh t2i      # lane 2: text-to-image (6 stages) + its layout bank -> regression baseline (6 cycles)
+#   bash scripts/train_embedded.sh images   # lane 3: text-conditioned inpainting (from assets/t2i) and super-resolution
 # On 2 CPU cores run the two lanes side by side with one thread each (OMP_NUM_THREADS=1); lane 2's regression
 # baseline waits for lane 1's pretraining. DepthGen and its regression baseline get the same budgets:
 # 1600, 800, 900, 800, 1200 and 1200 steps.
 #   STOP=N      stops the first DepthGen and regression cycles at step N (the schedule is unchanged)
 #   EXTRA="k=v" adds key=value overrides to every cycle, e.g. EXTRA="train.batch_size=64"
-# Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml and configs/t2i/t2i.yaml.
+# Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml, configs/t2i/t2i.yaml and
+# configs/models/{inpaint,sr}.yaml. (assets/scene-classifier is a benchmark tool, made by bench.bench_t2i.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRA=${EXTRA:-}
@@ -93,4 +95,26 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
     train.lr=1.5e-4 train.warmup_steps=50 train.max_steps=1200 -- --export runs/regression-c5/pipeline
   cycle regression regression-c6 diffusion.loss_reduction=image train.init_from=runs/regression-c5 \
     train.lr=1.0e-4 train.warmup_steps=50 train.max_steps=1200 -- --export assets/regression
+fi
+if [ "$lane" = all ] || [ "$lane" = images ]; then
+  # model MODULE RECIPE RUN [key=value ...] [-- FLAG ...]: one cycle of configs/models/RECIPE.yaml, written to runs/RUN
+  model() {
+    local module=$1 recipe=$2 run=$3; shift 3
+    local sets=() flags=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do sets+=("$1"); shift; done
+    [ $# -gt 0 ] && shift && flags=("$@")
+    python3 -m "text3d.models.$module.train" --config "configs/models/$recipe.yaml" train.output_dir="runs/$run" \
+      train.export_dir="runs/$run/pipeline" "${sets[@]}" $EXTRA $(resume "runs/$run") "${flags[@]}"
+  }
+  # text-conditioned inpainting (assets/inpaint-text), from the shipped text-to-image model; cycle 1 was
+  # stopped at step 1410 of its 2000-step schedule
+  model inpaint inpaint inpaint-text -- --max-steps 1410 --export assets/inpaint-text
+  # super-resolution (assets/sr): 256-px renders; L1, stopped at step 418; then the texture term
+  data256=data/procedural/train-256
+  if ! ls $data256/shard-*.npz >/dev/null 2>&1; then
+    python3 -m depthgen.data.procedural --out $data256 --n 2000 --size 256x256 --split train --sensor kinect --workers 2
+  fi
+  model sr sr sr -- --max-steps 418
+  model sr sr sr-hf train.init_from=runs/sr hf_weight=1.0 train.lr=3.0e-4 train.warmup_steps=20 train.max_steps=1000 \
+    -- --export assets/sr
 fi

@@ -20,6 +20,18 @@ from text3d.backends.embedded import check_image
 from text3d.backends.protocols import DepthResult
 
 
+def check_known(image: np.ndarray, known_depth: np.ndarray,
+                known_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The checked image (H, W, 3), known depth (H, W) float32 m, and the usable mask (H, W) bool: known and
+    with finite positive depth. One line of error when the sizes differ."""
+    image = check_image(image)
+    hw = image.shape[:2]
+    known_depth = np.asarray(known_depth, np.float32)
+    if known_depth.shape != hw or np.shape(known_mask) != hw:
+        raise ValueError(f"known_depth {known_depth.shape} and known_mask {np.shape(known_mask)} must match the image size {hw}")
+    return image, known_depth, np.asarray(known_mask, bool) & np.isfinite(known_depth) & (known_depth > 0)
+
+
 class DepthGenBackend:
     """``DepthBackend`` over a DepthGen pipeline folder (median over samples; std as uncertainty)."""
 
@@ -61,12 +73,8 @@ class DepthGenBackend:
                  samples: int, generator: torch.Generator, fov_deg: float | None = None) -> DepthResult:
         """Depth equal to ``known_depth`` on ``known_mask`` (pixels with non-positive or non-finite depth are
         treated as unknown). An empty mask is plain prediction; a full mask returns the known depth."""
-        image = check_image(image)
+        image, known_depth, mask = check_known(image, known_depth, known_mask)
         hw = image.shape[:2]
-        known_depth = np.asarray(known_depth, np.float32)
-        if known_depth.shape != hw or np.shape(known_mask) != hw:
-            raise ValueError(f"known_depth {known_depth.shape} and known_mask {np.shape(known_mask)} must match the image size {hw}")
-        mask = np.asarray(known_mask, bool) & np.isfinite(known_depth) & (known_depth > 0)
         if not mask.any():
             return self.predict(image, steps=steps, samples=samples, generator=generator, fov_deg=fov_deg)
         if mask.all():
@@ -176,12 +184,8 @@ class AlignedDepthBackend:
         """Depth equal to ``known_depth`` on ``known_mask``; elsewhere the prediction fitted to it."""
         from depthgen.align import align_scale_shift
 
-        image = check_image(image)
+        image, known_depth, mask = check_known(image, known_depth, known_mask)
         hw = image.shape[:2]
-        known_depth = np.asarray(known_depth, np.float32)
-        if known_depth.shape != hw or np.shape(known_mask) != hw:
-            raise ValueError(f"known_depth {known_depth.shape} and known_mask {np.shape(known_mask)} must match the image size {hw}")
-        mask = np.asarray(known_mask, bool) & np.isfinite(known_depth) & (known_depth > 0)
         if mask.sum() < 2:
             return self.predict(image, steps=steps, samples=samples, generator=generator)
         if mask.all():
