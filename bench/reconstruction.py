@@ -201,7 +201,8 @@ def main(args: argparse.Namespace) -> int:
     overrides = ["video.enabled=false", *args.overrides]
     if args.quick:
         args.scenes, args.views, args.steps, args.eval_scale = 1, 2, 2, 1.0
-        overrides += ["cleanup.views=0", "trajectory.orbit_degrees=30"]  # 2 views that overlap
+        overrides += ["cleanup.views=0", "trajectory.orbit_degrees=30",  # 2 views that overlap
+                      "sr.enabled=false"]  # 32-px views: no super-resolution cascade (its base models would be 8 px)
     if args.scenes < 1 or args.start < 0 or args.eval_scale <= 0:
         raise ValueError("--scenes must be >= 1, --start >= 0 and --eval-scale > 0")
     cfg = load_preset(args.preset, overrides)
