@@ -42,12 +42,19 @@ def make_sampler(train_config: Any, kind: str = "ddim", set_alpha_to_one: bool =
     raise ValueError(f"scheduler must be 'ddim' or 'dpm', got {kind!r}")
 
 
+def resolve_generator(generator: torch.Generator | None) -> torch.Generator:
+    """Every pipeline's rule for ``generator=None`` (the diffusers one): draw from torch's global RNG, so a
+    call is random unless ``torch.manual_seed`` was set before it; returns a CPU generator seeded from that
+    RNG. A given generator is returned as it is."""
+    if generator is not None:
+        return generator
+    return torch.Generator("cpu").manual_seed(int(torch.randint(0, 2 ** 62, (1,)).item()))
+
+
 def sample_generators(generator: torch.Generator | None, n: int) -> list[torch.Generator]:
-    """``n`` independent CPU generators seeded from ``generator`` (any device; None = nondeterministic)."""
-    if generator is None:
-        seeds = torch.randint(0, 2 ** 62, (n,))
-    else:
-        seeds = torch.randint(0, 2 ** 62, (n,), generator=generator, device=generator.device).cpu()
+    """``n`` independent CPU generators seeded from ``generator`` (any device; None: ``resolve_generator``)."""
+    g = resolve_generator(generator)
+    seeds = torch.randint(0, 2 ** 62, (n,), generator=g, device=g.device).cpu()
     return [torch.Generator().manual_seed(int(s)) for s in seeds]
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from depthgen.sampling import resolve_generator
 from text3d.models.loading import LocalPipeline
 from text3d.models.sr.config import SRAugConfig
 from text3d.models.sr.model import augment, sr_forward, upsample
@@ -75,7 +76,7 @@ class SuperResolutionPipeline(LocalPipeline):
 
         image: (h, w, 3) float32 in [0, 1] (or uint8); level: conditioning-augmentation level in [0, 1]
         (None = the saved default; 0 = trust the input); num_inference_steps: diffusion variant only (None =
-        the saved default); generator: CPU generator of the augmentation noise and the sampler (None = seed 0).
+        the saved default); generator: CPU generator of the augmentation noise and the sampler (None: torch's global RNG, ``depthgen.sampling.resolve_generator``).
         Returns (h scale, w scale, 3) float32 in [0, 1].
         """
         a = np.asarray(image)
@@ -88,7 +89,7 @@ class SuperResolutionPipeline(LocalPipeline):
         steps = self.config.default_steps if num_inference_steps is None else int(num_inference_steps)
         if steps < 1:
             raise ValueError(f"num_inference_steps must be >= 1, got {steps}")
-        g = generator if generator is not None else torch.Generator("cpu").manual_seed(0)
+        g = resolve_generator(generator)
         device, dtype = self.unet.device, self.unet.dtype
         s = self.config.scale
         h, w = a.shape[:2]

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from depthgen.sampling import make_sampler
+from depthgen.sampling import make_sampler, resolve_generator
 
 from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.layout_bank import LayoutBank, check_strength
@@ -38,9 +38,8 @@ def make_scheduler(config, name: str):
 
 
 def _generators(generator, n: int) -> list[torch.Generator]:
-    if generator is None:
-        return [torch.Generator("cpu").manual_seed(i) for i in range(n)]  # documented default: seeds 0..n-1
-    if isinstance(generator, torch.Generator):
+    if generator is None or isinstance(generator, torch.Generator):
+        generator = resolve_generator(generator)
         return [generator] * n
     generator = list(generator)
     if len(generator) != n:
@@ -97,7 +96,8 @@ class TextToImagePipeline(LocalPipeline):
 
         prompt: a string or a list; each gives ``num_images_per_prompt`` images, prompt-major order.
         generator: one ``torch.Generator`` for all images (drawn in order), or one per image (then a batch
-        equals its items run one by one). None means seeds 0..n-1. guidance_scale 1 disables guidance.
+        equals its items run one by one). None draws from torch's global RNG (``depthgen.sampling.resolve_generator``).
+        guidance_scale 1 disables guidance.
         text_embeddings: optional precomputed (n_prompts, 384) embeddings (skips the encoder).
         layout_strength: None = the saved default; 1 = start from pure noise; below 1, start that far into
         the schedule from a layout of the bank retrieved by the prompt (each generator first draws the noise,
