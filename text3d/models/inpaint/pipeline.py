@@ -17,21 +17,35 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from depthgen.sampling import resolve_generator
+from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
+SEAM_WIDTH = 0.0  # model pixels; see text3d.models.inpaint.blend
+
+
+def non_negative(value: float, what: str) -> float:
+    """``value`` as a float when it is a finite number >= 0, else ``ValueError`` naming ``what``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{what} must be a number >= 0, got {value!r}")
+    return v
+
 
 def check_guidance(scale: float) -> float:
     """``scale`` as a float when it is a finite number >= 0, else ``ValueError``."""
-    try:
-        s = float(scale)
-    except (TypeError, ValueError):
-        raise ValueError(f"inpainting guidance scale must be a number >= 0, got {scale!r}") from None
-    if not np.isfinite(s) or s < 0:
-        raise ValueError(f"inpainting guidance scale must be a number >= 0, got {scale!r}")
-    return s
+    return non_negative(scale, "inpainting guidance scale")
+
+
+def check_seam_width(width: float) -> float:
+    """``width`` (model pixels) as a float when it is a finite number >= 0, else ``ValueError``."""
+    return non_negative(width, "inpainting seam width")
 
 
 def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,10 +65,12 @@ class TextInpaintPipeline(LocalPipeline):
 
     model_cpu_offload_seq = "unet"
 
-    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = 3.0):
+    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = 3.0,
+                 seam_width: float = SEAM_WIDTH):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale))
+        self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale),
+                                seam_width=check_seam_width(seam_width))
 
     def encode_prompt(self, prompt: str) -> torch.Tensor:
         """(1, 384) float32 unit embedding (zeros for an empty prompt)."""
@@ -63,13 +79,17 @@ class TextInpaintPipeline(LocalPipeline):
     @torch.no_grad()
     def __call__(self, image: np.ndarray, mask: np.ndarray, prompt: str, num_inference_steps: int = 20,
                  guidance_scale: float | None = None, generator: torch.Generator | None = None,
-                 text_embedding: torch.Tensor | None = None, scheduler: str = "ddim") -> np.ndarray:
+                 text_embedding: torch.Tensor | None = None, scheduler: str = "ddim",
+                 seam_width: float | None = None) -> np.ndarray:
         """Paint the hole of one image.
 
         image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
         mask: (H, W) bool, True = paint; prompt: what the view shows ("" = unconditional);
-        guidance_scale: None = the saved default; generator: None = seed 0.
+        guidance_scale: None = the saved default; generator: None draws from torch's global RNG
+        (``depthgen.sampling.resolve_generator``).
         text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (skips the encoder).
+        seam_width: decay length, in model pixels, of the border colour correction
+        (``text3d.models.inpaint.blend``; 0 = plain paste, None = the saved default).
         Returns (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is False.
         """
         if not isinstance(prompt, str):
@@ -77,6 +97,7 @@ class TextInpaintPipeline(LocalPipeline):
         if int(num_inference_steps) < 1:
             raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
         scale = check_guidance(self.config.guidance_scale if guidance_scale is None else guidance_scale)
+        width = check_seam_width(self.config.get("seam_width", SEAM_WIDTH) if seam_width is None else seam_width)
         image = np.asarray(image, np.float32)
         mask = np.asarray(mask, bool)
         if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
@@ -89,7 +110,7 @@ class TextInpaintPipeline(LocalPipeline):
         known, m = known.to(device, dtype), m.to(device, dtype)
         cond = masked_image(known, m)
         text = (self.encode_prompt(prompt) if text_embedding is None else text_embedding.float().cpu()).to(device, dtype)
-        g = generator if generator is not None else torch.Generator("cpu").manual_seed(0)
+        g = resolve_generator(generator)
         noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
         sched = make_scheduler(self.scheduler.config, scheduler)
         sched.set_timesteps(int(num_inference_steps), device=device)
@@ -112,4 +133,4 @@ class TextInpaintPipeline(LocalPipeline):
         if painted.shape[-2:] != image.shape[:2]:
             painted = F.interpolate(painted, size=image.shape[:2], mode="bicubic", align_corners=False).clamp(0, 1)
         painted = painted[0].permute(1, 2, 0).cpu().numpy()
-        return np.where(mask[..., None], painted, image).astype(np.float32)
+        return blend_seam(image, painted, mask, width * image.shape[0] / size)
