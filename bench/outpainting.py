@@ -9,14 +9,16 @@ with ``--baseline`` (before / after), with the same seeds and the other models u
 
 - scene alignment of every view (first, trajectory and clean-up alike): the fraction the project's scene
   classifier (``bench.bench_t2i``'s, trained on procedural test renders) labels with the prompted type;
-- detail of each later view relative to the first view: mean |Laplacian| at the view size
+- detail of each later view relative to the first view: mean |Laplacian| at 64 px
   (``bench.outpainting_metrics.detail``); a view under 0.1 of the first is counted as blank;
 - colour overlap of each later view with the first view (joint RGB histogram intersection);
 - seam visibility: the colour step across each painted hole's border over the steps inside the known and
   painted regions (``seam_ratio``), against the same ratio of true procedural test renders cut by the same
   hole masks (a real image has no seam; goal: at most 1.5x);
 - the run's wall time.
-A contact sheet shows the orbit of the first four prompts before and after.
+Every figure is taken on the 64-px grid of the base models (``at_measure_size``: the default's 256-px views
+area-averaged, a pixel a hole where most of it was), where the issue defines them and where the true
+renders of the seam reference are. A contact sheet shows the orbit of the first four prompts before and after.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import numpy as np
 
 from bench.bench_t2i import CLASSIFIER_DEFAULTS, get_classifier, load_prompts
 from bench.common import ROOT, base_parser, cli_main, fmt, md_table, new_report, write_outputs
-from bench.outpainting_metrics import colour_overlap, detail, seam_ratio
+from bench.outpainting_metrics import at_measure_size, colour_overlap, detail, seam_ratio
 from text3d.models.t2i.classifier import procedural_renders
 from text3d.models.t2i.evaluate import image_grid
 
@@ -53,14 +55,16 @@ def build_parser():
 
 def measure_run(views, target: str, classifier) -> dict[str, Any]:
     """Per-view figures of one text-to-3D run (``views``: its ViewRecords, the first one first)."""
-    images = [v.image for v in views]
+    small = [at_measure_size(v.image, v.filled) for v in views]  # every figure on the 64-px grid
+    images = [im for im, _ in small]
     labels = classifier.predict(images)
     first = detail(images[0])
     rel = [detail(im) / max(first, 1e-6) for im in images[1:]]
-    seams = [seam_ratio(v.image, v.filled) for v in views[1:] if v.filled.any() and not v.filled.all()]
+    holes = [(im, m) for im, m in small[1:] if m.any() and not m.all()]
+    seams = [seam_ratio(im, m) for im, m in holes]
     return {"aligned": [lab == target for lab in labels], "labels": labels, "detail_rel": rel,
             "overlap": [colour_overlap(im, images[0]) for im in images[1:]],
-            "seam": [s for s in seams if s is not None], "masks": [v.filled for v in views[1:] if v.filled.any()]}
+            "seam": [s for s in seams if s is not None], "masks": [m for _, m in holes]}
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -117,7 +121,8 @@ def contact_sheet(results: dict[str, dict], n: int) -> np.ndarray:
             if i < len(res["runs"]):
                 rows.append(res["runs"][i]["images"])
                 labels.append(f"{name}: {res['runs'][i]['prompt']}")
-    return image_grid(rows, labels, scale=2)
+    width = rows[0][0].shape[1] if rows else 64
+    return image_grid(rows, labels, scale=max(1, 128 // width))  # 64-px previews doubled, 256-px views as they are
 
 
 def markdown(report: dict[str, Any]) -> str:

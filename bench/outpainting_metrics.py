@@ -5,7 +5,26 @@ Images are (H, W, 3) float in [0, 1]; masks (H, W) bool with True = painted (the
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+MEASURE_SIZE = 64  # px on the shorter side: the base models' resolution, where the issue's figures are defined
+
+
+def at_measure_size(image: np.ndarray, mask: np.ndarray | None = None,
+                    size: int = MEASURE_SIZE) -> tuple[np.ndarray, np.ndarray | None]:
+    """A view (H, W, 3) float [0, 1] and its hole mask (H, W) bool brought to ``size`` px on the shorter side
+    (area averaging; a pixel is a hole where most of it was), so that views of any resolution (the 256-px
+    cascade, 64-px previews) are scored on one grid. Views already at that size are returned as they are."""
+    h, w = image.shape[:2]
+    if min(h, w) == size:
+        return np.asarray(image, np.float32), mask
+    out_w, out_h = (size, round(size * h / w)) if w <= h else (round(size * w / h), size)
+    small = cv2.resize(np.asarray(image, np.float32), (out_w, out_h), interpolation=cv2.INTER_AREA)
+    if mask is None:
+        return small, None
+    share = cv2.resize(np.asarray(mask, np.float32), (out_w, out_h), interpolation=cv2.INTER_AREA)
+    return small, share > 0.5
 
 
 def grey(image: np.ndarray) -> np.ndarray:

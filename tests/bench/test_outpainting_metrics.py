@@ -28,3 +28,18 @@ def test_colour_overlap_bounds():
     a = np.zeros((8, 8, 3), np.float32)
     b = np.ones((8, 8, 3), np.float32)
     assert colour_overlap(a, a) == 1.0 and colour_overlap(a, b) == 0.0
+
+
+def test_views_are_scored_on_the_64_px_grid():
+    from bench.outpainting_metrics import at_measure_size
+
+    rng = np.random.default_rng(0)
+    small = rng.uniform(0, 1, (64, 64, 3)).astype(np.float32)
+    big = np.repeat(np.repeat(small, 4, 0), 4, 1)  # a 256-px view made of 4x4 blocks
+    mask = np.zeros((256, 256), bool)
+    mask[:, 129:] = True  # the hole starts inside block column 32 (3 of its 4 pixels): a hole at 64 px
+    im, m = at_measure_size(big, mask)
+    np.testing.assert_allclose(im, small, atol=1e-6)
+    assert m.shape == (64, 64) and m[:, 32:].all() and not m[:, :32].any()
+    same, same_mask = at_measure_size(small, mask[::4, ::4])
+    assert same is not None and np.array_equal(same, small) and same_mask.shape == (64, 64)

@@ -101,7 +101,7 @@ def test_real_photo3d_quick_and_its_oracle_reference(tiny, tmp_path):
     from bench.real_photo3d import main
 
     argv = ["--data", str(tiny / "seq"), "--depth", str(tiny / "depth"), "--inpaint", str(tiny / "inpaint"),
-            "--size", "32x24", "--set", "sr.enabled=false", "--voxel", "0.05", "--quick", "--out-dir", str(tmp_path),
+            "--size", "32x24", "--voxel", "0.05", "--quick", "--out-dir", str(tmp_path),
             "--work-dir", str(tmp_path / "work")]  # 32-px views: no super-resolution cascade (8-px base models)
     assert main(argv) == 0
     rep = json.loads((tmp_path / "bench_real_photo3d.json").read_text())
