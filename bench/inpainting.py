@@ -1,16 +1,18 @@
-"""RGB inpainting of disocclusion holes: the embedded Palette model against OpenCV's Telea and Navier-Stokes.
+"""RGB inpainting of disocclusion holes: the embedded inpainting model against OpenCV's Telea and Navier-Stokes.
 
-    python -m bench.inpainting [--model assets/inpaint] [--steps N] [--n 30] [--size 64x64] [--band 3]
+    python -m bench.inpainting [--model assets/inpaint-text | assets/inpaint] [--steps N] [--n 30] [--size 64x64] [--band 3]
         [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image of the completion eval sets (indoor and outdoor apart): a hole from ``bench.completion.draw_hole``
 (``depthgen.data.masks.disocclusion_mask`` on the ground-truth depth: the pixels a small random camera motion
 uncovers; the same draws, camera motion up to 0.15 x median depth and 5 deg, redrawn while under 1% of the
 image). The RGB outside the hole is given, inside it is hidden. Fillers:
-- the embedded model: ``text3d.backends.embedded.EmbeddedInpaint`` (``PalettePipeline.inpaint``, exactly as
-  text3d calls it), seeded by ``bench.common.generator``;
+- the embedded model, through the backend text3d builds for it (``text3d.backends.registry.build_backend``):
+  by default the text-conditioned model (``EmbeddedTextInpaint``: the image's caption as its prompt, holes at
+  most 4 px wide filled by Telea as in text3d), or the Palette model with ``--model assets/inpaint``
+  (``EmbeddedInpaint``), seeded by ``bench.common.generator``;
 - ``cv2.inpaint`` with ``INPAINT_TELEA`` and ``INPAINT_NS``, radius 3 px, on the 8-bit image.
-Sizes: like text3d, the image goes to the model at its own size; ``PalettePipeline`` resizes it to its sample
+Sizes: like text3d, the image goes to the model at its own size; the pipeline resizes it to its sample
 size (64x64) and back, and copies the known pixels back exactly. The default ``--size 64x64`` is text3d's
 default view size (the model's resolution), so by default nothing is resized.
 Scores (images in [0, 1]): PSNR (dB, capped at ``MAX_PSNR``) and mean absolute error inside the hole and on
@@ -32,12 +34,13 @@ from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_set
 from bench.completion import draw_hole, seam_band
 from depthgen.cli import format_size
 from depthgen.io import as_rgb
-from text3d.backends.embedded import CLASSICAL_FILLS, EmbeddedInpaint, classical_fill
+from text3d.backends.embedded import CLASSICAL_FILLS, classical_fill
+from text3d.backends.registry import build_backend
 from text3d.config import load_preset
 
 NAME = "inpainting"
 TITLE = "RGB inpainting of disocclusion holes"
-METHODS = {"model": "embedded Palette model", "telea": "OpenCV Telea (r=3)", "ns": "OpenCV Navier-Stokes (r=3)"}
+METHODS = {"model": "embedded model", "telea": "OpenCV Telea (r=3)", "ns": "OpenCV Navier-Stokes (r=3)"}
 REGIONS = {"hole": "whole hole", "seam": "seam band"}
 METRICS = {"psnr": "PSNR (dB) ↑", "mae": "MAE ↓"}
 HOLE = {"max_translation": 0.15, "max_rotation": 5.0, "min_fraction": 0.01}  # bench.completion's defaults
@@ -84,10 +87,12 @@ def ranking(metrics: dict, region: str, metric: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ filling
-def fill(method: str, backend: Any, rgb: np.ndarray, hole: np.ndarray, steps: int, g: Any) -> np.ndarray:
-    """(H, W, 3) float32 [0, 1]: ``rgb`` with its ``hole`` (H, W) bool pixels filled by ``method``."""
+def fill(method: str, backend: Any, rgb: np.ndarray, hole: np.ndarray, steps: int, g: Any,
+         prompt: str = "") -> np.ndarray:
+    """(H, W, 3) float32 [0, 1]: ``rgb`` with its ``hole`` (H, W) bool pixels filled by ``method``; ``prompt``
+    (the image's caption) reaches a text-conditioned model, as the view's prompt does in text3d."""
     if method == "model":
-        return backend.inpaint(rgb, hole, prompt="", steps=steps, generator=g)
+        return backend.inpaint(rgb, hole, prompt=prompt, steps=steps, generator=g)
     if method in CLASSICAL_FILLS:
         return classical_fill(rgb, hole, method, CV_RADIUS)
     raise ValueError(f"unknown inpainting method {method!r}")
@@ -108,7 +113,8 @@ def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, k
             continue
         fractions.append(float(hole.mean()))
         regions = {"hole": hole, "seam": seam_band(hole, band)}
-        fills = {m: fill(m, backend, rgb, hole, steps, generator(seed, i, 1)) for m in METHODS}
+        caption = str(item.get("caption", ""))
+        fills = {m: fill(m, backend, rgb, hole, steps, generator(seed, i, 1), caption) for m in METHODS}
         for m, out in fills.items():
             for r, mask in regions.items():
                 scores[m][r]["psnr"].append(psnr(out, rgb, mask))
@@ -210,12 +216,19 @@ def contact_sheet(examples: list[dict]):
 # -------------------------------------------------------------------------------------------------- CLI
 def build_parser():
     p = base_parser(f"python -m bench.{NAME}", __doc__.split("\n")[0])
-    p.add_argument("--model", default=str(ASSETS / "inpaint"), help="PalettePipeline folder (default assets/inpaint)")
+    p.add_argument("--model", default=str(ASSETS / "inpaint-text"),
+                   help="inpainting pipeline folder: text-conditioned (default assets/inpaint-text, text3d's default) "
+                        "or Palette (assets/inpaint)")
     p.add_argument("--steps", type=int, default=None,
                    help="denoising steps of the model (default: the default text-to-3D preset's steps.inpaint)")
     p.add_argument("--band", type=int, default=3, help="seam band width in pixels (default 3)")
     add_data_args(p, n=30, size="64x64")
     return p
+
+
+def model_resolution(pipe: Any) -> int:
+    """The sample size a pipeline paints at: Palette's ``resolution``, or its UNet's ``sample_size``."""
+    return int(pipe.config.get("resolution") or pipe.unet.config.sample_size)
 
 
 def default_steps() -> int:
@@ -224,11 +237,12 @@ def default_steps() -> int:
 
 
 def load_backend(path: str, device: str):
-    """text3d's embedded inpaint backend over the PalettePipeline folder at ``path`` (progress bars off)."""
+    """text3d's inpaint backend over the pipeline folder at ``path``, chosen by its class as text3d chooses it
+    (``text3d.backends.registry.build_backend``; progress bars off)."""
     from diffusers.utils import logging as diffusers_logging
 
     diffusers_logging.disable_progress_bar()
-    return EmbeddedInpaint.from_path(path, device)
+    return build_backend("inpaint", path, device)
 
 
 @cli_main(build_parser)
@@ -240,7 +254,7 @@ def main(args: argparse.Namespace) -> int:
     sets = eval_sets(args)
     report = new_report(NAME, args, args.device)
     backend = load_backend(args.model, args.device)
-    res: dict[str, Any] = {"steps": steps, "band": args.band, "model_resolution": backend.pipe.config.resolution,
+    res: dict[str, Any] = {"steps": steps, "band": args.band, "model_resolution": model_resolution(backend.pipe),
                            "kinds": {}}
     keep, examples = -(-SHEET_ROWS // len(sets)), []
     for kind, entry in sets.items():

@@ -131,3 +131,37 @@ def test_default_assets_path_is_inside_the_project():
     import text3d
 
     assert registry.ASSETS == Path(text3d.__file__).resolve().parents[1] / "assets"
+
+
+def test_text_inpaint_routes_cracks_to_telea_and_wide_holes_to_the_model():
+    """Hole pieces at most small_hole_px wide are Telea-filled first; the model paints only the wide pieces,
+    seeing the filled cracks as known."""
+    from text3d.backends.embedded import EmbeddedTextInpaint, classical_fill
+
+    class Recorder:
+        def __init__(self):
+            self.masks, self.images = [], []
+
+        def encode_prompt(self, prompt):
+            return None
+
+        def __call__(self, image, mask, prompt, **kw):
+            self.masks.append(mask.copy())
+            self.images.append(image.copy())
+            return np.where(mask[..., None], np.float32(0.5), image)
+
+    image = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
+    crack = np.zeros((32, 32), bool)
+    crack[3, 2:30] = True            # one pixel wide
+    box = np.zeros_like(crack)
+    box[12:28, 8:24] = True          # 16 px wide
+    pipe = Recorder()
+    backend = EmbeddedTextInpaint(pipe, small_hole_px=4)
+    out = backend.inpaint(image, crack | box, prompt="a room", steps=2, generator=g(0))
+    assert len(pipe.masks) == 1 and np.array_equal(pipe.masks[0], box)
+    np.testing.assert_array_equal(out[crack], classical_fill(image, crack)[crack])
+    np.testing.assert_array_equal(pipe.images[0][crack], out[crack])  # the model saw the cracks filled
+    assert np.all(out[box] == 0.5) and np.array_equal(out[~(crack | box)], image[~(crack | box)])
+    only_crack = backend.inpaint(image, crack, prompt="a room", steps=2, generator=g(0))
+    assert len(pipe.masks) == 1  # no model call for cracks alone
+    np.testing.assert_array_equal(only_crack, classical_fill(image, crack))

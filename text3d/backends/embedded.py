@@ -112,13 +112,18 @@ class EmbeddedInpaint:
         return np.where(mask[..., None], np.clip(out, 0, 1), image).astype(np.float32)
 
 
-def small_holes_only(mask: np.ndarray, max_width: int) -> bool:
-    """True when no part of the hole is wider than ``max_width`` pixels (every hole pixel lies within
-    ``max_width / 2`` of a known pixel): a classical fill is then as good as a model, and far cheaper."""
+def thin_holes(mask: np.ndarray, max_width: int) -> np.ndarray:
+    """(H, W) bool: the pixels of the connected hole pieces (8-connected) that are nowhere wider than
+    ``max_width`` pixels (cracks and slivers between mesh pieces); the wider pieces are left out."""
     import cv2
 
-    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)  # distance to the nearest known pixel
-    return float(inside.max()) <= max_width / 2
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    widest = np.zeros(count, np.float32)
+    np.maximum.at(widest, labels.ravel(), inside.ravel())
+    thin = widest <= max_width / 2
+    thin[0] = False  # label 0 is the known region
+    return thin[labels]
 
 
 CLASSICAL_FILLS = ("telea", "ns")  # OpenCV cv2.inpaint: Telea's fast marching, Navier-Stokes
@@ -140,9 +145,9 @@ def classical_fill(image: np.ndarray, mask: np.ndarray, method: str = "telea", r
 class EmbeddedTextInpaint:
     """``InpaintBackend`` over ``TextInpaintPipeline``: the view's prompt guides what is painted.
 
-    Holes no wider than ``small_hole_px`` pixels (cracks between mesh pieces) are filled by OpenCV Telea
-    instead, which is as good there and costs no diffusion steps; a view with any wider hole is painted by
-    the model in one pass.
+    Hole pieces no wider than ``small_hole_px`` pixels (cracks and slivers between mesh pieces) are filled by
+    OpenCV Telea, which is as good there and costs no diffusion steps; the wider pieces are then painted by
+    the model in one pass, with the Telea-filled pixels as known.
     """
 
     takes_guidance = True  # inpaint() also takes guidance_scale (None = the pipeline's saved default)
@@ -174,7 +179,11 @@ class EmbeddedTextInpaint:
             raise ValueError(f"the inpainting prompt must be a string, got {type(prompt).__name__}")
         if not mask.any():
             return image.copy()
-        if small_holes_only(mask, self.small_hole_px):
-            return classical_fill(image, mask)
-        return self.pipe(image, mask, prompt.strip(), num_inference_steps=int(steps), guidance_scale=guidance_scale,
+        thin = thin_holes(mask, self.small_hole_px)
+        if thin.any():  # cracks and slivers: Telea, then known to the model
+            image = classical_fill(image, thin)
+        wide = mask & ~thin
+        if not wide.any():
+            return image
+        return self.pipe(image, wide, prompt.strip(), num_inference_steps=int(steps), guidance_scale=guidance_scale,
                          generator=generator, text_embedding=self._embed(prompt.strip()))

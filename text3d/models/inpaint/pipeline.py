@@ -24,7 +24,7 @@ from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
-SEAM_WIDTH = 0.0  # model pixels; see text3d.models.inpaint.blend
+SEAM_WIDTH = 4.0  # model pixels (chosen on the dev prompts); see text3d.models.inpaint.blend
 
 
 def non_negative(value: float, what: str) -> float:
