@@ -24,6 +24,7 @@ from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
+GUIDANCE_SCALE = 6.0  # chosen on the dev prompts (assets/README.md); saved with every exported model
 SEAM_WIDTH = 4.0  # model pixels (chosen on the dev prompts); see text3d.models.inpaint.blend
 
 
@@ -65,7 +66,7 @@ class TextInpaintPipeline(LocalPipeline):
 
     model_cpu_offload_seq = "unet"
 
-    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = 3.0,
+    def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = GUIDANCE_SCALE,
                  seam_width: float = SEAM_WIDTH):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
