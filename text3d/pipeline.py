@@ -75,12 +75,11 @@ def read_photo(image: str | Path | np.ndarray):
         raise ValueError(f"cannot read image {image} ({e.__class__.__name__}); give a readable PNG or JPEG file") from None
 
 
-def load_image(image, height: int, width: int) -> np.ndarray:
-    """A photo (as ``read_photo`` takes it, or a ``PIL.Image``) as the first view: centre-cropped to the view
-    aspect and resized; (height, width, 3) float32 [0, 1]."""
+def load_image(pil, height: int, width: int) -> np.ndarray:
+    """A photo (an RGB ``PIL.Image``, from ``read_photo``) as the first view: centre-cropped to the view aspect
+    and resized; (height, width, 3) float32 [0, 1]."""
     from PIL import Image
 
-    pil = image if isinstance(image, Image.Image) else read_photo(image)
     w0, h0 = pil.size
     scale = min(w0 / width, h0 / height)
     cw, ch = width * scale, height * scale

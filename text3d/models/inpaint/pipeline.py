@@ -98,7 +98,7 @@ class TextInpaintPipeline(LocalPipeline):
         if int(num_inference_steps) < 1:
             raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
         scale = check_guidance(self.config.guidance_scale if guidance_scale is None else guidance_scale)
-        width = check_seam_width(self.config.get("seam_width", SEAM_WIDTH) if seam_width is None else seam_width)
+        width = check_seam_width(self.config.seam_width if seam_width is None else seam_width)
         image = np.asarray(image, np.float32)
         mask = np.asarray(mask, bool)
         if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
