@@ -49,6 +49,10 @@ def evaluate_kind(pipe: Any, reg: Any, entry: dict, samples: list[int], steps: i
     out = {"spec": entry["spec"], "protocol": describe_protocols(dg["protocols"]), "num_images": dg["num_images"],
            "num_empty": dg["num_empty"], "depthgen": dg["metrics"],
            "depthgen_seconds_per_image": dg["seconds_per_image"]}
+    if getattr(pipe, "uses_camera", False) and entry["data"][0].get("K") is not None:  # also with the true K
+        known = evaluate_model(pipe, entry["data"], proto, samples=samples, steps=steps, limit=entry["n"], seed=seed,
+                               batch_size=batch_size, metrics=METRICS, known_camera=True)
+        out["depthgen_known_camera"] = known["metrics"]
     if reg is not None:
         rg = evaluate_model(reg, entry["data"], proto, samples=[1], limit=entry["n"], seed=seed, metrics=METRICS)
         out["regression"] = rg["metrics"]["1"]
@@ -71,8 +75,14 @@ def markdown(report: dict) -> str:
              f"per image; " + (f"regression baseline `{s['regression']}` (one pass)." if s["regression"] != "none" else
                                   "no regression baseline (--regression none).")
              + " Per-image metrics averaged over images."]
+    if any("depthgen_known_camera" in r for r in res["kinds"].values()):
+        lines += ["", "The model uses the camera: \"K given\" rows pass each image's true K, the others let it assume "
+                  "its default field of view (60 degrees)."]
     for kind, r in res["kinds"].items():
-        rows = [["DepthGen", k] + [fmt(r["depthgen"][str(k)].get(m)) for m in METRICS] for k in res["samples"]]
+        rows = [["DepthGen" + (", K assumed" if "depthgen_known_camera" in r else ""), k]
+                + [fmt(r["depthgen"][str(k)].get(m)) for m in METRICS] for k in res["samples"]]
+        rows += [["DepthGen, K given", k] + [fmt(r["depthgen_known_camera"][str(k)].get(m)) for m in METRICS]
+                 for k in res["samples"] if "depthgen_known_camera" in r]
         if "regression" in r:
             rows.append(["regression", "1"] + [fmt(r["regression"].get(m)) for m in METRICS])
         timing = f"DepthGen {fmt(r['depthgen_seconds_per_image'], 2)} s per image ({max(res['samples'])} samples)"

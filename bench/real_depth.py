@@ -2,8 +2,10 @@
 
     python -m bench.real_depth [--data ../shared/data/real-7scenes-redkitchen] [--model assets/depthgen]
         [--regression assets/regression|none] [--samples 4] [--steps N] [--stride 1] [--ramp-ratio 2.0]
-        [--sheet 6] [--quick]
+        [--camera known|default] [--sheet 6] [--quick]
 
+Camera: by default each frame's K (``meta.json``) reaches the depth models (the true field of view; models
+without camera options ignore it); ``--camera default`` lets them assume their default field of view.
 Frames: every ``--stride``-th frame of the folder's sorted names (all 250 at stride 1), so the subset is fixed.
 Scored with the NYU protocol (the same Kinect v1 sensor and 640x480 frames: Eigen crop, depth caps 1 mm-10 m),
 per frame, then averaged over frames. Methods, each scored as predicted ("metric") and median-scaled
@@ -67,6 +69,9 @@ def build_parser():
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the pipeline's)")
     p.add_argument("--stride", type=int, default=1, help="score every N-th frame (default 1: all)")
     p.add_argument("--ramp-ratio", type=float, default=2.0, help="ramp prior: top-row / bottom-row depth")
+    p.add_argument("--camera", choices=("known", "default"), default="known",
+                   help="known (default): each frame's K from meta.json reaches the model (the true field of view); "
+                        "default: the model assumes its default field of view")
     p.add_argument("--sheet", type=int, default=6, help="frames on the contact sheet (default 6)")
     p.add_argument("--work-dir", default=str(ROOT / "runs" / "bench_real_depth"), help="per-frame cache folder")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the per-frame cache")
@@ -88,6 +93,8 @@ def cache_path(args: argparse.Namespace, samples: int, steps: int | None) -> Pat
     key = {"data": str(Path(args.data).resolve()), "model": _weights_stamp(args.model),
            "regression": _weights_stamp(args.regression) if args.regression != "none" else "none",
            "samples": samples, "steps": steps, "seed": args.seed, "ramp_ratio": args.ramp_ratio}
+    if args.camera != "known":  # the key of a known-camera run is the one its cache was written under
+        key["camera"] = args.camera
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     return Path(args.work_dir) / f"frames-{digest}.jsonl"
 
@@ -123,9 +130,10 @@ def best_constant(gts: list[np.ndarray]) -> tuple[float, float]:
 
 # -------------------------------------------------------------------------------------------------- scoring
 def median_of(predict: Any, k: int) -> Any:
-    """A predictor (rgb, k_ignored, generator) -> (H, W): the median of ``k`` samples of ``predict``."""
-    def fn(rgb: np.ndarray, _k: int, g: Any) -> np.ndarray:
-        return np.median(predict(rgb, k, g), axis=0).astype(np.float32)
+    """A predictor (rgb, k_ignored, generator, K=None) -> (H, W): the median of ``k`` samples of ``predict``
+    (given the camera ``K`` (3, 3) when it is passed)."""
+    def fn(rgb: np.ndarray, _k: int, g: Any, K: np.ndarray | None = None) -> np.ndarray:
+        return np.median(predict(rgb, k, g, K=K), axis=0).astype(np.float32)
 
     return fn
 
@@ -140,10 +148,11 @@ def score(pred: np.ndarray, gt: np.ndarray, valid: np.ndarray, scaled: bool) -> 
 
 
 def frame_rows(ds: Any, indices: list[int], predictors: dict[str, Any], seed: int, samples: int,
-               sheet_at: set[int], cache: Path | None = None) -> tuple[list[dict], list[np.ndarray], dict[int, dict]]:
+               sheet_at: set[int], cache: Path | None = None,
+               known_camera: bool = True) -> tuple[list[dict], list[np.ndarray], dict[int, dict]]:
     """Per-frame metrics of every method; the scored ground-truth pixels (for the oracle constant); small
     copies of the predictions of the contact-sheet frames. Frames found in ``cache`` are reused (rows marked
-    ``cached``); new rows are appended to it."""
+    ``cached``); new rows are appended to it. ``known_camera``: each predictor gets the frame's ``K``."""
     rows, gts, sheet = [], [], {}
     proto = get_protocol("nyu")
     cached = read_cache(cache)
@@ -161,10 +170,11 @@ def frame_rows(ds: Any, indices: list[int], predictors: dict[str, Any], seed: in
         row: dict[str, Any] = {"index": i, "name": item["name"], "seconds": {}}
         row["gt_median"] = float(np.median(gt[mask]))
         preds: dict[str, np.ndarray] = {}
+        camera = {"K": item.get("K")} if known_camera else {}
         for name, fn in predictors.items():
             g = torch.Generator("cpu").manual_seed(image_seed(seed, i))
             t0 = time.perf_counter()
-            preds[name] = fn(rgb, samples, g)
+            preds[name] = fn(rgb, samples, g, **camera)
             row["seconds"][name] = time.perf_counter() - t0
         for name, pred in preds.items():
             row[name] = {v: score(pred, gt, valid, v == "scaled") for v in VARIANTS
@@ -371,12 +381,12 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.regression} is a {reg.config.objective} model, not a regression baseline")
         predictors["regression"] = pipeline_predict_fn(reg)
     wrap = {name: median_of(fn, samples if name == "depthgen" else 1) for name, fn in predictors.items()}
-    wrap["ramp"] = lambda rgb, k, g: ramp_depth(rgb.shape[:2], args.ramp_ratio)
-    wrap["constant"] = lambda rgb, k, g: np.ones(rgb.shape[:2], np.float32)
+    wrap["ramp"] = lambda rgb, k, g, K=None: ramp_depth(rgb.shape[:2], args.ramp_ratio)
+    wrap["constant"] = lambda rgb, k, g, K=None: np.ones(rgb.shape[:2], np.float32)
     n_sheet = min(args.sheet, len(indices))
     sheet_at = {indices[int(round(t))] for t in np.linspace(0, len(indices) - 1, n_sheet)} if n_sheet else set()
     cache = None if args.no_cache else cache_path(args, samples, steps)
-    rows, gts, sheet = frame_rows(ds, indices, wrap, args.seed, samples, sheet_at, cache)
+    rows, gts, sheet = frame_rows(ds, indices, wrap, args.seed, samples, sheet_at, cache, args.camera == "known")
     summary = summarise(rows, best_constant(gts), gts)
     csv_name = f"bench_{NAME}_frames.csv"
     write_text(Path(args.out_dir) / csv_name, frames_csv(rows))
@@ -384,6 +394,7 @@ def main(args: argparse.Namespace) -> int:
     report["results"] = {
         "data": str(data), "frames": len(rows), "frames_total": len(ds), "stride": args.stride, "samples": samples,
         "steps_used": steps or call_default(pipe, "num_inference_steps"), "ramp_ratio": args.ramp_ratio,
+        "camera": args.camera,
         "summary": summary, "targets": targets(summary), "csv": csv_name, "frames_rows": rows,
         "cache": None if cache is None else str(cache), "frames_reused": sum(bool(r.get("cached")) for r in rows),
         "frames_timed": sum(not r.get("cached") for r in rows),

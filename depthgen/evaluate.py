@@ -31,7 +31,7 @@ from depthgen.eval_report import metrics_table, write_results
 from depthgen.metrics import (CROPS, PROTOCOLS, Protocol, aggregate_metrics, check_metric_names, compute_metrics,
                               get_protocol)
 
-PredictFn = Callable[[np.ndarray, int, torch.Generator], Any]
+PredictFn = Callable[..., Any]  # (rgb (H, W, 3) float [0, 1], k, generator, K=None (3, 3)) -> (k, H, W) m
 
 
 def image_seed(seed: int, index: int) -> int:
@@ -42,7 +42,8 @@ def image_seed(seed: int, index: int) -> int:
 def pipeline_predict_fn(pipe: Any, steps: int | None = None, batch_size: int | None = None,
                         **call_kwargs: Any) -> PredictFn:
     """Wrap a DepthGen pipeline as a predict function drawing at most ``batch_size`` samples per forward pass
-    (passed on as the pipeline's own ``batch_size`` when it takes one, else by calling it in chunks)."""
+    (passed on as the pipeline's own ``batch_size`` when it takes one, else by calling it in chunks). The
+    function takes the image's camera as ``K=`` (3, 3) when it is known, and passes it on."""
     import inspect
 
     if hasattr(pipe, "set_progress_bar_config"):
@@ -52,8 +53,10 @@ def pipeline_predict_fn(pipe: Any, steps: int | None = None, batch_size: int | N
     except (TypeError, ValueError):
         native_batch = False
 
-    def predict(rgb: np.ndarray, k: int, generator: torch.Generator) -> np.ndarray:
+    def predict(rgb: np.ndarray, k: int, generator: torch.Generator, K: np.ndarray | None = None) -> np.ndarray:
         kwargs = dict(call_kwargs, generator=generator)
+        if K is not None:
+            kwargs["K"] = K
         if steps is not None:
             kwargs["num_inference_steps"] = steps
         if native_batch or batch_size is None:
@@ -93,16 +96,20 @@ def resolve_protocol(dataset: Any, item: dict, protocol: str | Protocol | None =
 
 
 def score_item(predict: Callable, item: dict, index: int, proto: Protocol, ks: Sequence[int], names: Sequence[str],
-               seed: int, median_scaling: bool) -> tuple[dict, float]:
+               seed: int, median_scaling: bool, known_camera: bool = False) -> tuple[dict, float]:
     """One image's metrics for each sample count in ``ks`` (the median of the first k of ``max(ks)`` samples
-    drawn with the image's own seed), and the seconds the prediction took."""
+    drawn with the image's own seed), and the seconds the prediction took. ``known_camera``: pass the item's
+    ``K`` (3, 3) to ``predict`` as ``K=`` (an item without one is an error)."""
     k_max = max(ks)
     gt = np.asarray(item["depth"], dtype=np.float32)
     rgb = np.asarray(item["rgb"])
     rgb = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
     generator = torch.Generator("cpu").manual_seed(image_seed(seed, index))
     t0 = time.perf_counter()
-    pred = _as_samples(predict(rgb, k_max, generator))
+    if known_camera and item.get("K") is None:
+        raise ValueError(f"image {index} has no camera K; evaluate without the known camera")
+    camera = {"K": np.asarray(item["K"], np.float64)} if known_camera else {}
+    pred = _as_samples(predict(rgb, k_max, generator, **camera))
     took = time.perf_counter() - t0
     if pred.ndim != 3 or pred.shape[0] < k_max:
         raise ValueError(f"the model returned shape {pred.shape} for {k_max} samples; expected (k, H, W)")
@@ -133,7 +140,7 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
                    limit: int | None = None, seed: int = 0, batch_size: int | None = None, crop: str | None = None,
                    min_depth: float | None = None, max_depth: float | None = None,
                    metrics: Sequence[str] | None = None, out_dir: str | Path | None = None,
-                   progress: bool = False, info: dict | None = None) -> dict:
+                   progress: bool = False, info: dict | None = None, known_camera: bool = False) -> dict:
     """Score a model on a dataset.
 
     Args:
@@ -145,6 +152,8 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         steps, batch_size: pipelines only: denoising steps (default: the pipeline's) and samples per forward pass.
         crop, min_depth, max_depth: override the protocol's crop and caps.
         median_scaling: per-image median scaling before the metrics (relative-depth models).
+        known_camera: give the model each image's true camera (the item's ``K``); else the model assumes its
+            default field of view (``depthgen.camera.DEFAULT_FOV_DEG``).
         out_dir: when given, write ``results.json`` and ``results.md`` there.
         info: extra keys (``model``, ``data``, ``device``) stored in the results.
     Returns:
@@ -164,7 +173,7 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         item = dataset[i]
         proto = resolve_protocol(dataset, item, protocol, crop=crop, min_depth=min_depth, max_depth=max_depth)
         protocols[proto.name] = proto.to_dict()
-        row, took = score_item(predict, item, i, proto, ks, names, seed, median_scaling)
+        row, took = score_item(predict, item, i, proto, ks, names, seed, median_scaling, known_camera)
         per_image.append(row)
         seconds += took
 
@@ -176,6 +185,7 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         **(info or {}),
         "data_repr": repr(dataset),
         "samples": ks, "steps": steps, "seed": seed, "median_scaling": bool(median_scaling),
+        "known_camera": bool(known_camera),
         "metric_names": names, "protocols": protocols,
         "num_images": overall[str(ks[0])]["num_images"], "num_empty": overall[str(ks[0])]["num_empty"],
         "seconds_per_image": seconds / n,
@@ -202,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-depth", type=float, default=None, help="override the protocol's lower cap (m)")
     p.add_argument("--max-depth", type=float, default=None, help="override the protocol's upper cap (m)")
     p.add_argument("--median-scaling", action="store_true", help="per-image median scaling (relative depth)")
+    p.add_argument("--known-camera", action="store_true",
+                   help="give the model each image's true K (procedural and folder data carry it); "
+                        "default: the model assumes its default field of view")
     p.add_argument("--metrics", nargs="+", default=None, help="metric names (default: all)")
     p.add_argument("--depth-scale", type=float, default=None, help="folder data: depth PNG units per metre")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
@@ -270,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             predict, dataset, args.protocol, samples=args.samples, steps=args.steps,
             median_scaling=args.median_scaling, limit=args.limit, seed=args.seed, crop=args.crop,
             min_depth=args.min_depth, max_depth=args.max_depth, metrics=args.metrics, out_dir=out,
-            progress=not args.quiet, info={"model": str(args.model), "data": args.data, "device": device})
+            progress=not args.quiet, known_camera=args.known_camera, info={"model": str(args.model), "data": args.data, "device": device})
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -49,7 +49,23 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
   cycle finetune finetune-c5 diffusion.t_shift=3.0 diffusion.loss_reduction=image train.init_from=runs/finetune-c4 \
     train.lr=1.5e-4 train.warmup_steps=50 train.max_steps=1200 -- --export runs/finetune-c5/pipeline
   cycle finetune finetune-c6 diffusion.t_shift=3.0 diffusion.loss_reduction=image train.init_from=runs/finetune-c5 \
-    train.lr=1.0e-4 train.warmup_steps=50 train.max_steps=1200 -- --export assets/depthgen
+    train.lr=1.0e-4 train.warmup_steps=50 train.max_steps=1200 -- --export runs/finetune-c6/pipeline
+  # cycle 7 (session 10, issues 20-21): the camera-aware recipe (canonical camera, FOV channel, crop / uncrop,
+  # SI-log) at a CPU budget, on the plain renders plus as many sim-to-real renders (half the indoor ones framed close)
+  real=data/procedural/train-64-real
+  if ! ls $real/shard-*.npz >/dev/null 2>&1; then
+    python3 -m depthgen.data.procedural --out $real --n 20000 --size 64x64 --split train --sensor kinect --workers 2 \
+      --realism on
+  fi
+  mix=data/procedural/mix-64  # one folder of both shard sets (links), read by the cycle below
+  mkdir -p $mix
+  for i in $(seq 0 19); do
+    ln -sf "../train-64/shard-$(printf %05d "$i").npz" "$mix/shard-$(printf %05d "$i").npz"
+    ln -sf "../train-64-real/shard-$(printf %05d "$i").npz" "$mix/shard-$(printf %05d $((i + 20))).npz"
+  done
+  cycle depthgen_v2 finetune-c7 data.path=data/procedural/mix-64 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c6 train.lr=1.0e-4 train.warmup_steps=50 \
+    train.max_steps=2400 -- --export assets/depthgen
   # inpainting (assets/inpaint)
   cycle inpaint inpaint -- --export runs/inpaint/pipeline
   cycle inpaint inpaint-c2 train.init_from=runs/inpaint train.max_steps=500 -- --export runs/inpaint-c2/pipeline
@@ -109,6 +125,8 @@ if [ "$lane" = all ] || [ "$lane" = images ]; then
   # text-conditioned inpainting (assets/inpaint-text), from the shipped text-to-image model; cycle 1 was
   # stopped at step 1410 of its 2000-step schedule
   model inpaint inpaint inpaint-text -- --max-steps 1410 --export assets/inpaint-text
+  # its layout bank: the same 4000 scenes as assets/t2i's; new views start from a retrieved layout at 0.6
+  python3 -m text3d.models.t2i.layout_bank --pipeline assets/inpaint-text --data $data --n 4000 --strength 0.6
   # super-resolution (assets/sr): 256-px renders; L1, stopped at step 418; then the texture term
   data256=data/procedural/train-256
   if ! ls $data256/shard-*.npz >/dev/null 2>&1; then

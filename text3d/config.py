@@ -133,8 +133,11 @@ class Text3DConfig:
     # training layout noised to 0.5 of the schedule); 1 = pure noise (the UNet alone); (0, 1) = that strength
     t2i_layout_strength: float | None = None
     # prompt-guided inpainting (embedded text inpainting, Stable Diffusion): classifier-free guidance scale of
-    # the new content of each view; None = the model's own default (embedded 3.0, Stable Diffusion 7.5)
+    # the new content of each view; None = the model's own default (embedded 6.0, Stable Diffusion 7.5)
     inpaint_guidance: float | None = None
+    # embedded text inpainting only: where the hole's sampling starts. None = the model's saved default (a
+    # training layout retrieved by the prompt, noised to 0.6 of the schedule); 1 = pure noise; (0, 1) = that
+    inpaint_layout_strength: float | None = None
     depth_fill: str = "complete"    # complete | align
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -216,9 +219,10 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
             raise ValueError(f"steps.{name} must be at least 1, got {value}")
     if cfg.depth_samples < 1:
         raise ValueError(f"depth_samples must be at least 1, got {cfg.depth_samples}")
-    if cfg.t2i_layout_strength is not None and not 0 < cfg.t2i_layout_strength <= 1:
-        raise ValueError(f"t2i_layout_strength must be in (0, 1] (1 = start from pure noise) or null, "
-                         f"got {cfg.t2i_layout_strength}")
+    for name in ("t2i_layout_strength", "inpaint_layout_strength"):
+        value = getattr(cfg, name)
+        if value is not None and not (isinstance(value, (int, float)) and 0 < value <= 1):
+            raise ValueError(f"{name} must be in (0, 1] (1 = start from pure noise) or null, got {value}")
     g = cfg.inpaint_guidance
     if g is not None and not (isinstance(g, (int, float)) and not isinstance(g, bool) and math.isfinite(g) and g >= 0):
         raise ValueError(f"inpaint_guidance must be a number >= 0 (0 ignores the prompt) or null, "
@@ -248,3 +252,10 @@ def load_preset(name: str = "default", overrides: Sequence[str] = ()) -> Text3DC
     from depthgen.config import load_config
 
     return validate(load_config(Text3DConfig, preset_path(name), overrides))
+
+
+def inpaint_options(cfg: "Text3DConfig") -> dict[str, float]:
+    """The inpainting backend's keyword options a preset sets: ``guidance_scale`` (``inpaint_guidance``) and
+    ``layout_strength`` (``inpaint_layout_strength``), each only when set (None keeps the model's default)."""
+    options = {"guidance_scale": cfg.inpaint_guidance, "layout_strength": cfg.inpaint_layout_strength}
+    return {k: v for k, v in options.items() if v is not None}

@@ -206,6 +206,9 @@ def run_backends(cfg: Text3DConfig, backends: Backends | None, preset: str, name
     if cfg.inpaint_guidance is not None and not getattr(backends.inpaint, "takes_guidance", False):
         raise ValueError(f"inpaint_guidance needs a prompt-guided inpainting model; {backends.inpaint.name!r} "
                          "takes no guidance, so leave inpaint_guidance unset")
+    if cfg.inpaint_layout_strength is not None and not getattr(backends.inpaint, "takes_layout_strength", False):
+        raise ValueError(f"inpaint_layout_strength applies to the embedded text inpainting model only, not to "
+                         f"{backends.inpaint.name!r}; leave it unset")
     return backends
 
 

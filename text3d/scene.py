@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from text3d.backends.protocols import DepthResult
-from text3d.config import Text3DConfig, base_size
+from text3d.config import Text3DConfig, base_size, inpaint_options
 from text3d.lift import ViewDepth, cap_filled_depth, clamp_free_space, fill_depth, lift_new_pixels
 from text3d.loading import Backends
 from text3d.manifest import Timings
@@ -152,7 +152,7 @@ class SceneBuilder:
             image, res = fill_view(self, spec, rendered, lambda role: make_generator(self.seed, index, role), step)
         else:
             # checked against the backend by text3d.pipeline.generate before the run starts
-            options = {} if cfg.inpaint_guidance is None else {"guidance_scale": cfg.inpaint_guidance}
+            options = inpaint_options(cfg)
             with self.timings("inpaint"):
                 painted = self.backends.inpaint.inpaint(rendered.image, holes, prompt=spec.prompt,
                                                         steps=cfg.steps.inpaint, **options,

@@ -22,7 +22,7 @@ import numpy as np
 
 from text3d.backends.protocols import DepthResult
 from text3d.cameras import scale_intrinsics
-from text3d.config import SRConfig, Text3DConfig, base_size
+from text3d.config import SRConfig, Text3DConfig, base_size, inpaint_options
 from text3d.depth_upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
 from text3d.lift import fill_depth
 
@@ -170,7 +170,7 @@ def fill_view(builder, spec, rendered, generator: Callable[[int], Any], step: Ca
     with timings("render"):
         low = builder.raycaster().render(scale_intrinsics(builder.K, (H, W), (h, w)), spec.cam_to_world, h, w)
     holes_lr = lowres_holes(holes, up.scale) | ~low.hit
-    options = {} if cfg.inpaint_guidance is None else {"guidance_scale": cfg.inpaint_guidance}
+    options = inpaint_options(cfg)
     with timings("inpaint"):
         painted = builder.backends.inpaint.inpaint(low.image, holes_lr, prompt=spec.prompt, steps=cfg.steps.inpaint,
                                                    generator=generator(1), **options)

@@ -39,7 +39,7 @@ class ProceduralEvalSet(torch.utils.data.Dataset):
 
     Filtering by kind needs a render to know a scene's kind; matching seed indices are found by scanning
     forward and remembered, and the last rendered sample is cached, so reading the set in order renders each
-    scene once. Items add ``outdoor``, ``scene_type``, ``caption``, ``seed_index`` and ``protocol``.
+    scene once. Items add ``outdoor``, ``scene_type``, ``caption``, ``seed_index``, ``protocol`` and ``K`` (3, 3).
     """
 
     default_crop = "none"
@@ -95,7 +95,7 @@ class ProceduralEvalSet(torch.utils.data.Dataset):
         return {"rgb": np.asarray(s["rgb"], dtype=np.uint8), "depth": np.where(valid, depth, 0).astype(np.float32),
                 "valid": valid, "name": f"{self.split}_{i:05d}", "seed_index": i, "outdoor": outdoor,
                 "scene_type": str(s.get("scene_type", "")), "caption": str(s.get("caption", "")),
-                "protocol": "kitti" if outdoor else "nyu"}
+                "protocol": "kitti" if outdoor else "nyu", "K": None if s.get("K") is None else np.asarray(s["K"], dtype=np.float64)}
 
     def __repr__(self) -> str:
         return (f"ProceduralEvalSet(split={self.split!r}, kind={self.kind!r}, n={self.n}, "

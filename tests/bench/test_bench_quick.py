@@ -43,6 +43,29 @@ def read(out, name):
     return json.loads((out / f"bench_{name}.json").read_text())
 
 
+def test_depth_accuracy_of_a_camera_aware_model_with_and_without_the_camera(assets, tmp_path):
+    """A canonical-camera model on data with K: rows with each image's K beside rows with 60 degrees assumed."""
+    from bench.depth_accuracy import main
+    from depthgen.data.folder import write_folder_meta, write_folder_sample
+    from text3d.fakes import tiny_depth_pipeline
+
+    pipe = tiny_depth_pipeline(S, "diffusion")
+    pipe.register_to_config(canonical_fov_deg=60.0)
+    pipe.save_pretrained(str(tmp_path / "canonical"))
+    rng = np.random.default_rng(1)
+    for i in range(2):
+        write_folder_sample(tmp_path / "withK", f"s{i}", rng.integers(0, 255, (24, 32, 3), dtype=np.uint8),
+                            np.full((24, 32), 3.0, np.float32))
+    write_folder_meta(tmp_path / "withK", 1000.0, protocol="nyu", K=[[20.0, 0, 15.5], [0, 20.0, 11.5], [0, 0, 1]])
+    argv = ["--model", str(tmp_path / "canonical"), "--regression", "none", "--quick", "--out-dir", str(tmp_path),
+            "--indoor", f"folder:{tmp_path / 'withK'}", "--outdoor", "none"]
+    assert main(argv) == 0
+    r = read(tmp_path, "depth_accuracy")["results"]["kinds"]["indoor"]
+    assert set(r["depthgen_known_camera"]) == {"1", "2"}
+    assert r["depthgen_known_camera"]["1"]["abs_rel"] != r["depthgen"]["1"]["abs_rel"]  # the camera changes depth
+    assert "DepthGen, K given" in (tmp_path / "bench_depth_accuracy.md").read_text()
+
+
 def test_depth_accuracy_and_results_page(assets, tmp_path):
     from bench.depth_accuracy import main
     from bench.results import main as results_main

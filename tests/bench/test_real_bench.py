@@ -26,6 +26,8 @@ def tiny(tmp_path_factory):
     for name, objective in (("depth", "diffusion"), ("regression", "regression")):
         DepthGenPipeline(build_unet(cfg, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
                          resolution=S, objective=objective).save_pretrained(str(root / name))
+    DepthGenPipeline(build_unet(cfg, 1).eval(), make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
+                     resolution=S, canonical_fov_deg=60.0).save_pretrained(str(root / "depth-canonical"))
     PalettePipeline(build_unet(cfg, 3).eval(), make_train_scheduler(DiffusionConfig()),
                     resolution=S).save_pretrained(str(root / "inpaint"))
     rng = np.random.default_rng(0)
@@ -74,6 +76,28 @@ def test_real_depth_quick(tiny, tmp_path):
     assert results_main(["--docs", str(tmp_path)]) == 0
     page = (tmp_path / "RESULTS.md").read_text()
     assert "## Depth on real photographs" in page and "| DepthGen | median-scaled |" in page
+
+
+def test_real_depth_gives_the_frames_camera_to_a_camera_aware_model(tiny, tmp_path):
+    """--camera known (default) passes each frame's K: a canonical-camera model's metric depth then follows
+    the frames' focal length (56 degrees across) instead of the assumed 60, by the canonical ratio; median-scaled
+    figures do not change."""
+    from bench.real_depth import main
+    from depthgen.camera import normalized_focal
+
+    common = ["--data", str(tiny / "seq"), "--model", str(tiny / "depth-canonical"), "--regression", "none",
+              "--quick", "--sheet", "0", "--no-cache"]
+    runs = {}
+    for camera in ("known", "default"):
+        assert main(common + ["--camera", camera, "--out-dir", str(tmp_path / camera)]) == 0
+        runs[camera] = json.loads((tmp_path / camera / "bench_real_depth.json").read_text())["results"]
+        assert runs[camera]["camera"] == camera
+    known, assumed = (runs[c]["summary"]["depthgen"] for c in ("known", "default"))
+    K = np.array([[30.0, 0.0, W / 2 - 0.5], [0.0, 30.0, H / 2 - 0.5], [0.0, 0.0, 1.0]])
+    ratio = normalized_focal((H, W), K=K) / normalized_focal((H, W), fov_deg=60.0)
+    assert abs(ratio - 1) > 0.05
+    assert known["metric"]["pred_median"] == pytest.approx(assumed["metric"]["pred_median"] * ratio, rel=0.02)
+    assert known["scaled"]["abs_rel"] == pytest.approx(assumed["scaled"]["abs_rel"], abs=1e-6)
 
 
 def test_real_depth_skips_without_data(tmp_path, capsys):

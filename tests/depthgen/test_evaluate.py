@@ -147,6 +147,37 @@ def test_pipeline_objects_are_called_with_samples_steps_and_generator():
     assert res["metrics"]["4"]["abs_rel"] == pytest.approx(0.2)  # median(1.1, 0.9, 1.3, 1.5) = 1.2
 
 
+def test_known_camera_passes_each_items_K_to_the_pipeline():
+    """With known_camera each image's own K reaches the pipeline; without it none is passed (the model's
+    default field of view); an item without K is a clear error."""
+    items = _items(2)
+    for j, it in enumerate(items):
+        it["K"] = np.array([[10.0 + j, 0, 8], [0, 10.0 + j, 6], [0, 0, 1]])
+    seen = []
+
+    class FakeOut:
+        def __init__(self, samples):
+            self.samples = samples
+
+    class FakePipe:
+        from_pretrained = classmethod(lambda cls, path: cls())
+
+        def __call__(self, image, num_samples=1, generator=None, K=None):
+            seen.append(None if K is None else float(K[0, 0]))
+            factor = 1.0 if K is not None else 2.0  # a camera-aware fake: right only with the true camera
+            return FakeOut(GTLookupPredictor(items, (factor,) * 4)(image, num_samples, generator))
+
+    known = evaluate_model(FakePipe(), ListDataset(items), "none", known_camera=True)
+    assert seen == [10.0, 11.0] and known["known_camera"] is True
+    assert known["metrics"]["1"]["abs_rel"] == pytest.approx(0.0, abs=1e-6)
+    seen.clear()
+    assumed = evaluate_model(FakePipe(), ListDataset(items), "none")
+    assert seen == [None, None] and assumed["metrics"]["1"]["abs_rel"] == pytest.approx(1.0)
+    del items[1]["K"]
+    with pytest.raises(ValueError, match="no camera K"):
+        evaluate_model(FakePipe(), ListDataset(items), "none", known_camera=True)
+
+
 def test_bad_arguments():
     items = _items(1)
     with pytest.raises(ValueError, match="sample counts"):

@@ -12,7 +12,7 @@ from depthgen.data.procedural.realism import (EFFECTS, REALISM_HFOV_RANGE, Reali
 
 SIZE = (24, 32)
 ALL_OFF = RealismConfig(**{k: False for k in EFFECTS})
-GEOMETRY = ("posters", "clutter", "fov")  # effects that change what is where in the image
+GEOMETRY = ("posters", "clutter", "fov", "close_range")  # effects that change what is where in the image
 
 
 def indoor_seeds(n: int = 3) -> list[int]:
@@ -84,6 +84,31 @@ def test_field_of_view_is_recorded_in_K():
         view = render_view(build_scene(seed, realism="on"), s["K"], s["cam_to_world"], SIZE)
         np.testing.assert_array_equal(view["depth"], s["depth"])
     assert max(fovs) - min(fovs) > 5.0
+
+
+def test_close_range_frames_half_the_indoor_views_closer():
+    """Close framing: about half the indoor views are drawn by the close camera, whose median depth is in
+    CLOSE_MEDIAN_RANGE give or take the probe's coarseness; outdoor views never are."""
+    from depthgen.data.procedural.camera import CLOSE_MEDIAN_RANGE
+    from depthgen.data.procedural.realism import close_framed
+
+    close_medians, usual_medians = [], []
+    for i in range(24):
+        seed = split_seed("val", i)
+        s = generate_sample(seed, SIZE, None, realism="on")
+        median = float(np.median(s["depth"][s["valid"]]))
+        if s["outdoor"]:
+            assert close_framed(seed, True) is None
+        elif close_framed(seed, False) is not None:
+            close_medians.append(median)
+        else:
+            usual_medians.append(median)
+        if not s["outdoor"]:  # the usual camera without close framing
+            off = generate_sample(seed, SIZE, None, realism="on,-close_range")
+            assert (close_framed(seed, False) is not None) != same(s, off, ("cam_to_world",))
+    assert len(close_medians) >= 5 and len(usual_medians) >= 5
+    assert np.median(close_medians) < 0.6 * np.median(usual_medians)
+    assert np.median(close_medians) <= CLOSE_MEDIAN_RANGE[1] + 0.5
 
 
 def test_clutter_and_posters_add_objects_on_top_of_the_same_room():

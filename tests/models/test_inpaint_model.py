@@ -133,3 +133,53 @@ def test_masks_seeded_and_shaped():
     assert batch.shape == (6, 1, 16, 16) and set(batch.unique().tolist()) <= {0.0, 1.0}
     with pytest.raises(ValueError, match="unknown mask kind"):
         trajectory_mask("spiral", 8, 8, torch.Generator())
+
+
+def _bank(colours) -> "LayoutBank":
+    """A bank of flat-colour 16x16 layouts whose embeddings are the text encoder's for one prompt each."""
+    from text3d.models.t2i.layout_bank import LayoutBank
+
+    prompts = [p for p, _ in colours]
+    pipe = tiny_pipeline()
+    emb = torch.cat([pipe.encode_prompt(p) for p in prompts])
+    images = torch.tensor([c for _, c in colours], dtype=torch.uint8)[:, :, None, None].expand(-1, -1, 16, 16)
+    return LayoutBank.build(images.contiguous(), emb, size=16, top_k=1)
+
+
+def test_layout_strength_starts_the_hole_from_the_retrieved_layout(tmp_path, monkeypatch):
+    """Below 1 the hole starts from the layout retrieved by the prompt: with a denoiser that keeps what it is
+    given, a red layout paints a red hole and a blue one a blue hole; the known pixels stay, the pick is
+    recorded, and the bank is saved and loaded with the folder; strength 1 (the default) is the pure-noise
+    sampler, and below 1 without a bank is one clear error."""
+    import text3d.models.inpaint.pipeline as inpaint_pipeline
+
+    monkeypatch.setattr(inpaint_pipeline, "unet_forward", lambda unet, x, t, text, m, cond: x.clone())  # x0 = x_t
+    image, mask = scene()
+    pipe = tiny_pipeline()
+    plain = pipe(image, mask, "a library", num_inference_steps=4, generator=torch.Generator().manual_seed(0))
+    assert pipe.last_layout is None
+    with pytest.raises(ValueError, match="needs a layout bank"):
+        pipe(image, mask, "a library", num_inference_steps=4, layout_strength=0.5)
+    pipe.layout_bank = _bank([("a library", (255, 0, 0)), ("a beach", (0, 0, 255))])
+    red = pipe(image, mask, "a library", num_inference_steps=4, layout_strength=0.5,
+               generator=torch.Generator().manual_seed(0))
+    blue = pipe(image, mask, "a beach", num_inference_steps=4, layout_strength=0.5,
+                generator=torch.Generator().manual_seed(0))
+    assert pipe.last_layout == 1
+    np.testing.assert_array_equal(red[~mask], image[~mask])
+    def redness(x):
+        return x[mask][:, 0].mean() - x[mask][:, 2].mean()
+
+    assert redness(red) > 0.1 and redness(blue) < -0.1 and redness(red) - redness(blue) > 0.3
+    same_default = pipe(image, mask, "a library", num_inference_steps=4, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(plain, same_default)  # the saved default stays 1: pure noise
+
+    pipe.register_to_config(layout_strength=0.5)
+    pipe.save_pretrained(str(tmp_path / "p"))
+    loaded = TextInpaintPipeline.from_pretrained(tmp_path / "p")
+    assert loaded.config.layout_strength == 0.5 and len(loaded.layout_bank) == 2
+    again = loaded(image, mask, "a library", num_inference_steps=4, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(again, red, atol=2e-3)  # the bank's embeddings are stored in float16
+    (tmp_path / "p" / "layout_bank.safetensors").unlink()
+    with pytest.raises(ValueError, match="has no p/layout_bank.safetensors"):
+        TextInpaintPipeline.from_pretrained(tmp_path / "p")

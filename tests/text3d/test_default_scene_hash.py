@@ -29,16 +29,19 @@ PINNED = {
     # became 256-px views through the super-resolution cascade (issue 19: the former hd preset, now its alias);
     # the 64-px default of issue 18 gave 281b6c24.., 9e304ea6.., 4e0c2019..; re-pinned again (session 9, issue 18)
     # with text_inpaint for the inpainting seam blend (width 4), guidance 6 and Telea on crack pieces of wide
-    # holes (256-px cascade before that: 17006162.., 3dc2daf2.., e64432fe..; text_inpaint 00a664ce..)
-    "scene_mesh": "f90dee463187777ed03d14eb6d3c7580ad96fd1285eeafe085fbf499e1e3cc53",    # vertices, faces, colors
-    "scene_views": "1889779dbdfbe3efd88136160f45afdf7638af5d17ae5639358649e05d1db244",   # every view's image
-    "scene_depths": "388d8b50e0ade402acb85df607cc452c7dd8f818b7f696ead0ba2e8a053b9ab8",  # every view's depth
+    # holes (256-px cascade before that: 17006162.., 3dc2daf2.., e64432fe..; text_inpaint 00a664ce..);
+    # re-pinned (session 10) for DepthGen cycle 7 (camera-aware, issues 20-21) and the inpainting model's
+    # layout start (layout_strength 0.6; issue 18): before them f90dee46.., 1889779d.., 388d8b50..; depthgen
+    # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..
+    "scene_mesh": "0a9cf872fa231f1da2af6c4c800285d6b51e6e41fc09ee4b2ba7ee760fe2d48f",    # vertices, faces, colors
+    "scene_views": "c237da78bcbf559d887071f7f3cb7bbe1d003037f4a76b15f3ee63a295931dab",   # every view's image
+    "scene_depths": "10bd94497a73a30be31ee9e068c8ede670241be796bdd0253f7675889318c4e9",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
-    "depthgen": "35a78f2cc787a77364d73b9ff85b3f632385c1c34b6972d2b9a7f15892f1bffb",          # depth, samples, std
-    "depthgen_complete": "f2c75f6c751ef22cb221b12d970e02db7cddeb785cf544efa1797906618aad9e",  # depth, samples
+    "depthgen": "7d009c16b6dc8959a4340ae739880861a963f56dd5f51cb9ff7480f35e2955c7",          # depth, samples, std
+    "depthgen_complete": "79eddc6b8e4e28d24f06e1a360a1d2d846c6d53614b15a98708da8b93a7ed5ca",  # depth, samples
     "regression": "3ff44ab41d71b21e74d33c150f7e098d386a148180b1abde5dc9aac1b20eab79",        # depth
     "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # inpainted image
-    "text_inpaint": "cccb953fa4346d15151e0698d0196dd1bd38f4bb9e21091dc003f7791e894ece",      # inpainted image
+    "text_inpaint": "dddb62ac63b8c2b4326f7920da2a5ddf0c800d69ae088452da8cc179603a7875",      # inpainted image
     "t2i": "fff86e229855540123f2fd1fce6538eced3787b8394eed239771b2e002af82d1",               # saved layout default
     "t2i_from_noise": "02c4daac7b7e78ad03b5e1d574db34d278e7a2034f5bc071755de32a3fedc110",    # layout_strength=1
 }

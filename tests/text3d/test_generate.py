@@ -54,6 +54,8 @@ def _bad_inputs(tmp_path):
         "layout strength range": (["a room", "--set", "t2i_layout_strength=1.5"], "t2i_layout_strength must be"),
         "negative guidance": (["a room", "--set", "inpaint_guidance=-1"], "inpaint_guidance must be a number >= 0"),
         "nan guidance": (["a room", "--set", "inpaint_guidance=nan"], "inpaint_guidance must be a number >= 0"),
+        "inpaint layout strength range": (["a room", "--set", "inpaint_layout_strength=0"],
+                                          "inpaint_layout_strength must be"),
     }
 
 
@@ -120,6 +122,22 @@ def test_layout_strength_is_refused_for_other_text_to_image_models(tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "embedded text-to-image model only" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_inpaint_layout_strength_is_refused_for_other_inpainting_models(tmp_path, capsys, fake_loader):
+    assert main(["a room", "--out", str(tmp_path / "o"), "--set", "inpaint_layout_strength=0.5", *TINY]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "embedded text inpainting model only" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_inpaint_options_pass_only_what_is_set():
+    from text3d.config import inpaint_options, load_preset
+
+    cfg = load_preset("default")
+    assert inpaint_options(cfg) == {}
+    cfg.inpaint_guidance, cfg.inpaint_layout_strength = 3.0, 1.0
+    assert inpaint_options(cfg) == {"guidance_scale": 3.0, "layout_strength": 1.0}
 
 
 def test_model_names_reach_the_loader(tmp_path, fake_loader):

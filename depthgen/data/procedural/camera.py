@@ -10,6 +10,9 @@ from depthgen.data.procedural.scene import Scene
 
 HFOV_RANGE = (55.0, 75.0)  # degrees
 EYE_RANGE = (1.2, 1.8)  # metres above the floor / ground
+CLOSE_MEDIAN_RANGE = (0.9, 2.5)  # metres: median depth of handheld photos of counters, shelves and tables
+CLOSE_EYE_RANGE = (0.9, 1.7)  # metres above the floor
+CLOSE_PITCH_RANGE = (-45.0, -5.0)  # degrees
 
 
 def look_pose(eye: np.ndarray, yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
@@ -71,4 +74,23 @@ def sample_camera(scene: Scene, rng: np.random.Generator, tries: int = 6) -> tup
         score = np.minimum(med, 30.0) - 40.0 * np.maximum(sky - 0.6, 0.0) - 20.0 * (p10 < 1.0)
     else:
         score = np.minimum(med, 6.0) + np.minimum(p10, 1.5) * 2.0
+    return cands[int(np.argmax(score))]
+
+
+def sample_close_camera(scene: Scene, rng: np.random.Generator, tries: int = 12) -> tuple[float, np.ndarray]:
+    """(hfov degrees, cam_to_world (4, 4)) of an indoor view framed close, as handheld photos are: the eye
+    anywhere in the room, any heading, looking further down than ``sample_camera``; of ``tries`` candidates
+    (all drawn from ``rng``) the one whose median depth is nearest a target drawn from ``CLOSE_MEDIAN_RANGE``
+    and whose nearest tenth is at least 0.4 m away (not inside or against furniture)."""
+    W, D, H = scene.camera["room"]
+    target = rng.uniform(*CLOSE_MEDIAN_RANGE)
+    cands = []
+    for _ in range(tries):
+        hfov = rng.uniform(*HFOV_RANGE)
+        eye = np.array([rng.uniform(0.3, W - 0.3), rng.uniform(0.3, D - 0.3),
+                        min(rng.uniform(*CLOSE_EYE_RANGE), H - 0.3)])
+        yaw, pitch = rng.uniform(-np.pi, np.pi), np.radians(rng.uniform(*CLOSE_PITCH_RANGE))
+        cands.append((float(hfov), look_pose(eye, yaw, pitch, np.radians(rng.uniform(-3.0, 3.0)))))
+    p10, med, sky = _probe(scene, cands).T
+    score = -np.abs(med - target) - 10.0 * (p10 < 0.4) - 10.0 * (sky > 0)
     return cands[int(np.argmax(score))]

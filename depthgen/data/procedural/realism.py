@@ -7,7 +7,8 @@ layout bank and benchmarks were made with it). ``realism="on"`` turns every effe
 ``np.random.default_rng([seed, STREAMS[name]])``, so the same seed gives the same image, and switching one
 effect off leaves the draws of the others unchanged.
 
-Where each effect lives: light colour and the field of view here; textures and specular highlights in
+Where each effect lives: light colour, the field of view and close framing here (the close camera itself in
+``camera``); textures and specular highlights in
 ``textures`` / ``shading``; posters and clutter in ``clutter``; ambient occlusion, exposure, tone curve and the
 camera effects (blur, vignetting, sensor noise, white balance, JPEG) in ``photo``.
 """
@@ -21,9 +22,10 @@ from typing import Any, Mapping
 import numpy as np
 
 # Seed streams (the scene uses 1, the camera 2, the sensor 3, captions 4).
-STREAMS = {"clutter": 7, "light": 8, "fov": 9, "photo": 10}
+STREAMS = {"clutter": 7, "light": 8, "fov": 9, "photo": 10, "framing": 11}
 REALISM_HFOV_RANGE = (45.0, 90.0)  # degrees: phones (65-75), Kinect (57-62), wide and narrow lenses
 KELVIN_RANGE = (3000.0, 6500.0)
+CLOSE_RANGE_SHARE = 0.5  # of indoor realism views framed close (``camera.sample_close_camera``)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class RealismConfig:
     white_balance: bool = True       # a camera white-balance error
     jpeg: bool = True                # JPEG compression artefacts
     fov: bool = True                 # horizontal field of view drawn from REALISM_HFOV_RANGE (K records it)
+    close_range: bool = True         # half the indoor views framed close (median depth 0.9-2.5 m), as photos are
 
     def to_dict(self) -> dict[str, bool]:
         return dataclasses.asdict(self)
@@ -116,3 +119,10 @@ def vary_lights(scene: Any, rng: np.random.Generator) -> None:
 def draw_hfov(seed: int) -> float:
     """A horizontal field of view (degrees) for realism renders, uniform in ``REALISM_HFOV_RANGE``."""
     return float(stream(seed, "fov").uniform(*REALISM_HFOV_RANGE))
+
+
+def close_framed(seed: int, outdoor: bool) -> np.random.Generator | None:
+    """The framing stream of view ``seed`` when this indoor view is framed close (``CLOSE_RANGE_SHARE`` of
+    them), to draw its camera from; None for the usual camera (always outdoors)."""
+    rng = stream(seed, "framing")
+    return rng if not outdoor and rng.random() < CLOSE_RANGE_SHARE else None

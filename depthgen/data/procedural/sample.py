@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from depthgen.data.procedural.builder import SceneBuilder
-from depthgen.data.procedural.camera import sample_camera
+from depthgen.data.procedural.camera import sample_camera, sample_close_camera
 from depthgen.data.procedural.captions import make_captions
 from depthgen.data.procedural.indoor import ROOM_TYPES, build_room
 from depthgen.data.procedural.outdoor import OUTDOOR_TYPES, build_outdoor
-from depthgen.data.procedural.realism import RealismConfig, draw_hfov, realism_config, stream, vary_lights
+from depthgen.data.procedural.realism import (RealismConfig, close_framed, draw_hfov, realism_config, stream,
+                                              vary_lights)
 from depthgen.data.procedural.render import intrinsics, render_clean
 from depthgen.data.procedural.scene import Scene
 from depthgen.data.procedural.sensors import SENSORS, simulate
@@ -134,14 +135,19 @@ def generate_sample(seed: int, size: tuple[int, int] = (64, 64), sensor: str | N
     cam_to_world, caption, captions, scene_type, outdoor, seed, normal, object_id, material_id). Kinect on an
     outdoor scene uses the lidar model (``sample["sensor"]`` says which). ``realism``: None / "off" (default:
     the plain engine), "on", "on,-jpeg,..." or a ``RealismConfig``; a realism sample adds ``realism`` (the
-    effects' on/off dict), and with ``fov`` on its field of view is drawn from ``REALISM_HFOV_RANGE`` (``K``
-    is always the camera the image was rendered with)."""
+    effects' on/off dict), with ``fov`` on its field of view is drawn from ``REALISM_HFOV_RANGE`` (``K``
+    is always the camera the image was rendered with), and with ``close_range`` on half the indoor views are
+    framed close (``camera.sample_close_camera``)."""
     if sensor is not None and sensor not in SENSORS:
         raise ValueError(f"sensor must be one of {SENSORS} or None, got {sensor!r}")
     h, w = _check_size(size)
     cfg = realism_config(realism)
     scene = build_scene(seed, scene_type, outdoor_fraction, realism=cfg)
-    hfov, pose = sample_camera(scene, np.random.default_rng([int(seed), 2]))
+    framing = close_framed(seed, scene.outdoor) if cfg is not None and cfg.close_range else None
+    if framing is not None:
+        hfov, pose = sample_close_camera(scene, framing)
+    else:
+        hfov, pose = sample_camera(scene, np.random.default_rng([int(seed), 2]))
     if cfg is not None and cfg.fov:
         hfov = draw_hfov(seed)
     view = render_view(scene, intrinsics((h, w), hfov), pose, (h, w), sensor=sensor)

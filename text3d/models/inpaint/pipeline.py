@@ -8,6 +8,12 @@ Sampling: DDIM with classifier-free guidance (``guidance_scale``; 0 = the uncond
 conditional one). After every step the known region of x_t is replaced by the known image noised to the
 next timestep with the run's own initial noise, so the new content is drawn to agree with what is known
 right up to the seam; the returned image equals the input outside the hole exactly.
+
+Layouts: a folder may hold a ``layout_bank.safetensors`` (``text3d.models.t2i.layout_bank``, as the
+text-to-image model's). With ``layout_strength`` below 1 the hole starts from a training layout retrieved by
+the prompt (walls, floor, furniture blocks where a room of that kind has them), noised to that point of the
+schedule, instead of from pure noise; only the last ``layout_strength`` of the schedule is run. The default
+is saved in ``model_index.json`` (1 = pure noise).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from depthgen.sampling import resolve_generator
 from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.loading import LocalPipeline
+from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -61,17 +68,21 @@ def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Ten
     return x, m
 
 
-class TextInpaintPipeline(LocalPipeline):
+class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
     """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
 
     model_cpu_offload_seq = "unet"
 
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = GUIDANCE_SCALE,
-                 seam_width: float = SEAM_WIDTH):
+                 seam_width: float = SEAM_WIDTH, layout_strength: float = 1.0,
+                 layout_bank: LayoutBank | None = None):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale),
-                                seam_width=check_seam_width(seam_width))
+                                seam_width=check_seam_width(seam_width),
+                                layout_strength=check_strength(layout_strength))
+        self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
+        self.last_layout: int | None = None  # bank index the hole of the last call started from
 
     def encode_prompt(self, prompt: str) -> torch.Tensor:
         """(1, 384) float32 unit embedding (zeros for an empty prompt)."""
@@ -81,7 +92,7 @@ class TextInpaintPipeline(LocalPipeline):
     def __call__(self, image: np.ndarray, mask: np.ndarray, prompt: str, num_inference_steps: int = 20,
                  guidance_scale: float | None = None, generator: torch.Generator | None = None,
                  text_embedding: torch.Tensor | None = None, scheduler: str = "ddim",
-                 seam_width: float | None = None) -> np.ndarray:
+                 seam_width: float | None = None, layout_strength: float | None = None) -> np.ndarray:
         """Paint the hole of one image.
 
         image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
@@ -91,6 +102,9 @@ class TextInpaintPipeline(LocalPipeline):
         text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (skips the encoder).
         seam_width: decay length, in model pixels, of the border colour correction
         (``text3d.models.inpaint.blend``; 0 = plain paste, None = the saved default).
+        layout_strength: None = the saved default; 1 = the hole starts from pure noise; below 1 it starts from
+        a layout of the bank retrieved by the prompt, that far into the schedule (the generator draws the
+        noise first, then the pick among the nearest layouts).
         Returns (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is False.
         """
         if not isinstance(prompt, str):
@@ -99,6 +113,7 @@ class TextInpaintPipeline(LocalPipeline):
             raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
         scale = check_guidance(self.config.guidance_scale if guidance_scale is None else guidance_scale)
         width = check_seam_width(self.config.seam_width if seam_width is None else seam_width)
+        strength = self._layout_strength(layout_strength)
         image = np.asarray(image, np.float32)
         mask = np.asarray(mask, bool)
         if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
@@ -114,11 +129,9 @@ class TextInpaintPipeline(LocalPipeline):
         g = resolve_generator(generator)
         noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
         sched = make_scheduler(self.scheduler.config, scheduler)
-        sched.set_timesteps(int(num_inference_steps), device=device)
-        x = noise * sched.init_noise_sigma
+        x, timesteps = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g)
         guided = scale != 1.0
         texts = torch.cat([text, torch.zeros_like(text)]) if guided else text
-        timesteps = list(sched.timesteps)
         for i, t in enumerate(timesteps):
             inp = sched.scale_model_input(torch.cat([x, x]) if guided else x, t)
             tt = torch.full((inp.shape[0],), int(t), device=device, dtype=torch.long)
@@ -135,3 +148,22 @@ class TextInpaintPipeline(LocalPipeline):
             painted = F.interpolate(painted, size=image.shape[:2], mode="bicubic", align_corners=False).clamp(0, 1)
         painted = painted[0].permute(1, 2, 0).cpu().numpy()
         return blend_seam(image, painted, mask, width * image.shape[0] / size)
+
+    def _start(self, sched, steps: int, strength: float, known: torch.Tensor, m: torch.Tensor,
+               noise: torch.Tensor, text: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, list]:
+        """The starting x (1, 3, S, S) and the timesteps to run. Strength 1: pure noise, every step. Below 1:
+        the hole (m = 1) holds the layout the generator picks among the prompt's nearest and the rest the known
+        image, noised to the first timestep run; ``last_layout`` records the pick (None at strength 1)."""
+        sched.set_timesteps(steps, device=noise.device)
+        timesteps = list(sched.timesteps)
+        if strength >= 1:
+            self.last_layout = None
+            return noise * sched.init_noise_sigma, timesteps
+        start = len(timesteps) - max(1, round(strength * len(timesteps)))
+        timesteps = timesteps[start:]
+        if hasattr(sched, "set_begin_index"):
+            sched.set_begin_index(start * getattr(sched, "order", 1))
+        pick = self.layout_bank.pick(text.float().cpu(), [g])
+        self.last_layout = int(pick[0])
+        layout = self.layout_bank.images(pick, known.shape[-1]).to(known.device, known.dtype)
+        return sched.add_noise(m * layout + (1 - m) * known, noise, timesteps[0][None]), timesteps

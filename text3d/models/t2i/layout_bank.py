@@ -137,6 +137,39 @@ class LayoutBank:
         return torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
 
 
+class LayoutBankMixin:
+    """Loading, saving and the strength rule of a pipeline that may start sampling from a retrieved layout:
+    it holds ``layout_bank`` (a ``LayoutBank`` or None; not a diffusers module, so saved and loaded here) and
+    ``layout_strength`` in its config. List it before ``LocalPipeline`` among the bases."""
+
+    layout_bank: "LayoutBank | None" = None
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        """Load a saved folder and its layout bank, if it has one."""
+        path = Path(pretrained_model_name_or_path)
+        pipe = super().from_pretrained(path, **kwargs)
+        pipe.layout_bank = LayoutBank.load(path)
+        if pipe.config.layout_strength < 1 and pipe.layout_bank is None:
+            raise ValueError(f"{path} sets layout_strength {pipe.config.layout_strength} but has no {path.name}/"
+                             f"{BANK_FILE}; build one with python -m text3d.models.t2i.layout_bank")
+        return pipe
+
+    def save_pretrained(self, save_directory, **kwargs) -> None:
+        """The diffusers folder, plus ``layout_bank.safetensors`` when the pipeline has a bank."""
+        super().save_pretrained(save_directory, **kwargs)
+        if self.layout_bank is not None:
+            self.layout_bank.save(save_directory)
+
+    def _layout_strength(self, layout_strength: float | None) -> float:
+        """The checked layout strength of a call (None = the saved default); below 1 needs a layout bank."""
+        strength = check_strength(self.config.layout_strength if layout_strength is None else layout_strength)
+        if strength < 1 and self.layout_bank is None:
+            raise ValueError(f"layout_strength {strength} needs a layout bank and this pipeline has none; "
+                             "pass layout_strength=1 or build one with python -m text3d.models.t2i.layout_bank")
+        return strength
+
+
 def image_embeddings(per_image: list[list[str]], encoder) -> torch.Tensor:
     """(M, D) unit vectors: the mean of each image's caption embeddings (each caption encoded once)."""
     bank = CaptionBank.build(per_image, encoder)
@@ -163,7 +196,7 @@ def build_from_shards(data: str | Path, n: int, size: int = 16, top_k: int = 16,
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m text3d.models.t2i.layout_bank", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pipeline", required=True, help="TextToImagePipeline folder to write layout_bank.safetensors into")
+    ap.add_argument("--pipeline", required=True, help="pipeline folder (text-to-image or text inpainting) to write layout_bank.safetensors into")
     ap.add_argument("--data", required=True, help="procedural shard folder (training split) to take the scenes from")
     ap.add_argument("--n", type=int, default=4000, help="scenes in the bank (default 4000)")
     ap.add_argument("--size", type=int, default=16, help="layout resolution in pixels (default 16)")
@@ -174,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         index = Path(args.pipeline) / "model_index.json"
         if not index.is_file():
-            raise ValueError(f"--pipeline {args.pipeline} is not a saved TextToImagePipeline folder (no model_index.json)")
+            raise ValueError(f"--pipeline {args.pipeline} is not a saved pipeline folder (no model_index.json)")
         if args.strength is not None:
             check_strength(args.strength)
         bank = build_from_shards(args.data, args.n, args.size, args.top_k)
@@ -210,7 +243,8 @@ def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
         f"(`text3d/models/t2i/layout_bank.py`). Default saved here: layout_strength {strength} "
         "(1 = start from pure noise, the UNet alone). Built with "
         f"`python -m text3d.models.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
-        f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md.", ""])
+        f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md (text-to-image), "
+        "docs/bench_outpainting.md and assets/README.md (inpainting).", ""])
     text = card.read_text(encoding="utf-8")
     if CARD_HEADING in text:
         text = text[:text.index(CARD_HEADING)]

@@ -13,7 +13,6 @@ default is saved in ``model_index.json``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -22,7 +21,7 @@ import torch
 from depthgen.sampling import make_sampler, resolve_generator
 
 from text3d.models.loading import LocalPipeline
-from text3d.models.t2i.layout_bank import LayoutBank, check_strength
+from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength
 from text3d.models.t2i.model import unet_forward
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -47,7 +46,7 @@ def _generators(generator, n: int) -> list[torch.Generator]:
     return generator
 
 
-class TextToImagePipeline(LocalPipeline):
+class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
     model_cpu_offload_seq = "unet"
@@ -58,25 +57,8 @@ class TextToImagePipeline(LocalPipeline):
         check_strength(layout_strength)
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength))
-        self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by the overrides below
+        self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
         self.last_layouts: list[int] | None = None  # bank index each image of the last call started from
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> "TextToImagePipeline":
-        """Load a saved folder (``LocalPipeline``) and its layout bank, if it has one."""
-        path = Path(pretrained_model_name_or_path)
-        pipe = super().from_pretrained(path, **kwargs)
-        pipe.layout_bank = LayoutBank.load(path)
-        if pipe.config.layout_strength < 1 and pipe.layout_bank is None:
-            raise ValueError(f"{path} sets layout_strength {pipe.config.layout_strength} but has no {path.name}/"
-                             "layout_bank.safetensors; build one with python -m text3d.models.t2i.layout_bank")
-        return pipe
-
-    def save_pretrained(self, save_directory, **kwargs) -> None:
-        """The diffusers folder, plus ``layout_bank.safetensors`` when the pipeline has a bank."""
-        super().save_pretrained(save_directory, **kwargs)
-        if self.layout_bank is not None:
-            self.layout_bank.save(save_directory)
 
     @property
     def text_encoder(self):
@@ -114,14 +96,6 @@ class TextToImagePipeline(LocalPipeline):
         x = self._denoise(x, cond, sched, timesteps, guidance_scale, progress)
         images = ((x.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
         return [np.ascontiguousarray(im, dtype=np.float32) for im in images]
-
-    def _layout_strength(self, layout_strength: float | None) -> float:
-        """The checked layout strength of a call (None = the saved default); below 1 needs a layout bank."""
-        strength = check_strength(self.config.layout_strength if layout_strength is None else layout_strength)
-        if strength < 1 and self.layout_bank is None:
-            raise ValueError(f"layout_strength {strength} needs a layout bank and this pipeline has none; "
-                             "pass layout_strength=1 or build one with python -m text3d.models.t2i.layout_bank")
-        return strength
 
     def _start_sampling(self, cond: torch.Tensor, gens: list[torch.Generator], scheduler: str, steps: int,
                         strength: float) -> tuple[torch.Tensor, object, torch.Tensor]:
