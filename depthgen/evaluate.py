@@ -152,8 +152,7 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
         steps, batch_size: pipelines only: denoising steps (default: the pipeline's) and samples per forward pass.
         crop, min_depth, max_depth: override the protocol's crop and caps.
         median_scaling: per-image median scaling before the metrics (relative-depth models).
-        known_camera: give the model each image's true camera (the item's ``K``); else the model assumes its
-            default field of view (``depthgen.camera.DEFAULT_FOV_DEG``).
+        known_camera: give the model each item's ``K``; else it assumes its default field of view.
         out_dir: when given, write ``results.json`` and ``results.md`` there.
         info: extra keys (``model``, ``data``, ``device``) stored in the results.
     Returns:
@@ -183,9 +182,8 @@ def evaluate_model(model: Any, dataset: Any, protocol: str | Protocol | None = N
     overall = by_k(per_image)
     results: dict[str, Any] = {
         **(info or {}),
-        "data_repr": repr(dataset),
-        "samples": ks, "steps": steps, "seed": seed, "median_scaling": bool(median_scaling),
-        "known_camera": bool(known_camera),
+        "data_repr": repr(dataset), "samples": ks, "steps": steps, "seed": seed,
+        "median_scaling": bool(median_scaling), "known_camera": bool(known_camera),
         "metric_names": names, "protocols": protocols,
         "num_images": overall[str(ks[0])]["num_images"], "num_empty": overall[str(ks[0])]["num_empty"],
         "seconds_per_image": seconds / n,
@@ -283,7 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             predict, dataset, args.protocol, samples=args.samples, steps=args.steps,
             median_scaling=args.median_scaling, limit=args.limit, seed=args.seed, crop=args.crop,
             min_depth=args.min_depth, max_depth=args.max_depth, metrics=args.metrics, out_dir=out,
-            progress=not args.quiet, known_camera=args.known_camera, info={"model": str(args.model), "data": args.data, "device": device})
+            progress=not args.quiet, known_camera=args.known_camera,
+            info={"model": str(args.model), "data": args.data, "device": device})
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
