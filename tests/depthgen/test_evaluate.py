@@ -127,17 +127,24 @@ def test_low_resolution_predictions_are_resized_to_ground_truth():
     assert res["metrics"]["1"]["abs_rel"] == pytest.approx(0.1, rel=1e-5)
 
 
+class FakeOut:
+    """What a pipeline call returns: ``samples`` (k, H, W)."""
+
+    def __init__(self, samples):
+        self.samples = samples
+
+
+class FakePipeline:
+    """Looks like a saved pipeline to evaluate_model (it has ``from_pretrained``)."""
+
+    from_pretrained = classmethod(lambda cls, path: cls())
+
+
 def test_pipeline_objects_are_called_with_samples_steps_and_generator():
     items = _items(2)
     seen = []
 
-    class FakeOut:
-        def __init__(self, samples):
-            self.samples = samples
-
-    class FakePipe:
-        from_pretrained = classmethod(lambda cls, path: cls())
-
+    class FakePipe(FakePipeline):
         def __call__(self, image, num_samples=4, num_inference_steps=20, generator=None, batch_size=None):
             seen.append((num_samples, num_inference_steps, batch_size))
             return FakeOut(GTLookupPredictor(items)(image, num_samples, generator))
@@ -155,13 +162,7 @@ def test_known_camera_passes_each_items_K_to_the_pipeline():
         it["K"] = np.array([[10.0 + j, 0, 8], [0, 10.0 + j, 6], [0, 0, 1]])
     seen = []
 
-    class FakeOut:
-        def __init__(self, samples):
-            self.samples = samples
-
-    class FakePipe:
-        from_pretrained = classmethod(lambda cls, path: cls())
-
+    class FakePipe(FakePipeline):
         def __call__(self, image, num_samples=1, generator=None, K=None):
             seen.append(None if K is None else float(K[0, 0]))
             factor = 1.0 if K is not None else 2.0  # a camera-aware fake: right only with the true camera
@@ -236,10 +237,6 @@ def test_cli_with_a_fake_pipeline_writes_results(folder, tmp_path, capsys, monke
     import depthgen.evaluate as ev
 
     items = [FolderDataset(folder)[i] for i in range(2)]
-
-    class FakeOut:
-        def __init__(self, samples):
-            self.samples = samples
 
     class FakePipe:
         def __call__(self, image, num_samples=4, num_inference_steps=20, generator=None, batch_size=None):
