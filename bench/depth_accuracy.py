@@ -44,15 +44,17 @@ def evaluate_kind(pipe: Any, reg: Any, entry: dict, samples: list[int], steps: i
                   batch_size: int | None) -> dict:
     """DepthGen (and the baseline) on one evaluation set; returns metrics per sample count and timings."""
     proto = scored_protocol(entry["data"], entry["protocol"])
-    dg = evaluate_model(pipe, entry["data"], proto, samples=samples, steps=steps, limit=entry["n"], seed=seed,
-                        batch_size=batch_size, metrics=METRICS)
+
+    def depthgen(known_camera: bool) -> dict:
+        return evaluate_model(pipe, entry["data"], proto, samples=samples, steps=steps, limit=entry["n"], seed=seed,
+                              batch_size=batch_size, metrics=METRICS, known_camera=known_camera)
+
+    dg = depthgen(known_camera=False)
     out = {"spec": entry["spec"], "protocol": describe_protocols(dg["protocols"]), "num_images": dg["num_images"],
            "num_empty": dg["num_empty"], "depthgen": dg["metrics"],
            "depthgen_seconds_per_image": dg["seconds_per_image"]}
     if getattr(pipe, "uses_camera", False) and entry["data"][0].get("K") is not None:  # also with the true K
-        known = evaluate_model(pipe, entry["data"], proto, samples=samples, steps=steps, limit=entry["n"], seed=seed,
-                               batch_size=batch_size, metrics=METRICS, known_camera=True)
-        out["depthgen_known_camera"] = known["metrics"]
+        out["depthgen_known_camera"] = depthgen(known_camera=True)["metrics"]
     if reg is not None:
         rg = evaluate_model(reg, entry["data"], proto, samples=[1], limit=entry["n"], seed=seed, metrics=METRICS)
         out["regression"] = rg["metrics"]["1"]

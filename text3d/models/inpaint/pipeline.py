@@ -27,7 +27,7 @@ from depthgen.sampling import resolve_generator
 from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.loading import LocalPipeline
-from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength
+from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength, schedule_tail
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -155,14 +155,10 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         the hole (m = 1) holds the layout the generator picks among the prompt's nearest and the rest the known
         image, noised to the first timestep run; ``last_layout`` records the pick (None at strength 1)."""
         sched.set_timesteps(steps, device=noise.device)
-        timesteps = list(sched.timesteps)
         if strength >= 1:
             self.last_layout = None
-            return noise * sched.init_noise_sigma, timesteps
-        start = len(timesteps) - max(1, round(strength * len(timesteps)))
-        timesteps = timesteps[start:]
-        if hasattr(sched, "set_begin_index"):
-            sched.set_begin_index(start * getattr(sched, "order", 1))
+            return noise * sched.init_noise_sigma, list(sched.timesteps)
+        timesteps = list(schedule_tail(sched, strength))
         pick = self.layout_bank.pick(text.float().cpu(), [g])
         self.last_layout = int(pick[0])
         layout = self.layout_bank.images(pick, known.shape[-1]).to(known.device, known.dtype)

@@ -137,6 +137,16 @@ class LayoutBank:
         return torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
 
 
+def schedule_tail(sched, strength: float):
+    """The last ``strength`` of ``sched``'s timesteps (at least one), the scheduler told where it begins:
+    the steps img2img from a noised layout runs."""
+    timesteps = sched.timesteps
+    start = len(timesteps) - max(1, round(strength * len(timesteps)))
+    if hasattr(sched, "set_begin_index"):
+        sched.set_begin_index(start * getattr(sched, "order", 1))
+    return timesteps[start:]
+
+
 class LayoutBankMixin:
     """Loading, saving and the strength rule of a pipeline that may start sampling from a retrieved layout:
     it holds ``layout_bank`` (a ``LayoutBank`` or None; not a diffusers module, so saved and loaded here) and

@@ -21,7 +21,7 @@ import torch
 from depthgen.sampling import make_sampler, resolve_generator
 
 from text3d.models.loading import LocalPipeline
-from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength
+from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength, schedule_tail
 from text3d.models.t2i.model import unet_forward
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -114,10 +114,7 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         sched.set_timesteps(steps, device=device)
         timesteps = sched.timesteps
         if strength < 1:  # img2img from retrieved layouts: run only the last `strength` of the schedule
-            start = len(timesteps) - max(1, round(strength * len(timesteps)))
-            timesteps = timesteps[start:]
-            if hasattr(sched, "set_begin_index"):
-                sched.set_begin_index(start * getattr(sched, "order", 1))
+            timesteps = schedule_tail(sched, strength)
             picks = self.layout_bank.pick(cond.float().cpu(), gens)
             self.last_layouts = picks.tolist()
             x = sched.add_noise(self.layout_bank.images(picks, size).to(device, dtype), x, timesteps[:1])
