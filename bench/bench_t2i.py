@@ -51,13 +51,14 @@ def load_prompts(path: str | Path):
     return [PromptSpec(str(i["prompt"]), str(i["scene_type"])) for i in items]
 
 
-CLASSIFIER_DEFAULTS = {"renders": 8000, "epochs": 20, "width": 32}
+CLASSIFIER_DEFAULTS = {"renders": 8000, "epochs": 20, "width": 32, "pitch_offsets": [0.0]}
 
 
 def get_classifier(path: Path, size: int, **asked):
     """The scene classifier saved in ``path`` if it was trained with every setting in ``asked`` that is not
-    None (renders, epochs, width); else one trained on that many procedural test renders (missing settings
-    take ``CLASSIFIER_DEFAULTS``) and saved there."""
+    None (renders, epochs, width, pitch_offsets: camera tilts in degrees, cycled over the renders); else one
+    trained on that many procedural test renders (missing settings take ``CLASSIFIER_DEFAULTS``) and saved
+    there."""
     asked = {k: v for k, v in asked.items() if v is not None}
     if (path / "classifier.json").is_file():
         cached = t2i_classifier.TrainedClassifier.load(path)
@@ -68,12 +69,14 @@ def get_classifier(path: Path, size: int, **asked):
               + "; retraining with " + ", ".join(f"{k}={v}" for k, v in differ.items()), file=sys.stderr)
     opts = {**CLASSIFIER_DEFAULTS, **asked}
     t0 = time.perf_counter()
-    images, labels, failed = t2i_classifier.procedural_renders(opts["renders"], "test", size=size, progress=True)
+    images, labels, failed = t2i_classifier.procedural_renders(opts["renders"], "test", size=size, progress=True,
+                                                               pitch_offsets_deg=opts["pitch_offsets"])
     if failed:
         print(f"classifier: the procedural generator failed on test indices {failed}; left out", file=sys.stderr)
     t1 = time.perf_counter()
     clf = t2i_classifier.train_classifier(images, labels, epochs=opts["epochs"], width=opts["width"], progress=True)
     clf.recipe["renders"] = opts["renders"]  # asked for (the generator may have failed on a few of them)
+    clf.recipe["pitch_offsets"] = [float(p) for p in opts["pitch_offsets"]]
     print(f"classifier: {opts['renders']} renders in {t1 - t0:.0f} s, trained in {time.perf_counter() - t1:.0f} s, "
           f"held-out accuracy {clf.val_accuracy:.3f}", file=sys.stderr)
     clf.save(path)

@@ -179,7 +179,8 @@ def main(args) -> int:
             run.pop("images"), run.pop("masks")
     trained = classifier.recipe
     report["results"] = {"models": results, "sheet": sheet_path.name,
-                         "classifier": f"{trained.get('num_images')} test-split renders, {trained.get('epochs')} epochs",
+                         "classifier": f"{trained.get('num_images')} test-split renders, {trained.get('epochs')} epochs, "
+                                       f"camera tilts {trained.get('pitch_offsets', [0.0])} deg",
                          "true_seam_ratio": true_seam(masks, 20 if args.quick else args.true_renders, size),
                          "classifier_defaults": CLASSIFIER_DEFAULTS}
     write_outputs(report, args.out_dir, TITLE, markdown)

@@ -52,6 +52,14 @@ def rotation_y(deg: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
+def rotation_homography(K: np.ndarray, from_rotation: np.ndarray, to_rotation: np.ndarray) -> np.ndarray:
+    """(3, 3) float64 pixel map between two cameras at one centre with the same ``K``: a pixel (u, v, 1) of the
+    camera whose axes in the world are ``from_rotation`` (3, 3) lands at ``H @ (u, v, 1)`` (up to scale) in the
+    camera with ``to_rotation``. Pixel coordinates as ``K``'s (centres at +0.5)."""
+    K = np.asarray(K, dtype=np.float64)
+    return K @ np.asarray(to_rotation, np.float64).T @ np.asarray(from_rotation, np.float64) @ np.linalg.inv(K)
+
+
 def make_pose(rotation: np.ndarray, position: np.ndarray) -> np.ndarray:
     """(4, 4) cam_to_world from a (3, 3) rotation (camera axes in world) and a (3,) position in metres."""
     pose = np.eye(4)

@@ -9,7 +9,8 @@ from typing import Callable
 import numpy as np
 
 from text3d.backends.protocols import DepthResult
-from text3d.config import Text3DConfig, base_size, inpaint_options
+from text3d.config import Text3DConfig, base_size
+from text3d.inpaint_call import view_inpaint_options
 from text3d.lift import ViewDepth, cap_filled_depth, clamp_free_space, fill_depth, lift_new_pixels
 from text3d.loading import Backends
 from text3d.manifest import Timings
@@ -152,7 +153,7 @@ class SceneBuilder:
             image, res = fill_view(self, spec, rendered, lambda role: make_generator(self.seed, index, role), step)
         else:
             # checked against the backend by text3d.pipeline.generate before the run starts
-            options = inpaint_options(cfg)
+            options = view_inpaint_options(cfg, self.backends.inpaint, self.K, spec.cam_to_world)
             with self.timings("inpaint"):
                 painted = self.backends.inpaint.inpaint(rendered.image, holes, prompt=spec.prompt,
                                                         steps=cfg.steps.inpaint, **options,

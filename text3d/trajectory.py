@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from text3d.cameras import make_pose, rotation_x, rotation_y, yaw_pitch_pose
+from text3d.cameras import make_pose, rotation_homography, rotation_x, rotation_y, yaw_pitch_pose
 from text3d.config import TRAJECTORY_PRESETS, TrajectoryConfig
 
 UP = np.array([0.0, -1.0, 0.0])   # world up in the OpenCV-style generation frame
@@ -60,6 +60,22 @@ def forward_flat(rotation: np.ndarray) -> np.ndarray:
     f -= UP * (f @ UP)
     n = np.linalg.norm(f)
     return f / n if n > 1e-9 else np.array([0.0, 0.0, 1.0])
+
+
+def level_rotation(rotation: np.ndarray) -> np.ndarray:
+    """(3, 3) camera axes with the heading of ``rotation`` and neither pitch nor roll (z = ``forward_flat``,
+    y = down)."""
+    z = forward_flat(rotation)
+    y = -UP
+    return np.stack([np.cross(y, z), y, z], axis=1)
+
+
+def level_view_homography(K: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:
+    """(3, 3) pixel map from the level camera at the same place and heading (no pitch, no roll) to the view
+    ``cam_to_world`` (4, 4) with intrinsics ``K`` (3, 3): where each pixel of a level picture is seen by the
+    tilted view. The identity for a level view."""
+    rotation = np.asarray(cam_to_world, np.float64)[:3, :3]
+    return rotation_homography(K, level_rotation(rotation), rotation)
 
 
 def preset_poses(name: str, start: np.ndarray, count: int, cfg: TrajectoryConfig, scene_depth: float,

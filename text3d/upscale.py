@@ -22,8 +22,9 @@ import numpy as np
 
 from text3d.backends.protocols import DepthResult
 from text3d.cameras import scale_intrinsics
-from text3d.config import SRConfig, Text3DConfig, base_size, inpaint_options
+from text3d.config import SRConfig, Text3DConfig, base_size
 from text3d.depth_upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
+from text3d.inpaint_call import view_inpaint_options
 from text3d.lift import fill_depth
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -167,10 +168,11 @@ def fill_view(builder, spec, rendered, generator: Callable[[int], Any], step: Ca
     cfg, up, timings = builder.cfg, builder.upscaler, builder.timings
     (H, W), (h, w) = (cfg.height, cfg.width), base_size(cfg)
     holes = rendered.holes
+    K_lr = scale_intrinsics(builder.K, (H, W), (h, w))
     with timings("render"):
-        low = builder.raycaster().render(scale_intrinsics(builder.K, (H, W), (h, w)), spec.cam_to_world, h, w)
+        low = builder.raycaster().render(K_lr, spec.cam_to_world, h, w)
     holes_lr = lowres_holes(holes, up.scale) | ~low.hit
-    options = inpaint_options(cfg)
+    options = view_inpaint_options(cfg, builder.backends.inpaint, K_lr, spec.cam_to_world)
     with timings("inpaint"):
         painted = builder.backends.inpaint.inpaint(low.image, holes_lr, prompt=spec.prompt, steps=cfg.steps.inpaint,
                                                    generator=generator(1), **options)

@@ -183,3 +183,38 @@ def test_layout_strength_starts_the_hole_from_the_retrieved_layout(tmp_path, mon
     (tmp_path / "p" / "layout_bank.safetensors").unlink()
     with pytest.raises(ValueError, match="has no p/layout_bank.safetensors"):
         TextInpaintPipeline.from_pretrained(tmp_path / "p")
+
+
+def test_layout_transform_warps_the_layout_to_the_views_tilt():
+    """A level layout with red above and blue below: a hole in the lower half of a level view starts from
+    blue; the same hole in a view tilted up (the level picture seen 8 rows lower, the top rows continued
+    above it) starts from red. The identity is the level call exactly; a bad transform is one clear error."""
+    import text3d.models.inpaint.pipeline as inpaint_pipeline
+
+    layout = np.zeros((1, 3, 16, 16), np.uint8)
+    layout[0, 0, :8] = 255   # red above the horizon
+    layout[0, 2, 8:] = 255   # blue below
+    image, _ = scene()
+    mask = np.zeros((16, 16), bool)
+    mask[9:] = True
+    pipe = tiny_pipeline()
+    from text3d.models.t2i.layout_bank import LayoutBank
+
+    pipe.layout_bank = LayoutBank(torch.from_numpy(layout), pipe.encode_prompt("a room"), top_k=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(inpaint_pipeline, "unet_forward", lambda unet, x, t, text, m, cond: x.clone())  # x0 = x_t
+
+        def run(transform):
+            return pipe(image, mask, "a room", num_inference_steps=4, layout_strength=0.5, seam_width=0,
+                        layout_transform=transform, generator=torch.Generator().manual_seed(0))
+
+        level, tilted_up = run(None), run(np.array([[1.0, 0, 0], [0, 1.0, 8.0], [0, 0, 1.0]]))
+        np.testing.assert_array_equal(run(np.eye(3)), level)
+        with pytest.raises(ValueError, match="layout_transform must be a finite, invertible 3x3"):
+            run(np.zeros((3, 3)))
+
+    def blueness(x):
+        return x[mask][:, 2].mean() - x[mask][:, 0].mean()
+
+    assert blueness(level) > 0.3 and blueness(tilted_up) < -0.3
+    np.testing.assert_array_equal(tilted_up[~mask], image[~mask])

@@ -148,7 +148,7 @@ def test_text_inpaint_routes_cracks_to_telea_and_wide_holes_to_the_model():
         def __call__(self, image, mask, prompt, **kw):
             self.masks.append(mask.copy())
             self.images.append(image.copy())
-            self.options = {k: kw[k] for k in ("guidance_scale", "layout_strength")}
+            self.options = {k: kw[k] for k in ("guidance_scale", "layout_strength", "layout_transform")}
             return np.where(mask[..., None], np.float32(0.5), image)
 
     image = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
@@ -163,9 +163,12 @@ def test_text_inpaint_routes_cracks_to_telea_and_wide_holes_to_the_model():
     np.testing.assert_array_equal(out[crack], classical_fill(image, crack)[crack])
     np.testing.assert_array_equal(pipe.images[0][crack], out[crack])  # the model saw the cracks filled
     assert np.all(out[box] == 0.5) and np.array_equal(out[~(crack | box)], image[~(crack | box)])
-    assert pipe.options == {"guidance_scale": None, "layout_strength": None}  # the pipeline's saved defaults
-    backend.inpaint(image, box, prompt="a room", steps=2, generator=g(0), guidance_scale=3.0, layout_strength=1.0)
-    assert pipe.options == {"guidance_scale": 3.0, "layout_strength": 1.0}
+    assert pipe.options == {"guidance_scale": None, "layout_strength": None, "layout_transform": None}  # defaults
+    tilt = np.diag([1.0, 1.0, 1.0])
+    tilt[1, 2] = -5.0
+    backend.inpaint(image, box, prompt="a room", steps=2, generator=g(0), guidance_scale=3.0, layout_strength=1.0,
+                    layout_transform=tilt)
+    assert pipe.options == {"guidance_scale": 3.0, "layout_strength": 1.0, "layout_transform": tilt}
     pipe.masks = pipe.masks[:1]
     only_crack = backend.inpaint(image, crack, prompt="a room", steps=2, generator=g(0))
     assert len(pipe.masks) == 1  # no model call for cracks alone

@@ -134,3 +134,25 @@ def test_min_orbit_views_is_the_fewest_that_pass_the_overlap_check(degrees, fov,
         check_overlap(resolve_trajectory("orbit", want), cfg)
         with pytest.raises(ValueError, match="do not overlap"):
             check_overlap(resolve_trajectory("orbit", want - 1), cfg)
+
+
+def test_level_view_homography_moves_the_horizon_by_the_pitch():
+    """A level or merely turned view maps a level picture onto itself; a view tilted down by 30 degrees sees
+    the level picture's centre (the horizon straight ahead) f * tan(30) px higher, one tilted up that much
+    lower; the map and the reverse rotation's map undo each other."""
+    from text3d.cameras import rotation_homography, rotation_y
+    from text3d.trajectory import level_rotation, level_view_homography
+
+    K = intrinsics_from_fov(60.0, 64, 48)
+    f, cx, cy = K[0, 0], K[0, 2], K[1, 2]
+    for yaw in (0.0, 37.0, -120.0):
+        np.testing.assert_allclose(level_view_homography(K, yaw_pitch_pose(np.array([1.0, 0.2, -3.0]), yaw)),
+                                   np.eye(3), atol=1e-12)
+    for pitch, row in ((-30.0, cy - f * math.tan(math.radians(30))), (30.0, cy + f * math.tan(math.radians(30)))):
+        pose = yaw_pitch_pose(np.zeros(3), 50.0, pitch)
+        q = level_view_homography(K, pose) @ np.array([cx, cy, 1.0])
+        np.testing.assert_allclose(q[:2] / q[2], [cx, row], atol=1e-9)
+        rot = pose[:3, :3]
+        np.testing.assert_allclose(level_rotation(rot), rotation_y(50.0), atol=1e-12)
+        back = rotation_homography(K, rot, level_rotation(rot)) @ level_view_homography(K, pose)
+        np.testing.assert_allclose(back / back[2, 2], np.eye(3), atol=1e-9)

@@ -33,9 +33,9 @@ PINNED = {
     # re-pinned (session 10) for DepthGen cycle 7 (camera-aware, issues 20-21) and the inpainting model's
     # layout start (layout_strength 0.6; issue 18): before them f90dee46.., 1889779d.., 388d8b50..; depthgen
     # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..
-    "scene_mesh": "0a9cf872fa231f1da2af6c4c800285d6b51e6e41fc09ee4b2ba7ee760fe2d48f",    # vertices, faces, colors
-    "scene_views": "c237da78bcbf559d887071f7f3cb7bbe1d003037f4a76b15f3ee63a295931dab",   # every view's image
-    "scene_depths": "10bd94497a73a30be31ee9e068c8ede670241be796bdd0253f7675889318c4e9",  # every view's depth
+    "scene_mesh": "99e5de637004db33c33d78b385f85d385470e623c0e5a55ab90e9bc434cc3ddb",    # vertices, faces, colors
+    "scene_views": "6580084f0d5e9c1e65c7a74727542b0bf361ca15f493d4ec25ef52ec2fd41bd7",   # every view's image
+    "scene_depths": "f5b9e7853ad1fb21f61c0e388c382d2650098af5a80ea915758947b2ad257388",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
     "depthgen": "7d009c16b6dc8959a4340ae739880861a963f56dd5f51cb9ff7480f35e2955c7",          # depth, samples, std
     "depthgen_complete": "79eddc6b8e4e28d24f06e1a360a1d2d846c6d53614b15a98708da8b93a7ed5ca",  # depth, samples

@@ -199,3 +199,40 @@ def test_cli_through_the_real_registry_with_tiny_models(tiny_model_dirs, tmp_pat
     assert main([*argv, "--set", "t2i_layout_strength=1.0"]) == 0, capsys.readouterr().err
     manifest = json.loads((plain / "manifest.json").read_text())
     assert manifest["first_view"] == {"layout_strength": 1.0}
+
+
+@pytest.mark.parametrize("preset", ["fast", "default"])  # base models at the view size, and the 4x SR cascade
+def test_tilted_views_get_the_layout_transform_of_their_tilt(tmp_path, preset):
+    """A backend that starts from a layout is told each view's tilt from level: the identity for the level
+    orbit views, ``level_view_homography`` at the size it paints for a tilted clean-up view."""
+    import numpy as np
+
+    import text3d
+    from text3d.cameras import intrinsics_from_fov
+    from text3d.fakes import MeanInpaint
+    from text3d.trajectory import level_view_homography
+
+    class Recording(MeanInpaint):
+        takes_layout_transform = True
+
+        def __init__(self):
+            self.calls = []
+
+        def inpaint(self, image, mask, *, prompt, steps, generator, layout_transform=None):
+            self.calls.append((image.shape[:2], layout_transform))
+            return super().inpaint(image, mask, prompt=prompt, steps=steps, generator=generator)
+
+    backends = fake_backends()
+    backends.inpaint = Recording()
+    res = text3d.generate("a room", out_dir=tmp_path / "o", preset=preset, views=4, size=(64, 64), backends=backends,
+                          overrides=["video.enabled=false", "cleanup.views=2", "trajectory.orbit_degrees=135"])
+    painted = [v for v in res.views[1:] if v.filled.any()]
+    assert len(backends.inpaint.calls) == len(painted) >= 3
+    tilted = 0
+    for v, ((h, w), transform) in zip(painted, backends.inpaint.calls):
+        expected = level_view_homography(intrinsics_from_fov(60.0, w, h), v.cam_to_world)
+        np.testing.assert_allclose(transform, expected, atol=1e-9)
+        tilted += not np.allclose(transform, np.eye(3))
+        if v.kind == "trajectory":
+            np.testing.assert_allclose(transform, np.eye(3), atol=1e-9)
+    assert tilted >= 1

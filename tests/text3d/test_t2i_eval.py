@@ -122,6 +122,29 @@ def test_procedural_renders_for_the_classifier():
     assert len(labels) == len(images) and set(labels) <= set(SCENE_TYPES)
 
 
+def test_classifier_renders_cycle_the_camera_tilts():
+    """Render i is tilted by pitch_offsets_deg[i % k] from the engine's camera (0: the engine's own view),
+    so a classifier can be trained on the tilted views text3d's clean-up pass makes; seeded like the rest."""
+    from depthgen.data.procedural.sample import generate_sample, split_seed
+    from text3d.models.t2i.classifier import procedural_renders
+
+    level, _, f0 = procedural_renders(3, "test", size=16, start=10)
+    tilted, labels, f1 = procedural_renders(3, "test", size=16, start=10, pitch_offsets_deg=(0.0, 30.0, -30.0))
+    assert f0 == f1 == []
+    for k, i in enumerate(range(10, 13)):
+        offset = (0.0, 30.0, -30.0)[i % 3]
+        same = generate_sample(split_seed("test", i), size=(16, 16), sensor=None, pitch_offset_deg=offset)
+        np.testing.assert_array_equal(tilted[k], same["rgb"])
+        assert np.array_equal(tilted[k], level[k]) == (offset == 0.0)
+    pose = generate_sample(split_seed("test", 11), size=(16, 16), sensor=None)["cam_to_world"]
+    up = generate_sample(split_seed("test", 11), size=(16, 16), sensor=None, pitch_offset_deg=30.0)["cam_to_world"]
+    np.testing.assert_allclose(up[:3, 3], pose[:3, 3])
+    cos = float(up[:3, 2] @ pose[:3, 2])  # the optical axes are 30 degrees apart, the x axes equal
+    assert cos == pytest.approx(np.cos(np.radians(30.0))) and np.allclose(up[:3, 0], pose[:3, 0])
+    with pytest.raises(ValueError, match="pitch_offsets_deg needs at least one value"):
+        procedural_renders(1, "test", size=16, pitch_offsets_deg=())
+
+
 def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, classifier, monkeypatch):
     """A cached classifier is used when the settings asked for match how it was trained; other settings
     retrain it (here on 40 tiny stand-in renders) instead of silently measuring with the old one."""
@@ -133,7 +156,7 @@ def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, 
     classifier.save(tmp_path / "clf")
     rendered = []
 
-    def fake_renders(n, split="test", size=64, start=0, progress=False):
+    def fake_renders(n, split="test", size=64, start=0, progress=False, pitch_offsets_deg=(0.0,)):
         rendered.append(n)
         images, labels = _toy(n, 1)
         return images, labels, []
@@ -146,3 +169,7 @@ def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, 
     assert clf_mod.TrainedClassifier.load(tmp_path / "clf").recipe["renders"] == 40  # saved over the old one
     assert bench.get_classifier(tmp_path / "clf", 16, renders=40, epochs=None, width=None) is not None
     assert rendered == [40]
+    tilted = bench.get_classifier(tmp_path / "clf", 16, renders=40, epochs=2, width=8, pitch_offsets=[0.0, 30.0, -30.0])
+    assert rendered == [40, 40] and tilted.recipe["pitch_offsets"] == [0.0, 30.0, -30.0]
+    assert bench.get_classifier(tmp_path / "clf", 16, pitch_offsets=[0.0, 30.0, -30.0]) is not None
+    assert rendered == [40, 40]

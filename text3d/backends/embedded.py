@@ -152,6 +152,7 @@ class EmbeddedTextInpaint:
 
     takes_guidance = True  # inpaint() also takes guidance_scale (None = the pipeline's saved default)
     takes_layout_strength = True  # and layout_strength (None = the saved default; 1 = start from pure noise)
+    takes_layout_transform = True  # and layout_transform (the view's tilt from level, for the layout start)
 
     def __init__(self, pipe, name: str = "embedded", small_hole_px: int = 4):
         self.pipe, self.name, self.small_hole_px = pipe, name, int(small_hole_px)
@@ -172,10 +173,11 @@ class EmbeddedTextInpaint:
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
                 generator: torch.Generator, guidance_scale: float | None = None,
-                layout_strength: float | None = None) -> np.ndarray:
+                layout_strength: float | None = None, layout_transform: np.ndarray | None = None) -> np.ndarray:
         """image (H, W, 3) float32 [0, 1]; mask (H, W) bool True = fill; prompt: what the view shows ("" for
         none) -> (H, W, 3), equal outside the mask. ``guidance_scale``, ``layout_strength``: None = the
-        pipeline's saved defaults (``TextInpaintPipeline``)."""
+        pipeline's saved defaults; ``layout_transform``: (3, 3) homography from a level camera's picture to
+        this image, None = level (``TextInpaintPipeline``)."""
         image = np.clip(check_image(image), 0, 1)
         mask = check_mask(mask, image.shape[:2])
         if not isinstance(prompt, str):
@@ -190,4 +192,4 @@ class EmbeddedTextInpaint:
             return image
         return self.pipe(image, wide, prompt.strip(), num_inference_steps=int(steps), guidance_scale=guidance_scale,
                          generator=generator, text_embedding=self._embed(prompt.strip()),
-                         layout_strength=layout_strength)
+                         layout_strength=layout_strength, layout_transform=layout_transform)

@@ -31,6 +31,16 @@ def look_pose(eye: np.ndarray, yaw: float, pitch: float, roll: float = 0.0) -> n
     return T
 
 
+def tilt_pose(cam_to_world: np.ndarray, pitch_deg: float) -> np.ndarray:
+    """The OpenCV camera ``cam_to_world`` (4, 4) tilted ``pitch_deg`` degrees about its own x axis (positive
+    looks up, negative down), at the same place."""
+    a = np.radians(pitch_deg)
+    c, s = np.cos(a), np.sin(a)
+    out = np.array(cam_to_world, dtype=np.float64, copy=True)
+    out[:3, :3] = out[:3, :3] @ np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    return out
+
+
 def _probe(scene: Scene, candidates: list[tuple[float, np.ndarray]]) -> np.ndarray:
     """(n, 3): (10th percentile depth, median depth, sky fraction) of a 9 x 12 probe image per candidate
     (hfov, pose), all cast in one batch."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from depthgen.data.procedural.builder import SceneBuilder
-from depthgen.data.procedural.camera import sample_camera, sample_close_camera
+from depthgen.data.procedural.camera import sample_camera, sample_close_camera, tilt_pose
 from depthgen.data.procedural.captions import make_captions
 from depthgen.data.procedural.indoor import ROOM_TYPES, build_room
 from depthgen.data.procedural.outdoor import OUTDOOR_TYPES, build_outdoor
@@ -128,7 +128,7 @@ def render_view(scene: Scene, K: np.ndarray, cam_to_world: np.ndarray, size: tup
 
 def generate_sample(seed: int, size: tuple[int, int] = (64, 64), sensor: str | None = "kinect",
                     outdoor_fraction: float = DEFAULT_OUTDOOR_FRACTION,
-                    scene_type: str | None = None, realism: Any = None) -> dict[str, Any]:
+                    scene_type: str | None = None, realism: Any = None, pitch_offset_deg: float = 0.0) -> dict[str, Any]:
     """One captioned RGB-D sample: build the scene of ``seed``, draw a camera, render, simulate the sensor.
 
     Returns the ``render_view`` dict (rgb (H, W, 3) uint8, depth (H, W) float32 m, valid, sensor_depth, K,
@@ -137,7 +137,9 @@ def generate_sample(seed: int, size: tuple[int, int] = (64, 64), sensor: str | N
     the plain engine), "on", "on,-jpeg,..." or a ``RealismConfig``; a realism sample adds ``realism`` (the
     effects' on/off dict), with ``fov`` on its field of view is drawn from ``REALISM_HFOV_RANGE`` (``K``
     is always the camera the image was rendered with), and with ``close_range`` on half the indoor views are
-    framed close (``camera.sample_close_camera``)."""
+    framed close (``camera.sample_close_camera``). ``pitch_offset_deg`` tilts the drawn camera up (positive)
+    or down about its own x axis (``camera.tilt_pose``; 0 = as drawn): views beyond the engine's pitch range,
+    such as text3d's clean-up views, for benchmarks."""
     if sensor is not None and sensor not in SENSORS:
         raise ValueError(f"sensor must be one of {SENSORS} or None, got {sensor!r}")
     h, w = _check_size(size)
@@ -150,6 +152,8 @@ def generate_sample(seed: int, size: tuple[int, int] = (64, 64), sensor: str | N
         hfov, pose = sample_camera(scene, np.random.default_rng([int(seed), 2]))
     if cfg is not None and cfg.fov:
         hfov = draw_hfov(seed)
+    if pitch_offset_deg:
+        pose = tilt_pose(pose, float(pitch_offset_deg))
     view = render_view(scene, intrinsics((h, w), hfov), pose, (h, w), sensor=sensor)
     if cfg is not None:
         view["realism"] = cfg.to_dict()

@@ -27,7 +27,8 @@ from depthgen.sampling import resolve_generator
 from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.loading import LocalPipeline
-from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength, schedule_tail
+from text3d.models.t2i.layout_bank import (LayoutBank, LayoutBankMixin, check_layout_transform, check_strength,
+                                           schedule_tail, warp_layouts)
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
@@ -92,7 +93,8 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
     def __call__(self, image: np.ndarray, mask: np.ndarray, prompt: str, num_inference_steps: int = 20,
                  guidance_scale: float | None = None, generator: torch.Generator | None = None,
                  text_embedding: torch.Tensor | None = None, scheduler: str = "ddim",
-                 seam_width: float | None = None, layout_strength: float | None = None) -> np.ndarray:
+                 seam_width: float | None = None, layout_strength: float | None = None,
+                 layout_transform: np.ndarray | None = None) -> np.ndarray:
         """Paint the hole of one image.
 
         image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
@@ -105,6 +107,10 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         layout_strength: None = the saved default; 1 = the hole starts from pure noise; below 1 it starts from
         a layout of the bank retrieved by the prompt, that far into the schedule (the generator draws the
         noise first, then the pick among the nearest layouts).
+        layout_transform: None, or a (3, 3) homography from a level camera's picture to this image (pixel
+        coordinates of ``image``, centres at +0.5; ``text3d.trajectory.level_view_homography``): the layout,
+        a level picture of the prompted scene, is warped by it first, so a view tilted down starts from floor
+        and one tilted up from ceiling or sky. Ignored at strength 1.
         Returns (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is False.
         """
         if not isinstance(prompt, str):
@@ -114,6 +120,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         scale = check_guidance(self.config.guidance_scale if guidance_scale is None else guidance_scale)
         width = check_seam_width(self.config.seam_width if seam_width is None else seam_width)
         strength = self._layout_strength(layout_strength)
+        transform = check_layout_transform(layout_transform)
         image = np.asarray(image, np.float32)
         mask = np.asarray(mask, bool)
         if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
@@ -129,7 +136,9 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         g = resolve_generator(generator)
         noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
         sched = make_scheduler(self.scheduler.config, scheduler)
-        x, timesteps = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g)
+        level = transform is None or np.allclose(transform / transform[2, 2], np.eye(3), atol=1e-9)
+        warp = None if level else (lambda layouts: warp_layouts(layouts, transform, image.shape[:2]))
+        x, timesteps = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g, warp)
         guided = scale != 1.0
         texts = torch.cat([text, torch.zeros_like(text)]) if guided else text
         for i, t in enumerate(timesteps):
@@ -150,10 +159,12 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         return blend_seam(image, painted, mask, width * image.shape[0] / size)
 
     def _start(self, sched, steps: int, strength: float, known: torch.Tensor, m: torch.Tensor,
-               noise: torch.Tensor, text: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, list]:
+               noise: torch.Tensor, text: torch.Tensor, g: torch.Generator,
+               warp=None) -> tuple[torch.Tensor, list]:
         """The starting x (1, 3, S, S) and the timesteps to run. Strength 1: pure noise, every step. Below 1:
-        the hole (m = 1) holds the layout the generator picks among the prompt's nearest and the rest the known
-        image, noised to the first timestep run; ``last_layout`` records the pick (None at strength 1)."""
+        the hole (m = 1) holds the layout the generator picks among the prompt's nearest (passed through
+        ``warp``, when given) and the rest the known image, noised to the first timestep run; ``last_layout``
+        records the pick (None at strength 1)."""
         sched.set_timesteps(steps, device=noise.device)
         if strength >= 1:
             self.last_layout = None
@@ -161,5 +172,6 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         timesteps = list(schedule_tail(sched, strength))
         pick = self.layout_bank.pick(text.float().cpu(), [g])
         self.last_layout = int(pick[0])
-        layout = self.layout_bank.images(pick, known.shape[-1]).to(known.device, known.dtype)
+        layout = self.layout_bank.images(pick, known.shape[-1])
+        layout = (layout if warp is None else warp(layout)).to(known.device, known.dtype)
         return sched.add_noise(m * layout + (1 - m) * known, noise, timesteps[0][None]), timesteps

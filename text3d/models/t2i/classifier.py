@@ -178,10 +178,15 @@ def train_classifier(images: np.ndarray, labels: Sequence[str], *, epochs: int =
     return result
 
 
-def procedural_renders(n: int, split: str = "test", size: int = 64, start: int = 0,
-                       progress: bool = False) -> tuple[np.ndarray, list[str], list[int]]:
+def procedural_renders(n: int, split: str = "test", size: int = 64, start: int = 0, progress: bool = False,
+                       pitch_offsets_deg: Sequence[float] = (0.0,)) -> tuple[np.ndarray, list[str], list[int]]:
     """Procedural renders of ``split``'s indices start..start+n-1: (N, size, size, 3) uint8, scene types, and
-    the indices the generator failed on (skipped; N = n - len(failed))."""
+    the indices the generator failed on (skipped; N = n - len(failed)). Index i's camera is tilted by
+    ``pitch_offsets_deg[i % len(pitch_offsets_deg)]`` degrees from the one the engine draws (positive up), so
+    that e.g. (0, 30, -30) gives level views and views tilted as text3d's clean-up views, a third each."""
+    offsets = [float(p) for p in pitch_offsets_deg]
+    if not offsets:
+        raise ValueError("pitch_offsets_deg needs at least one value (0 = the engine's own camera)")
     it = range(start, start + n)
     if progress:
         from tqdm.auto import tqdm
@@ -190,7 +195,8 @@ def procedural_renders(n: int, split: str = "test", size: int = 64, start: int =
     images, labels, failed = [], [], []
     for i in it:
         try:
-            s = generate_sample(split_seed(split, i), size=(size, size), sensor=None)
+            s = generate_sample(split_seed(split, i), size=(size, size), sensor=None,
+                                pitch_offset_deg=offsets[i % len(offsets)])
         except ValueError:  # a grammar failure on this seed: leave it out, report it
             failed.append(i)
             continue

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from depthgen.data.procedural import ShardDataset
@@ -135,6 +136,35 @@ class LayoutBank:
         """(n,) indices -> (n, 3, size, size) float32 in [-1, 1], bilinearly upsampled layouts."""
         x = self.layouts[indices].float() / 127.5 - 1.0
         return torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def check_layout_transform(value) -> np.ndarray | None:
+    """A ``layout_transform`` as a finite, invertible (3, 3) float64 homography (None stays None); anything
+    else is a ValueError saying what is allowed."""
+    if value is None:
+        return None
+    h = np.asarray(value, dtype=np.float64)
+    if h.shape != (3, 3) or not np.isfinite(h).all() or abs(np.linalg.det(h)) < 1e-12:
+        raise ValueError(f"layout_transform must be a finite, invertible 3x3 homography (or None), "
+                         f"got shape {h.shape}")
+    return h
+
+
+def warp_layouts(layouts: torch.Tensor, transform: np.ndarray, image_hw: tuple[int, int]) -> torch.Tensor:
+    """Layouts (n, 3, S, S) as a turned camera sees them: ``transform`` (3, 3) maps pixel coordinates of a
+    level picture of ``image_hw`` (H, W) pixels (centres at +0.5, as text3d's K) to the view's. Scaled to the
+    S x S layouts, then warped (bilinear); where the view looks past the layout's edge its border rows and
+    columns continue (the floor below, the ceiling or sky above). Returns the same shape and dtype."""
+    import cv2
+
+    s = layouts.shape[-1]
+    to_model = np.diag([s / image_hw[1], s / image_hw[0], 1.0])
+    shift = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])  # cv2 puts pixel centres at integers
+    h = np.linalg.inv(shift) @ to_model @ np.asarray(transform, np.float64) @ np.linalg.inv(to_model) @ shift
+    arrays = layouts.detach().float().cpu().permute(0, 2, 3, 1).numpy()
+    out = [cv2.warpPerspective(a, h, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+           for a in arrays]
+    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(layouts.device, layouts.dtype)
 
 
 def schedule_tail(sched, strength: float):
