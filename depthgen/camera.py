@@ -40,6 +40,17 @@ EXIF_IFD = 0x8769  # the Exif sub-IFD of a JPEG's EXIF block
 EXIF_FOCAL_35MM = 0xA405  # FocalLengthIn35mmFilm (mm)
 
 
+def rotation_ypr(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """(3, 3) float64 rotation of an OpenCV camera (x right, y down, z forward), angles in radians: yaw about y,
+    then pitch about x (positive turns +z toward -y: looks up), then roll about z."""
+    cy, sy, cp, sp = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch)
+    cr, sr = math.cos(roll), math.sin(roll)
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    return ry @ rx @ rz
+
+
 def check_fov(fov_deg: Any, what: str = "fov_deg") -> float:
     """A field of view as float degrees; anything but a number in (0, 180) -> ValueError."""
     if isinstance(fov_deg, bool) or not isinstance(fov_deg, (int, float, np.floating, np.integer)):

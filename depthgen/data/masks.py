@@ -18,6 +18,8 @@ import math
 import numpy as np
 import torch
 
+from depthgen.camera import rotation_ypr
+
 
 def _u(g: torch.Generator, lo: float = 0.0, hi: float = 1.0) -> float:
     return lo + (hi - lo) * float(torch.rand((), generator=g))
@@ -85,14 +87,6 @@ def default_intrinsics(h: int, w: int, fov_deg: float = 60.0) -> np.ndarray:
     return np.array([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]], np.float64)
 
 
-def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    cy, sy, cp, sp, cr, sr = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch), math.cos(roll), math.sin(roll)
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
-    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return ry @ rx @ rz
-
-
 def warp_holes(depth: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
     """(H, W) bool: pixels of the moved camera that no source pixel lands on.
 
@@ -137,7 +131,7 @@ def disocclusion_mask(depth: np.ndarray, generator: torch.Generator, K: np.ndarr
     direction /= max(np.linalg.norm(direction), 1e-9)
     t = direction * _u(generator, 0.3, 1.0) * max_translation * scale
     a = math.radians(max_rotation_deg)
-    R = _rotation(_u(generator, -a, a), _u(generator, -a, a), _u(generator, -a / 2, a / 2))
+    R = rotation_ypr(_u(generator, -a, a), _u(generator, -a, a), _u(generator, -a / 2, a / 2))
     return warp_holes(depth, K, R, t)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from depthgen.camera import rotation_ypr
 from depthgen.data.procedural.render import camera_rays, cast_from, intrinsics
 from depthgen.data.procedural.scene import Scene
 
@@ -34,10 +35,8 @@ def look_pose(eye: np.ndarray, yaw: float, pitch: float, roll: float = 0.0) -> n
 def tilt_pose(cam_to_world: np.ndarray, pitch_deg: float) -> np.ndarray:
     """The OpenCV camera ``cam_to_world`` (4, 4) tilted ``pitch_deg`` degrees about its own x axis (positive
     looks up, negative down), at the same place."""
-    a = np.radians(pitch_deg)
-    c, s = np.cos(a), np.sin(a)
     out = np.array(cam_to_world, dtype=np.float64, copy=True)
-    out[:3, :3] = out[:3, :3] @ np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    out[:3, :3] = out[:3, :3] @ rotation_ypr(0.0, float(np.radians(pitch_deg)), 0.0)
     return out
 
 

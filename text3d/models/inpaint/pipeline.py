@@ -136,8 +136,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         g = resolve_generator(generator)
         noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
         sched = make_scheduler(self.scheduler.config, scheduler)
-        level = transform is None or np.allclose(transform / transform[2, 2], np.eye(3), atol=1e-9)
-        warp = None if level else (lambda layouts: warp_layouts(layouts, transform, image.shape[:2]))
+        warp = None if transform is None else (lambda layouts: warp_layouts(layouts, transform, image.shape[:2]))
         x, timesteps = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g, warp)
         guided = scale != 1.0
         texts = torch.cat([text, torch.zeros_like(text)]) if guided else text

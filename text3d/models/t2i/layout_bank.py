@@ -139,15 +139,17 @@ class LayoutBank:
 
 
 def check_layout_transform(value) -> np.ndarray | None:
-    """A ``layout_transform`` as a finite, invertible (3, 3) float64 homography (None stays None); anything
-    else is a ValueError saying what is allowed."""
+    """A ``layout_transform`` as a finite, invertible (3, 3) float64 homography, or None for a level view
+    (None, or the identity up to scale: nothing to warp); anything else is a ValueError saying what is
+    allowed."""
     if value is None:
         return None
     h = np.asarray(value, dtype=np.float64)
     if h.shape != (3, 3) or not np.isfinite(h).all() or abs(np.linalg.det(h)) < 1e-12:
         raise ValueError(f"layout_transform must be a finite, invertible 3x3 homography (or None), "
                          f"got shape {h.shape}")
-    return h
+    level = h[2, 2] != 0 and np.allclose(h / h[2, 2], np.eye(3), atol=1e-9)
+    return None if level else h
 
 
 def warp_layouts(layouts: torch.Tensor, transform: np.ndarray, image_hw: tuple[int, int]) -> torch.Tensor:
