@@ -11,6 +11,12 @@ far one through a narrow lens. Knowing the focal length removes that ambiguity, 
 - FOV conditioning (DMD, Saxena et al. 2023): give the network the focal length as an input
   (``fov_channel``: one constant input channel; see depthgen.model) and keep metric labels.
 
+Aspect. ``focal_norm`` is one number, so a 4:3 image squashed to the model's square and a square image of the
+same ``focal_norm`` look alike to the FOV channel, though the squash makes every object in the first 4/3 as tall
+as it is wide. ``aspect_channel`` (a second constant channel, ``model.aspect_conditioning``) gives the model
+the squash: ``log((fx / W) / (fy / H))``, 0 for a square image with square pixels, ``log(3 / 4)`` for 4:3
+landscape.
+
 Focal convention. ``focal_norm`` is the focal length in units of the image size, the geometric mean of
 ``fx / W`` and ``fy / H``: the model sees every image resized (squashed) to its square resolution, and
 there an object's width scales with ``fx / W`` and its height with ``fy / H``. For a square image with
@@ -116,6 +122,21 @@ def fov_channel(focal_norm: float) -> float:
     if not focal_norm > 0:
         raise ValueError(f"focal_norm must be > 0, got {focal_norm}")
     return math.log(float(focal_norm) / square_focal(REFERENCE_FOV_DEG))
+
+
+def aspect_channel(size: tuple[int, int], K: np.ndarray | None = None) -> float:
+    """The aspect conditioning value of an image of ``size`` (H, W): ``log((fx / W) / (fy / H))``, the log
+    width-to-height ratio of a pixel once the image is squashed to a square (``fx / fy`` in model pixels). K
+    (3, 3) pixels; None = square pixels (``fx = fy``), which is what a field of view given as a number means."""
+    h, w = int(size[0]), int(size[1])
+    if h <= 0 or w <= 0:
+        raise ValueError(f"image size must be positive, got {size}")
+    if K is None:
+        return math.log(h / w)
+    K = np.asarray(K, np.float64)
+    if K.shape != (3, 3) or not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
+        raise ValueError(f"K must be a finite (3, 3) intrinsics matrix with fx, fy > 0, got shape {K.shape}")
+    return math.log((K[0, 0] / w) / (K[1, 1] / h))
 
 
 # ----------------------------------------------------------------------------- augmentation: crop / uncrop

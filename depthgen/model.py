@@ -2,7 +2,8 @@
 
 Input layout (channels, in this order): condition RGB (3) | aux (1: the task mask for Palette tasks, zeros
 for depth) | [FOV (1), only with ``model.fov_conditioning``: the constant ``depthgen.camera.fov_channel`` of
-the image's camera] | noisy target x_t (3 for RGB targets, 1 for depth). Output: the target's channel count (the
+the image's camera] | [aspect (1), only with ``model.aspect_conditioning`` (which needs the FOV channel): the
+constant ``depthgen.camera.aspect_channel``] | noisy target x_t (3 for RGB targets, 1 for depth). Output: the target's channel count (the
 quantity named by the diffusion prediction type). The task id goes through the UNet's class embedding
 (``num_class_embeds = len(TASKS)``; ids in ``depthgen.recipe.TASKS``).
 
@@ -10,8 +11,9 @@ quantity named by the diffusion prediction type). The task id goes through the U
 conv_out 3 -> 1 by averaging the three output filters (the new output is the mean of the former RGB
 prediction, i.e. a grey image); conv_in's target part 3 -> 1 by summing the three input filters (exactly
 equivalent to feeding the depth map replicated into the three former target channels). A state without
-the FOV channel loaded into a FOV-conditioned model gets that channel's conv_in filters as zeros, so the
-model starts out computing exactly what the loaded one did (``build_unet`` zero-initialises them too).
+the FOV channel (or without the aspect channel) loaded into a model that takes it gets that channel's conv_in
+filters as zeros, so the model starts out computing exactly what the loaded one did (``build_unet``
+zero-initialises them too).
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from depthgen.recipe import TASKS, ModelConfig
 
 COND_CHANNELS = 4  # RGB + aux
 FOV_CHANNELS = 1  # the FOV conditioning channel (model.fov_conditioning), after aux
+ASPECT_CHANNELS = 1  # the aspect conditioning channel (model.aspect_conditioning), after the FOV channel
+CAMERA_LAYOUTS = (COND_CHANNELS, COND_CHANNELS + FOV_CHANNELS, COND_CHANNELS + FOV_CHANNELS + ASPECT_CHANNELS)
 
 
 def cond_channels(cfg: ModelConfig) -> int:
-    """Condition channels before x_t: RGB + aux, plus the FOV channel when ``cfg.fov_conditioning``."""
-    return COND_CHANNELS + (FOV_CHANNELS if cfg.fov_conditioning else 0)
+    """Condition channels before x_t: RGB + aux, plus the FOV channel when ``cfg.fov_conditioning`` and the
+    aspect channel when ``cfg.aspect_conditioning``."""
+    return (COND_CHANNELS + (FOV_CHANNELS if cfg.fov_conditioning else 0)
+            + (ASPECT_CHANNELS if cfg.aspect_conditioning else 0))
 
 # Sizes (RGB-target model): tiny 42k params (tests); small 3.8M params, measured ~0.9-1.1 s per training step
 # (fwd + bwd + AdamW, batch 16, 64x64, fp32) on the 2-core CPU with 2 threads while it was idle (10-25 s/step
@@ -86,9 +92,9 @@ def build_unet(cfg: ModelConfig, target_channels: int, seed: int = 0) -> "torch.
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         unet = UNet2DModel(**unet_kwargs(cfg, target_channels))
-    if cfg.fov_conditioning:
-        with torch.no_grad():  # zero-init: the FOV channel changes nothing until training uses it
-            unet.conv_in.weight[:, COND_CHANNELS:COND_CHANNELS + FOV_CHANNELS] = 0.0
+    if cond_channels(cfg) > COND_CHANNELS:
+        with torch.no_grad():  # zero-init: the camera channels change nothing until training uses them
+            unet.conv_in.weight[:, COND_CHANNELS:cond_channels(cfg)] = 0.0
     return unet
 
 
@@ -100,7 +106,7 @@ def unet_forward(unet: torch.nn.Module, cond: torch.Tensor, x_t: torch.Tensor, t
                  task: torch.Tensor | None) -> torch.Tensor:
     """Run the UNet on ``cat(cond, x_t)``.
 
-    cond (B, 4, H, W) float in [-1, 1] (B, 5, H, W with the FOV channel); x_t (B, C, H, W); t (B,) long timesteps; task (B,) long ids or None.
+    cond (B, 4, H, W) float in [-1, 1] (B, 5 or 6, H, W with the FOV and aspect channels); x_t (B, C, H, W); t (B,) long timesteps; task (B,) long ids or None.
     Returns (B, C, H, W) float: the prediction (epsilon / v / x0, per the diffusion config).
     """
     inp = torch.cat([cond, x_t], dim=1)  # (B, 4 [+1] + C, H, W)
@@ -118,10 +124,11 @@ def adapt_state_dict(state: dict[str, torch.Tensor], target_channels: int,
     w_in = state["conv_in.weight"]  # (F, cond_old + C_old, 3, 3)
     c_old = state["conv_out.weight"].shape[0]
     cond_old = w_in.shape[1] - c_old
-    if cond_old not in (COND_CHANNELS, COND_CHANNELS + FOV_CHANNELS) or cond not in (COND_CHANNELS, COND_CHANNELS + FOV_CHANNELS):
+    if cond_old not in CAMERA_LAYOUTS or cond not in CAMERA_LAYOUTS:
         raise ValueError(f"cannot adapt a model with {cond_old} condition channels to {cond}")
     if cond_old > cond:
-        raise ValueError("the weights are FOV-conditioned; load them into a model with model.fov_conditioning=true")
+        flags = "model.fov_conditioning=true" + (" and model.aspect_conditioning=true" if cond_old == CAMERA_LAYOUTS[2] else "")
+        raise ValueError(f"the weights take {cond_old - COND_CHANNELS} camera channel(s); load them into a model with {flags}")
     tgt = w_in[:, cond_old:]
     if c_old != target_channels:
         if target_channels == 1:
@@ -136,7 +143,7 @@ def adapt_state_dict(state: dict[str, torch.Tensor], target_channels: int,
             raise ValueError(f"cannot adapt a {c_old}-channel target model to {target_channels} channels")
     elif cond_old == cond:
         return out
-    extra = w_in.new_zeros(w_in.shape[0], cond - cond_old, *w_in.shape[2:])  # a new FOV channel: zero filters
+    extra = w_in.new_zeros(w_in.shape[0], cond - cond_old, *w_in.shape[2:])  # new camera channels: zero filters
     out["conv_in.weight"] = torch.cat([w_in[:, :cond_old], extra, tgt], dim=1)
     return out
 

@@ -31,11 +31,11 @@ import torch
 from diffusers import DiffusionPipeline
 
 from depthgen.aggregate import aggregate
-from depthgen.camera import canonical_scale, check_fov, fov_channel, normalized_focal
+from depthgen.camera import aspect_channel, canonical_scale, check_fov, fov_channel, normalized_focal
 from depthgen.depth_param import depth_to_model, model_to_depth
 from depthgen.diffusion import single_step_x0
 from depthgen.io import as_images, as_rgb
-from depthgen.model import COND_CHANNELS, FOV_CHANNELS
+from depthgen.model import CAMERA_LAYOUTS, COND_CHANNELS, FOV_CHANNELS
 from depthgen.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
 from depthgen.recipe import TASKS
 
@@ -56,9 +56,9 @@ class DepthGenPipeline(DiffusionPipeline):
                  resolution: int = 64, prediction_type: str = "v_prediction", objective: str = "diffusion",
                  aggregation: str = "median", canonical_fov_deg: float | None = None) -> None:
         super().__init__()
-        inputs = (COND_CHANNELS + 1, COND_CHANNELS + FOV_CHANNELS + 1)
+        inputs = tuple(c + 1 for c in CAMERA_LAYOUTS)
         if unet.config.out_channels != 1 or unet.config.in_channels not in inputs:
-            raise ValueError(f"DepthGenPipeline needs a depth UNet (5 or 6 in / 1 out channels), got "
+            raise ValueError(f"DepthGenPipeline needs a depth UNet (5, 6 or 7 in / 1 out channels), got "
                              f"{unet.config.in_channels} / {unet.config.out_channels}; is this a PalettePipeline checkpoint?")
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -89,7 +89,12 @@ class DepthGenPipeline(DiffusionPipeline):
     @property
     def fov_conditioned(self) -> bool:
         """True when the UNet takes the FOV channel."""
-        return self.unet.config.in_channels == COND_CHANNELS + FOV_CHANNELS + 1
+        return self.unet.config.in_channels >= COND_CHANNELS + FOV_CHANNELS + 1
+
+    @property
+    def aspect_conditioned(self) -> bool:
+        """True when the UNet takes the aspect channel too (after the FOV channel)."""
+        return self.unet.config.in_channels == CAMERA_LAYOUTS[2] + 1
 
     @property
     def uses_camera(self) -> bool:
@@ -101,13 +106,16 @@ class DepthGenPipeline(DiffusionPipeline):
         c = self.config.canonical_fov_deg
         return 1.0 if c is None else 1.0 / canonical_scale(focal, c)
 
-    def _cond(self, rgb: np.ndarray, focal: float) -> torch.Tensor:
+    def _cond(self, rgb: np.ndarray, focal: float, K: np.ndarray | None) -> torch.Tensor:
+        """(1, 4 [+1 [+1]], S, S) condition: the image, aux zeros, the FOV and aspect channels the UNet takes."""
         s = self.config.resolution
         img = image_to_model(rgb, s)  # (3, S, S)
         parts = [img, torch.zeros(1, s, s)]  # aux = 0 for depth
         if self.fov_conditioned:
             parts.append(torch.full((1, s, s), fov_channel(focal)))
-        cond = torch.cat(parts)[None]  # (1, 4 [+1], S, S)
+        if self.aspect_conditioned:
+            parts.append(torch.full((1, s, s), aspect_channel(rgb.shape[:2], K)))
+        cond = torch.cat(parts)[None]
         return cond.to(device=self.device, dtype=self.unet.dtype)
 
     def _finish(self, x: torch.Tensor, hw: tuple[int, int], scale: float = 1.0, known: np.ndarray | None = None,
@@ -150,7 +158,7 @@ class DepthGenPipeline(DiffusionPipeline):
         outs = []
         for rgb in images:
             focal = self._focal(rgb.shape[:2], K, fov_deg)
-            x = self._run(self._cond(rgb, focal), num_samples, num_inference_steps, generator, scheduler, batch_size)
+            x = self._run(self._cond(rgb, focal, K), num_samples, num_inference_steps, generator, scheduler, batch_size)
             outs.append(self._finish(x, rgb.shape[:2], self._depth_scale(focal)))
         return outs if batched else outs[0]
 
@@ -193,6 +201,6 @@ class DepthGenPipeline(DiffusionPipeline):
         vals, m_lo = masked_resize(x_known[..., None], known_mask, s)
         known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)  # (1, 1, S, S)
         km = torch.from_numpy(m_lo)[None, None].to(self.device)  # (1, 1, S, S)
-        x = self._run(self._cond(rgb, focal), num_samples, num_inference_steps, generator, scheduler, batch_size,
+        x = self._run(self._cond(rgb, focal, K), num_samples, num_inference_steps, generator, scheduler, batch_size,
                       known, km, resample)
         return self._finish(x, hw, scale, np.where(known_mask, kd, 0).astype(np.float32), known_mask)

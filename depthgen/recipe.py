@@ -42,6 +42,7 @@ class ModelConfig:
     dropout: float = 0.0
     task_embedding: bool = True  # class embedding over TASKS (Palette task id)
     fov_conditioning: bool = False  # depth stages: one more input channel holding depthgen.camera.fov_channel
+    aspect_conditioning: bool = False  # with fov_conditioning: one more holding depthgen.camera.aspect_channel
 
 
 @dataclass
@@ -176,6 +177,8 @@ def validate_camera_options(r: Recipe) -> None:
     if not 0.0 <= f.fov_aug_prob <= 1.0 or f.fov_aug_max_zoom < 1.0:
         raise ValueError(f"need data.fov_aug_prob in [0, 1] and data.fov_aug_max_zoom >= 1, got "
                          f"{f.fov_aug_prob}, {f.fov_aug_max_zoom}")
+    if r.model.aspect_conditioning and not r.model.fov_conditioning:
+        raise ValueError("model.aspect_conditioning needs model.fov_conditioning=true (the aspect channel follows the FOV channel)")
     used = [name for name, on in (("model.fov_conditioning", r.model.fov_conditioning),
                                   ("depth.canonical_fov_deg", r.depth.canonical_fov_deg is not None),
                                   ("data.fov_aug_prob", f.fov_aug_prob > 0), ("diffusion.si_log_weight", d.si_log_weight > 0),

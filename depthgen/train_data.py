@@ -23,7 +23,8 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from depthgen.camera import DEFAULT_FOV_DEG, canonical_scale, draw_zoom, fov_channel, normalized_focal, zoom_view
+from depthgen.camera import (DEFAULT_FOV_DEG, aspect_channel, canonical_scale, draw_zoom, fov_channel, normalized_focal,
+                             zoom_view)
 from depthgen.data.folder import FolderDataset
 from depthgen.data.infill import infill_depth
 from depthgen.data.pretrain_tasks import draw_task, make_task, to_model_rgb
@@ -192,10 +193,10 @@ def _palette_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, d
 
 def _depth_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, depth: np.ndarray, valid: np.ndarray,
                    source_hw: tuple[int, int], K0: np.ndarray | None) -> dict[str, torch.Tensor]:
-    """A depth example: cond = rgb + aux (+ the FOV channel), target = the hole-filled depth in model space.
+    """A depth example: cond = rgb + aux (+ the FOV and aspect channels), target = the hole-filled depth in model space.
 
     K0: the camera (3, 3) of a camera-aware recipe's source view (``source_hw`` its size), else None. With it the
-    depth is scaled to the canonical camera and cond gets the FOV channel when the recipe asks, and the
+    depth is scaled to the canonical camera and cond gets the FOV (and aspect) channel when the recipe asks, and the
     example records ``K`` (3, 3) float32 at S x S.
     """
     r, s = recipe, recipe.model.sample_size
@@ -207,6 +208,8 @@ def _depth_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, dep
             depth = (depth * canonical_scale(focal, r.depth.canonical_fov_deg)).astype(np.float32)
         if r.model.fov_conditioning:
             aux.append(torch.full((1, s, s), fov_channel(focal)))
+        if r.model.aspect_conditioning:
+            aux.append(torch.full((1, s, s), aspect_channel(source_hw, K0)))
         Ks = K0.copy()
         Ks[0] *= s / source_hw[1]
         Ks[1] *= s / source_hw[0]
@@ -232,7 +235,7 @@ def _filled_depth(depth: np.ndarray, valid: np.ndarray, outdoor: bool, recipe: R
 def uses_camera(recipe: Recipe) -> bool:
     """True when a depth recipe uses the camera: FOV augmentation, the canonical camera or FOV conditioning."""
     return (recipe.data.fov_aug_prob > 0 or recipe.depth.canonical_fov_deg is not None
-            or recipe.model.fov_conditioning)
+            or recipe.model.fov_conditioning or recipe.model.aspect_conditioning)
 
 
 class StepBatchSampler(torch.utils.data.Sampler):

@@ -1,5 +1,6 @@
-"""Camera-aware DepthGen (issue 20): the pipeline's fov_deg / K, the canonical camera, the FOV channel (zero
-initialised, old weights load), and the training examples (canonical labels, FOV channel, crop / uncrop)."""
+"""Camera-aware DepthGen (issue 20): the pipeline's fov_deg / K, the canonical camera, the FOV and aspect
+channels (zero initialised, old weights load), and the training examples (canonical labels, FOV and aspect
+channels, crop / uncrop)."""
 
 import math
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from depthgen.camera import canonical_scale, fov_channel, normalized_focal, square_focal
+from depthgen.camera import aspect_channel, canonical_scale, fov_channel, normalized_focal, square_focal
 from depthgen.depth_param import model_to_depth
 from depthgen.diffusion import make_train_scheduler
 from depthgen.model import build_unet, load_adapted, unet_forward
@@ -17,8 +18,11 @@ from depthgen.recipe import DiffusionConfig, ModelConfig
 S = 16
 
 
-def pipe(fov_conditioning=False, canonical=None, objective="diffusion", prediction_type="v_prediction"):
-    unet = build_unet(ModelConfig(preset="tiny", sample_size=S, fov_conditioning=fov_conditioning), 1, seed=0).eval()
+def pipe(fov_conditioning=False, canonical=None, objective="diffusion", prediction_type="v_prediction",
+         aspect_conditioning=False):
+    cfg = ModelConfig(preset="tiny", sample_size=S, fov_conditioning=fov_conditioning,
+                      aspect_conditioning=aspect_conditioning)
+    unet = build_unet(cfg, 1, seed=0).eval()
     return DepthGenPipeline(unet, make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0, resolution=S,
                             objective=objective, canonical_fov_deg=canonical, prediction_type=prediction_type)
 
@@ -106,6 +110,57 @@ def test_fov_conditioned_pipeline_uses_the_fov_and_round_trips(img, tmp_path):
     assert np.array_equal(run(q, img, fov_deg=50.0).samples, a.samples)
 
 
+def test_aspect_channel_values():
+    assert aspect_channel((48, 48)) == 0.0
+    assert aspect_channel((60, 80)) == pytest.approx(math.log(0.75))  # 4:3 landscape squashed to a square
+    assert aspect_channel((80, 60)) == pytest.approx(math.log(4 / 3))
+    K = np.array([[50.0, 0, 40], [0, 50.0, 30], [0, 0, 1]])
+    assert aspect_channel((60, 80), K) == pytest.approx(math.log(0.75))  # square pixels: the same
+    K[0, 0] = 100.0 * 80 / 60  # pixels twice as wide as tall, in a 4:3 frame: squashed, they come out 4:3 wide
+    assert aspect_channel((60, 80), K) == pytest.approx(math.log((K[0, 0] / 80) / (50.0 / 60)))
+    with pytest.raises(ValueError, match="K must"):
+        aspect_channel((60, 80), np.eye(2))
+
+
+def test_aspect_channel_is_zero_initialised_and_fov_weights_load(img):
+    """An FOV-conditioned model (cycles 7-8) loads into an aspect-conditioned one and computes the same; the
+    aspect-conditioned weights refuse to load into a model without the channel."""
+    fov = build_unet(ModelConfig(preset="tiny", sample_size=S, fov_conditioning=True), 1, seed=3)
+    both = build_unet(ModelConfig(preset="tiny", sample_size=S, fov_conditioning=True, aspect_conditioning=True), 1)
+    assert both.config.in_channels == 7 and (both.conv_in.weight[:, 4:6] == 0).all()
+    load_adapted(both, fov.state_dict())
+    cond = torch.randn(2, 5, S, S)
+    x, t, task = torch.randn(2, 1, S, S), torch.tensor([3, 700]), torch.tensor([4, 4])
+    want = unet_forward(fov, cond, x, t, task)
+    for value in (0.0, math.log(0.75)):
+        got = unet_forward(both, torch.cat([cond, torch.full((2, 1, S, S), value)], 1), x, t, task)
+        assert torch.allclose(got, want, atol=1e-5)
+    with pytest.raises(ValueError, match="aspect_conditioning=true"):
+        load_adapted(fov, both.state_dict())
+    with pytest.raises(ValueError, match="needs model.fov_conditioning"):
+        recipe("model.aspect_conditioning=true")
+
+
+def test_aspect_conditioned_pipeline_feeds_the_squash_and_round_trips(img, tmp_path):
+    """The pipeline gives the UNet the image's aspect channel: it moves the output of a non-square image and
+    not of a square one; the weights round-trip."""
+    p = pipe(fov_conditioning=True, canonical=60.0, aspect_conditioning=True)
+    assert p.aspect_conditioned and p.fov_conditioned
+    with torch.no_grad():
+        p.unet.conv_in.weight[:, 5] = 0.5  # as if trained: the output now depends on the aspect channel
+    wide = run(p, img, fov_deg=70.0).samples
+    assert wide.shape[1:] == (20, 28)
+    p.save_pretrained(tmp_path / "p")
+    q = DepthGenPipeline.from_pretrained(tmp_path / "p")
+    assert q.aspect_conditioned
+    assert np.array_equal(run(q, img, fov_deg=70.0).samples, wide)
+    with torch.no_grad():  # without the aspect filters: the 20 x 28 image changes, a square one does not
+        q.unet.conv_in.weight[:, 5] = 0.0
+    assert not np.allclose(run(q, img, fov_deg=70.0).samples, wide)
+    sq = img[:, :20]
+    assert np.allclose(run(q, sq, fov_deg=70.0).samples, run(p, sq, fov_deg=70.0).samples, atol=1e-5)
+
+
 @pytest.mark.parametrize("ptype", ["sample", "v_prediction"])
 def test_single_step_pipeline_is_one_deterministic_pass(img, ptype):
     p = pipe(objective="single_step", prediction_type=ptype)
@@ -174,6 +229,27 @@ def test_fov_conditioning_adds_the_fov_channel():
     f = normalized_focal((24, 24), K=Shards()[0]["K"])
     assert ex["cond"].shape == (5, 16, 16)
     assert torch.allclose(ex["cond"][4], torch.tensor(fov_channel(f), dtype=torch.float32))
+
+
+def test_aspect_conditioning_adds_the_aspect_channel():
+    ex = examples("model.fov_conditioning=true", "model.aspect_conditioning=true")[(0, 2)]
+    assert ex["cond"].shape == (6, 16, 16)
+    assert torch.allclose(ex["cond"][5], torch.zeros(16, 16))  # a square view with square pixels
+
+    class Wide(Shards):  # the same items cropped to 24 x 18 (4:3 portrait) with their K
+        def __getitem__(self, i):
+            item = super().__getitem__(i)
+            item.update(rgb=item["rgb"][:, 3:21], depth=item["depth"][:, 3:21], valid=item["valid"][:, 3:21],
+                        sensor_depth=item["sensor_depth"][:, 3:21])
+            item["K"] = np.array([[20.0, 0, 9], [0, 20.0, 12], [0, 0, 1]])
+            return item
+
+    from depthgen.train_data import TrainingExamples
+
+    ex = TrainingExamples(Wide(), recipe("model.fov_conditioning=true", "model.aspect_conditioning=true"))[(0, 2)]
+    assert torch.allclose(ex["cond"][5], torch.tensor(math.log(24 / 18), dtype=torch.float32))
+    assert torch.allclose(ex["cond"][4], torch.tensor(fov_channel(normalized_focal((24, 18), K=Wide()[0]["K"])),
+                                                       dtype=torch.float32))
 
 
 def test_fov_augmentation_crops_and_uncrops_and_records_K():
