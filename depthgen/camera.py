@@ -79,6 +79,14 @@ def focal_to_fov(focal_px: float, width: float) -> float:
     return math.degrees(2.0 * math.atan(0.5 * float(width) / float(focal_px)))
 
 
+def check_intrinsics(K: Any) -> np.ndarray:
+    """K as a (3, 3) float64 array; not finite, another shape or fx, fy <= 0 -> ValueError."""
+    K = np.asarray(K, np.float64)
+    if K.shape != (3, 3) or not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
+        raise ValueError(f"K must be a finite (3, 3) intrinsics matrix with fx, fy > 0, got shape {K.shape}")
+    return K
+
+
 def normalized_focal(size: tuple[int, int], K: np.ndarray | None = None, fov_deg: float | None = None) -> float:
     """``focal_norm`` (see the module docstring) of an image of ``size`` (H, W) from K (3, 3) pixels, or from
     a horizontal ``fov_deg``, or ``DEFAULT_FOV_DEG`` when both are None. Both given -> ValueError."""
@@ -86,9 +94,7 @@ def normalized_focal(size: tuple[int, int], K: np.ndarray | None = None, fov_deg
     if K is not None and fov_deg is not None:
         raise ValueError("give the camera as K or as fov_deg, not both")
     if K is not None:
-        K = np.asarray(K, np.float64)
-        if K.shape != (3, 3) or not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
-            raise ValueError(f"K must be a finite (3, 3) intrinsics matrix with fx, fy > 0, got shape {K.shape}")
+        K = check_intrinsics(K)
         return math.sqrt(K[0, 0] / w * K[1, 1] / h)
     f = fov_to_focal(DEFAULT_FOV_DEG if fov_deg is None else fov_deg, w)  # fx = fy (square pixels)
     return f / math.sqrt(w * h)
@@ -133,9 +139,7 @@ def aspect_channel(size: tuple[int, int], K: np.ndarray | None = None) -> float:
         raise ValueError(f"image size must be positive, got {size}")
     if K is None:
         return math.log(h / w)
-    K = np.asarray(K, np.float64)
-    if K.shape != (3, 3) or not np.isfinite(K).all() or K[0, 0] <= 0 or K[1, 1] <= 0:
-        raise ValueError(f"K must be a finite (3, 3) intrinsics matrix with fx, fy > 0, got shape {K.shape}")
+    K = check_intrinsics(K)
     return math.log((K[0, 0] / w) / (K[1, 1] / h))
 
 
