@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -130,6 +132,13 @@ def test_rank_slice_and_seed_rule():
     assert torch.equal(torch.rand(3, generator=seed_generator(7)), torch.rand(3, generator=seed_generator(7)))
 
 
+def _free_port() -> int:
+    """A TCP port on the loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _launch(tmp_path: Path, out: Path, batch: int, processes: int) -> None:
     script = tmp_path / "launched.py"
     script.write_text(LAUNCHED)
@@ -139,10 +148,22 @@ def _launch(tmp_path: Path, out: Path, batch: int, processes: int) -> None:
         accelerate = shutil.which("accelerate")
         if accelerate is None:
             pytest.skip("the accelerate launcher is not on PATH")
+        # the rendezvous and gloo stay on the loopback, on a port of their own: a CI host's name may resolve to an
+        # address gloo cannot reach, and another job on a shared network may hold the default port 29500
+        if "lo" in {name for _, name in socket.if_nameindex()}:
+            env["GLOO_SOCKET_IFNAME"] = "lo"
         cmd = [accelerate, "launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1",
+               "--main_process_ip", "127.0.0.1", "--main_process_port", str(_free_port()),
                "--mixed_precision", "no", "--dynamo_backend", "no", *cmd[1:]]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and every rank it started
+        _, err = proc.communicate()
+        pytest.fail(f"{processes}-process training did not finish in 240 s; its stderr ends:\n{err[-3000:]}")
+    assert proc.returncode == 0, err[-2000:]
 
 
 def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
