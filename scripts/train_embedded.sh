@@ -4,7 +4,7 @@
 # of the cycle before (train.init_from) and lists the key=value settings it changes; everything else is the
 # recipe. Every cycle resumes where it stopped. Training history and measured figures: assets/README.md.
 #   bash scripts/train_embedded.sh          # both lanes, one after the other
-#   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (6 cycles) -> inpainting (4 cycles)
+#   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (10 cycles) -> inpainting (4 cycles)
 #   bash scripts/train_embedded.sh t2i      # lane 2: text-to-image (6 stages) + its layout bank -> regression baseline (6 cycles)
 #   bash scripts/train_embedded.sh images   # lane 3: text-conditioned inpainting (from assets/t2i) and super-resolution
 # On 2 CPU cores run the two lanes side by side with one thread each (OMP_NUM_THREADS=1); lane 2's regression
@@ -65,7 +65,34 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
   done
   cycle depthgen_v2 finetune-c7 data.path=data/procedural/mix-64 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c6 train.lr=1.0e-4 train.warmup_steps=50 \
-    train.max_steps=2400 -- --export assets/depthgen
+    train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c7/pipeline
+  # cycles 8-10 (sessions 11-13, issue 20): square and 4:3 renders (80x60, squashed to the square input with their
+  # K); cycle 9 adds the aspect channel (the recipe's default since), cycle 10 runs it again on a new seed
+  for set in "sq-plain 64x64 0 off" "sq-real 64x64 0 on" "wide-plain 80x60 20000 off" "wide-real 80x60 20000 on"; do
+    read -r name size start realism <<< "$set"
+    if ! ls data/procedural/$name/shard-*.npz >/dev/null 2>&1; then
+      python3 -m depthgen.data.procedural --out data/procedural/$name --n 10000 --size $size --start $start \
+        --split train --sensor kinect --workers 2 --realism $realism
+    fi
+  done
+  mix8=data/procedural/mix8  # the four shard sets in one folder (links), in the order above
+  mkdir -p $mix8
+  i=0
+  for name in sq-plain sq-real wide-plain wide-real; do
+    for j in $(seq 0 9); do
+      ln -sf "../$name/shard-$(printf %05d "$j").npz" "$mix8/shard-$(printf %05d "$i").npz"
+      i=$((i + 1))
+    done
+  done
+  cycle depthgen_v2 finetune-c8 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c7 train.lr=1.0e-4 train.warmup_steps=50 \
+    train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c8/pipeline
+  cycle depthgen_v2 finetune-c9 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c8 train.lr=1.0e-4 train.warmup_steps=50 \
+    train.max_steps=1500 -- --export runs/finetune-c9/pipeline
+  cycle depthgen_v2 finetune-c10 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c9 train.lr=1.0e-4 train.warmup_steps=50 \
+    train.max_steps=1500 train.seed=10 -- --export assets/depthgen
   # inpainting (assets/inpaint)
   cycle inpaint inpaint -- --export runs/inpaint/pipeline
   cycle inpaint inpaint-c2 train.init_from=runs/inpaint train.max_steps=500 -- --export runs/inpaint-c2/pipeline

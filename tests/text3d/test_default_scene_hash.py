@@ -32,13 +32,15 @@ PINNED = {
     # holes (256-px cascade before that: 17006162.., 3dc2daf2.., e64432fe..; text_inpaint 00a664ce..);
     # re-pinned (session 10) for DepthGen cycle 7 (camera-aware, issues 20-21) and the inpainting model's
     # layout start (layout_strength 0.6; issue 18): before them f90dee46.., 1889779d.., 388d8b50..; depthgen
-    # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..
-    "scene_mesh": "99e5de637004db33c33d78b385f85d385470e623c0e5a55ab90e9bc434cc3ddb",    # vertices, faces, colors
-    "scene_views": "6580084f0d5e9c1e65c7a74727542b0bf361ca15f493d4ec25ef52ec2fd41bd7",   # every view's image
-    "scene_depths": "f5b9e7853ad1fb21f61c0e388c382d2650098af5a80ea915758947b2ad257388",  # every view's depth
+    # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..; re-pinned (session 13) for DepthGen
+    # cycle 10 (aspect channel, square and 4:3 renders; issue 20): before it 99e5de63.., 6580084f.., f5b9e785..;
+    # depthgen 7d009c16.., depthgen_complete 79eddc6b..
+    "scene_mesh": "0111e648189777d3a300bac664bd9cbb6302223649aac9c22d7607e5bde4bc8c",    # vertices, faces, colors
+    "scene_views": "58c33430cb3bef8790993bca945baea1319bd990715603f42de76b5a961396e4",   # every view's image
+    "scene_depths": "781bb68a6bc61f6cd6bc54ae902e0402cd0c2a59259d9163d6f476f4641c5b9a",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
-    "depthgen": "7d009c16b6dc8959a4340ae739880861a963f56dd5f51cb9ff7480f35e2955c7",          # depth, samples, std
-    "depthgen_complete": "79eddc6b8e4e28d24f06e1a360a1d2d846c6d53614b15a98708da8b93a7ed5ca",  # depth, samples
+    "depthgen": "58375830fde1a4d0022370ab4375078ec3b8d3e536cbe39a83d6e628b0c5ef26",          # depth, samples, std
+    "depthgen_complete": "7cd834e028961cfd68187f8a992851b3c48b16b8322eb58fe4d0067165f20be8",  # depth, samples
     "regression": "3ff44ab41d71b21e74d33c150f7e098d386a148180b1abde5dc9aac1b20eab79",        # depth
     "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # inpainted image
     "text_inpaint": "dddb62ac63b8c2b4326f7920da2a5ddf0c800d69ae088452da8cc179603a7875",      # inpainted image
