@@ -44,10 +44,11 @@ def matmul_peak(n: int = 2048, repeats: int = 5, device: str = "cpu") -> dict[st
 
 
 def unet_inputs(unet: Any, batch: int, device: str = "cpu") -> tuple[torch.Tensor, ...]:
-    """Seeded inputs of one DepthGen UNet forward: cond (B, 4, S, S), x_t (B, C, S, S), t (B,), task (B,)."""
+    """Seeded inputs of one DepthGen UNet forward: cond (B, in - C, S, S) (image channels and, for camera-aware
+    models, the camera's constant channels), x_t (B, C, S, S), t (B,), task (B,)."""
     s, c = int(unet.config.sample_size), int(unet.config.out_channels)
     g = torch.Generator().manual_seed(0)
-    cond = torch.rand(batch, 4, s, s, generator=g) * 2 - 1
+    cond = torch.rand(batch, int(unet.config.in_channels) - c, s, s, generator=g) * 2 - 1
     x_t = torch.randn(batch, c, s, s, generator=g)
     t = torch.full((batch,), 500, dtype=torch.long)
     task = torch.full((batch,), TASKS.index("depth"), dtype=torch.long)

@@ -1,14 +1,15 @@
 """Text-to-3D views beyond the first: do they show the prompted scene? -> docs/bench_outpainting.{md,json,png}
 
     python -m bench.outpainting [--inpaint embedded] [--baseline assets/inpaint] [--prompts configs/t2i/eval_prompts.yaml]
-                                [--n-prompts N] [--seeds 1] [--classifier runs/t2i-classifier] [--quick]
+                                [--n-prompts N] [--seeds 1] [--classifier assets/scene-classifier] [--quick]
 
 Every evaluation prompt (phrased unlike the training captions, with the scene type it asks for) is run
 through the default text-to-3D preset (orbit, 8 views + 2 clean-up views) once with ``--inpaint`` and once
 with ``--baseline`` (before / after), with the same seeds and the other models unchanged. Per run:
 
 - scene alignment of every view (first, trajectory and clean-up alike): the fraction the project's scene
-  classifier (``bench.bench_t2i``'s, trained on procedural test renders) labels with the prompted type;
+  classifier (``assets/scene-classifier``, trained on level and tilted procedural test renders, the one the
+  shipped-weight guard uses) labels with the prompted type;
 - detail of each later view relative to the first view: mean |Laplacian| at 64 px
   (``bench.outpainting_metrics.detail``); a view under 0.1 of the first is counted as blank;
 - colour overlap of each later view with the first view (joint RGB histogram intersection);
@@ -47,7 +48,8 @@ def build_parser():
     p.add_argument("--prompts", default=str(ROOT / "configs/t2i/eval_prompts.yaml"))
     p.add_argument("--n-prompts", type=int, default=0, help="use only the first N prompts (0 = all)")
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per prompt")
-    p.add_argument("--classifier", default=str(ROOT / "runs/t2i-classifier"))
+    p.add_argument("--classifier", default=str(ROOT / "assets/scene-classifier"),
+                   help="scene classifier folder (trained and saved there when missing)")
     p.add_argument("--true-renders", type=int, default=200, help="procedural test renders for the seam reference")
     p.add_argument("--sheet-prompts", type=int, default=4)
     return p

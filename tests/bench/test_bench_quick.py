@@ -230,3 +230,18 @@ def test_reconstruction_geometry_with_exact_depth(tmp_path):
     assert row["median_scale"] == pytest.approx(1.0)
     raw = row["variants"]["raw"]
     assert raw["view0_abs_rel"] == 0 and raw["fscore@0.1"] > 0.85 and raw["accuracy"] < 0.03
+
+
+def test_unet_flops_of_a_camera_and_aspect_aware_model():
+    """The FLOP count feeds a camera-aware UNet its extra constant input channels (the shipped DepthGen takes 7)."""
+    from bench.flops import unet_flops
+    from depthgen.recipe import ModelConfig
+    from depthgen.model import build_unet
+
+    plain = build_unet(ModelConfig(preset="tiny", sample_size=S), 1).eval()
+    camera = build_unet(ModelConfig(preset="tiny", sample_size=S, fov_conditioning=True, aspect_conditioning=True),
+                        1).eval()
+    assert camera.config.in_channels == plain.config.in_channels + 2
+    flops_plain, flops_camera = unet_flops(plain), unet_flops(camera)
+    assert flops_camera > flops_plain > 0  # only the first convolution sees two more channels
+    assert flops_camera - flops_plain < 0.05 * flops_plain
