@@ -1,7 +1,7 @@
 """Speed and memory: text3d stage times, DepthGen throughput against steps and samples, peak memory, and
 the fraction of the machine's measured fp32 peak that the UNet reaches.
 
-    python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i] [--inpaint assets/inpaint]
+    python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i] [--inpaint assets/inpaint-text]
         [--preset default] [--steps-grid 5 10 20 50] [--samples-grid 1 4 8] [--repeats 3] [--no-text3d] [--quick]
 
 1. ``text3d.generate`` on the preset (models loaded by the run: ``load`` is a stage), in its own process;
@@ -41,7 +41,8 @@ def build_parser():
     p = base_parser(f"python -m bench.{NAME}", __doc__.split("\n")[0])
     p.add_argument("--model", default=str(ASSETS / "depthgen"), help="DepthGen pipeline folder")
     p.add_argument("--t2i", default=str(ASSETS / "t2i"), help="text-to-image model for the text3d run")
-    p.add_argument("--inpaint", default=str(ASSETS / "inpaint"), help="inpainting model for the text3d run")
+    p.add_argument("--inpaint", default=str(ASSETS / "inpaint-text"),
+                   help="inpainting model for the text3d run (default: the default preset's, text-conditioned)")
     p.add_argument("--preset", default="default", help="text3d preset (default: default)")
     p.add_argument("--prompt", default="a cozy library", help="prompt of the text3d run")
     p.add_argument("--steps-grid", type=int, nargs="+", default=[5, 10, 20, 50], help="denoising steps to time")

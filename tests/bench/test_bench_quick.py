@@ -245,3 +245,13 @@ def test_unet_flops_of_a_camera_and_aspect_aware_model():
     flops_plain, flops_camera = unet_flops(plain), unet_flops(camera)
     assert flops_camera > flops_plain > 0  # only the first convolution sees two more channels
     assert flops_camera - flops_plain < 0.05 * flops_plain
+
+
+def test_speed_times_the_default_models_of_text3d():
+    """The text3d run of bench.speed uses the models a plain `python -m text3d.generate` loads."""
+    from bench.speed import build_parser
+    from text3d.backends.registry import EMBEDDED_DIRS
+
+    args = build_parser().parse_args([])
+    for kind, given in (("t2i", args.t2i), ("inpaint", args.inpaint), ("depth", args.model)):
+        assert Path(given).name == EMBEDDED_DIRS[kind], kind
