@@ -132,14 +132,11 @@ def test_a_key_press_walks_forward_and_the_frame_follows(viewer):
     assert _matches(frame, mesh) >= MATCH                               # ... to the view from the new place
     page.keyboard.press("d")                                            # D steps right (+x in OpenCV)
     settle(frame)
-    stepped_right = viewer_pose(frame)[:3, 3]
-    right = stepped_right - moved[:3, 3]
+    right = viewer_pose(frame)[:3, 3] - moved[:3, 3]
     assert right[0] > 0.05 and abs(right[2]) < 1e-6
-    page.keyboard.press("ArrowLeft")                                    # arrows walk too: left again
+    page.keyboard.press("ArrowLeft")                                    # arrows walk too: back where it was
     settle(frame)
-    # a tap moves one step; on a loaded machine a slow frame while the key is down may add a little more
-    left = viewer_pose(frame)[:3, 3] - stepped_right
-    assert left[0] < -0.05 and np.allclose(left[1:], 0, atol=1e-6)
+    assert np.allclose(viewer_pose(frame)[:3, 3], moved[:3, 3], atol=1e-6)
     assert frame.locator("#where").inner_text().startswith("free view")
 
 
