@@ -28,6 +28,7 @@ from bench.common import (ASSETS, ROOT, base_parser, cli_main, fmt, load_depth_p
                           positive_ints, pyplot, write_outputs)
 from bench.flops import unet_efficiency
 from bench.speed_worker import MARKER
+from text3d.backends.registry import EMBEDDED_DIRS
 
 NAME = "speed"
 TITLE = "Speed and memory"
@@ -39,10 +40,10 @@ QUICK_TEXT3D = ["cleanup.views=0", "trajectory.orbit_degrees=30", "video.frames=
 
 def build_parser():
     p = base_parser(f"python -m bench.{NAME}", __doc__.split("\n")[0])
-    p.add_argument("--model", default=str(ASSETS / "depthgen"), help="DepthGen pipeline folder")
-    p.add_argument("--t2i", default=str(ASSETS / "t2i"), help="text-to-image model for the text3d run")
-    p.add_argument("--inpaint", default=str(ASSETS / "inpaint-text"),
-                   help="inpainting model for the text3d run (default: the default preset's, text-conditioned)")
+    # defaults: the embedded models a plain text3d run loads
+    p.add_argument("--model", default=str(ASSETS / EMBEDDED_DIRS["depth"]), help="DepthGen pipeline folder")
+    p.add_argument("--t2i", default=str(ASSETS / EMBEDDED_DIRS["t2i"]), help="text-to-image model for the text3d run")
+    p.add_argument("--inpaint", default=str(ASSETS / EMBEDDED_DIRS["inpaint"]), help="inpainting model for the text3d run")
     p.add_argument("--preset", default="default", help="text3d preset (default: default)")
     p.add_argument("--prompt", default="a cozy library", help="prompt of the text3d run")
     p.add_argument("--steps-grid", type=int, nargs="+", default=[5, 10, 20, 50], help="denoising steps to time")
