@@ -19,10 +19,25 @@ cd "$(dirname "$0")/.."
 EXTRA=${EXTRA:-}
 STOP=${STOP:-}
 lane=${1:-all}
-data=data/procedural/train-64
-if ! ls $data/shard-*.npz >/dev/null 2>&1; then
-  python3 -m depthgen.data.procedural --out $data --n 20000 --size 64x64 --split train --sensor kinect --workers 2
-fi
+# renders NAME [flag ...]: procedural train renders (Kinect-like depth) in data/procedural/NAME, unless already there
+renders() {
+  local out=data/procedural/$1; shift
+  ls "$out"/shard-*.npz >/dev/null 2>&1 ||
+    python3 -m depthgen.data.procedural --out "$out" --split train --sensor kinect --workers 2 "$@"
+}
+# link_mix OUT NAME ...: one shard folder OUT of links to every shard of data/procedural/NAME ..., in that order
+link_mix() {
+  local out=$1 i=0 name shard; shift
+  mkdir -p "$out"
+  for name in "$@"; do
+    for shard in data/procedural/"$name"/shard-*.npz; do
+      ln -sf "../$name/$(basename "$shard")" "$out/shard-$(printf %05d "$i").npz"
+      i=$((i + 1))
+    done
+  done
+}
+data=data/procedural/train-64  # also the layout banks' images
+renders train-64 --n 20000 --size 64x64
 resume() { [ -e "$1/last" ] && echo --resume || true; }
 stop() { [ -n "$STOP" ] && echo --max-steps "$STOP" || true; }
 # cycle RECIPE RUN [key=value ...] [-- FLAG ...]: one cycle of configs/depthgen/RECIPE.yaml, written to runs/RUN
@@ -52,38 +67,19 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
     train.lr=1.0e-4 train.warmup_steps=50 train.max_steps=1200 -- --export runs/finetune-c6/pipeline
   # cycle 7 (session 10, issues 20-21): the camera-aware recipe (canonical camera, FOV channel, crop / uncrop,
   # SI-log) at a CPU budget, on the plain renders plus as many sim-to-real renders (half the indoor ones framed close)
-  real=data/procedural/train-64-real
-  if ! ls $real/shard-*.npz >/dev/null 2>&1; then
-    python3 -m depthgen.data.procedural --out $real --n 20000 --size 64x64 --split train --sensor kinect --workers 2 \
-      --realism on
-  fi
-  mix=data/procedural/mix-64  # one folder of both shard sets (links), read by the cycle below
-  mkdir -p $mix
-  for i in $(seq 0 19); do
-    ln -sf "../train-64/shard-$(printf %05d "$i").npz" "$mix/shard-$(printf %05d "$i").npz"
-    ln -sf "../train-64-real/shard-$(printf %05d "$i").npz" "$mix/shard-$(printf %05d $((i + 20))).npz"
-  done
+  renders train-64-real --n 20000 --size 64x64 --realism on
+  link_mix data/procedural/mix-64 train-64 train-64-real  # read by the cycle below
   cycle depthgen_v2 finetune-c7 data.path=data/procedural/mix-64 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c6 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c7/pipeline
   # cycles 8-10 (sessions 11-13, issue 20): square and 4:3 renders (80x60, squashed to the square input with their
   # K); cycle 9 adds the aspect channel (the recipe's default since), cycle 10 runs it again on a new seed
-  for set in "sq-plain 64x64 0 off" "sq-real 64x64 0 on" "wide-plain 80x60 20000 off" "wide-real 80x60 20000 on"; do
-    read -r name size start realism <<< "$set"
-    if ! ls data/procedural/$name/shard-*.npz >/dev/null 2>&1; then
-      python3 -m depthgen.data.procedural --out data/procedural/$name --n 10000 --size $size --start $start \
-        --split train --sensor kinect --workers 2 --realism $realism
-    fi
-  done
-  mix8=data/procedural/mix8  # the four shard sets in one folder (links), in the order above
-  mkdir -p $mix8
-  i=0
-  for name in sq-plain sq-real wide-plain wide-real; do
-    for j in $(seq 0 9); do
-      ln -sf "../$name/shard-$(printf %05d "$j").npz" "$mix8/shard-$(printf %05d "$i").npz"
-      i=$((i + 1))
-    done
-  done
+  renders sq-plain --n 10000 --size 64x64 --start 0 --realism off
+  renders sq-real --n 10000 --size 64x64 --start 0 --realism on
+  renders wide-plain --n 10000 --size 80x60 --start 20000 --realism off
+  renders wide-real --n 10000 --size 80x60 --start 20000 --realism on
+  mix8=data/procedural/mix8
+  link_mix $mix8 sq-plain sq-real wide-plain wide-real
   cycle depthgen_v2 finetune-c8 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c7 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c8/pipeline
@@ -155,10 +151,7 @@ if [ "$lane" = all ] || [ "$lane" = images ]; then
   # its layout bank: the same 4000 scenes as assets/t2i's; new views start from a retrieved layout at 0.6
   python3 -m text3d.models.t2i.layout_bank --pipeline assets/inpaint-text --data $data --n 4000 --strength 0.6
   # super-resolution (assets/sr): 256-px renders; L1, stopped at step 418; then the texture term
-  data256=data/procedural/train-256
-  if ! ls $data256/shard-*.npz >/dev/null 2>&1; then
-    python3 -m depthgen.data.procedural --out $data256 --n 2000 --size 256x256 --split train --sensor kinect --workers 2
-  fi
+  renders train-256 --n 2000 --size 256x256
   model sr sr sr -- --max-steps 418
   model sr sr sr-hf train.init_from=runs/sr hf_weight=1.0 train.lr=3.0e-4 train.warmup_steps=20 train.max_steps=1000 \
     -- --export assets/sr
