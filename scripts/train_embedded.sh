@@ -88,7 +88,17 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
     train.max_steps=1500 -- --export runs/finetune-c9/pipeline
   cycle depthgen_v2 finetune-c10 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c9 train.lr=1.0e-4 train.warmup_steps=50 \
-    train.max_steps=1500 train.seed=10 -- --export assets/depthgen
+    train.max_steps=1500 train.seed=10 -- --export runs/finetune-c10/pipeline
+  # cycle 11 (sessions 13-14, issue 20): 40,000 new renders of the same four kinds, cycle 10's recipe, seed 11
+  renders sq-plain2 --n 10000 --size 64x64 --start 40000 --realism off
+  renders sq-real2 --n 10000 --size 64x64 --start 40000 --realism on
+  renders wide-plain2 --n 10000 --size 80x60 --start 60000 --realism off
+  renders wide-real2 --n 10000 --size 80x60 --start 60000 --realism on
+  mix9=data/procedural/mix9
+  link_mix $mix9 sq-plain2 sq-real2 wide-plain2 wide-real2
+  cycle depthgen_v2 finetune-c11 data.path=$mix9 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c10 train.lr=1.0e-4 train.warmup_steps=50 \
+    train.max_steps=1500 train.seed=11 -- --export assets/depthgen
   # inpainting (assets/inpaint)
   cycle inpaint inpaint -- --export runs/inpaint/pipeline
   cycle inpaint inpaint-c2 train.init_from=runs/inpaint train.max_steps=500 -- --export runs/inpaint-c2/pipeline

@@ -34,13 +34,14 @@ PINNED = {
     # layout start (layout_strength 0.6; issue 18): before them f90dee46.., 1889779d.., 388d8b50..; depthgen
     # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..; re-pinned (session 13) for DepthGen
     # cycle 10 (aspect channel, square and 4:3 renders; issue 20): before it 99e5de63.., 6580084f.., f5b9e785..;
-    # depthgen 7d009c16.., depthgen_complete 79eddc6b..
-    "scene_mesh": "0111e648189777d3a300bac664bd9cbb6302223649aac9c22d7607e5bde4bc8c",    # vertices, faces, colors
-    "scene_views": "58c33430cb3bef8790993bca945baea1319bd990715603f42de76b5a961396e4",   # every view's image
-    "scene_depths": "781bb68a6bc61f6cd6bc54ae902e0402cd0c2a59259d9163d6f476f4641c5b9a",  # every view's depth
+    # depthgen 7d009c16.., depthgen_complete 79eddc6b..; re-pinned (session 14) for DepthGen cycle 11 (40,000 new
+    # renders; issue 20): before it 0111e648.., 58c33430.., 781bb68a..; depthgen 58375830.., depthgen_complete 7cd834e0..
+    "scene_mesh": "13305c6dcfed6a82f4e0b5017253c55214afc8bee1a2054f2438357aa6b4b67c",    # vertices, faces, colors
+    "scene_views": "9a2374ced97035e592fad2b0a6d10f5beb3b5b7ca26fea37a33c3d38d05b0ba7",   # every view's image
+    "scene_depths": "b028b8207164282ab59c8749c0b4c3af3d822611e304cd02420632164698558f",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
-    "depthgen": "58375830fde1a4d0022370ab4375078ec3b8d3e536cbe39a83d6e628b0c5ef26",          # depth, samples, std
-    "depthgen_complete": "7cd834e028961cfd68187f8a992851b3c48b16b8322eb58fe4d0067165f20be8",  # depth, samples
+    "depthgen": "db98d18e432b3fce41a31a5854b8c24621e1eef548f9682929d5e445ddc9781d",          # depth, samples, std
+    "depthgen_complete": "6d30d8e7a243dbac95c4a5265c3f7b8f8d01a5956ce988f1442744ddfd8a8090",  # depth, samples
     "regression": "3ff44ab41d71b21e74d33c150f7e098d386a148180b1abde5dc9aac1b20eab79",        # depth
     "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # inpainted image
     "text_inpaint": "dddb62ac63b8c2b4326f7920da2a5ddf0c800d69ae088452da8cc179603a7875",      # inpainted image
