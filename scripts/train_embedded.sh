@@ -36,6 +36,16 @@ link_mix() {
     done
   done
 }
+# four_kinds SUFFIX SQUARE_START WIDE_START MIX: 10,000 square (64x64) and 10,000 4:3 (80x60, squashed to the square
+# input with their K) renders, each plain and sim-to-real (sq-plainSUFFIX ...), linked into data/procedural/MIX
+four_kinds() {
+  local s=$1
+  renders "sq-plain$s" --n 10000 --size 64x64 --start "$2" --realism off
+  renders "sq-real$s" --n 10000 --size 64x64 --start "$2" --realism on
+  renders "wide-plain$s" --n 10000 --size 80x60 --start "$3" --realism off
+  renders "wide-real$s" --n 10000 --size 80x60 --start "$3" --realism on
+  link_mix "data/procedural/$4" "sq-plain$s" "sq-real$s" "wide-plain$s" "wide-real$s"
+}
 data=data/procedural/train-64  # also the layout banks' images
 renders train-64 --n 20000 --size 64x64
 resume() { [ -e "$1/last" ] && echo --resume || true; }
@@ -74,12 +84,8 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
     train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c7/pipeline
   # cycles 8-10 (sessions 11-13, issue 20): square and 4:3 renders (80x60, squashed to the square input with their
   # K); cycle 9 adds the aspect channel (the recipe's default since), cycle 10 runs it again on a new seed
-  renders sq-plain --n 10000 --size 64x64 --start 0 --realism off
-  renders sq-real --n 10000 --size 64x64 --start 0 --realism on
-  renders wide-plain --n 10000 --size 80x60 --start 20000 --realism off
-  renders wide-real --n 10000 --size 80x60 --start 20000 --realism on
+  four_kinds "" 0 20000 mix8
   mix8=data/procedural/mix8
-  link_mix $mix8 sq-plain sq-real wide-plain wide-real
   cycle depthgen_v2 finetune-c8 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c7 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c8/pipeline
@@ -90,12 +96,8 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
     train.keep_checkpoints=2 train.init_from=runs/finetune-c9 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=1500 train.seed=10 -- --export runs/finetune-c10/pipeline
   # cycle 11 (sessions 13-14, issue 20): 40,000 new renders of the same four kinds, cycle 10's recipe, seed 11
-  renders sq-plain2 --n 10000 --size 64x64 --start 40000 --realism off
-  renders sq-real2 --n 10000 --size 64x64 --start 40000 --realism on
-  renders wide-plain2 --n 10000 --size 80x60 --start 60000 --realism off
-  renders wide-real2 --n 10000 --size 80x60 --start 60000 --realism on
+  four_kinds 2 40000 60000 mix9
   mix9=data/procedural/mix9
-  link_mix $mix9 sq-plain2 sq-real2 wide-plain2 wide-real2
   cycle depthgen_v2 finetune-c11 data.path=$mix9 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c10 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=1500 train.seed=11 -- --export assets/depthgen
