@@ -101,7 +101,8 @@ def fill(method: str, backend: Any, rgb: np.ndarray, hole: np.ndarray, steps: in
 def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, keep: int) -> dict:
     """Every method on every image of one set: per-method, per-region means, and up to ``keep`` examples."""
     scores = {m: {r: {k: [] for k in METRICS} for r in REGIONS} for m in METHODS}
-    fractions, skipped, examples = [], 0, []
+    fractions, sizes, skipped, examples = [], [], 0, []
+    small_below = float(getattr(backend, "expected_fill_below", 0.0))
     for i in range(entry["n"]):
         item = entry["data"][i]
         gt = np.asarray(item["depth"], np.float32)
@@ -112,6 +113,7 @@ def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, k
             skipped += 1  # nothing hidden, or nothing known to fill from
             continue
         fractions.append(float(hole.mean()))
+        sizes.append("small" if fractions[-1] < small_below else "large")
         regions = {"hole": hole, "seam": seam_band(hole, band)}
         caption = str(item.get("caption", ""))
         fills = {m: fill(m, backend, rgb, hole, steps, generator(seed, i, 1), caption) for m in METHODS}
@@ -125,8 +127,32 @@ def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, k
     result = {"spec": entry["spec"], "image_size": format_size(h, w), "num_images": entry["n"] - skipped,
               "skipped": skipped, "mean_hole_fraction": float(np.mean(fractions)) if fractions else None,
               "metrics": {m: {r: {k: summarize(v) for k, v in per.items()} for r, per in by_region.items()}
-                          for m, by_region in scores.items()}}
+                          for m, by_region in scores.items()},
+              "by_hole_size": by_hole_size(scores, sizes, small_below)}
     return {"result": result, "examples": examples}
+
+
+def by_hole_size(scores: dict, sizes: list[str], small_below: float) -> dict:
+    """Whole-hole PSNR per method over the images whose hole is under ``small_below`` of the picture ("small":
+    the backend's expected fill) and over the rest ("large": sampled paint); ``sizes`` names each image's."""
+    out: dict[str, Any] = {"small_below": small_below}
+    for size in ("small", "large"):
+        pick = [i for i, s in enumerate(sizes) if s == size]
+        out[size] = {"num_images": len(pick),
+                     "psnr": {m: summarize([scores[m]["hole"]["psnr"][i] for i in pick])["mean"] for m in METHODS}}
+    return out
+
+
+def size_line(split: dict) -> str:
+    """One sentence: whole-hole PSNR of the model and Telea on small and on large holes."""
+    if not split.get("small_below"):
+        return "Every hole is sampled by this backend (no expected fill for small holes)."
+    parts = []
+    for size, how in (("small", "the expected fill"), ("large", "sampled paint")):
+        r, op = split[size], "under" if size == "small" else "at least"
+        parts.append(f"holes {op} {100 * split['small_below']:.0f}% of the picture ({r['num_images']} images, {how}): "
+                     f"model {fmt(r['psnr']['model'], 2)} dB, Telea {fmt(r['psnr']['telea'], 2)} dB")
+    return "Whole-hole PSNR by hole size: " + "; ".join(parts) + "."
 
 
 # ----------------------------------------------------------------------------------------------- markdown
@@ -167,6 +193,7 @@ def markdown(report: dict) -> str:
                   f"Mean hole: {fmt(100 * frac if frac is not None else None, 1)}% of the image; images skipped "
                   f"(no hole or all hole): {r['skipped']}; images with a seam band: "
                   f"{met['model']['seam']['psnr']['num_images']}.", "", md_table(head, rows), "",
+                  size_line(r["by_hole_size"]), "",
                   f"Winner: {verdict(met)}"]
     figures = [f"![{NAME}]({f})" for f in report.get("figures", [])]
     if res.get("contact_sheet"):

@@ -9,7 +9,7 @@ import pytest
 from bench import common
 from bench.completion import seam_band
 from bench.geometry_metrics import chamfer_fscore
-from bench.inpainting import MAX_PSNR, mae, psnr
+from bench.inpainting import MAX_PSNR, by_hole_size, mae, psnr, size_line
 from bench.results import main as results_main
 from bench.uncertainty import FRACTIONS, ause, sparsification, spearman
 
@@ -57,6 +57,18 @@ def test_psnr_and_mae_on_known_offsets_inside_the_mask():
     assert np.isnan(psnr(off, target, np.zeros_like(mask))) and np.isnan(mae(off, target, np.zeros_like(mask)))
     with pytest.raises(ValueError):
         psnr(off, target, mask[:-1])
+
+
+def test_inpainting_scores_split_by_hole_size():
+    scores = {m: {"hole": {"psnr": [20.0, 30.0, 10.0]}} for m in ("model", "telea", "ns")}
+    scores["telea"]["hole"]["psnr"] = [21.0, 29.0, 15.0]
+    split = by_hole_size(scores, ["small", "small", "large"], 0.3)
+    assert split["small"] == {"num_images": 2, "psnr": {"model": 25.0, "telea": 25.0, "ns": 25.0}}
+    assert split["large"] == {"num_images": 1, "psnr": {"model": 10.0, "telea": 15.0, "ns": 10.0}}
+    line = size_line(split)
+    assert "under 30% of the picture (2 images, the expected fill): model 25.00 dB, Telea 25.00 dB" in line
+    assert "at least 30% of the picture (1 images, sampled paint): model 10.00 dB, Telea 15.00 dB" in line
+    assert "Every hole is sampled" in size_line(by_hole_size(scores, ["large"] * 3, 0.0))
 
 
 def test_sparsification_oracle_is_best_and_perfect_uncertainty_has_zero_ause():

@@ -119,6 +119,8 @@ def test_inpainting(assets, tmp_path):
             hole, seam = r["metrics"][m]["hole"], r["metrics"][m]["seam"]
             assert 0 < hole["psnr"]["mean"] <= 100 and 0 <= hole["mae"]["mean"] <= 1
             assert hole["psnr"]["num_images"] == r["num_images"] and seam["mae"]["num_images"] >= 1
+        assert r["by_hole_size"]["small"]["num_images"] == 0  # Palette samples every hole
+        assert r["by_hole_size"]["large"]["num_images"] == r["num_images"]
     assert "wins on PSNR" in (tmp_path / "bench_inpainting.md").read_text()
     assert main(["--model", str(assets / "inpaint"), "--quick", "--band", "0", *data_args(assets)]) == 2
     assert main(["--model", str(assets / "depth"), "--quick", *data_args(assets)]) == 2  # not a Palette folder
