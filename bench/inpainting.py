@@ -101,8 +101,7 @@ def fill(method: str, backend: Any, rgb: np.ndarray, hole: np.ndarray, steps: in
 def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, keep: int) -> dict:
     """Every method on every image of one set: per-method, per-region means, and up to ``keep`` examples."""
     scores = {m: {r: {k: [] for k in METRICS} for r in REGIONS} for m in METHODS}
-    fractions, sizes, skipped, examples = [], [], 0, []
-    small_below = float(getattr(backend, "expected_fill_below", 0.0))
+    fractions, skipped, examples = [], 0, []
     for i in range(entry["n"]):
         item = entry["data"][i]
         gt = np.asarray(item["depth"], np.float32)
@@ -113,7 +112,6 @@ def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, k
             skipped += 1  # nothing hidden, or nothing known to fill from
             continue
         fractions.append(float(hole.mean()))
-        sizes.append("small" if fractions[-1] < small_below else "large")
         regions = {"hole": hole, "seam": seam_band(hole, band)}
         caption = str(item.get("caption", ""))
         fills = {m: fill(m, backend, rgb, hole, steps, generator(seed, i, 1), caption) for m in METHODS}
@@ -128,16 +126,16 @@ def evaluate_kind(backend: Any, entry: dict, seed: int, steps: int, band: int, k
               "skipped": skipped, "mean_hole_fraction": float(np.mean(fractions)) if fractions else None,
               "metrics": {m: {r: {k: summarize(v) for k, v in per.items()} for r, per in by_region.items()}
                           for m, by_region in scores.items()},
-              "by_hole_size": by_hole_size(scores, sizes, small_below)}
+              "by_hole_size": by_hole_size(scores, fractions, float(getattr(backend, "expected_fill_below", 0.0)))}
     return {"result": result, "examples": examples}
 
 
-def by_hole_size(scores: dict, sizes: list[str], small_below: float) -> dict:
-    """Whole-hole PSNR per method over the images whose hole is under ``small_below`` of the picture ("small":
-    the backend's expected fill) and over the rest ("large": sampled paint); ``sizes`` names each image's."""
+def by_hole_size(scores: dict, fractions: Sequence[float], small_below: float) -> dict:
+    """Whole-hole PSNR per method over the images whose hole (``fractions``: each image's share of the picture)
+    is under ``small_below`` ("small": the backend's expected fill) and over the rest ("large": sampled paint)."""
     out: dict[str, Any] = {"small_below": small_below}
     for size in ("small", "large"):
-        pick = [i for i, s in enumerate(sizes) if s == size]
+        pick = [i for i, f in enumerate(fractions) if (f < small_below) == (size == "small")]
         out[size] = {"num_images": len(pick),
                      "psnr": {m: summarize([scores[m]["hole"]["psnr"][i] for i in pick])["mean"] for m in METHODS}}
     return out

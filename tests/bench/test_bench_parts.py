@@ -62,13 +62,13 @@ def test_psnr_and_mae_on_known_offsets_inside_the_mask():
 def test_inpainting_scores_split_by_hole_size():
     scores = {m: {"hole": {"psnr": [20.0, 30.0, 10.0]}} for m in ("model", "telea", "ns")}
     scores["telea"]["hole"]["psnr"] = [21.0, 29.0, 15.0]
-    split = by_hole_size(scores, ["small", "small", "large"], 0.3)
+    split = by_hole_size(scores, [0.1, 0.29, 0.3], 0.3)
     assert split["small"] == {"num_images": 2, "psnr": {"model": 25.0, "telea": 25.0, "ns": 25.0}}
     assert split["large"] == {"num_images": 1, "psnr": {"model": 10.0, "telea": 15.0, "ns": 10.0}}
     line = size_line(split)
     assert "under 30% of the picture (2 images, the expected fill): model 25.00 dB, Telea 25.00 dB" in line
     assert "at least 30% of the picture (1 images, sampled paint): model 10.00 dB, Telea 15.00 dB" in line
-    assert "Every hole is sampled" in size_line(by_hole_size(scores, ["large"] * 3, 0.0))
+    assert "Every hole is sampled" in size_line(by_hole_size(scores, [0.1, 0.2, 0.5], 0.0))
 
 
 def test_sparsification_oracle_is_best_and_perfect_uncertainty_has_zero_ause():
