@@ -22,7 +22,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "depth_accuracy": ("python -m bench.depth_accuracy", "δ1/δ2/δ3, REL, RMS, log10 for 1-8 samples vs regression"),
     "ablations": ("python -m bench.ablations", "L1/L2, infilling, SUD, pretraining at equal budgets"),
     "completion": ("python -m bench.completion", "filling disocclusion holes: imputation vs alignment vs nearest"),
-    "inpainting": ("python -m bench.inpainting", "RGB fill of disocclusion holes: Palette model vs OpenCV, PSNR/MAE"),
+    "inpainting": ("python -m bench.inpainting", "RGB fill of disocclusion holes: the embedded model vs OpenCV, PSNR/MAE"),
     "reconstruction": ("python -m bench.reconstruction", "text3d mesh vs the true scene: Chamfer, F-score"),
     "speed": ("python -m bench.speed", "stage times, images/s, peak memory, UNet FLOP rate"),
     "uncertainty": ("python -m bench.uncertainty", "spread over samples vs error: Spearman, sparsification"),

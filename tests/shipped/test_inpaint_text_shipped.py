@@ -51,13 +51,14 @@ def test_every_orbit_view_shows_the_prompted_scene(tmp_path):
     assert np.median(rel) >= MIN_DETAIL_MEDIAN and min(rel) >= MIN_DETAIL, rel
 
 
-SMALL_HOLE_MARGIN_DB = 0.5  # model's whole-hole PSNR on small holes at least Telea's minus this (measured: below)
+SMALL_HOLE_MARGIN_DB = 0.1  # model's whole-hole PSNR on small holes at least Telea's minus this (measured: below)
 
 
 def test_small_holes_are_filled_level_with_telea():
     """Holes under expected_fill_below of the picture (a walk's disocclusions) get the expected fill, which
     must stay level with OpenCV Telea there; 12 indoor test images at 64x64, the holes bench.inpainting draws.
-    Measured (session 15): all 12 holes are small, model 22.49 dB against Telea 22.60 dB; the sampled fill
+    Measured (session 16, the mean of Telea r3 / r1, Navier-Stokes and the model): all 12 holes are small,
+    model 22.64 dB against Telea 22.60 dB; session 15's 0.7 x Telea + 0.3 x model 22.49 dB; the sampled fill
     these holes had before (guidance 6, layout start) 18.21 dB."""
     from bench.completion import draw_hole
     from bench.inpainting import HOLE, psnr

@@ -176,8 +176,9 @@ def test_text_inpaint_routes_cracks_to_telea_and_wide_holes_to_the_model():
 
 
 def test_text_inpaint_fills_small_holes_with_the_expected_fill_and_samples_large_ones():
-    """A hole under expected_fill_below of the picture gets w x Telea + (1 - w) x the model's one-step,
-    unguided guess from pure noise; a larger one is sampled with the caller's settings. Bad settings are refused."""
+    """A hole under expected_fill_below of the picture gets (1 - w) x the mean of Telea (radius 3 and 1) and
+    Navier-Stokes + w x the model's one-step, unguided guess from pure noise; a larger one is sampled with the
+    caller's settings. Bad settings are refused."""
     from text3d.backends.embedded import EmbeddedTextInpaint, classical_fill
 
     class Recorder:
@@ -195,23 +196,26 @@ def test_text_inpaint_fills_small_holes_with_the_expected_fill_and_samples_large
     small = np.zeros((32, 32), bool)
     small[10:18, 10:18] = True  # 6% of the picture
     pipe = Recorder()
-    backend = EmbeddedTextInpaint(pipe, expected_fill_below=0.3, expected_fill_telea_weight=0.7)
+    backend = EmbeddedTextInpaint(pipe, expected_fill_below=0.3, expected_fill_model_weight=0.25)
     out = backend.inpaint(image, small, prompt=" a library ", steps=20, generator=g(0), guidance_scale=6.0,
                           layout_strength=0.6)
     (call,) = pipe.calls
     assert call["num_inference_steps"] == 1 and call["guidance_scale"] == 1.0 and call["layout_strength"] == 1.0
     assert call["prompt"] == "a library" and call["text_embedding"] == "a library"
-    expected = 0.7 * classical_fill(image, small) + 0.3 * 0.5
+    classical = (classical_fill(image, small, "telea", 3) + classical_fill(image, small, "telea", 1)
+                 + classical_fill(image, small, "ns", 3)) / 3
+    expected = 0.75 * classical + 0.25 * 0.5
     np.testing.assert_allclose(out[small], expected[small], atol=1e-6)
+    assert not np.allclose(classical_fill(image, small, "telea", 1), classical_fill(image, small))  # three fills
     np.testing.assert_array_equal(out[~small], image[~small])
     large = np.zeros((32, 32), bool)
     large[:, 12:] = True  # a side band of 62%
     backend.inpaint(image, large, prompt="a library", steps=20, generator=g(0), guidance_scale=6.0)
     assert pipe.calls[-1]["num_inference_steps"] == 20 and pipe.calls[-1]["guidance_scale"] == 6.0
-    only_telea = EmbeddedTextInpaint(Recorder(), expected_fill_telea_weight=1.0)
-    np.testing.assert_array_equal(only_telea.inpaint(image, small, prompt="", steps=2, generator=g(0)),
-                                  classical_fill(image, small))
-    assert only_telea.pipe.calls == []
-    for bad in ({"expected_fill_below": -0.1}, {"expected_fill_below": 1.5}, {"expected_fill_telea_weight": 2}):
+    only_classical = EmbeddedTextInpaint(Recorder(), expected_fill_model_weight=0.0)
+    np.testing.assert_allclose(only_classical.inpaint(image, small, prompt="", steps=2, generator=g(0))[small],
+                               classical[small], atol=1e-6)
+    assert only_classical.pipe.calls == []
+    for bad in ({"expected_fill_below": -0.1}, {"expected_fill_below": 1.5}, {"expected_fill_model_weight": 2}):
         with pytest.raises(ValueError, match="must be in \\[0, 1\\]"):
             EmbeddedTextInpaint(Recorder(), **bad)

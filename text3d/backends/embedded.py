@@ -130,7 +130,10 @@ def thin_holes(mask: np.ndarray, max_width: int) -> np.ndarray:
 # bench.inpainting's holes (assets/README.md): under 30% it beat Telea indoors, and the default orbit's views
 # (48-74% unseen) stay painted by sampling.
 EXPECTED_FILL_BELOW = 0.3
-EXPECTED_FILL_TELEA_WEIGHT = 0.7  # the expected fill's share of Telea (val: 0.3 / 0.5 / 0.7 / 0.8 tried)
+# The expected fill averages these classical fills ((method, radius) of ``classical_fill``) with the model's
+# one-step guess, which takes EXPECTED_FILL_MODEL_WEIGHT of it; 11 mixes tried on val (assets/README.md).
+EXPECTED_FILL_CLASSICAL = (("telea", 3), ("telea", 1), ("ns", 3))
+EXPECTED_FILL_MODEL_WEIGHT = 0.25
 
 
 def unit_interval(value: float, what: str) -> float:
@@ -162,10 +165,11 @@ class EmbeddedTextInpaint:
 
     Two kinds of hole, two fills:
     - **small holes** (the whole hole under ``expected_fill_below`` of the picture: the disocclusions of a walk,
-      a small clean-up): the *expected* fill, ``expected_fill_telea_weight`` x OpenCV Telea + the rest x the
-      model's one-step estimate of the hole (guidance 1, from pure noise: its mean guess given the prompt).
-      A sampled fill is one plausible picture, and in a hole a few pixels from known ones it shows as speckle
-      where the mean continues the wall; the mix of two mean estimates beats either on the val split;
+      a small clean-up): the *expected* fill, the mean of OpenCV's Telea (radius 3 and 1) and Navier-Stokes
+      fills (``EXPECTED_FILL_CLASSICAL``), with ``expected_fill_model_weight`` of it the model's one-step
+      estimate of the hole (guidance 1, from pure noise: its mean guess given the prompt). A sampled fill is one
+      plausible picture, and in a hole a few pixels from known ones it shows as speckle where the mean
+      continues the wall; the mean of several mean estimates beats each of them on the val split;
     - **large holes** (orbit side bands of 30-85%, frames): hole pieces no wider than ``small_hole_px`` pixels
       (cracks and slivers between mesh pieces) are filled by Telea, which is as good there and costs no
       diffusion steps; the wider pieces are then painted by the model in one sampled pass (its guidance and
@@ -178,10 +182,10 @@ class EmbeddedTextInpaint:
 
     def __init__(self, pipe, name: str = "embedded", small_hole_px: int = 4,
                  expected_fill_below: float = EXPECTED_FILL_BELOW,
-                 expected_fill_telea_weight: float = EXPECTED_FILL_TELEA_WEIGHT):
+                 expected_fill_model_weight: float = EXPECTED_FILL_MODEL_WEIGHT):
         self.pipe, self.name, self.small_hole_px = pipe, name, int(small_hole_px)
         self.expected_fill_below = unit_interval(expected_fill_below, "expected_fill_below")
-        self.expected_fill_telea_weight = unit_interval(expected_fill_telea_weight, "expected_fill_telea_weight")
+        self.expected_fill_model_weight = unit_interval(expected_fill_model_weight, "expected_fill_model_weight")
         self._embeddings: dict[str, "torch.Tensor"] = {}
 
     @classmethod
@@ -224,12 +228,14 @@ class EmbeddedTextInpaint:
 
     def expected_fill(self, image: np.ndarray, mask: np.ndarray, prompt: str,
                       generator: torch.Generator) -> np.ndarray:
-        """(H, W, 3) float32: the hole ``mask`` of ``image`` filled by ``expected_fill_telea_weight`` x Telea
-        + the rest x the model's one-step, unguided estimate of the hole given ``prompt``; equal outside."""
-        w = self.expected_fill_telea_weight
-        telea = classical_fill(image, mask)
-        if w >= 1:
-            return telea
-        guess = self.pipe(image, mask, prompt, num_inference_steps=1, guidance_scale=1.0, generator=generator,
-                          text_embedding=self._embed(prompt), layout_strength=1.0, layout_transform=None)
-        return np.where(mask[..., None], w * telea + (1 - w) * guess, image).astype(np.float32)
+        """(H, W, 3) float32: the hole ``mask`` of ``image`` filled by the mean of the ``EXPECTED_FILL_CLASSICAL``
+        fills, with ``expected_fill_model_weight`` of it the model's one-step, unguided estimate of the hole
+        given ``prompt`` (no model call at weight 0); equal outside."""
+        w = self.expected_fill_model_weight
+        fill = np.mean([classical_fill(image, mask, method, radius) for method, radius in EXPECTED_FILL_CLASSICAL],
+                       axis=0)
+        if w > 0:
+            guess = self.pipe(image, mask, prompt, num_inference_steps=1, guidance_scale=1.0, generator=generator,
+                              text_embedding=self._embed(prompt), layout_strength=1.0, layout_transform=None)
+            fill = (1 - w) * fill + w * guess
+        return np.where(mask[..., None], fill, image).astype(np.float32)
