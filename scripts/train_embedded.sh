@@ -4,7 +4,7 @@
 # of the cycle before (train.init_from) and lists the key=value settings it changes; everything else is the
 # recipe. Every cycle resumes where it stopped. Training history and measured figures: assets/README.md.
 #   bash scripts/train_embedded.sh          # both lanes, one after the other
-#   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (10 cycles) -> inpainting (4 cycles)
+#   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (13 cycles) -> inpainting (4 cycles)
 #   bash scripts/train_embedded.sh t2i      # lane 2: text-to-image (6 stages) + its layout bank -> regression baseline (6 cycles)
 #   bash scripts/train_embedded.sh images   # lane 3: text-conditioned inpainting (from assets/t2i) and super-resolution
 # On 2 CPU cores run the two lanes side by side with one thread each (OMP_NUM_THREADS=1); lane 2's regression
@@ -100,7 +100,17 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
   mix9=data/procedural/mix9
   cycle depthgen_v2 finetune-c11 data.path=$mix9 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c10 train.lr=1.0e-4 train.warmup_steps=50 \
-    train.max_steps=1500 train.seed=11 -- --export assets/depthgen
+    train.max_steps=1500 train.seed=11 -- --export runs/finetune-c11/pipeline
+  # cycle 12 (sessions 14-15): 40,000 new renders, cycle 11's recipe, seed 12 (level with cycle 11 on val)
+  four_kinds 3 80000 100000 mix10
+  cycle depthgen_v2 finetune-c12 data.path=data/procedural/mix10 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c11 train.lr=1.0e-4 train.warmup_steps=50 \
+    train.max_steps=1500 train.seed=12 -- --export runs/finetune-c12/pipeline
+  # cycle 13 (sessions 15-16): annealing, a third of the learning rate, on 40,000 more new renders, seed 13
+  four_kinds 4 120000 140000 mix11
+  cycle depthgen_v2 finetune-c13 data.path=data/procedural/mix11 train.batch_size=16 train.checkpoint_every=100 \
+    train.keep_checkpoints=2 train.init_from=runs/finetune-c12 train.lr=3.0e-5 train.warmup_steps=50 \
+    train.max_steps=1500 train.seed=13 -- --export assets/depthgen
   # inpainting (assets/inpaint)
   cycle inpaint inpaint -- --export runs/inpaint/pipeline
   cycle inpaint inpaint-c2 train.init_from=runs/inpaint train.max_steps=500 -- --export runs/inpaint-c2/pipeline

@@ -7,7 +7,8 @@ classified as a library (the first view as a living room, then a dining room and
 among the later views), later-view detail median 0.93 of the first view's, the least 0.65; the same in session 13
 with DepthGen cycle 10; session 14 with DepthGen cycle 11 (the depth moves the mesh, and so each view's holes):
 5 of 10 (one more later view a forest), detail median 0.93, the least 0.69, while the benchmark over 20 prompts
-went up (72.5% against 70.0%). Session 10 with the
+went up (72.5% against 70.0%); session 16 with DepthGen cycle 13: 6 of 10, detail median 0.93, the least 0.68.
+Session 10 with the
 level-only classifier: 8 of 10, 0.93 (session 9: 10 of 10, 0.84). The previous prompt-blind model
 (assets/inpaint) gave 1 of 10 and 0.04 (blank grey walls). The issue's goal, 70% of all views, is measured over 20 evaluation prompts by bench.outpainting
 (71.5% in session 11, 70.0% in session 13 with DepthGen cycle 10, 72.5% in session 14 with cycle 11); on this one

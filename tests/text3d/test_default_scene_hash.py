@@ -35,13 +35,15 @@ PINNED = {
     # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..; re-pinned (session 13) for DepthGen
     # cycle 10 (aspect channel, square and 4:3 renders; issue 20): before it 99e5de63.., 6580084f.., f5b9e785..;
     # depthgen 7d009c16.., depthgen_complete 79eddc6b..; re-pinned (session 14) for DepthGen cycle 11 (40,000 new
-    # renders; issue 20): before it 0111e648.., 58c33430.., 781bb68a..; depthgen 58375830.., depthgen_complete 7cd834e0..
-    "scene_mesh": "13305c6dcfed6a82f4e0b5017253c55214afc8bee1a2054f2438357aa6b4b67c",    # vertices, faces, colors
-    "scene_views": "9a2374ced97035e592fad2b0a6d10f5beb3b5b7ca26fea37a33c3d38d05b0ba7",   # every view's image
-    "scene_depths": "b028b8207164282ab59c8749c0b4c3af3d822611e304cd02420632164698558f",  # every view's depth
+    # renders; issue 20): before it 0111e648.., 58c33430.., 781bb68a..; depthgen 58375830.., depthgen_complete 7cd834e0..;
+    # re-pinned (session 16) for DepthGen cycle 13 (cycles 12-13: 80,000 new renders, the last at a third of the
+    # learning rate; issue 20): before it 13305c6d.., 9a2374ce.., b028b820..; depthgen db98d18e.., depthgen_complete 6d30d8e7..
+    "scene_mesh": "9c96545e3907a42fbc00c6dc6370a175cab0c45ac2890a720a3e42f1f8ea874d",    # vertices, faces, colors
+    "scene_views": "13d64c4cf36cb88731f5c567b921f9bd990b8b7fd55cfd4dbf557b5bad1189a9",   # every view's image
+    "scene_depths": "1c39fbe0a03550668580ad93e5132bfe2e1608cdcf3809a07f168bf6627965ed",  # every view's depth
     # shipped pipelines on the fixed image of _image(), 5 steps
-    "depthgen": "db98d18e432b3fce41a31a5854b8c24621e1eef548f9682929d5e445ddc9781d",          # depth, samples, std
-    "depthgen_complete": "6d30d8e7a243dbac95c4a5265c3f7b8f8d01a5956ce988f1442744ddfd8a8090",  # depth, samples
+    "depthgen": "d06721316768e50f10b79c14ae0598ae5b19880e526630666477ffb10e04bebd",          # depth, samples, std
+    "depthgen_complete": "57470212a5d54764499e2fe751e07fc27adca5ad67400dcfb162015c7bb23f7c",  # depth, samples
     "regression": "3ff44ab41d71b21e74d33c150f7e098d386a148180b1abde5dc9aac1b20eab79",        # depth
     "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # inpainted image
     "text_inpaint": "dddb62ac63b8c2b4326f7920da2a5ddf0c800d69ae088452da8cc179603a7875",      # inpainted image
