@@ -86,6 +86,18 @@ def test_inpaint_keeps_unmasked_pixels(sd_dirs, folder):
     np.testing.assert_array_equal(backend.inpaint(image, np.zeros_like(mask), prompt="x", steps=2, generator=g(0)), image)
 
 
+def test_inpaint_prompt_reaches_stable_diffusion(sd_dirs):
+    """The view's prompt conditions the Stable Diffusion inpainting pipeline: same image, hole and seed, two
+    prompts, two fills (issue 18: text3d hands each view its own prompt, tests/text3d/test_pipeline.py)."""
+    backend = build_backend("inpaint", str(sd_dirs / "inpaint"), "cpu")
+    image = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
+    mask = np.zeros((32, 32), bool)
+    mask[8:24, 8:24] = True
+    room, cab = (backend.inpaint(image, mask, prompt=p, steps=2, generator=g(0)) for p in ("a room", "cab"))
+    assert np.abs(room[mask] - cab[mask]).mean() > 1e-4
+    np.testing.assert_array_equal(room[~mask], cab[~mask])
+
+
 def test_hub_id_not_in_cache_is_a_value_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
