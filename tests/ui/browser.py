@@ -72,6 +72,16 @@ def settle(frame, frames: int = 3) -> None:
                    "requestAnimationFrame(step)); requestAnimationFrame(step); })", frames)
 
 
+def press_and_wait_for_move(page, frame, key: str, timeout_ms: int = 10_000) -> None:
+    """Press ``key`` and wait until the viewer camera has left where it stood (a loaded machine may handle the
+    key after the press returns), then for the frames drawn there."""
+    before = frame.evaluate("() => window.text3dViewer.pose().position")
+    page.keyboard.press(key)
+    frame.wait_for_function("(p) => window.text3dViewer.pose().position.some((v, i) => v !== p[i])", arg=before,
+                            timeout=timeout_ms)
+    settle(frame)
+
+
 def canvas_rgb(frame) -> np.ndarray:
     """(H, W, 3) uint8 screenshot of the viewer's canvas (what the visitor sees of the scene)."""
     from PIL import Image

@@ -11,8 +11,8 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from tests.ui.browser import (CHROMIUM, canvas_rgb, correlation, loopback_browser, render_like_viewer, settle,
-                              viewer_frame, viewer_pose)
+from tests.ui.browser import (CHROMIUM, canvas_rgb, correlation, loopback_browser, press_and_wait_for_move,
+                              render_like_viewer, settle, viewer_frame, viewer_pose)
 from text3d.cameras import intrinsics_from_fov, yaw_pitch_pose
 from text3d.mesh import Mesh, concat_meshes
 
@@ -121,8 +121,7 @@ def test_a_key_press_walks_forward_and_the_frame_follows(viewer):
     before = canvas_rgb(frame)
     frame.locator("#view").click()                     # focus the scene (a click without drag does not turn)
     assert np.allclose(viewer_pose(frame), POSES[0], atol=1e-6)
-    page.keyboard.press("w")
-    settle(frame)
+    press_and_wait_for_move(page, frame, "w")
     moved = viewer_pose(frame)
     step = moved[:3, 3] - POSES[0][:3, 3]
     assert step[2] > 0.05 and np.allclose(step[:2], 0, atol=1e-6)   # forward is +z for the first view
@@ -130,12 +129,10 @@ def test_a_key_press_walks_forward_and_the_frame_follows(viewer):
     after = canvas_rgb(frame)
     assert np.abs(after.astype(float) - before).mean() > 2              # the picture changed ...
     assert _matches(frame, mesh) >= MATCH                               # ... to the view from the new place
-    page.keyboard.press("d")                                            # D steps right (+x in OpenCV)
-    settle(frame)
+    press_and_wait_for_move(page, frame, "d")                           # D steps right (+x in OpenCV)
     right = viewer_pose(frame)[:3, 3] - moved[:3, 3]
     assert right[0] > 0.05 and abs(right[2]) < 1e-6
-    page.keyboard.press("ArrowLeft")                                    # arrows walk too: back where it was
-    settle(frame)
+    press_and_wait_for_move(page, frame, "ArrowLeft")                   # arrows walk too: back where it was
     assert np.allclose(viewer_pose(frame)[:3, 3], moved[:3, 3], atol=1e-6)
     assert frame.locator("#where").inner_text().startswith("free view")
 
@@ -178,7 +175,7 @@ def test_reset_returns_to_the_first_view(viewer):
     page, frame, mesh, *_ = viewer
     _jump(frame, 2)
     frame.locator("#view").click()
-    page.keyboard.press("s")
+    press_and_wait_for_move(page, frame, "s")
     frame.locator("#reset").click()
     settle(frame)
     assert np.allclose(viewer_pose(frame), POSES[0], atol=1e-6)
@@ -195,7 +192,7 @@ def test_frustums_toggle_draws_the_cameras(viewer):
     assert np.array_equal(at_camera, canvas_rgb(frame))   # standing at a camera, its own frustum is hidden
     frame.locator("#view").click()
     for _ in range(6):
-        page.keyboard.press("s")                      # step back: the cameras at the origin come into sight
+        press_and_wait_for_move(page, frame, "s")     # step back: the cameras at the origin come into sight
     off = canvas_rgb(frame)
     frame.locator("#frustums").check()
     on = canvas_rgb(frame)
