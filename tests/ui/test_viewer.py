@@ -137,6 +137,22 @@ def test_a_key_press_walks_forward_and_the_frame_follows(viewer):
     assert frame.locator("#where").inner_text().startswith("free view")
 
 
+def test_holding_a_key_walks_on(viewer):
+    """A tap moves one step whatever the machine's speed; a key held past the hold delay keeps walking."""
+    page, frame, *_ = viewer
+    _jump(frame, 0)
+    frame.locator("#view").click()
+    press_and_wait_for_move(page, frame, "w")
+    tap = viewer_pose(frame)[2, 3] - POSES[0][2, 3]
+    start = viewer_pose(frame)[2, 3]
+    page.keyboard.down("w")
+    page.wait_for_timeout(1000)
+    page.keyboard.up("w")
+    settle(frame)
+    held = viewer_pose(frame)[2, 3] - start
+    assert held > 2 * tap > 0, (held, tap)
+
+
 def test_scroll_walks_forward(viewer):
     page, frame, mesh, *_ = viewer
     _jump(frame, 1)                                                     # looking along +x

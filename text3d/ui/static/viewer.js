@@ -25,6 +25,7 @@ const resetButton = document.getElementById('reset');
 const LOOK_SPEED = 1.0;      // radians turned per canvas height dragged, times the vertical field of view
 const WALK_SPEED = 0.2;      // scene diagonals per second while a key is held
 const KEY_STEP = 0.02;       // scene diagonals moved at once by each key press
+const HOLD_DELAY_MS = 300;   // a key walks on only once held this long, so a tap moves exactly one KEY_STEP
 const WHEEL_STEP = 0.0004;   // scene diagonals per wheel delta pixel
 const MOVES = {
   KeyW: [0, 0, -1], ArrowUp: [0, 0, -1], KeyS: [0, 0, 1], ArrowDown: [0, 0, 1],
@@ -51,7 +52,7 @@ frustums.visible = false;
 scene.add(frustums);
 let diagonal = 1;
 let cameras = [];                             // {name, label, position, quaternion, fov, aspect}
-const held = new Map();                       // key code -> true while held
+const held = new Map();                       // key code -> its keydown time (performance.now(), ms) while held
 let lastTime = null;
 let renderQueued = false;
 
@@ -70,9 +71,13 @@ function requestRender() {
 function frame(time) {
   renderQueued = false;
   if (held.size > 0) {
-    const dt = lastTime === null ? 0 : Math.min((time - lastTime) / 1000, 0.1);
     const fast = held.has('ShiftLeft') || held.has('ShiftRight') ? 3 : 1;
-    for (const code of held.keys()) if (MOVES[code]) walk(MOVES[code], WALK_SPEED * diagonal * dt * fast);
+    for (const [code, down] of held) {
+      if (!MOVES[code] || lastTime === null) continue;
+      // walk for the part of the last frame after the hold delay (at most 0.1 s, so a stall does not leap)
+      const dt = Math.min(Math.max(time - Math.max(lastTime, down + HOLD_DELAY_MS), 0) / 1000, 0.1);
+      if (dt > 0) walk(MOVES[code], WALK_SPEED * diagonal * dt * fast);
+    }
     lastTime = time;
     requestRender();
   } else {
@@ -223,11 +228,12 @@ function setUpControls() {
   }, { passive: false });
   window.addEventListener('keydown', (e) => {
     if (e.target instanceof HTMLSelectElement || e.target instanceof HTMLInputElement) return;
-    if (e.code.startsWith('Shift')) { held.set(e.code, true); return; }
+    if (e.code.startsWith('Shift')) { held.set(e.code, performance.now()); return; }
     if (!MOVES[e.code] || e.ctrlKey || e.metaKey || e.altKey) return;
     e.preventDefault();
-    if (!e.repeat && !held.has(e.code)) walk(MOVES[e.code], KEY_STEP * diagonal);   // a tap always moves
-    held.set(e.code, true);
+    if (held.has(e.code)) return;
+    if (!e.repeat) walk(MOVES[e.code], KEY_STEP * diagonal);   // a tap always moves
+    held.set(e.code, performance.now());
     requestRender();
   });
   window.addEventListener('keyup', (e) => held.delete(e.code));
