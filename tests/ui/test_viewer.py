@@ -143,8 +143,8 @@ def test_holding_a_key_walks_on(viewer):
     _jump(frame, 0)
     frame.locator("#view").click()
     press_and_wait_for_move(page, frame, "w")
-    tap = viewer_pose(frame)[2, 3] - POSES[0][2, 3]
     start = viewer_pose(frame)[2, 3]
+    tap = start - POSES[0][2, 3]
     page.keyboard.down("w")
     page.wait_for_timeout(1000)
     page.keyboard.up("w")

@@ -72,8 +72,8 @@ function frame(time) {
   renderQueued = false;
   if (held.size > 0) {
     const fast = held.has('ShiftLeft') || held.has('ShiftRight') ? 3 : 1;
-    for (const [code, down] of held) {
-      if (!MOVES[code] || lastTime === null) continue;
+    if (lastTime !== null) for (const [code, down] of held) {
+      if (!MOVES[code]) continue;
       // walk for the part of the last frame after the hold delay (at most 0.1 s, so a stall does not leap)
       const dt = Math.min(Math.max(time - Math.max(lastTime, down + HOLD_DELAY_MS), 0) / 1000, 0.1);
       if (dt > 0) walk(MOVES[code], WALK_SPEED * diagonal * dt * fast);
