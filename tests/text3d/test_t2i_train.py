@@ -221,3 +221,34 @@ def test_card_says_when_timesteps_were_shifted(tmp_path):
     shifted = training_card(_cfg(tmp_path, "diffusion.t_shift=3"), 5)
     assert plain["shift"] == "" and "t_shift 3" in shifted["shift"]
     assert "{shift}" in CARD
+
+
+def test_latent_model_trains_exports_and_decodes(tmp_path):
+    """A latent recipe learns from a latent cache and exports a pipeline that decodes 8x its sample size."""
+    from text3d.models.autoencoder.encode import write_cache
+    from text3d.models.t2i import TextToImagePipeline
+
+    g = torch.Generator().manual_seed(0)
+    latents = (torch.randn(8, 32, 8, 8, generator=g) * 0.7 + 0.1).to(torch.float16)
+    cache = write_cache(tmp_path / "lat.safetensors", latents, [[f"a room {i}"] for i in range(8)])
+    cfg = _cfg(tmp_path / "run", "model.sample_size=8", "model.latent_channels=32", "model.coord_channels=true",
+               "data.kind=latents", f"data.path={cache}", "data.hflip=false", "train.max_steps=3",
+               f"train.export_dir={tmp_path / 'pipe'}")
+    res = train(cfg)
+    assert (res["export"] / "vae" / "config.json").is_file()
+    pipe = TextToImagePipeline.from_pretrained(str(res["export"]))
+    assert pipe.is_latent and pipe.unet.config.in_channels == 34
+    images = pipe("a room", num_inference_steps=2, generator=torch.Generator().manual_seed(1))
+    assert images[0].shape == (64, 64, 3) and images[0].dtype.name == "float32"
+    assert 0.0 <= images[0].min() and images[0].max() <= 1.0
+    again = pipe("a room", num_inference_steps=2, generator=torch.Generator().manual_seed(1))
+    assert (again[0] == images[0]).all()
+    with pytest.raises(ValueError, match="needs a layout bank"):
+        pipe("a room", num_inference_steps=2, layout_strength=0.5)
+
+
+def test_latent_recipe_needs_a_latent_cache_and_no_flips(tmp_path):
+    with pytest.raises(ValueError, match="go together"):
+        _cfg(tmp_path, "model.latent_channels=32")
+    with pytest.raises(ValueError, match="hflip must be false"):
+        _cfg(tmp_path, "model.latent_channels=32", "data.kind=latents", "data.hflip=true")

@@ -30,6 +30,8 @@ class T2IModelConfig:
     norm_num_groups: int | None = None
     attention_head_dim: int | None = None
     coord_channels: bool = False  # feed two pixel-coordinate channels (y, x in [-1, 1]) beside the noisy image
+    latent_channels: int = 0  # 0: diffuse RGB pixels; > 0: diffuse the autoencoder's latents of this many channels
+    autoencoder: str = "assets/autoencoder"  # the TinyAutoencoder folder a latent model decodes with (saved with it)
 
 
 @dataclass
@@ -43,8 +45,9 @@ class T2IDiffusionConfig:
 
 @dataclass
 class T2IDataConfig:
-    kind: str = "procedural_shards"  # procedural_shards | synthetic (toy colour scenes, tests/debug)
-    path: str = "data/procedural/train-64"  # shard folder for procedural_shards
+    kind: str = "procedural_shards"  # procedural_shards | latents | synthetic (toy colour scenes, tests/debug)
+    path: str = "data/procedural/train-64"  # shard folder (procedural_shards) or cache file (latents: written by
+    # python -m text3d.models.autoencoder.encode)
     hflip: bool = True  # random horizontal flips (captions of procedural scenes are flip-invariant)
     synthetic_size: int = 64  # number of samples of the synthetic toy set
     max_samples: int = 0  # use only the first N samples (0 = all)
@@ -75,6 +78,14 @@ def validate(r: T2IRecipe) -> None:
         raise ValueError(f"diffusion.text_dropout must be in [0, 1), got {r.diffusion.text_dropout}")
     if not r.diffusion.t_shift > 0:
         raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
-    if r.data.kind not in ("procedural_shards", "synthetic"):
-        raise ValueError(f"data.kind must be procedural_shards or synthetic, got {r.data.kind!r}")
+    if r.data.kind not in ("procedural_shards", "latents", "synthetic"):
+        raise ValueError(f"data.kind must be procedural_shards, latents or synthetic, got {r.data.kind!r}")
+    if r.model.latent_channels < 0:
+        raise ValueError(f"model.latent_channels must be >= 0, got {r.model.latent_channels}")
+    if (r.data.kind == "latents") != (r.model.latent_channels > 0):
+        raise ValueError("data.kind latents and model.latent_channels > 0 go together (a latent model learns from a "
+                         "latent cache, a pixel model from images)")
+    if r.data.kind == "latents" and r.data.hflip:
+        raise ValueError("data.hflip must be false for data.kind latents (a flipped latent is not the latent of the "
+                         "flipped image)")
     validate_train(r.train)

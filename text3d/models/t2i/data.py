@@ -26,13 +26,23 @@ SYNTHETIC_COLOURS = {"red": (0.85, 0.15, 0.1), "green": (0.15, 0.7, 0.2), "blue"
 
 @dataclass
 class CaptionedImages:
-    """images: (N, 3, H, W) uint8; captions: N lists of one or more captions (str) per image."""
+    """images: (N, 3, H, W) uint8 pixels, or (N, C, h, w) float16 autoencoder latents with their per-channel
+    ``latents_mean`` / ``latents_std`` (C,); captions: N lists of one or more captions (str) per image."""
 
     images: torch.Tensor
     captions: list[list[str]]
+    latents_mean: torch.Tensor | None = None
+    latents_std: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def model_space(self, idx: torch.Tensor) -> torch.Tensor:
+        """The diffusion model's x0 of items ``idx``: pixels in [-1, 1], or latents normalised per channel."""
+        x = self.images[idx].float()
+        if self.latents_mean is None:
+            return x / 127.5 - 1.0
+        return (x - self.latents_mean[:, None, None]) / self.latents_std[:, None, None]
 
 
 def _to_chw_uint8(rgb) -> np.ndarray:
@@ -47,7 +57,7 @@ def _to_chw_uint8(rgb) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(2, 0, 1))
 
 
-def _captions_of(sample: dict) -> list[str]:
+def captions_of(sample: dict) -> list[str]:
     caps = sample.get("captions")
     if caps is None or len(caps) == 0:
         caps = [sample["caption"]]
@@ -65,7 +75,7 @@ def from_samples(samples: Sequence[dict], size: int, max_captions: int = 0) -> C
         if img.shape[1:] != (size, size):
             raise ValueError(f"training images must be {size}x{size} (model.sample_size), got {img.shape[2]}x{img.shape[1]}")
         images.append(torch.from_numpy(img))
-        caps = _captions_of(s)
+        caps = captions_of(s)
         captions.append(caps[:max_captions] if max_captions > 0 else caps)
     if not images:
         raise ValueError("the training set is empty; check data.path")
@@ -92,6 +102,8 @@ def load_training_data(cfg: T2IDataConfig, size: int, seed: int = 0) -> Captione
     """The configured training set in memory (``procedural_shards`` via ``ShardDataset``, or ``synthetic``)."""
     if cfg.kind == "synthetic":
         return from_samples(synthetic_samples(cfg.synthetic_size, size, seed), size, cfg.max_captions)
+    if cfg.kind == "latents":
+        return load_latents(cfg, size)
     path = Path(cfg.path)
     if not path.is_dir():
         raise ValueError(f"data.path {path} is not a folder; write shards with "
@@ -101,6 +113,18 @@ def load_training_data(cfg: T2IDataConfig, size: int, seed: int = 0) -> Captione
     ds = ShardDataset(str(path), max_cached=1)  # read sequentially: one shard in memory at a time
     n = len(ds) if cfg.max_samples <= 0 else min(len(ds), cfg.max_samples)
     return from_samples((ds[i] for i in tqdm(range(n), desc="loading shards", leave=False)), size, cfg.max_captions)
+
+
+def load_latents(cfg: T2IDataConfig, size: int) -> CaptionedImages:
+    """A latent cache (``text3d.models.autoencoder.encode``) in memory; its latents must be size x size."""
+    from text3d.models.autoencoder.encode import read_cache
+
+    latents, mean, std, captions = read_cache(cfg.path)
+    if tuple(latents.shape[-2:]) != (size, size):
+        raise ValueError(f"{cfg.path} holds {latents.shape[-1]}x{latents.shape[-2]} latents; model.sample_size is {size}")
+    n = len(captions) if cfg.max_samples <= 0 else min(len(captions), cfg.max_samples)
+    captions = [c[:cfg.max_captions] if cfg.max_captions > 0 else c for c in captions[:n]]
+    return CaptionedImages(latents[:n], captions, mean, std)
 
 
 class CaptionBank:
@@ -154,13 +178,13 @@ def _write_cache(path: Path, known: dict[str, torch.Tensor], encoder_name: str) 
 
 def sample_batch(data: CaptionedImages, bank: CaptionBank, batch_size: int, generator: torch.Generator,
                  hflip: bool = True, text_dropout: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draw a batch with ``generator``: x0 (B, 3, H, W) float32 in [-1, 1] and text (B, 384) float32.
+    """Draw a batch with ``generator``: x0 (B, C, H, W) float32 (``CaptionedImages.model_space``) and text (B, 384).
 
     Each image takes one of its captions at random; with probability ``text_dropout`` the caption is
     replaced by the null (zero) embedding, for classifier-free guidance.
     """
     idx = torch.randint(0, len(data), (batch_size,), generator=generator)
-    x0 = data.images[idx].float() / 127.5 - 1.0  # (B, 3, H, W)
+    x0 = data.model_space(idx)  # (B, C, H, W)
     if hflip:
         flip = torch.rand(batch_size, generator=generator) < 0.5
         x0 = torch.where(flip[:, None, None, None], x0.flip(-1), x0)

@@ -54,26 +54,28 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
 
 
 def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str | Path, *, dtype: str = "float16",
-                    card: dict | None = None) -> Path:
+                    card: dict | None = None, latent: dict | None = None) -> Path:
     """Save ``unet`` (a copy, cast to ``dtype``) and a DDIM scheduler with the training schedule to ``out_dir``.
 
     Written to a temporary folder, then renamed over ``out_dir``. ``card``: values for the model card; when
-    given, one sampling run is timed and a README.md is written.
+    given, one sampling run is timed and a README.md is written. ``latent``: for a latent UNet, the pipeline's
+    ``vae``, ``latents_mean`` and ``latents_std`` (saved with it).
     """
     from diffusers import DDIMScheduler
 
     out = Path(out_dir)
     model = copy.deepcopy(unet).to("cpu", torch.float32).eval()
     scheduler = DDIMScheduler.from_config(scheduler_config)
+    latent = latent or {}
     timing = None
     if card is not None:
-        pipe = TextToImagePipeline(model, scheduler)
+        pipe = TextToImagePipeline(model, scheduler, **latent)
         start = time.perf_counter()
         pipe("a room", num_inference_steps=25, guidance_scale=3.0, generator=torch.Generator().manual_seed(0))
         timing = time.perf_counter() - start
     model = model.to(torch.float16 if dtype == "float16" else torch.float32)
     with atomic_dir(out) as tmp:
-        TextToImagePipeline(model, scheduler).save_pretrained(str(tmp))
+        TextToImagePipeline(model, scheduler, **latent).save_pretrained(str(tmp))
         if card is not None:
             size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
             cfg = model.config

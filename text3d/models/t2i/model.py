@@ -51,10 +51,12 @@ def resolved(cfg: T2IModelConfig) -> dict[str, Any]:
 def unet_kwargs(cfg: T2IModelConfig, text_dim: int = TEXT_DIM) -> dict[str, Any]:
     """Keyword arguments for ``UNet2DConditionModel`` (also what its saved config holds)."""
     p = resolved(cfg)
+    channels = cfg.latent_channels or 3
     down = tuple("AttnDownBlock2D" if a else "DownBlock2D" for a in p["attention_levels"])
     up = tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(p["attention_levels"]))
     return dict(
-        sample_size=cfg.sample_size, in_channels=3 + (COORD_CHANNELS if cfg.coord_channels else 0), out_channels=3,
+        sample_size=cfg.sample_size, in_channels=channels + (COORD_CHANNELS if cfg.coord_channels else 0),
+        out_channels=channels,
         down_block_types=down, up_block_types=up, mid_block_type="UNetMidBlock2D",
         block_out_channels=tuple(p["block_out_channels"]), layers_per_block=p["layers_per_block"],
         norm_num_groups=p["norm_num_groups"], attention_head_dim=p["attention_head_dim"],
@@ -85,18 +87,18 @@ def coordinate_channels(b: int, h: int, w: int, device=None, dtype=torch.float32
 
 
 def unet_forward(unet: torch.nn.Module, x_t: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """x_t (B, 3, H, W) noisy image; t (B,) long timesteps; text (B, 384) embeddings (zeros = null).
+    """x_t (B, C, H, W) noisy image or latents; t (B,) long timesteps; text (B, 384) embeddings (zeros = null).
 
-    Returns (B, 3, H, W): the prediction named by the scheduler's ``prediction_type``. A UNet saved with
-    ``in_channels`` 5 gets the coordinate channels appended here.
+    Returns (B, C, H, W): the prediction named by the scheduler's ``prediction_type``. A UNet saved with two
+    more ``in_channels`` than it outputs gets the coordinate channels appended here.
     """
     text = text.to(x_t.dtype)
-    extra = int(unet.config.in_channels) - x_t.shape[1]
-    if extra == COORD_CHANNELS:
+    out_channels = int(unet.config.out_channels)
+    if x_t.shape[1] != out_channels:
+        raise ValueError(f"the UNet denoises {out_channels} channels; got an input of {x_t.shape[1]}")
+    if int(unet.config.in_channels) - out_channels == COORD_CHANNELS:
         b, _, h, w = x_t.shape
         x_t = torch.cat([x_t, coordinate_channels(b, h, w, x_t.device, x_t.dtype)], 1)
-    elif extra != 0:
-        raise ValueError(f"the UNet takes {unet.config.in_channels} input channels; got an image of {x_t.shape[1]}")
     return unet(x_t, t, encoder_hidden_states=text[:, None, :], class_labels=text).sample
 
 

@@ -5,6 +5,10 @@ A diffusers ``DiffusionPipeline`` with two components, ``unet`` (``UNet2DConditi
 folder records its name (``text_encoder_name`` in ``model_index.json``) and it is loaded from the installed
 package (``text3d.models.t2i.text_encoder``). ``save_pretrained`` writes safetensors.
 
+A latent model (``unet.config.out_channels`` > 3) also holds ``vae``, the ``TinyAutoencoder`` it decodes with
+(``text3d.models.autoencoder``), and the per-channel ``latents_mean`` / ``latents_std`` its latents were
+normalised by in training (``model_index.json``); it then returns the decoded images (8x its sample size).
+
 A folder may also hold a ``layout_bank.safetensors`` (``text3d.models.t2i.layout_bank``): then sampling with
 ``layout_strength`` below 1 starts from a noised training layout retrieved by the prompt instead of from pure
 noise. ``layout_strength`` is the fraction of the schedule that is run (1 = plain text-to-image); its
@@ -49,16 +53,49 @@ def _generators(generator, n: int) -> list[torch.Generator]:
 class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
-    model_cpu_offload_seq = "unet"
+    model_cpu_offload_seq = "unet->vae"
+    _optional_components = ["vae"]
 
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, layout_strength: float = 1.0,
-                 layout_bank: LayoutBank | None = None):
+                 layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,
+                 latents_std: Sequence[float] | None = None):
         super().__init__()
         check_strength(layout_strength)
-        self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength))
+        latent = int(unet.config.out_channels) != 3
+        if latent and (vae is None or latents_mean is None or latents_std is None):
+            raise ValueError("a latent UNet needs its vae (TinyAutoencoder) and latents_mean / latents_std")
+        self.register_modules(unet=unet, scheduler=scheduler, vae=vae if latent else None)
+        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength),
+                                latents_mean=[float(v) for v in latents_mean] if latent else None,
+                                latents_std=[float(v) for v in latents_std] if latent else None)
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
         self.last_layouts: list[int] | None = None  # bank index each image of the last call started from
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        """``LocalPipeline.from_pretrained``; a latent folder's ``vae/`` is loaded as a ``TinyAutoencoder``."""
+        from pathlib import Path
+
+        vae_dir = Path(pretrained_model_name_or_path) / "vae"
+        if vae_dir.is_dir() and "vae" not in kwargs:
+            from text3d.models.autoencoder import TinyAutoencoder
+
+            kwargs["vae"] = TinyAutoencoder.from_pretrained(str(vae_dir)).eval()
+        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+
+    @property
+    def is_latent(self) -> bool:
+        return self.vae is not None
+
+    def decode_latents(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-space samples (n, C, h, w) -> images (n, 3, H, W) in [0, 1]: pixels from [-1, 1], or latents
+        un-normalised and decoded by the autoencoder."""
+        if not self.is_latent:
+            return (x.float().clamp(-1, 1) + 1) / 2
+        mean = torch.tensor(self.config.latents_mean, device=x.device)[:, None, None]
+        std = torch.tensor(self.config.latents_std, device=x.device)[:, None, None]
+        with torch.no_grad():
+            return self.vae.decode(x.float() * std + mean).float()
 
     @property
     def text_encoder(self):
@@ -84,7 +121,8 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         layout_strength: None = the saved default; 1 = start from pure noise; below 1, start that far into
         the schedule from a layout of the bank retrieved by the prompt (each generator first draws the noise,
         then the pick among the ``top_k`` nearest layouts).
-        Returns a list of (H, W, 3) float32 arrays in [0, 1], H = W = the model's sample size.
+        Returns a list of (H, W, 3) float32 arrays in [0, 1], H = W = the model's sample size (8x it for a
+        latent model).
         """
         prompts = _check_sampling_args(prompt, num_inference_steps, guidance_scale, num_images_per_prompt)
         strength = self._layout_strength(layout_strength)
@@ -94,7 +132,7 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         gens = _generators(generator, cond.shape[0])
         x, sched, timesteps = self._start_sampling(cond, gens, scheduler, int(num_inference_steps), strength)
         x = self._denoise(x, cond, sched, timesteps, guidance_scale, progress)
-        images = ((x.float().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
+        images = self.decode_latents(x).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
         return [np.ascontiguousarray(im, dtype=np.float32) for im in images]
 
     def _start_sampling(self, cond: torch.Tensor, gens: list[torch.Generator], scheduler: str, steps: int,
@@ -108,8 +146,9 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         """
         device, dtype = self.unet.device, self.unet.dtype
         size = int(self.unet.config.sample_size)
-        x = torch.stack([torch.randn(3, size, size, generator=g, device=g.device) for g in gens])
-        x = x.to(device, dtype)  # (n, 3, H, W) initial noise
+        channels = int(self.unet.config.out_channels)
+        x = torch.stack([torch.randn(channels, size, size, generator=g, device=g.device) for g in gens])
+        x = x.to(device, dtype)  # (n, C, H, W) initial noise
         sched = make_scheduler(self.scheduler.config, scheduler)
         sched.set_timesteps(steps, device=device)
         timesteps = sched.timesteps

@@ -99,10 +99,22 @@ class T2ITask:
         return denoising_mse(self.noise_scheduler, lambda x_t, t: t2i_model.unet_forward(model, x_t, t, text),
                              batch["x0"], batch["t"], batch["noise"])
 
+    def latent_components(self) -> dict | None:
+        """A latent model's ``vae`` and latent statistics for its pipeline (None for a pixel model)."""
+        r = self.recipe
+        if not r.model.latent_channels:
+            return None
+        from text3d.models.autoencoder import TinyAutoencoder
+        from text3d.models.autoencoder.encode import read_statistics
+
+        mean, std = read_statistics(r.data.path)
+        return {"vae": TinyAutoencoder.from_pretrained(r.model.autoencoder).eval(),
+                "latents_mean": mean.tolist(), "latents_std": std.tolist()}
+
     def export(self, model: torch.nn.Module, target: Path, step: int) -> Path:
         r = self.recipe
         return export_pipeline(model, self.noise_scheduler.config, target, dtype=r.train.export_dtype,
-                               card=training_card(r, step, self.images_seen()))
+                               card=training_card(r, step, self.images_seen()), latent=self.latent_components())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
