@@ -14,7 +14,7 @@ README = ROOT / "README.md"
 MAX_README_WORDS = 800
 COMMANDS = ('bash scripts/install.sh && python3 -m text3d.generate "a cozy library"',
             "bash scripts/install.sh --test && python3 -m pytest -q")
-SESSION = re.compile(r"\bsession \d+", re.IGNORECASE)
+SESSION = re.compile(r"\bsessions? \d+", re.IGNORECASE)
 MACHINE_PATH = re.compile(r"/work/|/root/|/home/|/Users/")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
