@@ -8,7 +8,7 @@ step-unrolled denoising (SUD) on/off, self-supervised pretraining on/off.
 Every variant is the same recipe (``--config`` plus the common ``--set`` overrides) with one change, trained
 for the same number of steps (``train.max_steps`` = ``--steps``, so the learning-rate schedule is the same
 length) by ``depthgen.train.main`` (in this process), exported as a pipeline, then evaluated identically with
-``depthgen.evaluate.evaluate_model`` (same images, same seeds) on the indoor (NYU protocol) and outdoor
+``depthgen.evaluation.evaluate.evaluate_model`` (same images, same seeds) on the indoor (NYU protocol) and outdoor
 (KITTI metric set) procedural test sets. A variant whose change does nothing in the given recipe (e.g.
 ``no_sud`` when ``diffusion.sud_prob`` is already 0) is refused. Writes docs/bench_ablations.{md,json,png}.
 """
@@ -26,10 +26,10 @@ import numpy as np
 
 from bench.common import (ROOT, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, fmt_seconds,
                           load_depth_pipeline, md_table, new_report, pyplot, scored_protocol, write_outputs)
-from depthgen.config import load_config
-from depthgen.evaluate import evaluate_model
-from depthgen.recipe import Recipe
+from depthgen.common.config import load_config
+from depthgen.evaluation.evaluate import evaluate_model
 from depthgen.train import main as train_main
+from depthgen.training.recipe import Recipe
 
 NAME = "ablations"
 TITLE = "Ablations at small scale (equal training budgets)"

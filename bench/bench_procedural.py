@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from depthgen.common.io import write_json, write_text
 from depthgen.data.procedural import generate_sample, split_seed
-from depthgen.io import write_json, write_text
 
 
 def _one(args: tuple[int, int, str]) -> int:

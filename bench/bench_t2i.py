@@ -30,7 +30,7 @@ from typing import Sequence
 import torch
 from PIL import Image
 
-from depthgen.io import atomic_path, write_json, write_text
+from depthgen.common.io import atomic_path, write_json, write_text
 from text3d.models.t2i import classifier as t2i_classifier
 from text3d.models.t2i.evaluate import PromptSpec, evaluate, image_grid
 from text3d.models.t2i.pipeline import TextToImagePipeline

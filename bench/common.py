@@ -20,11 +20,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from depthgen.cli import ArgumentParser, format_size, parse_size, resolve_device
+from depthgen.common.cli import ArgumentParser, format_size, parse_size, resolve_device
+from depthgen.common.io import atomic_path, write_text as _write_text
 from depthgen.data.eval_sets import parse_data_spec
-from depthgen.io import atomic_path, write_text as _write_text
-from depthgen.metrics import get_protocol
-from depthgen.pipeline import DepthGenPipeline
+from depthgen.evaluation.metrics import get_protocol
+from depthgen.models.depth_pipeline import DepthGenPipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -259,7 +259,7 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
 def cli_main(build_parser: Callable[[], argparse.ArgumentParser]):
     """Turn a benchmark's ``run(args) -> int`` into its ``main(argv) -> int``.
 
-    ``main`` parses ``argv`` with ``build_parser()``, resolves ``args.device`` (``depthgen.cli.resolve_device``)
+    ``main`` parses ``argv`` with ``build_parser()``, resolves ``args.device`` (``depthgen.common.cli.resolve_device``)
     when the parser has ``--device``, turns a ValueError (a user mistake) into one line and exit code 2, and
     ``Skipped`` into one line and exit code 0.
     """
@@ -327,7 +327,7 @@ KIND_PROTOCOL = {"indoor": "nyu", "outdoor": "kitti"}
 
 
 def add_data_args(p: argparse.ArgumentParser, n: int, size: str = "320x240") -> None:
-    """--n, --size, --indoor SPEC, --outdoor SPEC (depthgen.evaluate data specs)."""
+    """--n, --size, --indoor SPEC, --outdoor SPEC (depthgen.evaluation.evaluate data specs)."""
     p.add_argument("--n", type=int, default=n, help=f"images per kind (default {n})")
     p.add_argument("--size", default=size, help=f"procedural render size WxH (default {size})")
     p.add_argument("--indoor", default=None,
@@ -339,7 +339,7 @@ def add_data_args(p: argparse.ArgumentParser, n: int, size: str = "320x240") -> 
 def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "48x32") -> dict[str, dict[str, Any]]:
     """{kind: {"spec", "data", "n", "protocol"}} for indoor (NYU protocol) and outdoor (KITTI metric set).
 
-    Quick mode uses ``quick_n`` images of ``quick_size``. Data specs are those of ``depthgen.evaluate``.
+    Quick mode uses ``quick_n`` images of ``quick_size``. Data specs are those of ``depthgen.evaluation.evaluate``.
     """
     n = quick_n if args.quick else int(args.n)
     if n < 1:
@@ -358,6 +358,6 @@ def eval_sets(args: argparse.Namespace, quick_n: int = 2, quick_size: str = "48x
 
 
 def scored_protocol(data: Any, protocol: str):
-    """The ``depthgen.metrics.Protocol`` used for a dataset: its caps, and its own default crop if it has one
+    """The ``depthgen.evaluation.metrics.Protocol`` used for a dataset: its caps, and its own default crop if it has one
     (procedural renders are not NYU/KITTI sensor frames, so they are scored uncropped)."""
     return get_protocol(protocol, crop=getattr(data, "default_crop", None))

@@ -7,9 +7,9 @@ Per image: a hole mask from ``depthgen.data.masks.disocclusion_mask`` (the pixel
 motion uncovers) on the clean ground-truth depth; the depth outside the hole is given, inside it is hidden.
 Fillers:
 - DepthGen imputation: ``pipe.complete`` (known pixels imposed at every denoising step);
-- predict then align: ``pipe(image)`` then ``depthgen.align.align_scale_shift`` fitted on the known pixels;
+- predict then align: ``pipe(image)`` then ``depthgen.evaluation.align.align_scale_shift`` fitted on the known pixels;
 - nearest-neighbour infill: ``depthgen.data.infill.infill_depth`` (no image, no model).
-Errors (REL, RMS from ``depthgen.metrics``, the kind's protocol caps) inside the hole and on its seam: the
+Errors (REL, RMS from ``depthgen.evaluation.metrics``, the kind's protocol caps) inside the hole and on its seam: the
 ring of hole pixels within ``--band`` pixels of the hole border. Writes docs/bench_completion.{md,json,png}.
 """
 
@@ -23,10 +23,10 @@ import numpy as np
 from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, generator,
                           load_depth_pipeline, md_table, new_report, pyplot, sampling_budget, scored_protocol,
                           write_outputs)
-from depthgen.align import align_scale_shift
 from depthgen.data.infill import infill_depth
 from depthgen.data.masks import disocclusion_mask
-from depthgen.metrics import aggregate_metrics, compute_metrics
+from depthgen.evaluation.align import align_scale_shift
+from depthgen.evaluation.metrics import aggregate_metrics, compute_metrics
 
 NAME = "completion"
 TITLE = "Depth completion of disocclusion holes"

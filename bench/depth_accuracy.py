@@ -4,8 +4,8 @@ protocol) and outdoor (KITTI metric set) apart, beside the one-pass regression b
     python -m bench.depth_accuracy [--model assets/depthgen] [--regression assets/regression|none]
         [--samples 1 2 4 8] [--steps N] [--n 50] [--size 320x240] [--indoor SPEC] [--outdoor SPEC] [--quick]
 
-Scoring is ``depthgen.evaluate.evaluate_model``: per image, max(samples) samples are drawn once and the median
-of the first k is scored for each k; per-image metrics are averaged. The regression baseline is a
+Scoring is ``depthgen.evaluation.evaluate.evaluate_model``: per image, max(samples) samples are drawn once and
+the median of the first k is scored for each k; per-image metrics are averaged. The regression baseline is a
 ``DepthGenPipeline`` saved with ``objective="regression"`` (one deterministic pass; one sample scored).
 Writes docs/bench_depth_accuracy.{md,json,png}.
 """
@@ -19,9 +19,9 @@ from typing import Any
 from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt,
                           load_depth_pipeline, md_table, new_report, positive_ints, pyplot, scored_protocol,
                           write_outputs)
-from depthgen.eval_report import describe_protocols
-from depthgen.evaluate import evaluate_model
-from depthgen.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
+from depthgen.evaluation.evaluate import evaluate_model
+from depthgen.evaluation.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
+from depthgen.evaluation.report import describe_protocols
 
 NAME = "depth_accuracy"
 TITLE = "Depth accuracy (procedural test split)"

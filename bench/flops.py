@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import torch
 
-from depthgen.model import unet_forward
-from depthgen.recipe import TASKS
+from depthgen.models.config import TASKS
+from depthgen.models.unet import unet_forward
 
 
 def time_call(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> list[float]:

@@ -32,8 +32,8 @@ import numpy as np
 from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, fmt, generator, md_table, new_report,
                           pyplot, save_figure, write_outputs)
 from bench.completion import draw_hole, seam_band
-from depthgen.cli import format_size
-from depthgen.io import as_rgb
+from depthgen.common.cli import format_size
+from depthgen.common.io import as_rgb
 from text3d.backends.embedded import CLASSICAL_FILLS, classical_fill
 from text3d.backends.registry import build_backend
 from text3d.config import load_preset

@@ -170,7 +170,7 @@ def main(args) -> int:
     sheet = contact_sheet(results, min(args.sheet_prompts, len(prompts)))
     import imageio.v3 as iio
 
-    from depthgen.io import atomic_path
+    from depthgen.common.io import atomic_path
 
     Path(args.out_dir).mkdir(parents=True, exist_ok=True)
     sheet_path = Path(args.out_dir) / "bench_outpainting_sheet.png"

@@ -10,7 +10,7 @@ Frames: every ``--stride``-th frame of the folder's sorted names (all 250 at str
 Scored with the NYU protocol (the same Kinect v1 sensor and 640x480 frames: Eigen crop, depth caps 1 mm-10 m),
 per frame, then averaged over frames. Methods, each scored as predicted ("metric") and median-scaled
 (prediction x median(true) / median(predicted) over the scored pixels, per frame):
-- DepthGen: median of ``--samples`` samples (seeded per frame with ``depthgen.evaluate.image_seed``);
+- DepthGen: median of ``--samples`` samples (seeded per frame with ``depthgen.evaluation.evaluate.image_seed``);
 - regression: the one-pass regression baseline (``--regression``);
 - ramp: a fixed vertical ramp, depth linear in the image row from 1 at the bottom row to ``--ramp-ratio`` at
   the top (a floor-and-wall prior); only its shape means something, so only median-scaled;
@@ -44,10 +44,10 @@ import torch
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, jsonable, load_depth_pipeline,
                           md_table, new_report, pyplot, real_data_dir, write_outputs, write_text)
 from bench.depth_accuracy import call_default
+from depthgen.common.io import colorize_depth
 from depthgen.data.folder import FolderDataset
-from depthgen.evaluate import image_seed, pipeline_predict_fn
-from depthgen.io import colorize_depth
-from depthgen.metrics import compute_metrics, eval_mask, get_protocol
+from depthgen.evaluation.evaluate import image_seed, pipeline_predict_fn
+from depthgen.evaluation.metrics import compute_metrics, eval_mask, get_protocol
 
 NAME = "real_depth"
 TITLE = "Depth on real photographs (7-Scenes kitchen)"

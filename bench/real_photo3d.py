@@ -41,11 +41,11 @@ from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt
 from bench.geometry_metrics import add_scoring_args, plot_top_view
 from bench.real_depth import DEFAULT_DATA
 from bench.reconstruction import hfov_deg, score_variant
-from depthgen.align import median_scale
-from depthgen.cli import parse_size
+from depthgen.common.cli import parse_size
+from depthgen.common.io import colorize_depth
 from depthgen.data.folder import FolderDataset
-from depthgen.io import colorize_depth
-from depthgen.metrics import compute_metrics
+from depthgen.evaluation.align import median_scale
+from depthgen.evaluation.metrics import compute_metrics
 from text3d.cameras import intrinsics_from_fov, scale_intrinsics
 from text3d.fuse import tsdf_fuse
 from text3d.geometry import depth_to_mesh, pixel_index, project, unproject

@@ -34,9 +34,9 @@ import text3d
 from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt, md_table, new_report, pyplot,
                           write_outputs)
 from bench.geometry_metrics import add_scoring_args, chamfer_fscore, paired_points, plot_top_view, subsample
-from depthgen.align import median_scale
 from depthgen.data.procedural import build_scene, generate_sample, split_seed
-from depthgen.metrics import compute_metrics
+from depthgen.evaluation.align import median_scale
+from depthgen.evaluation.metrics import compute_metrics
 from text3d.cameras import intrinsics_from_fov, scale_intrinsics
 from text3d.config import load_preset
 from text3d.trajectory import min_orbit_views

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from depthgen.cli import parse_size
+from depthgen.common.cli import parse_size
 
 MARKER = "BENCH_RESULT "
 

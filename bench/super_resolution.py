@@ -38,7 +38,7 @@ from bench.common import ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt,
 from bench.super_resolution_metrics import detail_share, edge_alignment, image_edges, psnr
 from bench.super_resolution_sheet import contact_sheet, upsample_image, valid_bilinear
 from depthgen.data.procedural import generate_sample, split_seed
-from depthgen.metrics import compute_metrics
+from depthgen.evaluation.metrics import compute_metrics
 from text3d.depth_upsample import area_downsample, joint_bilateral_upsample
 
 NAME = "super_resolution"
@@ -342,7 +342,7 @@ def reconstruction_section(rc: dict) -> list[str]:
 
 @cli_main(build_parser)
 def main(args: argparse.Namespace) -> int:
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     if args.quick:
         args.scenes, args.steps_grid, args.levels = 2, [1, 2], [0.1]

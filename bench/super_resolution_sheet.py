@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.common import pyplot
-from depthgen.io import colorize
+from depthgen.common.io import colorize
 from text3d.depth_upsample import joint_bilateral_upsample
 
 SCALE = 4

@@ -24,7 +24,7 @@ import numpy as np
 from bench.common import (ASSETS, add_data_args, base_parser, cli_main, eval_sets, figure_lines, fmt, generator,
                           load_depth_pipeline, md_table, new_report, pyplot, sampling_budget, scored_protocol,
                           write_outputs)
-from depthgen.metrics import eval_mask
+from depthgen.evaluation.metrics import eval_mask
 
 NAME = "uncertainty"
 TITLE = "Uncertainty: does the spread over samples predict the error?"

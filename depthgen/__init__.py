@@ -12,11 +12,11 @@ __all__ = ["DepthGenPipeline", "DepthGenOutput", "PalettePipeline"]
 
 def __getattr__(name: str) -> Any:
     if name in ("DepthGenPipeline", "DepthGenOutput"):
-        from depthgen import pipeline
+        from depthgen.models import depth_pipeline
 
-        return getattr(pipeline, name)
+        return getattr(depth_pipeline, name)
     if name == "PalettePipeline":
-        from depthgen.palette_pipeline import PalettePipeline
+        from depthgen.models.palette_pipeline import PalettePipeline
 
         return PalettePipeline
     raise AttributeError(f"module 'depthgen' has no attribute {name!r}")

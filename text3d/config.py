@@ -1,4 +1,4 @@
-"""Text-to-3D presets: dataclasses loaded from ``configs/text3d/<name>.yaml`` with ``depthgen.config``.
+"""Text-to-3D presets: dataclasses loaded from ``configs/text3d/<name>.yaml`` with ``depthgen.common.config``.
 
 A preset names the backends (by registry name), the view size, sampling steps, the trajectory and the
 settings of every later stage. ``load_preset("fast", ["trajectory.views=3"])`` gives a validated config.
@@ -249,7 +249,7 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
 
 def load_preset(name: str = "default", overrides: Sequence[str] = ()) -> Text3DConfig:
     """Load and validate a preset by name or path, with ``key=value`` overrides."""
-    from depthgen.config import load_config
+    from depthgen.common.config import load_config
 
     return validate(load_config(Text3DConfig, preset_path(name), overrides))
 

@@ -1,6 +1,6 @@
 """Write results: meshes (PLY, GLB), point cloud, PNGs, transforms.json.
 
-Every file is written to a temporary name in the same folder, then renamed (``depthgen.io.atomic_path``), so
+Every file is written to a temporary name in the same folder, then renamed (``depthgen.common.io.atomic_path``), so
 an interrupted run leaves no half-written file. Meshes and poses are written in the export world: y up, the
 first view looking along -z (glTF / OpenGL convention), i.e. the generation frame rotated by
 ``cameras.CV_TO_GL``.
@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from depthgen.io import atomic_path, write_bytes
+from depthgen.common.io import atomic_path, write_bytes
 from text3d.cameras import CV_TO_GL, world_to_export
 from text3d.mesh import Mesh
 

@@ -18,11 +18,11 @@ import zlib
 import numpy as np
 from diffusers import DDIMScheduler
 
-from depthgen.diffusion import make_train_scheduler
-from depthgen.model import build_unet as build_depth_unet
-from depthgen.palette_pipeline import PalettePipeline
-from depthgen.pipeline import DepthGenPipeline
-from depthgen.recipe import DiffusionConfig, ModelConfig
+from depthgen.models.config import DiffusionConfig, ModelConfig
+from depthgen.models.depth_pipeline import DepthGenPipeline
+from depthgen.models.diffusion import make_train_scheduler
+from depthgen.models.palette_pipeline import PalettePipeline
+from depthgen.models.unet import build_unet as build_depth_unet
 from text3d.backends.protocols import DepthResult
 from text3d.loading import Backends
 from text3d.models.inpaint.model import build_unet as build_inpaint_unet

@@ -3,7 +3,7 @@
 Two ways to fill depth (``depth_fill``):
 - ``complete``: DepthGen's zero-shot completion; the rendered depth is passed as known and kept exactly.
 - ``align``: predict full depth, then least-squares scale and shift to the rendered pixels (the baseline of
-  Text2Room-style pipelines), via ``depthgen.align.align_scale_shift``.
+  Text2Room-style pipelines), via ``depthgen.evaluation.align.align_scale_shift``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from depthgen.align import align_scale_shift
+from depthgen.evaluation.align import align_scale_shift
 from text3d.backends.protocols import DepthBackend, DepthResult
 from text3d.geometry import camera_rays, depth_to_mesh, grid_indices, pixel_index, project
 from text3d.masks import lift_masks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from depthgen.cli import resolve_device
+from depthgen.common.cli import resolve_device
 from text3d.backends.protocols import DepthBackend, InpaintBackend, TextToImageBackend
 from text3d.config import load_preset
 

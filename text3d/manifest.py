@@ -84,7 +84,7 @@ def record_camera(path: Path, manifest: dict[str, Any], camera: dict[str, Any]) 
     """Add the run's camera to ``manifest`` and rewrite ``path`` (atomically): ``fov_deg`` (horizontal
     degrees), ``source`` (user | exif | default | trajectory) and ``depth_uses_fov`` (whether the depth model's
     output depends on it: a camera-aware DepthGen model)."""
-    from depthgen.io import write_json
+    from depthgen.common.io import write_json
 
     manifest["camera"] = dict(camera)
     write_json(path, manifest)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from depthgen.camera import focal_to_fov, photo_focal_px
+from depthgen.models.camera import focal_to_fov, photo_focal_px
 from text3d.backends.depth import with_camera
 from text3d.config import Text3DConfig, validate
 from text3d.loading import Backends, load_backends, resolve_device
@@ -140,7 +140,7 @@ def resolve_config(preset: str, trajectory: str | None, views: int | None, steps
     size is (W, H) as on the command line. Explicit settings are set as attributes (not parsed as YAML),
     so a trajectory path may hold any character.
     """
-    from depthgen.config import load_config
+    from depthgen.common.config import load_config
     from text3d.config import preset_path
 
     def whole(value, what: str) -> int:

@@ -7,8 +7,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from depthgen.config import to_dict
-from depthgen.io import colorize, write_depth_png, write_json
+from depthgen.common.config import to_dict
+from depthgen.common.io import colorize, write_depth_png, write_json
 from text3d.cameras import intrinsics_from_fov
 from text3d.config import Text3DConfig
 from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply

@@ -9,8 +9,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from depthgen.common.io import atomic_path
 from text3d.cameras import make_pose, rotation_y, scale_intrinsics
-from depthgen.io import atomic_path
 from text3d.export import to_uint8
 from text3d.mesh import Mesh
 from text3d.render import Raycaster

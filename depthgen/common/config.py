@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence, TypeVar
 
 import yaml
 
-from depthgen.io import write_text
+from depthgen.common.io import write_text
 
 T = TypeVar("T")
 

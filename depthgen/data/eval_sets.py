@@ -9,7 +9,7 @@ Spec forms (fields separated by ``:``)::
 
 Every dataset yields dicts with ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 metres (0 = invalid),
 ``valid`` (H, W) bool and ``name``. Datasets carry their default evaluation protocol in ``protocol`` (a
-``depthgen.metrics.PROTOCOLS`` name); a sample may carry its own in ``sample["protocol"]`` (procedural
+``depthgen.evaluation.metrics.PROTOCOLS`` name); a sample may carry its own in ``sample["protocol"]`` (procedural
 scenes: ``nyu`` caps indoors, ``kitti`` caps outdoors). ``default_crop`` (when set) replaces the protocol's
 crop: the Eigen and Garg crops describe NYU/KITTI sensor frames, so procedural sets use ``"none"``.
 """
@@ -21,7 +21,7 @@ import re
 import numpy as np
 import torch
 
-from depthgen.cli import format_size, parse_size
+from depthgen.common.cli import format_size, parse_size
 from depthgen.data.folder import FolderDataset
 from depthgen.data.kitti import KITTIEigen
 from depthgen.data.nyu import NYUv2Labeled

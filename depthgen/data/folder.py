@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from depthgen.io import atomic_path, read_depth_png, write_depth_png, write_json
-from depthgen.metrics import PROTOCOLS
+from depthgen.common.io import atomic_path, read_depth_png, write_depth_png, write_json
+from depthgen.evaluation.metrics import PROTOCOLS
 
 RGB_EXTS = (".png", ".jpg", ".jpeg")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
+from depthgen.common.io import read_depth_png
 from depthgen.data.folder import read_rgb
-from depthgen.io import read_depth_png
 
 KITTI_DEPTH_SCALE = 256.0  # PNG units per metre
 

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from depthgen.camera import rotation_ypr
+from depthgen.models.camera import rotation_ypr
 
 
 def _u(g: torch.Generator, lo: float = 0.0, hi: float = 1.0) -> float:

@@ -4,7 +4,7 @@ Each task turns a clean image into ``(condition (3, H, W), aux mask (1, H, W), t
 as float32 tensors in [-1, 1] (aux in {0, 1}: the region to generate, ones for colorize/jpeg where every
 pixel changes). Masked condition pixels are set to 0 (mid grey), or with ``TasksConfig.hole_fill: telea``
 pre-filled by OpenCV's Telea inpainting (``fill_hole``), so the model learns to improve on a classical fill
-rather than to paint from blank. Task ids index ``depthgen.recipe.TASKS``.
+rather than to paint from blank. Task ids index ``depthgen.models.config.TASKS``.
 All randomness comes from the torch.Generator passed in.
 """
 
@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from depthgen.data.masks import sample_mask
-from depthgen.recipe import HOLE_FILLS, TASKS, TasksConfig
+from depthgen.models.config import HOLE_FILLS, TASKS
+from depthgen.training.recipe import TasksConfig
 
 
 def to_model_rgb(rgb: np.ndarray) -> torch.Tensor:

@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from depthgen.cli import ArgumentParser, resolve_device
+from depthgen.common.cli import ArgumentParser, resolve_device
 from depthgen.data.eval_sets import SPEC_HELP, dataset_default_protocol, parse_data_spec
-from depthgen.eval_report import metrics_table, write_results
-from depthgen.metrics import (CROPS, PROTOCOLS, Protocol, aggregate_metrics, check_metric_names, compute_metrics,
-                              get_protocol)
+from depthgen.evaluation.metrics import (CROPS, PROTOCOLS, Protocol, aggregate_metrics, check_metric_names,
+                                         compute_metrics, get_protocol)
+from depthgen.evaluation.report import metrics_table, write_results
 
 PredictFn = Callable[..., Any]  # (rgb (H, W, 3) float [0, 1], k, generator, K=None (3, 3)) -> (k, H, W) m
 
@@ -234,9 +234,9 @@ def load_pipeline(path: str | Path, device: str) -> Any:
     if not (p / "model_index.json").is_file():
         raise ValueError(f"{p} is not a saved pipeline (no model_index.json); give a DepthGenPipeline folder")
     try:
-        from depthgen.pipeline import DepthGenPipeline
+        from depthgen.models.depth_pipeline import DepthGenPipeline
     except ImportError as e:
-        raise ValueError(f"cannot import depthgen.pipeline ({e})") from None
+        raise ValueError(f"cannot import depthgen.models.depth_pipeline ({e})") from None
     try:
         pipe = DepthGenPipeline.from_pretrained(str(p))
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
@@ -294,7 +294,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cli() -> None:
     sys.exit(main())
-
-
-if __name__ == "__main__":
-    cli()

@@ -1,7 +1,7 @@
 """Writing evaluation results: a markdown table for people and ``results.json`` for scripts.
 
-The results dict is the one ``depthgen.evaluate.evaluate_model`` returns; its ``metrics`` maps the sample count
-(as a string) to the dataset means of every metric.
+The results dict is the one ``depthgen.evaluation.evaluate.evaluate_model`` returns; its ``metrics`` maps the sample
+count (as a string) to the dataset means of every metric.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from depthgen.io import write_text
-from depthgen.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
+from depthgen.common.io import write_text
+from depthgen.evaluation.metrics import DISPLAY_NAMES, HIGHER_IS_BETTER
 
 
 def _fmt(value: Any) -> str:

@@ -9,7 +9,7 @@ far one through a narrow lens. Knowing the focal length removes that ambiguity, 
   object's apparent size ``X f / d`` equals ``X f_c / d_c``: in canonical units the label depends on the
   image content alone.
 - FOV conditioning (DMD, Saxena et al. 2023): give the network the focal length as an input
-  (``fov_channel``: one constant input channel; see depthgen.model) and keep metric labels.
+  (``fov_channel``: one constant input channel; see depthgen.models.unet) and keep metric labels.
 
 Aspect. ``focal_norm`` is one number, so a 4:3 image squashed to the model's square and a square image of the
 same ``focal_norm`` look alike to the FOV channel, though the squash makes every object in the first 4/3 as tall

@@ -9,11 +9,11 @@
 Registered modules: ``unet`` (diffusers UNet2DModel, 5 input channels: RGB, aux, x_t; 6 with the FOV
 channel) and ``scheduler`` (the training DDPMScheduler; DDIM / DPM samplers are derived from its config).
 Config values: depth_param, d_min, d_max, resolution, prediction_type, objective ("diffusion" |
-"regression" | "single_step": one pass at t = T - 1, see depthgen.diffusion), canonical_fov_deg. The input
+"regression" | "single_step": one pass at t = T - 1, see depthgen.models.diffusion), canonical_fov_deg. The input
 image is resized to ``resolution`` (see pipeline_common) and the depth back to the input size (bilinear in
 the model's depth space). ``image`` may also be a list: the output is then a list of outputs.
 
-Camera (depthgen.camera). ``fov_deg`` (horizontal, degrees, in (0, 180)) or ``K`` ((3, 3) pixels of the
+Camera (depthgen.models.camera). ``fov_deg`` (horizontal, degrees, in (0, 180)) or ``K`` ((3, 3) pixels of the
 input image) say which lens took the image; with neither, ``DEFAULT_FOV_DEG`` (60) is assumed. A model
 trained with the canonical camera (``canonical_fov_deg`` set) predicts canonical depth, scaled here by
 f / f_c (and ``complete`` scales the known depth by f_c / f going in); a FOV-conditioned UNet gets the
@@ -30,14 +30,14 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
-from depthgen.aggregate import aggregate
-from depthgen.camera import aspect_channel, canonical_scale, check_fov, fov_channel, normalized_focal
-from depthgen.depth_param import depth_to_model, model_to_depth
-from depthgen.diffusion import single_step_x0
-from depthgen.io import as_images, as_rgb
-from depthgen.model import CAMERA_LAYOUTS, COND_CHANNELS, FOV_CHANNELS
-from depthgen.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
-from depthgen.recipe import TASKS
+from depthgen.common.io import as_images, as_rgb
+from depthgen.models.aggregate import aggregate
+from depthgen.models.camera import aspect_channel, canonical_scale, check_fov, fov_channel, normalized_focal
+from depthgen.models.config import TASKS
+from depthgen.models.depth_param import depth_to_model, model_to_depth
+from depthgen.models.diffusion import single_step_x0
+from depthgen.models.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
+from depthgen.models.unet import CAMERA_LAYOUTS, COND_CHANNELS, FOV_CHANNELS
 
 OBJECTIVES = ("diffusion", "regression", "single_step")
 
@@ -164,7 +164,7 @@ class DepthGenPipeline(DiffusionPipeline):
 
     @staticmethod
     def _focal(hw: tuple[int, int], K: np.ndarray | None, fov_deg: float | None) -> float:
-        """The image's normalised focal length (depthgen.camera.normalized_focal); bad camera -> ValueError."""
+        """The image's normalised focal length (depthgen.models.camera.normalized_focal); bad camera -> ValueError."""
         if fov_deg is not None:
             fov_deg = check_fov(fov_deg)
         return normalized_focal(hw, K, fov_deg)

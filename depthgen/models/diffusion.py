@@ -74,8 +74,8 @@ from __future__ import annotations
 
 import torch
 
-from depthgen.model import unet_forward
-from depthgen.recipe import DiffusionConfig
+from depthgen.models.config import DiffusionConfig
+from depthgen.models.unet import unet_forward
 
 SINGLE_STEP_PREDICTIONS = ("sample", "v_prediction")
 

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 
+from depthgen.common.io import as_rgb
 from depthgen.data.pretrain_tasks import fill_hole, grey
-from depthgen.io import as_rgb
-from depthgen.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
-from depthgen.recipe import HOLE_FILLS, TASKS
+from depthgen.models.config import HOLE_FILLS, TASKS
+from depthgen.models.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
 
 
 class PalettePipeline(DiffusionPipeline):

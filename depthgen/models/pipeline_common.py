@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from depthgen.data.transforms import resize_rgb
-from depthgen.diffusion import regression_predict
-from depthgen.sampling import sample, sample_generators
+from depthgen.models.diffusion import regression_predict
+from depthgen.models.sampling import sample, sample_generators
 
 
 def check_pipeline_dir(path: str | Path, cls_name: str) -> None:

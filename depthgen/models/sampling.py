@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from depthgen.model import unet_forward
+from depthgen.models.unet import unet_forward
 
 
 def make_sampler(train_config: Any, kind: str = "ddim", set_alpha_to_one: bool = True):

@@ -1,11 +1,11 @@
 """The Palette-style conditional UNet (diffusers ``UNet2DModel``) and its size presets.
 
 Input layout (channels, in this order): condition RGB (3) | aux (1: the task mask for Palette tasks, zeros
-for depth) | [FOV (1), only with ``model.fov_conditioning``: the constant ``depthgen.camera.fov_channel`` of
+for depth) | [FOV (1), only with ``model.fov_conditioning``: the constant ``depthgen.models.camera.fov_channel`` of
 the image's camera] | [aspect (1), only with ``model.aspect_conditioning`` (which needs the FOV channel): the
-constant ``depthgen.camera.aspect_channel``] | noisy target x_t (3 for RGB targets, 1 for depth). Output: the target's channel count (the
+constant ``depthgen.models.camera.aspect_channel``] | noisy target x_t (3 for RGB targets, 1 for depth). Output: the target's channel count (the
 quantity named by the diffusion prediction type). The task id goes through the UNet's class embedding
-(``num_class_embeds = len(TASKS)``; ids in ``depthgen.recipe.TASKS``).
+(``num_class_embeds = len(TASKS)``; ids in ``depthgen.models.config.TASKS``).
 
 ``adapt_state_dict`` turns a pretrain (RGB-target) state dict into a depth (1-channel target) one:
 conv_out 3 -> 1 by averaging the three output filters (the new output is the mean of the former RGB
@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from depthgen.recipe import TASKS, ModelConfig
+from depthgen.models.config import TASKS, ModelConfig
 
 COND_CHANNELS = 4  # RGB + aux
 FOV_CHANNELS = 1  # the FOV conditioning channel (model.fov_conditioning), after aux
@@ -112,7 +112,7 @@ def unet_forward(unet: torch.nn.Module, cond: torch.Tensor, x_t: torch.Tensor, t
     inp = torch.cat([cond, x_t], dim=1)  # (B, 4 [+1] + C, H, W)
     labels = task if getattr(unet.config, "num_class_embeds", None) else None
     if labels is None and getattr(unet.config, "num_class_embeds", None):
-        raise ValueError("this UNet is task-conditioned: pass task ids (depthgen.recipe.TASKS indices)")
+        raise ValueError("this UNet is task-conditioned: pass task ids (depthgen.models.config.TASKS indices)")
     return unet(inp, t, class_labels=labels).sample
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from depthgen.config import save_config
+from depthgen.common.config import save_config
 
 
 def _named(model: torch.nn.Module) -> list[str]:

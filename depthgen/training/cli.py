@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from depthgen.config import load_config
-from depthgen.trainer import train
+from depthgen.common.config import load_config
+from depthgen.training.trainer import train
 
 
 def parse_args(prog: str, description: str, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -35,7 +35,7 @@ def parse_args(prog: str, description: str, argv: Sequence[str] | None) -> argpa
 
 def export_checkpoint(make_task: Callable[[Any], Any], recipe_cls: type, source: str, out: str) -> Path:
     """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint) through its task."""
-    from depthgen.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
+    from depthgen.training.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
 
     found = resolve_checkpoint(source)
     task = make_task(load_config(recipe_cls, found / "config.yaml"))

@@ -1,4 +1,4 @@
-"""``TrainConfig``: the ``train:`` section of every recipe, shared by all models (``depthgen.trainer``)."""
+"""``TrainConfig``: the ``train:`` section of every recipe, shared by all models (``depthgen.training.trainer``)."""
 
 from __future__ import annotations
 

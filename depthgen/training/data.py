@@ -23,16 +23,17 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from depthgen.camera import (DEFAULT_FOV_DEG, aspect_channel, canonical_scale, draw_zoom, fov_channel, normalized_focal,
-                             zoom_view)
 from depthgen.data.folder import FolderDataset
 from depthgen.data.infill import infill_depth
 from depthgen.data.pretrain_tasks import draw_task, make_task, to_model_rgb
 from depthgen.data.procedural import ShardDataset, generate_sample, split_seed
 from depthgen.data.procedural.render import intrinsics
 from depthgen.data.transforms import random_hflip, resize_depth_nearest, resize_rgb
-from depthgen.depth_param import depth_to_model
-from depthgen.recipe import TASKS, Recipe
+from depthgen.models.camera import (DEFAULT_FOV_DEG, aspect_channel, canonical_scale, draw_zoom, fov_channel,
+                                    normalized_focal, zoom_view)
+from depthgen.models.config import TASKS
+from depthgen.models.depth_param import depth_to_model
+from depthgen.training.recipe import Recipe
 
 
 class SyntheticDataset(torch.utils.data.Dataset):
@@ -100,7 +101,7 @@ class TrainingExamples(torch.utils.data.Dataset):
     [-1, 1] (C = 3 Palette stages, 1 depth stages); valid (1, S, S) bool; task () long.
 
     Camera-aware depth recipes (``uses_camera``: FOV augmentation, canonical camera or FOV conditioning;
-    depthgen.camera): the sample's K (or a ``DEFAULT_FOV_DEG`` camera when it has none) goes through the
+    depthgen.models.camera): the sample's K (or a ``DEFAULT_FOV_DEG`` camera when it has none) goes through the
     crop / uncrop first (``data.fov_aug_prob``; the uncropped border is invalid), the depth label is scaled to
     the canonical camera (``depth.canonical_fov_deg``), cond gets the FOV channel (``model.fov_conditioning``;
     (5, S, S)), and the example records ``K`` (3, 3) float32: the camera of the image the model sees

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import torch
 
-from depthgen.config import save_config
-from depthgen.diffusion import make_train_scheduler
-from depthgen.io import atomic_dir
-from depthgen.model import build_unet, load_adapted
-from depthgen.palette_pipeline import PalettePipeline
-from depthgen.pipeline import DepthGenPipeline
-from depthgen.recipe import Recipe, target_channels
+from depthgen.common.config import save_config
+from depthgen.common.io import atomic_dir
+from depthgen.models.depth_pipeline import DepthGenPipeline
+from depthgen.models.diffusion import make_train_scheduler
+from depthgen.models.palette_pipeline import PalettePipeline
+from depthgen.models.unet import build_unet, load_adapted
+from depthgen.training.recipe import Recipe, target_channels
 
 
 def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):

@@ -1,6 +1,7 @@
-"""Training recipe dataclasses for DepthGen / Palette models, loaded with ``depthgen.config.load_config``.
+"""Training recipe dataclasses for DepthGen / Palette models, loaded with ``depthgen.common.config.load_config``.
 
-A recipe YAML (``configs/depthgen/*.yaml``) has the sections below; unknown keys are errors. Example::
+A recipe YAML (``configs/depthgen/*.yaml``) has the sections of ``Recipe`` (``model``, ``depth`` and
+``diffusion`` are defined beside the network, in ``depthgen.models.config``); unknown keys are errors. Example::
 
     name: pretrain
     stage: pretrain            # pretrain | inpaint | finetune | regression
@@ -19,64 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from depthgen.train_config import TrainConfig, validate_train
+from depthgen.models.config import (HOLE_FILLS, LOSS_REDUCTIONS, LOSS_REGIONS, TASKS, DepthParamConfig,
+                                    DiffusionConfig, ModelConfig)
+from depthgen.training.config import TrainConfig, validate_train
 
 STAGES = ("pretrain", "inpaint", "finetune", "regression")
-# Fixed task-id table shared by every stage, so that a pretrain checkpoint's class embedding table has the
-# same shape as a depth model's (``num_class_embeds = len(TASKS)``): fine-tuning reuses it unchanged.
-TASKS = ("colorize", "inpaint", "uncrop", "jpeg", "depth")
-HOLE_FILLS = ("grey", "telea", "telea_band")  # see depthgen.data.pretrain_tasks.fill_hole
-
-
-@dataclass
-class ModelConfig:
-    """UNet size and layout. ``preset`` fills every ``None`` field (see ``depthgen.model.PRESETS``)."""
-
-    preset: str = "small"  # tiny | small | base
-    sample_size: int = 64  # square model resolution (pixels)
-    block_out_channels: tuple[int, ...] | None = None
-    layers_per_block: int | None = None
-    attention_levels: tuple[bool, ...] | None = None  # per resolution level: use self-attention
-    norm_num_groups: int | None = None
-    attention_head_dim: int | None = None
-    dropout: float = 0.0
-    task_embedding: bool = True  # class embedding over TASKS (Palette task id)
-    fov_conditioning: bool = False  # depth stages: one more input channel holding depthgen.camera.fov_channel
-    aspect_conditioning: bool = False  # with fov_conditioning: one more holding depthgen.camera.aspect_channel
-
-
-@dataclass
-class DepthParamConfig:
-    """How metric depth maps to the model's [-1, 1] space (see depthgen/depth_param.py)."""
-
-    param: str = "log"  # log | linear
-    d_min: float = 0.1  # metres
-    d_max: float = 80.0  # metres
-    # Canonical camera (depthgen.camera): labels scaled by f_c / f in training, predictions by f / f_c at
-    # inference; None = metric labels as they are. d_min / d_max then bound the canonical depth.
-    canonical_fov_deg: float | None = None
-
-
-LOSS_REDUCTIONS = ("pixel", "image")  # see depthgen.diffusion.masked_loss
-LOSS_REGIONS = ("all", "hole")  # see depthgen.train_data.TrainingExamples
-
-
-@dataclass
-class DiffusionConfig:
-    num_train_timesteps: int = 1000
-    beta_schedule: str = "squaredcos_cap_v2"  # any diffusers DDPMScheduler beta_schedule
-    prediction_type: str = "v_prediction"  # epsilon | v_prediction | sample
-    loss: str = "l1"  # l1 | l2
-    sud_prob: float = 0.0  # step-unrolled denoising probability per sample
-    infill: bool = True  # fill invalid depth before noising (finetune / regression)
-    t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
-    loss_reduction: str = "pixel"  # pixel: mean over the batch's valid pixels | image: per image, then over images
-    loss_region: str = "all"  # Palette inpaint/uncrop examples: all pixels | hole: only the pixels to fill
-    # Faster-convergence options (depthgen.diffusion); the defaults are off.
-    si_log_weight: float = 0.0  # weight of a scale-invariant log-depth term on the x0 estimate, beside L1/L2
-    si_log_lambda: float = 1.0  # its variance weight: 1 fully scale-invariant, 0 plain squared log error
-    min_snr_gamma: float = 0.0  # > 0: min-SNR-gamma loss weighting per timestep (5 is the paper's value)
-    single_step: bool = False  # finetune: fixed t = T - 1, zeros as x_t, the x0 estimate trained directly
 
 
 @dataclass
@@ -100,7 +48,7 @@ class DataConfig:
     num_workers: int = 0
     live_size: int = 10000  # procedural_live / synthetic: number of distinct samples
     sensor: str = "kinect"  # procedural_live sensor model
-    # Field-of-view augmentation (depth stages, depthgen.camera.zoom_view): with this probability an example
+    # Field-of-view augmentation (depth stages, depthgen.models.camera.zoom_view): with this probability an example
     # is cropped (zoom > 1) or uncropped (zoom < 1), zoom log-uniform in [1 / max, max]; K follows.
     fov_aug_prob: float = 0.0
     fov_aug_max_zoom: float = 1.5

@@ -4,9 +4,9 @@
     python -m depthgen.train --config ... --export DIR          # also export the final EMA pipeline to DIR
     python -m depthgen.train --export-only --from CKPT --out DIR  # CKPT: checkpoint dir or output_dir
 
-``DepthGenTask`` supplies the model (``depthgen.model``), the examples of the recipe's stage
-(``depthgen.train_data``: a resumable DataLoader that restarts at the right batch) and the loss
-(``depthgen.diffusion``); ``depthgen.trainer`` runs the loop (accelerate, EMA, LR schedule, checkpoints,
+``DepthGenTask`` supplies the model (``depthgen.models.unet``), the examples of the recipe's stage
+(``depthgen.training.data``: a resumable DataLoader that restarts at the right batch) and the loss
+(``depthgen.models.diffusion``); ``depthgen.training.trainer`` runs the loop (accelerate, EMA, LR schedule, checkpoints,
 exact resume, SIGINT/SIGTERM/STOP file, ``log.csv``). The EMA weights are exported as a pipeline folder
 loadable with ``DepthGenPipeline`` / ``PalettePipeline.from_pretrained``.
 """
@@ -19,15 +19,16 @@ from typing import Iterator, Sequence
 
 import torch
 
-from depthgen import diffusion, train_cli
-from depthgen.export import export_pipeline
-from depthgen.model import build_unet, load_adapted
-from depthgen.recipe import Recipe, target_channels
-from depthgen.train_data import make_loader
+from depthgen.models import diffusion
+from depthgen.models.unet import build_unet, load_adapted
+from depthgen.training import cli as train_cli
+from depthgen.training.data import make_loader
+from depthgen.training.export import export_pipeline
+from depthgen.training.recipe import Recipe, target_channels
 
 
 class DepthGenTask:
-    """``depthgen.trainer.TrainingTask`` of a ``Recipe`` (stages pretrain | inpaint | finetune | regression).
+    """``depthgen.training.trainer.TrainingTask`` of a ``Recipe`` (stages pretrain | inpaint | finetune | regression).
 
     ``source``: an optional raw sample dataset used instead of ``recipe.data`` (tests, notebooks)."""
 
@@ -64,7 +65,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cli() -> None:
     sys.exit(main())
-
-
-if __name__ == "__main__":
-    cli()

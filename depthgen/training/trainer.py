@@ -8,7 +8,7 @@ process in accelerate 1.x; the log's ``world_size`` column says how many trained
 A model supplies a ``TrainingTask``: how to build its network, how to adapt starting weights, its batches,
 its loss and its export. The loop owns the rest, once: accelerate (single process, or ``accelerate launch``
 with several processes), AdamW, warmup + cosine/constant LR, diffusers ``EMAModel``, gradient clipping and
-accumulation, ``output_dir/log.csv``, checkpoints (``depthgen.checkpoint``) every ``train.checkpoint_every``
+accumulation, ``output_dir/log.csv``, checkpoints (``depthgen.training.checkpoint``) every ``train.checkpoint_every``
 steps, on SIGINT/SIGTERM and on a ``STOP`` file in ``output_dir``, and exact resume.
 
 Randomness: one ``torch.Generator`` seeded with ``train.seed`` (``seed_generator``), the same on every rank,
@@ -38,9 +38,9 @@ from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 
-from depthgen import checkpoint as ckpt
-from depthgen.config import save_config
-from depthgen.train_config import TrainConfig, validate_train  # noqa: F401  (re-exported)
+from depthgen.common.config import save_config
+from depthgen.training import checkpoint as ckpt
+from depthgen.training.config import TrainConfig
 
 STOP_FILE = "STOP"  # touch output_dir/STOP to make a running job checkpoint and exit like SIGTERM
 

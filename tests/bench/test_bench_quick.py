@@ -237,8 +237,8 @@ def test_reconstruction_geometry_with_exact_depth(tmp_path):
 def test_unet_flops_of_a_camera_and_aspect_aware_model():
     """The FLOP count feeds a camera-aware UNet its extra constant input channels (the shipped DepthGen takes 7)."""
     from bench.flops import unet_flops
-    from depthgen.recipe import ModelConfig
-    from depthgen.model import build_unet
+    from depthgen.models.config import ModelConfig
+    from depthgen.models.unet import build_unet
 
     plain = build_unet(ModelConfig(preset="tiny", sample_size=S), 1).eval()
     camera = build_unet(ModelConfig(preset="tiny", sample_size=S, fov_conditioning=True, aspect_conditioning=True),

@@ -15,11 +15,11 @@ def tiny(tmp_path_factory):
     """Tiny random DepthGen (diffusion and regression) pipelines and a 3-frame sequence of a box in a room
     (folder format with K and poses)."""
     from depthgen.data.folder import write_folder_meta, write_folder_sample
-    from depthgen.diffusion import make_train_scheduler
-    from depthgen.model import build_unet
-    from depthgen.palette_pipeline import PalettePipeline
-    from depthgen.pipeline import DepthGenPipeline
-    from depthgen.recipe import DiffusionConfig, ModelConfig
+    from depthgen.models.config import DiffusionConfig, ModelConfig
+    from depthgen.models.depth_pipeline import DepthGenPipeline
+    from depthgen.models.diffusion import make_train_scheduler
+    from depthgen.models.palette_pipeline import PalettePipeline
+    from depthgen.models.unet import build_unet
 
     root = tmp_path_factory.mktemp("real_bench")
     cfg = ModelConfig(preset="tiny", sample_size=S)
@@ -83,7 +83,7 @@ def test_real_depth_gives_the_frames_camera_to_a_camera_aware_model(tiny, tmp_pa
     the frames' focal length (56 degrees across) instead of the assumed 60, by the canonical ratio; median-scaled
     figures do not change."""
     from bench.real_depth import main
-    from depthgen.camera import normalized_focal
+    from depthgen.models.camera import normalized_focal
 
     common = ["--data", str(tiny / "seq"), "--model", str(tiny / "depth-canonical"), "--regression", "none",
               "--quick", "--sheet", "0", "--no-cache"]

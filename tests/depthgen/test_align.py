@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from depthgen.align import align_scale_shift, fit_scale_shift, median_scale
+from depthgen.evaluation.align import align_scale_shift, fit_scale_shift, median_scale
 
 
 def _scene(seed=0, shape=(24, 32)):

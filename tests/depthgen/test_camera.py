@@ -1,4 +1,4 @@
-"""depthgen.camera: field of view <-> focal, the canonical-camera transform, crop / uncrop, EXIF focal length."""
+"""depthgen.models.camera: field of view <-> focal, the canonical-camera transform, crop / uncrop, EXIF focal length."""
 
 import math
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from depthgen.camera import (DEFAULT_FOV_DEG, REFERENCE_FOV_DEG, canonical_scale, check_fov, draw_zoom, exif_focal_35mm,
-                             focal_to_fov, fov_channel, fov_to_focal, from_canonical, normalized_focal, photo_focal_px,
-                             square_focal, to_canonical, zoom_view)
+from depthgen.models.camera import (DEFAULT_FOV_DEG, REFERENCE_FOV_DEG, canonical_scale, check_fov, draw_zoom,
+                                    exif_focal_35mm, focal_to_fov, fov_channel, fov_to_focal, from_canonical,
+                                    normalized_focal, photo_focal_px, square_focal, to_canonical, zoom_view)
 
 
 @pytest.mark.parametrize("fov", [20.0, 45.0, 60.0, 90.0, 150.0])

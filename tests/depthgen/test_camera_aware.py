@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from depthgen.camera import aspect_channel, canonical_scale, fov_channel, normalized_focal, square_focal
-from depthgen.depth_param import model_to_depth
-from depthgen.diffusion import make_train_scheduler
-from depthgen.model import build_unet, load_adapted, unet_forward
-from depthgen.pipeline import DepthGenPipeline
-from depthgen.recipe import DiffusionConfig, ModelConfig
+from depthgen.models.camera import aspect_channel, canonical_scale, fov_channel, normalized_focal, square_focal
+from depthgen.models.config import DiffusionConfig, ModelConfig
+from depthgen.models.depth_param import model_to_depth
+from depthgen.models.depth_pipeline import DepthGenPipeline
+from depthgen.models.diffusion import make_train_scheduler
+from depthgen.models.unet import build_unet, load_adapted, unet_forward
 
 S = 16
 
@@ -193,15 +193,15 @@ class Shards(torch.utils.data.Dataset):
 def recipe(*over):
     from pathlib import Path
 
-    from depthgen.config import load_config
-    from depthgen.recipe import Recipe
+    from depthgen.common.config import load_config
+    from depthgen.training.recipe import Recipe
 
     tiny = Path(__file__).resolve().parents[2] / "configs" / "depthgen" / "tiny.yaml"
     return load_config(Recipe, tiny, ["stage=finetune", "model.sample_size=16", "data.hflip=false", *over])
 
 
 def examples(*over):
-    from depthgen.train_data import TrainingExamples
+    from depthgen.training.data import TrainingExamples
 
     return TrainingExamples(Shards(), recipe(*over))
 
@@ -244,7 +244,7 @@ def test_aspect_conditioning_adds_the_aspect_channel():
             item["K"] = np.array([[20.0, 0, 9], [0, 20.0, 12], [0, 0, 1]])
             return item
 
-    from depthgen.train_data import TrainingExamples
+    from depthgen.training.data import TrainingExamples
 
     ex = TrainingExamples(Wide(), recipe("model.fov_conditioning=true", "model.aspect_conditioning=true"))[(0, 2)]
     assert torch.allclose(ex["cond"][5], torch.tensor(math.log(24 / 18), dtype=torch.float32))

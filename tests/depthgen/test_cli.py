@@ -1,11 +1,11 @@
-"""depthgen.cli: the one size convention (typed WxH, held (H, W)), the one device resolver, one-line errors."""
+"""depthgen.common.cli: the one size convention (typed WxH, held (H, W)), the one device resolver, one-line errors."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from depthgen.cli import ArgumentParser, format_size, parse_size, resolve_device
+from depthgen.common.cli import ArgumentParser, format_size, parse_size, resolve_device
 
 
 @pytest.mark.parametrize("text, hw", [("320x240", (240, 320)), ("64", (64, 64)), (" 48X32 ", (32, 48)),

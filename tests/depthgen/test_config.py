@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from depthgen.config import load_config
-from depthgen.recipe import Recipe
+from depthgen.common.config import load_config
+from depthgen.training.recipe import Recipe
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "depthgen"
 

@@ -8,12 +8,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from depthgen.config import load_config
-from depthgen.diffusion import (diffusion_loss, make_train_scheduler, masked_loss, min_snr_weights, regression_loss,
-                                si_log_loss, single_step_x0, snr)
-from depthgen.model import build_unet
-from depthgen.recipe import DiffusionConfig, ModelConfig, Recipe
+from depthgen.common.config import load_config
+from depthgen.models.config import DiffusionConfig, ModelConfig
+from depthgen.models.diffusion import (diffusion_loss, make_train_scheduler, masked_loss, min_snr_weights,
+                                       regression_loss, si_log_loss, single_step_x0, snr)
+from depthgen.models.unet import build_unet
 from depthgen.train import main
+from depthgen.training.recipe import Recipe
 
 TINY = str(Path(__file__).resolve().parents[2] / "configs" / "depthgen" / "tiny.yaml")
 FAST = ["model.sample_size=16", "train.batch_size=2", "data.live_size=16"]
@@ -110,7 +111,7 @@ def run(out, *extra, steps=None):
 
 
 def test_camera_aware_recipe_trains_and_exports(tmp_path):
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     opts = ["stage=finetune", "diffusion.prediction_type=sample", "model.fov_conditioning=true",
             "depth.canonical_fov_deg=60", "data.fov_aug_prob=0.5", "diffusion.si_log_weight=0.5",
@@ -123,7 +124,7 @@ def test_camera_aware_recipe_trains_and_exports(tmp_path):
 
 
 def test_single_step_recipe_trains_and_exports_a_single_step_pipeline(tmp_path):
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     assert run(tmp_path / "one", "stage=finetune", "diffusion.prediction_type=sample", "diffusion.single_step=true",
                "train.max_steps=2") == 0

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from depthgen.diffusion import (diffusion_loss, make_train_scheduler, masked_loss, pred_to_x0, regression_loss,
-                                sample_timesteps, target_for)
-from depthgen.model import build_unet
-from depthgen.recipe import DiffusionConfig, ModelConfig
+from depthgen.models.config import DiffusionConfig, ModelConfig
+from depthgen.models.diffusion import (diffusion_loss, make_train_scheduler, masked_loss, pred_to_x0, regression_loss,
+                                       sample_timesteps, target_for)
+from depthgen.models.unet import build_unet
 
 
 def batch(b=3, c=1, s=16, seed=0):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from depthgen.data.folder import FolderDataset, write_folder_meta, write_folder_sample
-from depthgen.evaluate import evaluate_model, main
+from depthgen.evaluation.evaluate import evaluate_model, main
 
 FACTORS = (1.1, 0.9, 1.3, 1.5)  # sample j predicts ground truth * FACTORS[j]
 
@@ -234,7 +234,7 @@ def test_cli_bad_input_exits_2(folder, tmp_path, capsys, args, message):
 
 
 def test_cli_with_a_fake_pipeline_writes_results(folder, tmp_path, capsys, monkeypatch):
-    import depthgen.evaluate as ev
+    import depthgen.evaluation.evaluate as ev
 
     items = [FolderDataset(folder)[i] for i in range(2)]
 

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 
 from depthgen.data.folder import FolderDataset, write_folder_meta, write_folder_sample
-from depthgen.evaluate import evaluate_model, main
+from depthgen.evaluation.evaluate import evaluate_model, main
 
 S = 16
 
 
 @pytest.fixture(scope="module")
 def saved_pipe(tmp_path_factory):
-    pipeline = pytest.importorskip("depthgen.pipeline")
-    from depthgen.diffusion import make_train_scheduler
-    from depthgen.model import build_unet
-    from depthgen.recipe import DiffusionConfig, ModelConfig
+    pipeline = pytest.importorskip("depthgen.models.depth_pipeline")
+    from depthgen.models.config import DiffusionConfig, ModelConfig
+    from depthgen.models.diffusion import make_train_scheduler
+    from depthgen.models.unet import build_unet
 
     unet = build_unet(ModelConfig(preset="tiny", sample_size=S), 1, seed=0).eval()
     pipe = pipeline.DepthGenPipeline(unet, make_train_scheduler(DiffusionConfig()), d_min=0.5, d_max=20.0,
@@ -45,7 +45,7 @@ def test_cli_matches_the_python_api(saved_pipe, folder, tmp_path, capsys):
     assert saved["num_images"] == 2 and set(saved["metrics"]) == {"1", "2"}
     assert all(np.isfinite(saved["metrics"]["2"][m]) for m in saved["metric_names"])
 
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     pipe = DepthGenPipeline.from_pretrained(str(saved_pipe))
     direct = evaluate_model(pipe, FolderDataset(folder), None, samples=[1, 2], steps=2, seed=3)

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from depthgen.common.io import read_depth_png, write_depth_png
 from depthgen.data.folder import FolderDataset, write_folder_meta, write_folder_sample
-from depthgen.io import read_depth_png, write_depth_png
 
 
 def _write_pair(root, name, h=6, w=8, scale=1000.0, seed=0, ext=".png"):

@@ -1,4 +1,4 @@
-"""depthgen.io: the one atomic writer (files and folders) and the one depth colouriser."""
+"""depthgen.common.io: the one atomic writer (files and folders) and the one depth colouriser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from depthgen.io import atomic_dir, colorize, colorize_depth, write_json
+from depthgen.common.io import atomic_dir, colorize, colorize_depth, write_json
 
 
 def test_atomic_dir_replaces_the_folder_only_on_success(tmp_path):

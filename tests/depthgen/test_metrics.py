@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from depthgen.metrics import (METRICS, PROTOCOLS, Protocol, aggregate_metrics, compute_metrics, crop_mask,
-                              eval_mask, get_protocol)
+from depthgen.evaluation.metrics import (METRICS, PROTOCOLS, Protocol, aggregate_metrics, compute_metrics, crop_mask,
+                                         eval_mask, get_protocol)
 
 
 def test_metrics_match_hand_computed_values():

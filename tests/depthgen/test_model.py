@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from depthgen.model import adapt_state_dict, build_unet, count_parameters, load_adapted, unet_forward
-from depthgen.recipe import ModelConfig
+from depthgen.models.config import ModelConfig
+from depthgen.models.unet import adapt_state_dict, build_unet, count_parameters, load_adapted, unet_forward
 
 
 def tiny(size=16):

@@ -5,12 +5,12 @@ import pytest
 import torch
 from PIL import Image
 
-from depthgen.depth_param import depth_to_model, model_to_depth
-from depthgen.diffusion import make_train_scheduler
-from depthgen.model import build_unet
-from depthgen.palette_pipeline import PalettePipeline
-from depthgen.pipeline import DepthGenOutput, DepthGenPipeline
-from depthgen.recipe import DiffusionConfig, ModelConfig
+from depthgen.models.config import DiffusionConfig, ModelConfig
+from depthgen.models.depth_param import depth_to_model, model_to_depth
+from depthgen.models.depth_pipeline import DepthGenOutput, DepthGenPipeline
+from depthgen.models.diffusion import make_train_scheduler
+from depthgen.models.palette_pipeline import PalettePipeline
+from depthgen.models.unet import build_unet
 
 S = 16
 

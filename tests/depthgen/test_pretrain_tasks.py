@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from depthgen.data.pretrain_tasks import draw_task, fill_hole, jpeg_degrade, make_task, to_model_rgb
-from depthgen.recipe import TASKS, TasksConfig
+from depthgen.models.config import TASKS
+from depthgen.training.recipe import TasksConfig
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def test_make_task_uses_the_configured_hole_fill(image):
 
 
 def test_recipe_rejects_unknown_hole_fill():
-    from depthgen.recipe import Recipe
+    from depthgen.training.recipe import Recipe
 
     with pytest.raises(ValueError, match="tasks.hole_fill"):
         Recipe(tasks=TasksConfig(hole_fill="blur"))

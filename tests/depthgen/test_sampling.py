@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from depthgen.aggregate import aggregate
-from depthgen.diffusion import make_train_scheduler
-from depthgen.model import build_unet
-from depthgen.recipe import DiffusionConfig, ModelConfig
-from depthgen.sampling import make_sampler, sample, sample_generators
+from depthgen.models.aggregate import aggregate
+from depthgen.models.config import DiffusionConfig, ModelConfig
+from depthgen.models.diffusion import make_train_scheduler
+from depthgen.models.sampling import make_sampler, sample, sample_generators
+from depthgen.models.unet import build_unet
 
 
 @pytest.fixture(scope="module")

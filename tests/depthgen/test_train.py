@@ -43,7 +43,7 @@ def test_checkpoints_log_and_export(tmp_path):
     rows = list(csv.DictReader(open(out / "log.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
     assert set(rows[0]) == {"step", "loss", "lr", "wall_time", "world_size"}
-    from depthgen.palette_pipeline import PalettePipeline
+    from depthgen.models.palette_pipeline import PalettePipeline
 
     pipe = PalettePipeline.from_pretrained(out / "pipeline")
     mask = np.zeros((16, 16), bool)
@@ -65,7 +65,7 @@ def test_resume_equals_uninterrupted(tmp_path, stage):
 
 
 def test_sigterm_checkpoints_and_resumes(tmp_path, monkeypatch):
-    from depthgen import diffusion
+    from depthgen.models import diffusion
 
     calls = {"n": 0}
     orig = diffusion.diffusion_loss
@@ -91,7 +91,7 @@ def test_finetune_from_pretrain_and_export_only(tmp_path):
     assert run(tmp_path / "ft", "stage=finetune", f"train.init_from={tmp_path / 'pre'}", "train.max_steps=2",
                "diffusion.sud_prob=1.0") == 0
     assert main(["--export-only", "--from", str(tmp_path / "ft"), "--out", str(tmp_path / "exp")]) == 0
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     pipe = DepthGenPipeline.from_pretrained(tmp_path / "exp")
     assert pipe(np.zeros((10, 12, 3), np.float32), num_samples=1, num_inference_steps=1).depth.shape == (10, 12)
@@ -148,14 +148,14 @@ class FakeShards(torch.utils.data.Dataset):
 
 
 def recipe(*over):
-    from depthgen.config import load_config
-    from depthgen.recipe import Recipe
+    from depthgen.common.config import load_config
+    from depthgen.training.recipe import Recipe
 
     return load_config(Recipe, TINY, ["model.sample_size=16", "data.hflip=false", *over])
 
 
 def test_depth_examples_infill_and_mask():
-    from depthgen.train_data import TrainingExamples
+    from depthgen.training.data import TrainingExamples
 
     ex = TrainingExamples(FakeShards(), recipe("stage=finetune"))[(1, 7)]
     assert ex["cond"].shape == (4, 16, 16) and ex["target"].shape == (1, 16, 16) and int(ex["task"]) == 4
@@ -169,7 +169,7 @@ def test_depth_examples_infill_and_mask():
 
 
 def test_palette_examples_and_seeded_keys():
-    from depthgen.train_data import StepBatchSampler, TrainingExamples
+    from depthgen.training.data import StepBatchSampler, TrainingExamples
 
     ds = TrainingExamples(FakeShards(), recipe("stage=inpaint"))
     a, b = ds[(2, 11)], ds[(2, 11)]
@@ -183,7 +183,7 @@ def test_palette_examples_and_seeded_keys():
 
 
 def test_hole_loss_region_scores_only_the_pixels_to_fill():
-    from depthgen.train_data import TrainingExamples
+    from depthgen.training.data import TrainingExamples
 
     whole = TrainingExamples(FakeShards(), recipe("stage=inpaint"))[(2, 11)]
     hole = TrainingExamples(FakeShards(), recipe("stage=inpaint", "diffusion.loss_region=hole"))[(2, 11)]

@@ -34,7 +34,7 @@ def check(res):
 @pytest.mark.skipif(shutil.which("timeout") is None, reason="needs coreutils timeout")
 def test_tiny_rehearsal_writes_shards_trains_in_resumed_chunks_and_exports(tmp_path):
     """One run, two 1-step training calls (the second resumes), no scoring: the script's own logic."""
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     work, weights = tmp_path / "work", tmp_path / "weights"
     res = script(work, weights, RUNS="depthgen_v2", EVAL_N="0")
@@ -55,7 +55,7 @@ def test_tiny_rehearsal_writes_shards_trains_in_resumed_chunks_and_exports(tmp_p
 @pytest.mark.skipif(shutil.which("timeout") is None, reason="needs coreutils timeout")
 def test_full_rehearsal_both_runs_and_scores(tmp_path):
     """Everything the GPU call does, at the tiny budget (about 3 minutes on the loaded 2-core CPU)."""
-    from depthgen.pipeline import DepthGenPipeline
+    from depthgen.models.depth_pipeline import DepthGenPipeline
 
     work, weights = tmp_path / "work", tmp_path / "weights"
     check(script(work, weights))
@@ -68,8 +68,8 @@ def test_full_rehearsal_both_runs_and_scores(tmp_path):
 
 @pytest.mark.parametrize("run", ["depthgen_v2", "regression_v2"])
 def test_every_run_of_the_script_is_a_valid_recipe(run):
-    from depthgen.config import load_config
-    from depthgen.recipe import Recipe
+    from depthgen.common.config import load_config
+    from depthgen.training.recipe import Recipe
 
     body = SCRIPT.read_text()
     func = body[body.index("overrides() {"):body.index("\n}\n", body.index("overrides() {")) + 2]

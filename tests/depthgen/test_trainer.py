@@ -1,4 +1,4 @@
-"""The shared trainer (depthgen.trainer): exact resume, STOP file, and real two-process training."""
+"""The shared trainer (depthgen.training.trainer): exact resume, STOP file, and real two-process training."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from depthgen.trainer import TrainConfig, rank_slice, seed_generator, train
+from depthgen.training.config import TrainConfig
+from depthgen.training.trainer import rank_slice, seed_generator, train
 
 TOY = textwrap.dedent('''
     from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ TOY = textwrap.dedent('''
 
     import torch
 
-    from depthgen.trainer import TrainConfig, rank_slice
+    from depthgen.training.config import TrainConfig
+    from depthgen.training.trainer import rank_slice
 
 
     @dataclass
@@ -69,7 +71,8 @@ LAUNCHED = textwrap.dedent('''
     import sys
     sys.path.insert(0, sys.argv[1])
     from toy_task import ToyRecipe, ToyTask
-    from depthgen.trainer import TrainConfig, train
+    from depthgen.training.config import TrainConfig
+    from depthgen.training.trainer import train
     out, batch = sys.argv[2], int(sys.argv[3])
     cfg = TrainConfig(output_dir=out, batch_size=batch, lr=1e-2, warmup_steps=0, max_steps=3, checkpoint_every=3,
                       log_every=1, ema_decay=0.5)

@@ -1,4 +1,4 @@
-"""One rule for ``generator=None`` in every pipeline (depthgen.sampling.resolve_generator): draw from torch's
+"""One rule for ``generator=None`` in every pipeline (depthgen.models.sampling.resolve_generator): draw from torch's
 global RNG, as diffusers does, so ``torch.manual_seed(s)`` before a call makes it repeatable and two calls
 without re-seeding differ. Tiny random models built here."""
 

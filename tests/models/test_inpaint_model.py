@@ -7,7 +7,7 @@ import pytest
 import torch
 from diffusers import DDIMScheduler
 
-from depthgen.diffusion import make_train_scheduler
+from depthgen.models.diffusion import make_train_scheduler
 from text3d.models.inpaint import TextInpaintPipeline
 from text3d.models.inpaint.masks import MASK_KINDS, draw_masks, trajectory_mask
 from text3d.models.inpaint.model import build_unet, load_from_t2i, model_input

@@ -7,13 +7,13 @@ import pytest
 import torch
 from diffusers import DDIMScheduler
 
-from depthgen.config import load_config
-from depthgen.trainer import train
+from depthgen.common.config import load_config
+from depthgen.training.trainer import train
 from text3d.models.sr import SuperResolutionPipeline
 from text3d.models.sr.config import SRModelConfig, SRRecipe
+from text3d.models.sr.config import SRAugConfig
 from text3d.models.sr.model import augment, build_unet, downsample, gaussian_blur, upsample
 from text3d.models.sr.train import SRTask, main
-from text3d.models.sr.config import SRAugConfig
 
 DEBUG = "configs/models/sr_debug.yaml"
 

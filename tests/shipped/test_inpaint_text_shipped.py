@@ -63,8 +63,8 @@ def test_small_holes_are_filled_level_with_telea():
     these holes had before (guidance 6, layout start) 18.21 dB."""
     from bench.completion import draw_hole
     from bench.inpainting import HOLE, psnr
+    from depthgen.common.io import as_rgb
     from depthgen.data.eval_sets import parse_data_spec
-    from depthgen.io import as_rgb
     from text3d.backends.embedded import EmbeddedTextInpaint, classical_fill
 
     backend = EmbeddedTextInpaint.from_path(ASSETS / "inpaint-text")

@@ -44,7 +44,7 @@ def _test_images(n: int, kind: str = "indoor"):
 
 
 def _rel(path: Path, samples: int, kind: str = "indoor", known_camera: bool = False) -> float:
-    from depthgen.evaluate import evaluate_model, load_pipeline
+    from depthgen.evaluation.evaluate import evaluate_model, load_pipeline
 
     pipe = load_pipeline(path, "cpu")
     res = evaluate_model(pipe, _test_images(6, kind), "nyu" if kind == "indoor" else "kitti", samples=(samples,),
@@ -95,7 +95,7 @@ def test_shipped_depthgen_completion_keeps_known_pixels():
 def test_shipped_inpainting_beats_a_flat_fill_inside_holes():
     from bench.completion import draw_hole
     from bench.inpainting import HOLE, psnr
-    from depthgen.io import as_rgb
+    from depthgen.common.io import as_rgb
     from text3d.backends.embedded import EmbeddedInpaint
 
     backend = EmbeddedInpaint.from_path(ASSETS / "inpaint")

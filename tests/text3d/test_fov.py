@@ -116,7 +116,7 @@ def test_api_keyword_and_its_range(tmp_path, depth):
 
 
 def test_with_camera_reaches_a_camera_aware_depthgen_model():
-    from depthgen.camera import square_focal
+    from depthgen.models.camera import square_focal
 
     pipe = tiny_depth_pipeline(16)
     pipe.register_to_config(canonical_fov_deg=60.0)  # as a model trained with the canonical camera

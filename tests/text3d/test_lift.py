@@ -35,7 +35,8 @@ def test_no_known_pixel_means_plain_prediction():
 
 
 def test_align_mode_scales_prediction_onto_known_pixels():
-    pytest.importorskip("depthgen.align", reason="depthgen.align (align_scale_shift) is not written yet")
+    pytest.importorskip("depthgen.evaluation.align",
+                        reason="depthgen.evaluation.align (align_scale_shift) is not written yet")
     depth, known = _known(16, 16)
     res = fill_depth(PlaneDepth(5.0, noise=0.05), np.zeros((16, 16, 3), np.float32), depth, known, mode="align",
                      steps=1, samples=2, generator=torch.Generator().manual_seed(0))

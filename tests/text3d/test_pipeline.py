@@ -107,7 +107,7 @@ def test_segment_prompts_reach_the_inpainter(tmp_path):
 def test_tsdf_fusion_and_align_options_run(tmp_path):
     res = _run(tmp_path, overrides=TINY + ["fusion.method=tsdf", "video.enabled=false"])
     assert res.manifest["mesh"]["method"] == "tsdf" and res.mesh.n_faces > 100 and "mp4" not in res.paths
-    pytest.importorskip("depthgen.align", reason="depthgen.align is not written yet")
+    pytest.importorskip("depthgen.evaluation.align", reason="depthgen.evaluation.align is not written yet")
     res = _run(tmp_path, "align", overrides=TINY + ["depth_fill=align", "video.enabled=false"])
     assert res.mesh.n_faces > 1000
 

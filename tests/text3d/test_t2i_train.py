@@ -8,7 +8,7 @@ import signal
 import pytest
 import torch
 
-from depthgen.config import load_config
+from depthgen.common.config import load_config
 from text3d.models.t2i.config import T2IRecipe
 
 DEBUG = "configs/t2i/debug.yaml"
@@ -20,7 +20,7 @@ def _cfg(out, *over: str) -> T2IRecipe:
 
 def train(cfg: T2IRecipe, **kw) -> dict:
     """The shared trainer on the text-to-image task, its result as a dict."""
-    from depthgen.trainer import train as run
+    from depthgen.training.trainer import train as run
     from text3d.models.t2i.train import T2ITask
 
     return vars(run(T2ITask(cfg), progress=False, **kw))
@@ -77,7 +77,7 @@ def test_stop_step_then_resume_equals_one_run(tmp_path):
 
 
 def test_signal_checkpoints_and_resume_latest(tmp_path, monkeypatch):
-    from depthgen.trainer import StopFlag
+    from depthgen.training.trainer import StopFlag
     from text3d.models.t2i.train import T2ITask
 
     real_loss, calls = T2ITask.loss, {"n": 0}
@@ -190,8 +190,8 @@ def test_trained_model_follows_the_prompt_and_unseen_words(tmp_path):
 
 def test_t_shift_moves_the_training_timesteps_toward_noise(monkeypatch):
     import text3d.models.t2i.model as model
-    from depthgen.diffusion import make_train_scheduler
-    from depthgen.recipe import DiffusionConfig
+    from depthgen.models.config import DiffusionConfig
+    from depthgen.models.diffusion import make_train_scheduler
     from text3d.models.t2i.train import training_step
 
     seen = []

@@ -4,7 +4,7 @@ and for real-world weights ``MarigoldDepthBackend`` (diffusers ``MarigoldDepthPi
 known depth by scale/shift alignment (``AlignedDepthBackend``).
 
 The camera. ``DepthGenBackend.predict/complete`` take ``fov_deg`` (horizontal degrees; None = the
-pipeline's default, depthgen.camera.DEFAULT_FOV_DEG), for camera-aware DepthGen models (canonical camera or
+pipeline's default, depthgen.models.camera.DEFAULT_FOV_DEG), for camera-aware DepthGen models (canonical camera or
 FOV conditioning); the shipped model ignores it. ``with_camera(backend, fov_deg)`` attaches a run's field of
 view to any depth backend: the wrapper passes it to backends that take it (``takes_fov``) and calls the
 others unchanged, so the ``DepthBackend`` protocol and its callers stay as they are."""
@@ -42,7 +42,7 @@ class DepthGenBackend:
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "DepthGenBackend":
-        from depthgen.pipeline import DepthGenPipeline
+        from depthgen.models.depth_pipeline import DepthGenPipeline
 
         pipe = DepthGenPipeline.from_pretrained(str(path)).to(device)
         pipe.set_progress_bar_config(disable=True)
@@ -155,7 +155,7 @@ class AlignedDepthBackend:
     """``DepthBackend`` base for depth models that cannot impute known pixels.
 
     ``predict`` maps the model's output to metres (``relative_to_metres``); ``complete`` fits the raw output
-    to the known depth with one scale and shift (``depthgen.align.align_scale_shift``, Huber-robust; in
+    to the known depth with one scale and shift (``depthgen.evaluation.align.align_scale_shift``, Huber-robust; in
     disparity space for disparity models, as text3d's ``depth_fill=align`` does in depth space) and keeps the
     known pixels exactly. Subclasses set ``output`` ("metric" | "depth" | "disparity") and implement
     ``_raw(image, steps, samples, generator) -> (raw (H, W) float32, spread (H, W) float32 | None)``.
@@ -182,7 +182,7 @@ class AlignedDepthBackend:
     def complete(self, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *, steps: int,
                  samples: int, generator: torch.Generator) -> DepthResult:
         """Depth equal to ``known_depth`` on ``known_mask``; elsewhere the prediction fitted to it."""
-        from depthgen.align import align_scale_shift
+        from depthgen.evaluation.align import align_scale_shift
 
         image, known_depth, mask = check_known(image, known_depth, known_mask)
         hw = image.shape[:2]

@@ -91,7 +91,7 @@ class EmbeddedInpaint:
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedInpaint":
-        from depthgen.palette_pipeline import PalettePipeline
+        from depthgen.models.palette_pipeline import PalettePipeline
 
         pipe = PalettePipeline.from_pretrained(str(path)).to(device)
         pipe.set_progress_bar_config(disable=True)

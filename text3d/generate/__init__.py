@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from depthgen.cli import ArgumentParser, parse_size
+from depthgen.common.cli import ArgumentParser, parse_size
 from text3d.loading import BackendsUnavailable
 from text3d.pipeline import generate
 from text3d.upscale import PHOTO_MAX_SIDE

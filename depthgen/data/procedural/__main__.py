@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from depthgen.cli import ArgumentParser, parse_size
+from depthgen.common.cli import ArgumentParser, parse_size
 from depthgen.data.procedural.realism import realism_config
 from depthgen.data.procedural.sample import SPLITS
 from depthgen.data.procedural.shards import write_shards

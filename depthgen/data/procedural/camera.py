@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgen.camera import rotation_ypr
 from depthgen.data.procedural.render import camera_rays, cast_from, intrinsics
 from depthgen.data.procedural.scene import Scene
+from depthgen.models.camera import rotation_ypr
 
 HFOV_RANGE = (55.0, 75.0)  # degrees
 EYE_RANGE = (1.2, 1.8)  # metres above the floor / ground

@@ -12,9 +12,9 @@ import textwrap
 
 import numpy as np
 
-from depthgen.cli import parse_size
+from depthgen.common.cli import parse_size
+from depthgen.common.io import colorize
 from depthgen.data.procedural.sample import generate_sample, split_seed
-from depthgen.io import colorize
 
 
 def colourize_depth(depth: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ def make_before_after(seeds: list[int], path: str, size: tuple[int, int], realis
 
 
 def main(argv: list[str] | None = None) -> int:
-    from depthgen.cli import ArgumentParser, parse_size
+    from depthgen.common.cli import ArgumentParser, parse_size
     from depthgen.data.procedural.realism import realism_config
     from depthgen.data.procedural.sample import split_seed
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from depthgen.common.io import atomic_path, write_depth_png, write_json
 from depthgen.data.folder import write_folder_sample
 from depthgen.data.procedural.sample import generate_sample, split_seed
-from depthgen.io import atomic_path, write_depth_png, write_json
 
 SHARD_KEYS = ("rgb", "depth", "valid", "sensor_depth", "K", "cam_to_world", "seed", "outdoor", "scene_type")
 

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import torch
 
-from depthgen.io import atomic_dir
+from depthgen.common.io import atomic_dir
 from text3d.models.autoencoder.model import TinyAutoencoder
 
 

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import torch
 
-from depthgen.io import atomic_path
+from depthgen.common.io import atomic_path
 from text3d.models.autoencoder.model import TinyAutoencoder
 
 

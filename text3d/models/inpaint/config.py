@@ -1,15 +1,15 @@
 """Recipe dataclasses of the text-conditioned inpainting model (``configs/models/inpaint.yaml``).
 
-Loaded with ``depthgen.config.load_config(InpaintRecipe, path, overrides)``; unknown keys are errors. The
+Loaded with ``depthgen.common.config.load_config(InpaintRecipe, path, overrides)``; unknown keys are errors. The
 model and data sections are the text-to-image model's (the inpainting UNet starts from its weights), the
-``train`` section is the shared ``depthgen.trainer.TrainConfig``.
+``train`` section is the shared ``depthgen.training.config.TrainConfig``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from depthgen.train_config import TrainConfig
+from depthgen.training.config import TrainConfig
 from text3d.models.inpaint.masks import MASK_KINDS
 from text3d.models.t2i.config import T2IDataConfig, T2IDiffusionConfig, T2IModelConfig
 from text3d.models.t2i.config import validate as validate_t2i

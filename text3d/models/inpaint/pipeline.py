@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from depthgen.sampling import resolve_generator
+from depthgen.models.sampling import resolve_generator
 from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.loading import LocalPipeline
@@ -100,7 +100,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
         mask: (H, W) bool, True = paint; prompt: what the view shows ("" = unconditional);
         guidance_scale: None = the saved default; generator: None draws from torch's global RNG
-        (``depthgen.sampling.resolve_generator``).
+        (``depthgen.models.sampling.resolve_generator``).
         text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (skips the encoder).
         seam_width: decay length, in model pixels, of the border colour correction
         (``text3d.models.inpaint.blend``; 0 = plain paste, None = the saved default).

@@ -1,4 +1,4 @@
-"""Train the text-conditioned inpainting model on the shared trainer (``depthgen.trainer``).
+"""Train the text-conditioned inpainting model on the shared trainer (``depthgen.training.trainer``).
 
     python -m text3d.models.inpaint.train --config configs/models/inpaint.yaml [key=value ...] [--resume]
                                           [--max-steps N] [--export DIR]
@@ -7,7 +7,7 @@ Each example: a captioned procedural image, one of its captions (dropped to the 
 probability ``diffusion.text_dropout`` for classifier-free guidance), a hole shaped like the trajectories'
 (``masks``), a timestep and noise. The loss is the MSE of the scheduler's prediction target over the image.
 Every draw comes from the trainer's generator for the global batch, so resume and multi-process runs are
-exact (see ``depthgen.trainer``).
+exact (see ``depthgen.training.trainer``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Sequence
 
 import torch
 
-from depthgen import train_cli
-from depthgen.io import atomic_dir
+from depthgen.common.io import atomic_dir
+from depthgen.training import cli as train_cli
 from text3d.models.inpaint.config import InpaintRecipe
 from text3d.models.inpaint.masks import draw_masks
 from text3d.models.inpaint.model import build_unet, load_from_t2i, masked_image, unet_forward
@@ -45,8 +45,8 @@ Limits: 64x64; it knows the scene types of the procedural generator. Figures: do
 
 
 class InpaintTask(T2ITask):
-    """``depthgen.trainer.TrainingTask`` of the text-conditioned inpainting model: the text-to-image task's data
-    and loss, with a trajectory-shaped hole per example and the hole and the known pixels as inputs."""
+    """``depthgen.training.trainer.TrainingTask`` of the text-conditioned inpainting model: the text-to-image
+    task's data and loss, with a trajectory-shaped hole per example and the hole and the known pixels as inputs."""
 
     recipe: InpaintRecipe
 

@@ -1,14 +1,14 @@
 """Recipe dataclasses of the super-resolution model (``configs/models/sr.yaml``).
 
-Loaded with ``depthgen.config.load_config(SRRecipe, path, overrides)``; unknown keys are errors. The
-``train`` section is the shared ``depthgen.trainer.TrainConfig``.
+Loaded with ``depthgen.common.config.load_config(SRRecipe, path, overrides)``; unknown keys are errors. The
+``train`` section is the shared ``depthgen.training.config.TrainConfig``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from depthgen.trainer import TrainConfig, validate_train
+from depthgen.training.config import TrainConfig, validate_train
 
 KINDS = ("regression", "diffusion")
 LR_KERNELS = ("area", "point")

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from depthgen.sampling import resolve_generator
+from depthgen.models.sampling import resolve_generator
 from text3d.models.loading import LocalPipeline
 from text3d.models.sr.config import SRAugConfig
 from text3d.models.sr.model import augment, sr_forward, upsample
@@ -76,7 +76,7 @@ class SuperResolutionPipeline(LocalPipeline):
 
         image: (h, w, 3) float32 in [0, 1] (or uint8); level: conditioning-augmentation level in [0, 1]
         (None = the saved default; 0 = trust the input); num_inference_steps: diffusion variant only (None =
-        the saved default); generator: CPU generator of the augmentation noise and the sampler (None: torch's global RNG, ``depthgen.sampling.resolve_generator``).
+        the saved default); generator: CPU generator of the augmentation noise and the sampler (None: torch's global RNG, ``depthgen.models.sampling.resolve_generator``).
         Returns (h scale, w scale, 3) float32 in [0, 1].
         """
         a = np.asarray(image)

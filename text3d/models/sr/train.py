@@ -1,4 +1,4 @@
-"""Train the super-resolution model on the shared trainer (``depthgen.trainer``).
+"""Train the super-resolution model on the shared trainer (``depthgen.training.trainer``).
 
     python -m text3d.models.sr.train --config configs/models/sr.yaml [key=value ...] [--resume]
                                      [--max-steps N] [--export DIR]
@@ -20,8 +20,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from depthgen import train_cli
-from depthgen.trainer import global_batches
+from depthgen.training import cli as train_cli
+from depthgen.training.trainer import global_batches
 from text3d.models.sr.config import SRRecipe
 from text3d.models.sr.model import augment, build_unet, downsample, hf_amplitude, sr_forward, upsample
 from text3d.models.sr.pipeline import SuperResolutionPipeline
@@ -96,7 +96,7 @@ def load_images(recipe: SRRecipe) -> torch.Tensor:
 
 
 class SRTask:
-    """``depthgen.trainer.TrainingTask`` of the super-resolution model."""
+    """``depthgen.training.trainer.TrainingTask`` of the super-resolution model."""
 
     def __init__(self, recipe: SRRecipe):
         self.recipe = recipe

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from depthgen.data.procedural import generate_sample, split_seed
-from depthgen.io import atomic_dir
+from depthgen.common.io import atomic_dir
 
 
 class SceneClassifier(nn.Module):

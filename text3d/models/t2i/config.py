@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from depthgen.train_config import TrainConfig, validate_train
+from depthgen.training.config import TrainConfig, validate_train
 
 
 @dataclass

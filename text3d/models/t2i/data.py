@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from depthgen.data.procedural import ShardDataset
-from depthgen.io import atomic_path
+from depthgen.common.io import atomic_path
 from text3d.models.t2i.config import T2IDataConfig
 
 SYNTHETIC_COLOURS = {"red": (0.85, 0.15, 0.1), "green": (0.15, 0.7, 0.2), "blue": (0.15, 0.3, 0.9),

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from depthgen.io import atomic_dir
+from depthgen.common.io import atomic_dir
 from text3d.models.t2i.model import COORD_CHANNELS, count_parameters
 from text3d.models.t2i.pipeline import TextToImagePipeline
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from depthgen.data.procedural import ShardDataset
-from depthgen.io import atomic_path, write_json, write_text
+from depthgen.common.io import atomic_path, write_json, write_text
 from text3d.models.t2i.data import CaptionBank, from_samples
 from text3d.models.t2i.text_encoder import load_text_encoder
 

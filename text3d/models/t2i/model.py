@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from depthgen.model import resolved as resolve_preset
+from depthgen.models.unet import resolved as resolve_preset
 from text3d.models.t2i.config import T2IModelConfig
 from text3d.models.t2i.text_encoder import TEXT_DIM
 

@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from depthgen.sampling import make_sampler, resolve_generator
+from depthgen.models.sampling import make_sampler, resolve_generator
 
 from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength, schedule_tail

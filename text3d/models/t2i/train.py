@@ -18,9 +18,9 @@ from typing import Callable, Iterator, Sequence
 
 import torch
 
-from depthgen import train_cli
-from depthgen.diffusion import make_train_scheduler, sample_timesteps
-from depthgen.trainer import global_batches
+from depthgen.training import cli as train_cli
+from depthgen.models.diffusion import make_train_scheduler, sample_timesteps
+from depthgen.training.trainer import global_batches
 from text3d.models.t2i import model as t2i_model
 from text3d.models.t2i.config import T2IRecipe
 from text3d.models.t2i.data import CaptionBank, load_training_data, sample_batch
