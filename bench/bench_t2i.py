@@ -11,7 +11,12 @@
 2. Every prompt (phrased unlike the training captions) is sampled with seeds 0..seeds-1.
 3. Alignment: the fraction of images the classifier labels with the prompted scene type (target >= 0.8).
    Diversity: mean pairwise pixel distance within a prompt vs between prompts (text3d.models.t2i.evaluate).
-4. A grid of every prompt x the first 4 seeds.
+4. Realism from pure noise (``--no-realism`` skips it): a classifier two-sample test between the images sampled from
+   noise and as many true test-split renders of the prompted scene types (held-out accuracy; 0.5 = the two sets
+   cannot be told apart, target <= 0.75), and the prompt sensitivity over the indoor prompts (distance between
+   prompts at one seed over distance between seeds of one prompt; target >= 1.0), for the generated images and for
+   the true renders (``text3d.models.t2i.realism``).
+5. A grid of every prompt x the first 4 seeds.
 
 The pipeline is measured as it samples by default (its saved ``layout_strength``, or ``--layout-strength``).
 When that starts from retrieved layouts (< 1), the same prompts and seeds are also sampled from pure noise
@@ -22,16 +27,20 @@ When that starts from retrieved layouts (< 1), the same prompts and seeds are al
 from __future__ import annotations
 
 import argparse
+import collections
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 from PIL import Image
 
+from depthgen.data.procedural.outdoor import OUTDOOR_TYPES
 from depthgen.common.io import atomic_path, write_json, write_text
 from text3d.models.t2i import classifier as t2i_classifier
+from text3d.models.t2i import realism
 from text3d.models.t2i.evaluate import PromptSpec, evaluate, image_grid
 from text3d.models.t2i.pipeline import TextToImagePipeline
 
@@ -90,6 +99,34 @@ def _renders(report: dict) -> str:
     return f"{n} " + (f"({epochs} epochs) " if epochs else "") if n else ""
 
 
+def realism_report(specs: list, seeds: list[int], noise_images, draws: int = 3) -> dict:
+    """Two-sample test and prompt sensitivity of images sampled from pure noise (prompt-major, ``seeds`` per
+    prompt), each against true test-split renders of the prompted scene types."""
+    types = [s.scene_type for s in specs]
+    k = len(seeds)
+    per_type = max(collections.Counter(types).values()) * k
+    renders, render_types = realism.true_renders(types, per_type)
+    pool = {t: [im for im, rt in zip(renders, render_types) if rt == t] for t in set(types)}
+    taken = collections.Counter()
+    real = []
+    for t in types:  # the next k renders of each prompt's scene type
+        real += pool[t][taken[t]:taken[t] + k]
+        taken[t] += k
+    c2st = realism.two_sample_accuracy(np.asarray(noise_images), np.stack(real), draws=draws)
+    indoor = [i for i, t in enumerate(types) if t not in OUTDOOR_TYPES]
+    rows = [i * k + j for i in indoor for j in range(k)]
+    generated = realism.prompt_sensitivity(np.asarray(noise_images)[rows], [i for i in indoor for _ in range(k)],
+                                           [j for _ in indoor for j in range(k)])
+    indoor_types = list(dict.fromkeys(types[i] for i in indoor))
+    true_rows = [im for t in indoor_types for im in pool[t][:k]]
+    true = realism.prompt_sensitivity(np.stack(true_rows), [i for i in range(len(indoor_types)) for _ in range(k)],
+                                      [j for _ in indoor_types for j in range(k)])
+    return {"two_sample_accuracy": c2st["accuracy"], "two_sample_per_draw": c2st["per_draw"],
+            "two_sample_images": c2st["n_generated"], "compare_size": c2st["size"],
+            "prompt_sensitivity": generated, "prompt_sensitivity_true_renders": true,
+            "indoor_prompts": len(indoor)}
+
+
 def write_markdown(report: dict, path: Path) -> None:
     d, plain = report["diversity"], report.get("plain")
     setup = (f"{report['n_prompts']} prompts phrased unlike the training captions x {len(report['seeds'])} seeds, "
@@ -113,6 +150,17 @@ def write_markdown(report: dict, path: Path) -> None:
         f"between prompts {d['between']:.4f}",
         f"- Sampling time: {report['seconds_per_image']:.2f} s per image",
     ]
+    r = report.get("realism")
+    if r is not None:
+        lines += [
+            f"- **Realism from pure noise**: a classifier tells the {r['two_sample_images']} images sampled from "
+            f"noise from as many true test renders of the prompted scene types with held-out accuracy "
+            f"**{r['two_sample_accuracy']:.3f}** (0.5 = indistinguishable; target <= 0.75; mean of "
+            f"{len(r['two_sample_per_draw'])} hold-outs, images compared at {r['compare_size']} px)",
+            f"- **Prompt sensitivity from pure noise** ({r['indoor_prompts']} indoor prompts): "
+            f"**{r['prompt_sensitivity']:.2f}** (target >= 1.0; true renders grouped by scene type: "
+            f"{r['prompt_sensitivity_true_renders']:.2f})",
+        ]
     if "layout_alignment" in report:
         lines.append(f"- Retrieval alone: the starting layout came from a scene of the prompted type in "
                      f"{report['layout_alignment']:.1%} of images")
@@ -156,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--layout-strength", type=float, default=None,
                     help="start from retrieved layouts at this strength (default: the pipeline's saved value)")
     ap.add_argument("--no-plain", action="store_true", help="skip the pure-noise comparison run (quick sweeps)")
+    ap.add_argument("--no-realism", action="store_true", help="skip the two-sample test and prompt sensitivity")
     ap.add_argument("--grid-seeds", type=int, default=4)
     ap.add_argument("--out", default=str(ROOT / "docs"))
     return ap
@@ -192,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             plain["seconds_per_image"] = (time.perf_counter() - t0) / len(plain_images)
             report["plain"] = {k: plain[k] for k in ("alignment", "alignment_top3", "diversity", "per_prompt",
                                                       "seconds_per_image")}
+        noise_images = images if report["layout_strength"] >= 1 else plain_images
+        if not args.no_realism and noise_images is not None:
+            report["realism"] = realism_report(specs, seeds, noise_images)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

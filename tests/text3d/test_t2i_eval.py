@@ -84,7 +84,7 @@ def test_bench_script_end_to_end(tmp_path, classifier):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     args = ["--pipeline", str(tmp_path / "p"), "--prompts", str(tmp_path / "prompts.yaml"), "--seeds", "3",
-            "--steps", "2", "--classifier", str(tmp_path / "clf"), "--out", str(tmp_path / "docs")]
+            "--steps", "2", "--classifier", str(tmp_path / "clf"), "--out", str(tmp_path / "docs"), "--no-realism"]
     assert bench.main(args) == 0
     report = json.loads((tmp_path / "docs" / "t2i_eval.json").read_text())
     assert 0.0 <= report["alignment"] <= report["alignment_top3"] <= 1.0 and report["n_prompts"] == 2 and report["seeds"] == [0, 1, 2]
@@ -173,3 +173,30 @@ def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, 
     assert rendered == [40, 40] and tilted.recipe["pitch_offsets"] == [0.0, 30.0, -30.0]
     assert bench.get_classifier(tmp_path / "clf", 16, pitch_offsets=[0.0, 30.0, -30.0]) is not None
     assert rendered == [40, 40]
+
+
+def test_bench_reports_realism_from_noise(tmp_path):
+    """With procedural scene types the bench adds the two-sample test and the prompt sensitivity, for the generated
+    images and for true renders."""
+    from diffusers import DDIMScheduler
+
+    from text3d.models.t2i.config import T2IModelConfig
+    from text3d.models.t2i.model import build_unet
+    from text3d.models.t2i.pipeline import TextToImagePipeline
+
+    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="sample")
+    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=16)), sched).save_pretrained(str(tmp_path / "p"))
+    (tmp_path / "prompts.yaml").write_text("prompts:\n  - {prompt: somewhere to cook, scene_type: kitchen}\n"
+                                           "  - {prompt: somewhere to sleep, scene_type: bedroom}\n")
+    spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = ["--pipeline", str(tmp_path / "p"), "--prompts", str(tmp_path / "prompts.yaml"), "--seeds", "5",
+            "--steps", "2", "--classifier", str(ROOT / "assets" / "scene-classifier"), "--out", str(tmp_path / "docs")]
+    assert bench.main(args) == 0
+    r = json.loads((tmp_path / "docs" / "t2i_eval.json").read_text())["realism"]
+    assert r["two_sample_images"] == 10 and len(r["two_sample_per_draw"]) == 3
+    assert 0.0 <= r["two_sample_accuracy"] <= 1.0  # 10 + 10 images: too few to expect a verdict here
+    assert abs(r["two_sample_accuracy"] - sum(r["two_sample_per_draw"]) / 3) < 1e-9
+    assert r["prompt_sensitivity"] > 0 and r["prompt_sensitivity_true_renders"] > 0 and r["indoor_prompts"] == 2
+    assert "Realism from pure noise" in (tmp_path / "docs" / "t2i_eval.md").read_text()

@@ -95,7 +95,8 @@ def unet_forward(unet: torch.nn.Module, x_t: torch.Tensor, t: torch.Tensor, text
     text = text.to(x_t.dtype)
     out_channels = int(unet.config.out_channels)
     if x_t.shape[1] != out_channels:
-        raise ValueError(f"the UNet denoises {out_channels} channels; got an input of {x_t.shape[1]}")
+        raise ValueError(f"the UNet denoises {out_channels} input channels (it takes {unet.config.in_channels} with "
+                         f"the coordinates); got an image of {x_t.shape[1]}")
     if int(unet.config.in_channels) - out_channels == COORD_CHANNELS:
         b, _, h, w = x_t.shape
         x_t = torch.cat([x_t, coordinate_channels(b, h, w, x_t.device, x_t.dtype)], 1)
