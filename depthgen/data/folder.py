@@ -7,14 +7,18 @@ Layout::
     DIR/meta.json                          {"depth_scale": 1000}   units per metre (1000: millimetres)
                                            optional "protocol": "nyu" | "kitti" | "none" (evaluation default)
                                            optional "K": 3x3 pinhole intrinsics in pixels of the RGB images
+                                           optional "outdoor": true (every sample is outdoors / has sky)
     DIR/poses.json                         optional camera poses: {"poses": {<name>: 4x4 cam_to_world}} (OpenCV
                                            camera: x right, y down, z forward; metres), one per sample
+    DIR/samples.json                       optional per-sample camera and sky flag, overriding meta.json:
+                                           {<name>: {"K": 3x3, "outdoor": true}} (any subset of names and keys)
 
 The depth scale comes from the ``depth_scale`` argument (CLI ``--depth-scale``) or else ``meta.json``. Samples are
 sorted by name. Every RGB image needs a depth map of the same size; depth maps without an RGB image are
 ignored. Each item is a dict: ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 metres (0 = invalid),
-``valid`` (H, W) bool, ``name`` str; plus ``K`` (3, 3) float64 when ``meta.json`` has one and ``cam_to_world``
-(4, 4) float64 when ``poses.json`` exists (an RGB-D sequence such as the shared 7-Scenes set).
+``valid`` (H, W) bool, ``name`` str, ``outdoor`` bool; plus ``K`` (3, 3) float64 when ``samples.json`` or
+``meta.json`` has one and ``cam_to_world`` (4, 4) float64 when ``poses.json`` exists (an RGB-D sequence such as
+the shared 7-Scenes set).
 """
 
 from __future__ import annotations
@@ -111,6 +115,40 @@ def read_folder_intrinsics(meta: dict, where: str | Path) -> np.ndarray | None:
     return K
 
 
+def rgbd_item(rgb: np.ndarray, depth: np.ndarray, name: str, K: np.ndarray | None = None, outdoor: bool = False,
+              valid: np.ndarray | None = None) -> dict[str, Any]:
+    """The item every dataset of ``depthgen.data`` yields: ``rgb`` (H, W, 3) uint8, ``depth`` (H, W) float32 metres
+    z-depth with 0 wherever it is not valid, ``valid`` (H, W) bool, ``name``, ``outdoor`` and ``K`` (3, 3) float64
+    (omitted when unknown). ``valid`` defaults to finite depth > 0 and is narrowed to it in any case."""
+    depth = np.asarray(depth, np.float32)
+    ok = np.isfinite(depth) & (depth > 0)
+    if valid is not None:
+        ok &= np.asarray(valid, bool)
+    item: dict[str, Any] = {"rgb": np.asarray(rgb, np.uint8), "depth": np.where(ok, depth, 0.0).astype(np.float32),
+                            "valid": ok, "name": name, "outdoor": bool(outdoor)}
+    if K is not None:
+        item["K"] = np.asarray(K, np.float64).copy()
+    return item
+
+
+def read_folder_samples(root: str | Path) -> dict[str, dict]:
+    """``DIR/samples.json`` as {name: {"K": (3, 3) float64, "outdoor": bool}} ({} when absent)."""
+    path = Path(root) / "samples.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"cannot parse {path} ({e}); it must be JSON like {{\"000000\": {{\"K\": 3x3}}}}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"{path} must map each sample name to {{\"K\": 3x3, \"outdoor\": bool}}")
+    out = {}
+    for name, rec in data.items():
+        K = read_folder_intrinsics(rec, f"{path} ({name})")
+        out[str(name)] = {k: v for k, v in (("K", K), ("outdoor", rec.get("outdoor"))) if v is not None}
+    return out
+
+
 def read_folder_poses(root: str | Path) -> dict[str, np.ndarray] | None:
     """``DIR/poses.json`` as {name: (4, 4) float64 cam_to_world} (None when the file is absent).
 
@@ -195,6 +233,8 @@ class FolderDataset(torch.utils.data.Dataset):
         self._rgb_files = rgb_files
         self.K = read_folder_intrinsics(meta, self.root / "meta.json")
         self.poses = read_folder_poses(self.root)
+        self.samples = read_folder_samples(self.root)
+        self.outdoor = bool(meta.get("outdoor", meta.get("kind") == "outdoor"))
         if self.poses is not None:
             no_pose = [n for n in self.names if n not in self.poses]
             if no_pose:
@@ -212,9 +252,8 @@ class FolderDataset(torch.utils.data.Dataset):
         if depth.shape != rgb.shape[:2]:
             raise ValueError(f"{depth_path} is {depth.shape[1]}x{depth.shape[0]} but its RGB image is "
                              f"{rgb.shape[1]}x{rgb.shape[0]}; they must have the same size")
-        item = {"rgb": rgb, "depth": depth, "valid": depth > 0, "name": name}
-        if self.K is not None:
-            item["K"] = self.K.copy()
+        own = self.samples.get(name, {})
+        item = rgbd_item(rgb, depth, name, own.get("K", self.K), own.get("outdoor", self.outdoor))
         if self.poses is not None:
             item["cam_to_world"] = self.poses[name].copy()
         return item

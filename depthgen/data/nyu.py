@@ -1,4 +1,5 @@
-"""NYU Depth v2, official labeled set (``nyu_depth_v2_labeled.mat``), with the standard train/test split.
+"""NYU Depth v2: the official labeled set (``nyu_depth_v2_labeled.mat``) with the standard train/test split, and
+the raw synchronized frames as the common training code distributes them (``NYURawFrames``).
 
 The file is MATLAB v7.3 (HDF5), read with h5py. MATLAB stores arrays column-major, so h5py sees the axes
 reversed: ``images`` is (1449, 3, 640, 480) uint8 = (N, C, W, H) and ``depths`` is (1449, 640, 480) float
@@ -8,6 +9,12 @@ float32. The labeled depths are already in-painted (dense); pixels <= 0 are mark
 Split: the official ``splits.mat`` holds ``trainNdxs`` (795) and ``testNdxs`` (654), 1-based. A text file of
 1-based indices (whitespace or newline separated) is accepted in its place. Without one, all 1449 images are
 used (``split="all"``), which is *not* the standard test set.
+
+Raw frames (the BTS / AdaBins ``sync`` dump): ``ROOT/<scene>/rgb_00045.jpg`` and ``ROOT/<scene>/sync_depth_00045.png``
+(16-bit, millimetres, 0 = invalid), listed in a file of ``rgb_path depth_path [focal]`` lines relative to ROOT
+(``nyudepthv2_train_files_with_gt.txt``; a leading ``/`` is ignored).
+
+Every item carries the standard NYU colour camera ``NYU_K`` (640 x 480) and ``outdoor`` False.
 """
 
 from __future__ import annotations
@@ -18,7 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from depthgen.common.io import read_depth_png
+from depthgen.data.folder import read_rgb, rgbd_item
+from depthgen.data.kitti import parse_filelist
+
 SPLIT_KEYS = {"test": "testNdxs", "train": "trainNdxs"}
+NYU_K = np.array([[518.8579, 0.0, 325.5824], [0.0, 519.4696, 253.7362], [0.0, 0.0, 1.0]])  # colour camera, 640x480
+NYU_RAW_DEPTH_SCALE = 1000.0  # sync_depth PNG units per metre
 
 
 def read_split_indices(path: str | Path, split: str = "test") -> np.ndarray:
@@ -111,6 +124,7 @@ class NYUv2Labeled(torch.utils.data.Dataset):
                 raise ValueError(f"split index {self.indices.max() + 1} exceeds the {self.num_total} images in "
                                  f"{self.mat_path}")
         self._file: Any = None
+        self.names = [f"nyu_{i:04d}" for i in self.indices]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -133,8 +147,7 @@ class NYUv2Labeled(torch.utils.data.Dataset):
         rgb = np.ascontiguousarray(np.asarray(f["images"][idx]).transpose(2, 1, 0))  # (3, W, H) -> (H, W, 3)
         depth = np.ascontiguousarray(np.asarray(f["depths"][idx], dtype=np.float32).T)  # (W, H) -> (H, W)
         depth = np.where(np.isfinite(depth) & (depth > 0), depth, 0.0).astype(np.float32)
-        return {"rgb": rgb.astype(np.uint8), "depth": depth, "valid": depth > 0, "name": f"nyu_{idx:04d}",
-                "index": idx}
+        return {**rgbd_item(rgb, depth, f"nyu_{idx:04d}", NYU_K), "index": idx}
 
     def close(self) -> None:
         if self._file is not None:
@@ -143,3 +156,41 @@ class NYUv2Labeled(torch.utils.data.Dataset):
 
     def __repr__(self) -> str:
         return f"NYUv2Labeled({str(self.mat_path)!r}, split={self.split!r}, n={len(self)})"
+
+
+class NYURawFrames(torch.utils.data.Dataset):
+    """Raw synchronized NYU frames listed in a file list (see the module docstring).
+
+    Items: ``rgb`` (480, 640, 3) uint8, ``depth`` (480, 640) float32 metres (0 = invalid), ``valid``, ``K``
+    (``NYU_K``, or the list's focal with the standard principal point), ``outdoor`` False, ``name``."""
+
+    protocol = "nyu"
+
+    def __init__(self, root: str | Path, filelist: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ValueError(f"NYU raw frame folder not found: {self.root}; give the folder the file list is relative to")
+        entries, _ = parse_filelist(filelist, "NYU")
+        self.entries = [(rgb.lstrip("/"), gt.lstrip("/"), focal) for rgb, gt, focal in entries]
+        missing = [self.root / p for rgb, gt, _ in self.entries for p in (rgb, gt) if not (self.root / p).is_file()]
+        if missing:
+            raise ValueError(f"NYU file not found: {missing[0]}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''};"
+                             " check the folder and the file list")
+        self.names = [str(Path(rgb).with_suffix("")) for rgb, _, _ in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, i: int) -> dict:
+        rgb_rel, gt_rel, focal = self.entries[i]
+        K = NYU_K.copy()
+        if focal is not None:
+            K[0, 0] = K[1, 1] = focal
+        rgb = read_rgb(self.root / rgb_rel)
+        depth = read_depth_png(self.root / gt_rel, NYU_RAW_DEPTH_SCALE)
+        if depth.shape != rgb.shape[:2]:
+            raise ValueError(f"{self.root / gt_rel} and {self.root / rgb_rel} differ in size")
+        return rgbd_item(rgb, depth, self.names[i], K)
+
+    def __repr__(self) -> str:
+        return f"NYURawFrames({str(self.root)!r}, n={len(self)})"

@@ -1,6 +1,7 @@
 """Training data: pluggable sources, per-stage example construction, and a resumable batch order.
 
-Sources (``data.kind``; imported lazily):
+Sources: ``data.mix`` (``SPEC@W,...``: a ``Mixture`` of datasets drawn by weight), else ``data.spec`` (one dataset
+of ``depthgen.data.registry.open_dataset``, the grammar ``depthgen.evaluate --data`` reads), else ``data.kind``:
 - ``procedural_shards``: ``depthgen.data.procedural.ShardDataset(data.path)`` (npz shards).
 - ``procedural_live``: ``depthgen.data.procedural.generate_sample`` rendered on the fly for
   ``split_seed("train", i)``, i < ``data.live_size`` (slow: Open3D rendering per item).
@@ -13,7 +14,8 @@ optionally ``valid``, ``sensor_depth``, ``outdoor``, ``K``.
 Determinism: ``StepBatchSampler`` yields batches of ``(index, item_seed)``; the index order is a
 permutation per epoch drawn from ``(seed, epoch)`` and ``item_seed`` is a function of (seed, position in
 the stream). An example depends only on its key, so the stream is identical with any number of workers and
-a resumed run restarts exactly at ``start_batch``.
+a resumed run restarts exactly at ``start_batch``. A mixture draws each position's source by weight and an item
+of it uniformly (with replacement), both from ``(seed, position)`` alone, so it resumes exactly too.
 """
 
 from __future__ import annotations
@@ -25,45 +27,17 @@ import torch
 
 from depthgen.data.folder import FolderDataset
 from depthgen.data.infill import infill_depth
+from depthgen.data.registry import open_dataset
 from depthgen.data.pretrain_tasks import draw_task, make_task, to_model_rgb
 from depthgen.data.procedural import ShardDataset, generate_sample, split_seed
 from depthgen.data.procedural.render import intrinsics
+from depthgen.data.synthetic import SyntheticDataset
 from depthgen.data.transforms import random_hflip, resize_depth_nearest, resize_rgb
 from depthgen.models.camera import (DEFAULT_FOV_DEG, aspect_channel, canonical_scale, draw_zoom, fov_channel,
                                     normalized_focal, zoom_view)
 from depthgen.models.config import TASKS
 from depthgen.models.depth_param import depth_to_model
-from depthgen.training.recipe import Recipe
-
-
-class SyntheticDataset(torch.utils.data.Dataset):
-    """``n`` deterministic toy RGB-D samples of ``size`` x ``size``: a gradient background with boxes whose
-    colour and depth agree (nearer boxes are brighter), so depth is learnable from the image."""
-
-    def __init__(self, n: int = 256, size: int = 32, seed: int = 0) -> None:
-        self.n, self.size, self.seed = n, size, seed
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        rng = np.random.default_rng([self.seed, i])
-        s = self.size
-        v, u = np.mgrid[0:s, 0:s].astype(np.float32) / s
-        depth = (4.0 + 2.0 * v + rng.uniform(-1, 1) * (u - 0.5)).astype(np.float32)
-        base = rng.uniform(0.2, 0.6, 3).astype(np.float32)
-        rgb = np.clip(base[None, None] * (1.2 - 0.15 * depth[..., None] / 2), 0, 1)
-        for _ in range(rng.integers(1, 4)):
-            bh, bw = rng.integers(s // 6, s // 2, 2)
-            y, x = rng.integers(0, s - bh), rng.integers(0, s - bw)
-            d = rng.uniform(1.0, 3.5)
-            depth[y:y + bh, x:x + bw] = d
-            rgb[y:y + bh, x:x + bw] = np.clip(rng.uniform(0.3, 1.0, 3) * (1.3 - d / 5), 0, 1)
-        sensor = depth.copy()
-        holes = rng.random((s, s)) < 0.05
-        sensor[holes] = 0.0
-        return {"rgb": (rgb * 255).round().astype(np.uint8), "depth": depth, "valid": np.ones((s, s), bool),
-                "sensor_depth": sensor, "outdoor": False}
+from depthgen.training.recipe import Recipe, data_specs
 
 
 class _LiveProcedural(torch.utils.data.Dataset):
@@ -77,9 +51,25 @@ class _LiveProcedural(torch.utils.data.Dataset):
         return generate_sample(split_seed("train", i), size=(self.size, self.size), sensor=self.sensor)
 
 
+class Mixture(torch.utils.data.ConcatDataset):
+    """Several datasets as one (indices run through them in order) with a sampling weight each."""
+
+    def __init__(self, datasets: list[torch.utils.data.Dataset], weights: list[float]) -> None:
+        super().__init__(datasets)
+        for ds in datasets:
+            if len(ds) < 1:
+                raise ValueError(f"{ds!r} is empty; every source of data.mix needs samples")
+        self.weights = [float(w) for w in weights]
+
+
 def build_source(recipe: Recipe) -> torch.utils.data.Dataset:
-    """The raw sample dataset named by ``recipe.data.kind`` (see the module docstring)."""
+    """The raw sample dataset of ``recipe.data`` (see the module docstring)."""
     d = recipe.data
+    specs = data_specs(recipe)
+    if d.mix:
+        return Mixture([open_dataset(s, "train") for s, _ in specs], [w for _, w in specs])
+    if specs:
+        return open_dataset(specs[0][0], "train")
     if d.kind == "synthetic":
         return SyntheticDataset(d.live_size, recipe.model.sample_size, recipe.train.seed)
     if d.kind == "procedural_live":
@@ -254,25 +244,47 @@ class StepBatchSampler(torch.utils.data.Sampler):
     def _perm(self, epoch: int) -> torch.Tensor:
         return torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch))
 
+    def index(self, pos: int, cache: dict[int, torch.Tensor]) -> int:
+        """The dataset index at stream position ``pos`` (``cache``: the current epoch's permutation)."""
+        epoch, j = divmod(pos, self.n)
+        if epoch not in cache:
+            cache.clear()
+            cache[epoch] = self._perm(epoch)
+        return int(cache[epoch][j])
+
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         b = self.start_batch * self.world_size + self.rank
         cache: dict[int, torch.Tensor] = {}
         while True:
-            keys = []
-            for pos in range(b * self.batch_size, (b + 1) * self.batch_size):
-                epoch, j = divmod(pos, self.n)
-                if epoch not in cache:
-                    cache.clear()
-                    cache[epoch] = self._perm(epoch)
-                keys.append((int(cache[epoch][j]), (self.seed * 7_919_113 + pos) % (2 ** 62)))
+            keys = [(self.index(pos, cache), (self.seed * 7_919_113 + pos) % (2 ** 62))
+                    for pos in range(b * self.batch_size, (b + 1) * self.batch_size)]
             yield keys
             b += self.world_size
+
+
+class MixtureBatchSampler(StepBatchSampler):
+    """``StepBatchSampler`` over a ``Mixture``: position ``pos`` takes source s with probability ``w_s / sum(w)``
+    and a uniform item of it, drawn from ``(seed, pos)`` (so any position is known without the ones before)."""
+
+    def __init__(self, mixture: Mixture, batch_size: int, seed: int, start_batch: int = 0, rank: int = 0,
+                 world_size: int = 1) -> None:
+        super().__init__(len(mixture), batch_size, seed, start_batch, rank, world_size)
+        self.sizes = np.array([len(d) for d in mixture.datasets])
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
+        self.p = np.array(mixture.weights) / sum(mixture.weights)
+
+    def index(self, pos: int, cache: dict[int, torch.Tensor]) -> int:
+        rng = np.random.default_rng([self.seed, pos, 0x6D6978])
+        s = int(rng.choice(len(self.p), p=self.p))
+        return int(self.starts[s] + rng.integers(self.sizes[s]))
 
 
 def make_loader(recipe: Recipe, start_batch: int = 0, rank: int = 0, world_size: int = 1,
                 source: torch.utils.data.Dataset | None = None) -> torch.utils.data.DataLoader:
     """An infinite DataLoader of example batches for ``recipe`` beginning at micro-batch ``start_batch``."""
-    ds = TrainingExamples(source if source is not None else build_source(recipe), recipe)
-    sampler = StepBatchSampler(len(ds), recipe.train.batch_size, recipe.train.seed, start_batch, rank, world_size)
+    raw = source if source is not None else build_source(recipe)
+    ds = TrainingExamples(raw, recipe)
+    args = (recipe.train.batch_size, recipe.train.seed, start_batch, rank, world_size)
+    sampler = MixtureBatchSampler(raw, *args) if isinstance(raw, Mixture) else StepBatchSampler(len(ds), *args)
     nw = recipe.data.num_workers
     return torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=nw, persistent_workers=nw > 0)

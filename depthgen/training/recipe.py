@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from depthgen.data.registry import has_depth, parse_mix, parse_spec
 from depthgen.models.config import (HOLE_FILLS, LOSS_REDUCTIONS, LOSS_REGIONS, TASKS, DepthParamConfig,
                                     DiffusionConfig, ModelConfig)
 from depthgen.training.config import TrainConfig, validate_train
@@ -41,6 +42,10 @@ class TasksConfig:
 
 @dataclass
 class DataConfig:
+    # What to train on, first that is set: ``mix`` (SPEC@W,SPEC@W,...: a weighted mixture), ``spec`` (one dataset
+    # spec of depthgen.data.registry, the grammar depthgen.evaluate --data reads), else ``kind`` + ``path``.
+    mix: str | None = None
+    spec: str | None = None
     kind: str = "procedural_shards"  # procedural_shards | procedural_live | folder | synthetic
     path: str = "data/procedural/train-64"  # shard dir / folder root (unused for live / synthetic)
     target: str = "sensor_depth"  # depth target key: sensor_depth (holes = 0) | depth (clean)
@@ -99,6 +104,7 @@ def validate_recipe(r: Recipe) -> None:
         raise ValueError("tasks.mask_weights must have one weight per entry of tasks.mask_kinds")
     if r.tasks.hole_fill not in HOLE_FILLS:
         raise ValueError(f"tasks.hole_fill must be one of {list(HOLE_FILLS)}, got {r.tasks.hole_fill!r}")
+    validate_data_specs(r)
     if r.data.kind not in ("procedural_shards", "procedural_live", "folder", "synthetic"):
         raise ValueError(f"data.kind must be procedural_shards|procedural_live|folder|synthetic, got {r.data.kind!r}")
     if r.data.target not in ("sensor_depth", "depth"):
@@ -107,6 +113,24 @@ def validate_recipe(r: Recipe) -> None:
     validate_camera_options(r)
     if r.model.sample_size < 8 or r.model.sample_size % 8:
         raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")
+
+
+def data_specs(r: Recipe) -> list[tuple[str, float]]:
+    """The recipe's training data as [(spec, weight)]: ``data.mix``, else ``[(data.spec, 1)]``, else []
+    (the legacy ``data.kind`` sources)."""
+    if r.data.mix:
+        return parse_mix(r.data.mix)
+    return [(r.data.spec, 1.0)] if r.data.spec else []
+
+
+def validate_data_specs(r: Recipe) -> None:
+    """Mixture weights > 0, known forms, and depth in every source of a depth stage (files are checked when the
+    data are opened)."""
+    for spec, _ in data_specs(r):
+        parse_spec(spec)
+        if not has_depth(spec) and r.stage not in ("pretrain", "inpaint"):
+            raise ValueError(f"{spec!r} has no depth; photographs train the Palette stages (pretrain, inpaint), "
+                             f"not stage {r.stage!r}")
 
 
 def validate_camera_options(r: Recipe) -> None:

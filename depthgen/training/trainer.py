@@ -11,11 +11,12 @@ with several processes), AdamW, warmup + cosine/constant LR, diffusers ``EMAMode
 accumulation, ``output_dir/log.csv``, checkpoints (``depthgen.training.checkpoint``) every ``train.checkpoint_every``
 steps, on SIGINT/SIGTERM and on a ``STOP`` file in ``output_dir``, and exact resume.
 
-Randomness: one ``torch.Generator`` seeded with ``train.seed`` (``seed_generator``), the same on every rank,
-saved in every checkpoint. A task draws its batches and noise from it, so a resumed run replays exactly the
-same steps as an uninterrupted one. Tasks that hold their data in memory draw the *global* batch
-(``batch_size x world_size``) on every rank and keep their own slice (``rank_slice``): a run on N processes
-then computes the same mean gradient as one process with N times the batch.
+Randomness: the data generator, seeded with ``train.seed`` (``seed_generator``), is the same on every rank and
+saved in every checkpoint; a task draws its batches from it. The loss draws its diffusion noise and timesteps
+from a generator of its own per rank and micro-batch, seeded by ``noise_seed(seed, rank, micro_batch)`` (the one
+place the rank enters a seed), so ranks draw different noise and a resumed run replays exactly the same noise.
+Tasks that hold their data in memory draw the *global* batch (``batch_size x world_size``) on every rank and keep
+their own slice (``rank_slice``).
 
 ``train.max_steps`` is the LR schedule's length and the default stop; ``stop_step`` stops earlier without
 changing the schedule (2 steps + resume to 4 equals 4 steps in one go). The EMA weights are exported when
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
+import numpy as np
 import torch
 from accelerate import Accelerator
 from diffusers.optimization import get_scheduler
@@ -48,6 +50,11 @@ STOP_FILE = "STOP"  # touch output_dir/STOP to make a running job checkpoint and
 def seed_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
     """The project's one seed -> generator rule: a ``torch.Generator`` on ``device`` seeded with ``seed``."""
     return torch.Generator(device).manual_seed(int(seed))
+
+
+def noise_seed(seed: int, rank: int, micro_batch: int) -> int:
+    """The seed of the loss's generator for ``micro_batch`` on ``rank``: distinct per rank and per micro-batch."""
+    return int(np.random.SeedSequence([int(seed), int(rank), int(micro_batch)]).generate_state(1, np.uint64)[0] >> 1)
 
 
 def rank_slice(batch: dict[str, torch.Tensor], rank: int, world_size: int) -> dict[str, torch.Tensor]:
@@ -194,6 +201,8 @@ class _Run:
             self.step, self.wall0 = ckpt.load_training_state(resume_from, self.model, self.ema, self.optimizer,
                                                              self.lr_sched, self.generator)
         self.wrapped, self.optimizer = self.acc.prepare(self.model, self.optimizer)
+        if self.wrapped is not self.model and hasattr(self.model, "config"):
+            self.wrapped.config = self.model.config  # DistributedDataParallel hides a diffusers model's config
         self.ema.to(self.acc.device)
         self.main, self.world = self.acc.is_main_process, self.acc.num_processes
         if self.main:
@@ -217,8 +226,10 @@ class _Run:
 
     def micro_step(self, batch: dict[str, torch.Tensor]) -> float:
         """Forward, backward and (when gradients sync) the optimiser step of one micro-batch; its loss."""
+        noise = seed_generator(noise_seed(self.cfg.seed, self.acc.process_index, self.micro))
+        self.micro += 1
         with self.acc.accumulate(self.wrapped):
-            loss = self.task.loss(self.wrapped, batch, self.generator)
+            loss = self.task.loss(self.wrapped, batch, noise)
             self.acc.backward(loss)
             if self.acc.sync_gradients and self.cfg.grad_clip > 0:
                 self.acc.clip_grad_norm_(self.wrapped.parameters(), self.cfg.grad_clip)
@@ -229,6 +240,7 @@ class _Run:
     def loop(self, end: int, flag: StopFlag, progress: bool) -> tuple[Path | None, bool]:
         """Train to step ``end`` or a stop request; (newest checkpoint, interrupted)."""
         batches = self.task.batches(self.generator, self.step, self.acc.process_index, self.world)
+        self.micro = self.step * self.cfg.grad_accum  # micro-batches done so far (a resume starts at a step)
         bar = tqdm(total=end, initial=self.step, desc=getattr(self.task.recipe, "name", "train"),
                    disable=not (progress and self.main))
         last, window = None, []

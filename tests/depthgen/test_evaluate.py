@@ -217,9 +217,9 @@ def test_cli_missing_model_exits_2_with_one_line(folder, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--data", "folder:{folder}", "--protocol", "eth3d"], "unknown protocol"),
-    (["--data", "nonsense:x"], "unknown data spec"),
+    (["--data", "nonsense:x"], "unknown data form"),
     (["--data", "folder:{folder}/missing"], "dataset folder not found"),
-    (["--data", "kitti:a:b"], "kitti spec must be"),
+    (["--data", "kitti:a:b"], "must be kitti:"),
     (["--data", "folder:{folder}", "--samples", "0"], "--samples"),
     (["--data", "folder:{folder}", "--crop", "square"], "unknown crop"),
     (["--data", "folder:{folder}", "--steps", "many"], "invalid int value"),

@@ -58,14 +58,15 @@ def test_procedural_spec_fields(spec, kind, n, size):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("procedural", "needs a split"),
+    ("procedural:test:1:8x8?sensor=sonar", "sensor must be"),
     ("procedural:holdout", "split must be"),
     ("procedural:test:kitchen", "bad procedural spec field"),
     ("procedural:test:0", ">= 1"),
-    ("folder:", "needs a directory"),
-    ("nyu:", "nyu spec must be"),
-    ("kitti:a:b:c:d", "kitti spec must be"),
-    ("middlebury:x", "unknown data spec"),
+    ("folder:", "must be folder:DIR"),
+    ("nyu:", "must be nyu:"),
+    ("kitti:a:b:c:d", "must be kitti:"),
+    ("middlebury:x", "unknown data form 'middlebury'"),
+    ("procedural:test?colour=red", "unknown option"),
 ])
 def test_bad_specs(spec, message):
     with pytest.raises(ValueError, match=message):
@@ -90,9 +91,10 @@ def fake_procedural(monkeypatch):
                 "sensor_depth": depth, "outdoor": bool(i % 2), "scene_type": "x", "caption": f"scene {i}",
                 "seed": seed}
 
-    mod = types.ModuleType("depthgen.data.procedural")
-    mod.split_seed, mod.generate_sample = split_seed, generate_sample
-    monkeypatch.setitem(sys.modules, "depthgen.data.procedural", mod)
+    import depthgen.data.procedural.dataset as dataset
+
+    monkeypatch.setattr(dataset, "split_seed", split_seed)
+    monkeypatch.setattr(dataset, "generate_sample", generate_sample)
     return calls
 
 

@@ -38,11 +38,11 @@ def test_reads_K_and_poses(tmp_path):
     np.testing.assert_array_equal(ds[0]["cam_to_world"], np.eye(4))
 
 
-def test_without_K_or_poses_items_keep_their_old_keys(tmp_path):
+def test_without_K_or_poses_items_have_no_camera_keys(tmp_path):
     _sequence(tmp_path)
     ds = FolderDataset(tmp_path)
     assert ds.K is None and ds.poses is None
-    assert set(ds[0]) == {"rgb", "depth", "valid", "name"}
+    assert set(ds[0]) == {"rgb", "depth", "valid", "name", "outdoor"} and ds[0]["outdoor"] is False
 
 
 def test_missing_pose_and_bad_K_are_one_line_errors(tmp_path):

@@ -1,4 +1,5 @@
-"""Torch datasets: ``ProceduralDataset`` renders on the fly; ``ShardDataset`` reads the npz shards."""
+"""Torch datasets: ``ProceduralDataset`` renders on the fly; ``ShardDataset`` reads the npz shards;
+``ProceduralEvalSet`` is the first n scenes of a split as a map-style dataset (``procedural:`` specs)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from depthgen.common.cli import format_size
 from depthgen.data.procedural.sample import generate_sample, split_seed
+
+KINDS = ("all", "indoor", "outdoor")
+DEFAULT_PROCEDURAL_N = 100
+DEFAULT_PROCEDURAL_SIZE = (240, 320)  # (H, W); typed as 320x240
 
 
 class ProceduralDataset(torch.utils.data.IterableDataset):
@@ -103,3 +109,76 @@ class ShardDataset(torch.utils.data.Dataset):
 
     def __repr__(self) -> str:
         return f"ShardDataset({str(self.root)!r}, n={len(self)}, shards={len(self.paths)})"
+
+
+class ProceduralEvalSet(torch.utils.data.Dataset):
+    """The first ``n`` procedural scenes of a split (optionally only indoor or only outdoor ones), rendered
+    on demand with clean depth as ground truth (``generate_sample(split_seed(split, i), size, sensor=None)``).
+
+    Filtering by kind needs a render to know a scene's kind; matching seed indices are found by scanning
+    forward and remembered, and the last rendered sample is cached, so reading the set in order renders each
+    scene once. Items add ``outdoor``, ``scene_type``, ``caption``, ``seed_index``, ``protocol`` and ``K`` (3, 3).
+    ``sensor`` (``kinect`` | ``lidar``): also render the sensor's depth as ``sensor_depth`` (training targets).
+    """
+
+    default_crop = "none"
+
+    def __init__(self, split: str = "test", kind: str = "all", n: int = DEFAULT_PROCEDURAL_N,
+                 size: tuple[int, int] = DEFAULT_PROCEDURAL_SIZE, max_scan: int | None = None,
+                 sensor: str | None = None) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"procedural kind must be one of {KINDS}, got {kind!r}")
+        if n < 1:
+            raise ValueError(f"number of procedural samples must be >= 1, got {n}")
+        if len(size) != 2 or min(size) < 8:
+            raise ValueError(f"procedural image size (height, width) must both be >= 8, got {size}")
+        self.split, self.kind, self.n, self.size = split, kind, int(n), (int(size[0]), int(size[1]))
+        self.sensor = sensor
+        self.protocol = {"all": None, "indoor": "nyu", "outdoor": "kitti"}[kind]
+        self.max_scan = max_scan if max_scan is not None else 20 * self.n + 100
+        self._found: list[int] = []  # seed indices of matching scenes, in order
+        self._next = 0  # next seed index to scan
+        self._cache: tuple[int, dict] | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _render(self, i: int) -> dict:
+        if self._cache is not None and self._cache[0] == i:
+            return self._cache[1]
+        sample = generate_sample(split_seed(self.split, i), size=self.size, sensor=self.sensor)
+        self._cache = (i, sample)
+        return sample
+
+    def seed_index(self, index: int) -> int:
+        """The split index ``i`` (seed ``split_seed(split, i)``) of item ``index``."""
+        if not 0 <= index < self.n:
+            raise IndexError(index)
+        if self.kind == "all":
+            return index
+        while len(self._found) <= index:
+            if self._next >= self.max_scan:
+                raise ValueError(f"only {len(self._found)} {self.kind} scenes among the first {self.max_scan} "
+                                 f"{self.split} seeds; ask for fewer samples")
+            if bool(self._render(self._next)["outdoor"]) == (self.kind == "outdoor"):
+                self._found.append(self._next)
+            self._next += 1
+        return self._found[index]
+
+    def __getitem__(self, index: int) -> dict:
+        i = self.seed_index(index)
+        s = self._render(i)
+        depth = np.asarray(s["depth"], dtype=np.float32)
+        valid = np.asarray(s.get("valid", depth > 0), dtype=bool) & (depth > 0)
+        outdoor = bool(s["outdoor"])
+        item = {"rgb": np.asarray(s["rgb"], dtype=np.uint8), "depth": np.where(valid, depth, 0).astype(np.float32),
+                "valid": valid, "name": f"{self.split}_{i:05d}", "seed_index": i, "outdoor": outdoor,
+                "scene_type": str(s.get("scene_type", "")), "caption": str(s.get("caption", "")),
+                "protocol": "kitti" if outdoor else "nyu", "K": None if s.get("K") is None else np.asarray(s["K"], dtype=np.float64)}
+        if self.sensor is not None:
+            item["sensor_depth"] = np.asarray(s["sensor_depth"], np.float32)
+        return item
+
+    def __repr__(self) -> str:
+        return (f"ProceduralEvalSet(split={self.split!r}, kind={self.kind!r}, n={self.n}, "
+                f"size={format_size(*self.size)})")
