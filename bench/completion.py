@@ -86,7 +86,7 @@ def fill(method: str, pipe: Any, rgb: np.ndarray, known_depth: np.ndarray, known
         return pipe.complete(rgb, known_depth, known, num_samples=samples, num_inference_steps=steps, generator=g).depth
     if method == "align":
         pred = pipe(rgb, num_samples=samples, num_inference_steps=steps, generator=g).depth
-        aligned = align_scale_shift(pred, known_depth, known)[0]  # as text3d's depth_fill="align"
+        aligned = align_scale_shift(pred, known_depth, known)[0]  # as text3d's depth_completion="align"
         return np.where(known, known_depth, aligned).astype(np.float32)
     if method == "nearest":
         return infill_depth(known_depth, valid=known)

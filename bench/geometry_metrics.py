@@ -1,7 +1,7 @@
 """Point sets seen by a set of cameras, and Chamfer distance / F-score between two point sets.
 
-Both surfaces are sampled the same way: each mesh is ray-cast (``text3d.render.Raycaster``) from the same
-cameras and every hit pixel is unprojected (``text3d.geometry.unproject``). Comparing the two point sets then
+Both surfaces are sampled the same way: each mesh is ray-cast (``text3d.geometry.render.Raycaster``) from the same
+cameras and every hit pixel is unprojected (``text3d.geometry.projection.unproject``). Comparing the two point sets then
 scores only the region the cameras saw, at the same sampling density on both sides. ``paired_points`` keeps a
 generated point only where the true surface is hit too, so geometry put in the sky (outdoor scenes, where the
 truth has no surface) is not scored.
@@ -13,9 +13,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from text3d.geometry import unproject
-from text3d.mesh import Mesh
-from text3d.render import Raycaster
+from text3d.geometry.mesh import Mesh
+from text3d.geometry.projection import unproject
+from text3d.geometry.render import Raycaster
 
 
 def add_scoring_args(p: Any, work_dir: str) -> None:

@@ -105,8 +105,8 @@ def run_model(name: str, spec: str, prompts, seeds, classifier, args) -> dict[st
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                result = text3d.generate(p.prompt, seed=seed, out_dir=tmp, backends=backends,
-                                         **({"trajectory": "walk", "views": 3} if args.quick else {}))
+                result = text3d.generate_scene(p.prompt, seed=seed, out_dir=tmp, backends=backends,
+                                               **({"trajectory": "walk", "views": 3} if args.quick else {}))
                 run = measure_run(result.views, p.scene_type, classifier)
                 run.update(prompt=p.prompt, scene_type=p.scene_type, seed=seed, run_s=time.perf_counter() - t0,
                            images=[v.image for v in result.views])

@@ -7,10 +7,10 @@ sequence's depth and poses.
 
 1. The frame (``--frame``: index into the sorted names) is cropped to the view's aspect about its principal
    point (so the centred pinhole text3d assumes is the real camera to half a pixel) and passed to
-   ``text3d.generate(image=...)`` with the real horizontal field of view (``trajectory.fov_deg``).
+   ``text3d.generate_scene(image=...)`` with the real horizontal field of view (``trajectory.fov_deg``).
 2. The true surface: every frame that sees the same region (at least ``--min-overlap`` of the chosen frame's
    depth points land in it at a depth within 5 %; the ``--max-frames`` with the most overlap) is fused with
-   its real depth and pose by TSDF integration (``text3d.fuse.tsdf_fuse``: Open3D's hashed voxel-block TSDF,
+   its real depth and pose by TSDF integration (``text3d.geometry.fuse.tsdf_fuse``: Open3D's hashed voxel-block TSDF,
    the tensor successor of ``ScalableTSDFVolume``, whose legacy class returns empty meshes with Open3D 0.20
    here), ``--voxel`` metres.
 3. Scoring as ``bench.reconstruction``: the generation frame is the chosen frame's camera frame, so a
@@ -46,9 +46,9 @@ from depthgen.common.io import colorize_depth
 from depthgen.data.folder import FolderDataset
 from depthgen.evaluation.align import median_scale
 from depthgen.evaluation.metrics import compute_metrics
-from text3d.cameras import intrinsics_from_fov, scale_intrinsics
-from text3d.fuse import tsdf_fuse
-from text3d.geometry import depth_to_mesh, pixel_index, project, unproject
+from text3d.geometry.cameras import intrinsics_from_fov, scale_intrinsics
+from text3d.geometry.fuse import tsdf_fuse
+from text3d.geometry.projection import depth_to_mesh, pixel_index, project, unproject
 
 NAME = "real_photo3d"
 TITLE = "Photo-to-3D on a real photograph (7-Scenes kitchen)"
@@ -120,7 +120,7 @@ def pixel_centre_K(K: np.ndarray) -> np.ndarray:
 
 
 def fuse_sequence(ds: Any, indices: list[int], voxel: float) -> Any:
-    """The TSDF-fused surface (``text3d.mesh.Mesh``, world frame, metres) of the given frames."""
+    """The TSDF-fused surface (``text3d.geometry.mesh.Mesh``, world frame, metres) of the given frames."""
     items = [ds[i] for i in indices]
     return tsdf_fuse([it["rgb"].astype(np.float32) / 255.0 for it in items], [it["depth"] for it in items],
                      pixel_centre_K(ds.K), [it["cam_to_world"] for it in items], voxel, trunc_voxels=4.0)
@@ -181,7 +181,7 @@ def markdown(report: dict) -> str:
     rows = [[ROWS[k]] + [fmt(r.get(m)) for m in KEYS] + [f"{r['gt_points']} / {r['pred_points']}"]
             for k, r in res["rows"].items()]
     lines += ["", md_table(head, rows, numeric_from=1), "",
-              f"Run time of text3d.generate: {fmt(res['timings_s'].get('total'), 1)} s; fusion "
+              f"Run time of text3d.generate_scene: {fmt(res['timings_s'].get('total'), 1)} s; fusion "
               f"{fmt(res['fusion_s'], 1)} s."]
     lines += figure_lines(report)
     return "\n".join(lines)
@@ -244,9 +244,9 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("the TSDF fusion gave an empty surface; lower --min-overlap or --voxel")
     backends = text3d.load_backends(args.preset, inpaint=args.inpaint, depth=args.depth, device=args.device,
                                     need_t2i=False)
-    result = text3d.generate(None, image=rgb, out_dir=Path(args.work_dir) / f"frame_{item['name']}",
-                             preset=args.preset, views=args.views, steps=args.steps, size=(w, h), seed=args.seed,
-                             backends=backends, overrides=[f"trajectory.fov_deg={fov!r}", *overrides])
+    result = text3d.generate_scene(None, image=rgb, out_dir=Path(args.work_dir) / f"frame_{item['name']}",
+                                   preset=args.preset, views=args.views, steps=args.steps, size=(h, w), seed=args.seed,
+                                   backends=backends, overrides=[f"trajectory.fov_deg={fov!r}", *overrides])
     eval_size = (max(8, round(h * args.eval_scale)), max(8, round(w * args.eval_scale)))
     K_eval = scale_intrinsics(K_gen, (h, w), eval_size)
     truth = SimpleNamespace(vertices=truth_mesh.vertices, triangles=truth_mesh.faces)

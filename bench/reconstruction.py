@@ -6,7 +6,7 @@
 Per test-split scene (``split_seed("test", i)``): view 0 is ``generate_sample(seed, size, sensor=None)``
 rendered at the preset's size; its horizontal field of view is passed to text3d as ``trajectory.fov_deg``
 (text3d's ``intrinsics_from_fov`` and the procedural ``intrinsics`` then give the same K; checked), and
-``text3d.generate(image=view 0)`` runs the preset's trajectory with the given models (video off: it does not
+``text3d.generate_scene(image=view 0)`` runs the preset's trajectory with the given models (video off: it does not
 change the geometry). The generation frame is view 0's camera frame, so a generated point p maps to the
 scene's world as ``cam_to_world_0 @ (s * p)``:
 - raw: s = 1 (DepthGen's metric depth taken as is);
@@ -37,9 +37,9 @@ from bench.geometry_metrics import add_scoring_args, chamfer_fscore, paired_poin
 from depthgen.data.procedural import build_scene, generate_sample, split_seed
 from depthgen.evaluation.align import median_scale
 from depthgen.evaluation.metrics import compute_metrics
-from text3d.cameras import intrinsics_from_fov, scale_intrinsics
 from text3d.config import load_preset
-from text3d.trajectory import min_orbit_views
+from text3d.geometry.cameras import intrinsics_from_fov, scale_intrinsics
+from text3d.run.trajectory import min_orbit_views
 
 NAME = "reconstruction"
 TITLE = "Scene reconstruction from a procedural first view"
@@ -99,9 +99,9 @@ def run_scene(index: int, args: Any, backends: Any, size: tuple[int, int], overr
     if not np.allclose(K, s["K"], rtol=1e-6, atol=1e-6):
         raise RuntimeError(f"text3d K {K.tolist()} differs from the procedural K {s['K'].tolist()} for scene {seed}")
     views = scene_views(args.views, trajectory, fov)
-    result = text3d.generate(s["caption"], image=s["rgb"], out_dir=Path(args.work_dir) / f"test_{index:05d}",
-                             preset=args.preset, views=views, steps=args.steps, size=(w, h), seed=args.seed,
-                             backends=backends, overrides=[f"trajectory.fov_deg={fov!r}", *overrides])
+    result = text3d.generate_scene(s["caption"], image=s["rgb"], out_dir=Path(args.work_dir) / f"test_{index:05d}",
+                                   preset=args.preset, views=views, steps=args.steps, size=(h, w), seed=args.seed,
+                                   backends=backends, overrides=[f"trajectory.fov_deg={fov!r}", *overrides])
     gt0, valid0 = s["depth"], s["valid"] & (s["depth"] > 0)
     pred0 = result.views[0].depth
     _, scale = median_scale(pred0, gt0, valid0 & (pred0 > 0))

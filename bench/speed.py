@@ -4,7 +4,7 @@ the fraction of the machine's measured fp32 peak that the UNet reaches.
     python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i] [--inpaint assets/inpaint-text]
         [--preset default] [--steps-grid 5 10 20 50] [--samples-grid 1 4 8] [--repeats 3] [--no-text3d] [--quick]
 
-1. ``text3d.generate`` on the preset (models loaded by the run: ``load`` is a stage), in its own process;
+1. ``text3d.generate_scene`` on the preset (models loaded by the run: ``load`` is a stage), in its own process;
    per-stage wall time read from the run's manifest.json (``timings_s``) and the process's peak memory.
 2. DepthGen: every (steps, samples) pair in its own process (``bench.speed_worker``): seconds per image
    (median of --repeats calls after a warm-up call) at the model resolution, images/s, and peak resident
@@ -87,7 +87,7 @@ def markdown(report: dict) -> str:
     if t3:
         st = t3["settings"]
         total = t3["timings_s"].get("total")
-        lines += ["## text3d.generate stages",
+        lines += ["## text3d.generate_scene stages",
                   "", f"Preset `{s['preset']}` ({st['width']}x{st['height']}, {t3['views']} views incl. clean-up, "
                   f"trajectory {t3['trajectory']}, steps {st['steps']}, {st['depth_samples']} depth samples), "
                   f"prompt \"{s['prompt']}\", models t2i `{s['t2i']}`, inpaint `{s['inpaint']}`, depth `{s['model']}`. "
@@ -150,7 +150,7 @@ def figures(report: dict) -> dict[str, Any]:
         ax.barh(list(stages), list(stages.values()))
         ax.invert_yaxis()
         ax.set_xlabel("seconds")
-        ax.set_title(f"text3d.generate stages (total {t3['timings_s'].get('total', 0):.1f} s)")
+        ax.set_title(f"text3d.generate_scene stages (total {t3['timings_s'].get('total', 0):.1f} s)")
         figs["stages"] = fig
     return figs
 

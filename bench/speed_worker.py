@@ -73,18 +73,15 @@ def depthgen_job(args: argparse.Namespace) -> dict:
 
 
 def text3d_job(args: argparse.Namespace) -> dict:
-    """One ``text3d.generate`` run (models loaded by the run itself, so ``load`` is a stage); the stage
+    """One ``text3d.generate_scene`` run (models loaded by the run itself, so ``load`` is a stage); the stage
     timings are read back from the written manifest."""
     import text3d
 
-    size = None
-    if args.size:
-        h, w = parse_size(args.size)
-        size = (w, h)  # text3d.generate takes (width, height)
+    size = parse_size(args.size) if args.size else None  # (H, W)
     t0 = time.perf_counter()
-    result = text3d.generate(args.prompt, out_dir=args.out, preset=args.preset, views=args.views, steps=args.steps,
-                             size=size, seed=args.seed, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
-                             device=args.device, overrides=args.overrides)
+    result = text3d.generate_scene(args.prompt, out_dir=args.out, preset=args.preset, views=args.views,
+                                   steps=args.steps, size=size, seed=args.seed, t2i=args.t2i, inpaint=args.inpaint,
+                                   depth=args.depth, device=args.device, overrides=args.overrides)
     wall = time.perf_counter() - t0
     manifest = json.loads(Path(result.paths["manifest"]).read_text())
     return {"timings_s": manifest["timings_s"], "wall_s": wall, "views": len(manifest["views"]),

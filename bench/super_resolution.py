@@ -13,9 +13,9 @@
    detail ratio against the true renders, and scene alignment (the scene classifier of ``bench.bench_t2i``,
    which works at 64 px, on the 64-px view and on the 256-px view averaged back to 64).
 3. Depth at 256: DepthGen's 64-px depth (and the true 64-px depth) upsampled bilinearly or guided by the
-   super-resolved view (``text3d.depth_upsample``): the share of depth discontinuities within 1 px of an
+   super-resolved view (``text3d.geometry.upsample``): the share of depth discontinuities within 1 px of an
    image edge (Canny on the view), and REL against the true 256-px depth.
-4. Whole runs: ``text3d.generate`` at 64 px without the cascade (``BEFORE_CASCADE``: the default preset as it
+4. Whole runs: ``text3d.generate_scene`` at 64 px without the cascade (``BEFORE_CASCADE``: the default preset as it
    was before issue 19) and with the ``hd`` preset (256 px; an alias of the default since), each in its own
    process (``bench.speed_worker``): stage times, peak memory, detail of the written views; reconstruction
    (``bench.reconstruction``: Chamfer, F-score) of a few test scenes with each.
@@ -39,7 +39,7 @@ from bench.super_resolution_metrics import detail_share, edge_alignment, image_e
 from bench.super_resolution_sheet import contact_sheet, upsample_image, valid_bilinear
 from depthgen.data.procedural import generate_sample, split_seed
 from depthgen.evaluation.metrics import compute_metrics
-from text3d.depth_upsample import area_downsample, joint_bilateral_upsample
+from text3d.geometry.upsample import area_downsample, joint_bilateral_upsample
 
 NAME = "super_resolution"
 TITLE = "Views at 256 px: super-resolution cascade"
@@ -197,7 +197,7 @@ def depth_edges(args, views: list[dict], sr, depth_pipe) -> tuple[dict, list]:
 
 
 def whole_runs(args) -> dict:
-    """``text3d.generate`` at 64 px (``BEFORE_CASCADE``) and with the hd preset in fresh processes: stages,
+    """``text3d.generate_scene`` at 64 px (``BEFORE_CASCADE``) and with the hd preset in fresh processes: stages,
     memory, view detail."""
     from bench.speed import run_worker
     from PIL import Image
@@ -318,13 +318,13 @@ def depth_section(d: dict) -> list[str]:
 
 
 def runs_section(w: dict, truth_detail: float, machine: dict) -> list[str]:
-    """Markdown lines: whole ``text3d.generate`` runs (time per stage, memory, faces, view detail)."""
+    """Markdown lines: whole ``text3d.generate_scene`` runs (time per stage, memory, faces, view detail)."""
     stages = sorted({k for v in w.values() for k in v["timings_s"]} - {"total", "own_overhead"})
     head = ["run", "view px", "total (s)", "peak memory (MiB)", "mesh faces", "view detail ratio", *stages]
     rows = [[p, v["settings"]["width"], fmt(v["timings_s"]["total"], 1), fmt(v["peak_rss_mib"], 0),
              v.get("mesh_faces", "?"), fmt(np.mean(v["view_detail"]) / truth_detail, 2),
              *[fmt(v["timings_s"].get(k), 2) for k in stages]] for p, v in w.items()]
-    return ["", "## Whole runs (`text3d.generate`, a cozy library, seed 0)", "", md_table(head, rows), "",
+    return ["", "## Whole runs (`text3d.generate_scene`, a cozy library, seed 0)", "", md_table(head, rows), "",
             "View detail ratio: the written views' detail share (64-px views upsampled bicubically to 256 first, as "
             "the video shows them) over the true renders'.", "",
             f"Load average at the benchmark's start: {machine.get('load_average_start', '?')} (2 cores shared with "

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from bench.common import pyplot
 from depthgen.common.io import colorize
-from text3d.depth_upsample import joint_bilateral_upsample
+from text3d.geometry.upsample import joint_bilateral_upsample
 
 SCALE = 4
 

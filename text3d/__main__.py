@@ -1,6 +1,8 @@
-"""``python -m text3d "a cozy library"`` is ``python -m text3d.generate``."""
+"""``python -m text3d "a cozy library"`` is ``python -m text3d.generate`` (the command line, ``text3d.cli``)."""
 
-from text3d.generate import cli
+import sys
+
+from text3d.cli import main
 
 if __name__ == "__main__":
-    cli()
+    sys.exit(main())

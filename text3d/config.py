@@ -1,7 +1,7 @@
 """Text-to-3D presets: dataclasses loaded from ``configs/text3d/<name>.yaml`` with ``depthgen.common.config``.
 
 A preset names the backends (by registry name), the view size, sampling steps, the trajectory and the
-settings of every later stage. ``load_preset("fast", ["trajectory.views=3"])`` gives a validated config.
+settings of every later part of a run. ``load_preset("fast", ["trajectory.views=3"])`` gives a validated config.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class VideoConfig:
 
 @dataclass
 class SRConfig:
-    """Super-resolution cascade (``text3d.upscale``): the base models paint at (height, width) / scale, the
+    """Super-resolution cascade (``text3d.run.upscale``): the base models paint at (height, width) / scale, the
     embedded super-resolution model takes the painted pixels to the view size; pixels rendered from the mesh
     are rendered at the view size; depth is upsampled with the image as the guide. On in the default preset
     (configs/text3d/default.yaml); off here and in the fast and sd presets."""
@@ -138,7 +138,7 @@ class Text3DConfig:
     # embedded text inpainting only: where the hole's sampling starts. None = the model's saved default (a
     # training layout retrieved by the prompt, noised to 0.6 of the schedule); 1 = pure noise; (0, 1) = that
     inpaint_layout_strength: float | None = None
-    depth_fill: str = "complete"    # complete | align
+    depth_completion: str = "complete"  # complete | align
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
     lift: LiftConfig = field(default_factory=LiftConfig)
     cleanup: CleanupConfig = field(default_factory=CleanupConfig)
@@ -227,8 +227,8 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
     if g is not None and not (isinstance(g, (int, float)) and not isinstance(g, bool) and math.isfinite(g) and g >= 0):
         raise ValueError(f"inpaint_guidance must be a number >= 0 (0 ignores the prompt) or null, "
                          f"got {cfg.inpaint_guidance}")
-    if cfg.depth_fill not in ("complete", "align"):
-        raise ValueError(f"depth_fill must be 'complete' or 'align', got {cfg.depth_fill!r}")
+    if cfg.depth_completion not in ("complete", "align"):
+        raise ValueError(f"depth_completion must be 'complete' or 'align', got {cfg.depth_completion!r}")
     if cfg.fusion.method not in ("mesh", "tsdf"):
         raise ValueError(f"fusion.method must be 'mesh' or 'tsdf', got {cfg.fusion.method!r}")
     if cfg.lift.max_depth_ratio < 0 or 0 < cfg.lift.max_depth_ratio < 1:

@@ -23,8 +23,8 @@ from depthgen.models.depth_pipeline import DepthGenPipeline
 from depthgen.models.diffusion import make_train_scheduler
 from depthgen.models.palette_pipeline import PalettePipeline
 from depthgen.models.unet import build_unet as build_depth_unet
-from text3d.backends.protocols import DepthResult
-from text3d.loading import Backends
+from text3d.backends.loading import Backends
+from text3d.backends.protocols import DepthResult, ImageResult
 from text3d.models.inpaint.model import build_unet as build_inpaint_unet
 from text3d.models.inpaint.pipeline import TextInpaintPipeline
 from text3d.models.t2i.config import T2IModelConfig
@@ -43,13 +43,13 @@ def _rng(generator) -> np.random.Generator:
 class GradientTextToImage:
     name = "fake-gradient"
 
-    def generate(self, prompt: str, *, height: int, width: int, steps: int, generator) -> np.ndarray:
+    def generate(self, prompt: str, *, height: int, width: int, steps: int, generator) -> ImageResult:
         rng = _rng(generator)
         base = np.array([(zlib.crc32(prompt.encode()) >> s) & 255 for s in (0, 8, 16)], np.float32) / 255.0
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         img = base * 0.5 + 0.25 + 0.25 * np.stack([xx / width, yy / height, 1 - xx / width], -1)
         img += rng.normal(0, 0.02, img.shape).astype(np.float32)
-        return np.clip(img, 0, 1).astype(np.float32)
+        return ImageResult(np.clip(img, 0, 1).astype(np.float32))
 
 
 class MeanInpaint:

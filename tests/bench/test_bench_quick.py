@@ -212,7 +212,7 @@ def test_reconstruction_geometry_with_exact_depth(tmp_path):
     from depthgen.data.procedural import generate_sample, split_seed
     from text3d.backends.protocols import DepthResult
     from text3d.fakes import MeanInpaint
-    from text3d.loading import Backends
+    from text3d.backends.loading import Backends
 
     size = (40, 40)
     truth = generate_sample(split_seed("test", 0), size=size, sensor=None)

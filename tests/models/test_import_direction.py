@@ -4,8 +4,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ("text3d.export", "text3d.pipeline", "text3d.scene", "text3d.stages", "text3d.config", "text3d.backends",
-       "text3d.ui", "text3d.generate", "text3d.fuse", "text3d.render", "text3d.lift", "app")
+# every part of text3d but the embedded models (text3d.models): the app
+APP = ("text3d.geometry", "text3d.run", "text3d.backends", "text3d.ui", "text3d.cli", "text3d.generate",
+       "text3d.config", "text3d.fakes", "app")
 
 
 def imported(path: Path) -> set[str]:
@@ -27,4 +28,12 @@ def test_models_never_import_the_app():
 def test_depthgen_never_imports_text3d():
     bad = {str(p.relative_to(ROOT)): sorted(n for n in imported(p) if n.split(".")[0] == "text3d")
            for p in (ROOT / "depthgen").rglob("*.py")}
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def test_geometry_is_pure():
+    """text3d.geometry (functions on arrays) imports no other part of text3d: no run, backend, model or UI."""
+    bad = {str(p.relative_to(ROOT)): sorted(n for n in imported(p)
+                                            if n.split(".")[0] == "text3d" and not n.startswith("text3d.geometry"))
+           for p in (ROOT / "text3d" / "geometry").rglob("*.py")}
     assert not {k: v for k, v in bad.items() if v}

@@ -42,7 +42,7 @@ def test_assets_within_the_repository_budget():
 def test_every_orbit_view_shows_the_prompted_scene(tmp_path):
     import text3d
 
-    result = text3d.generate("a cozy library", seed=0, out_dir=tmp_path / "run")
+    result = text3d.generate_scene("a cozy library", seed=0, out_dir=tmp_path / "run")
     images = [v.image for v in result.views]
     assert len(images) == 10 and result.views[0].kind == "first"
     labels = TrainedClassifier.load(ASSETS / "scene-classifier").predict(images)

@@ -18,7 +18,7 @@ import torch
 
 from bench.super_resolution_metrics import detail_share
 from depthgen.data.procedural import generate_sample, split_seed
-from text3d.depth_upsample import area_downsample
+from text3d.geometry.upsample import area_downsample
 
 SR = Path(__file__).resolve().parents[2] / "assets" / "sr"
 DETAIL_RANGE = (0.5, 2.0)

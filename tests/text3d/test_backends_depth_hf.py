@@ -165,7 +165,7 @@ def test_bad_depth_folders_are_one_line_errors(tmp_path):
 def test_cli_bad_depth_name_exits_2_with_one_line(tmp_path, capsys):
     from PIL import Image
 
-    from text3d.generate import main
+    from text3d.cli import main
 
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "photo.png")
     code = main(["--image", str(tmp_path / "photo.png"), "--depth", "no-such-depth-model", "--out", str(tmp_path / "o"),

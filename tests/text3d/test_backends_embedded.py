@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from text3d.backends import registry
-from text3d.backends.protocols import DepthBackend, DepthResult, InpaintBackend, TextToImageBackend
+from text3d.backends.protocols import (Capabilities, DepthBackend, DepthResult, InpaintBackend, TextToImageBackend,
+                                       capabilities_of)
 from text3d.backends.registry import build_backend
 from text3d.fakes import tiny_depth_pipeline, tiny_palette_pipeline, tiny_t2i_pipeline, tiny_text_inpaint_pipeline
 
@@ -42,8 +43,8 @@ def embedded_assets(assets, monkeypatch):
 def test_embedded_text_to_image(embedded_assets):
     backend = build_backend("t2i", "embedded")
     assert isinstance(backend, TextToImageBackend) and backend.name == "embedded"
-    a = backend.generate("a cozy library", height=24, width=40, steps=3, generator=g(0))
-    b = backend.generate("a cozy library", height=24, width=40, steps=3, generator=g(0))
+    a = backend.generate("a cozy library", height=24, width=40, steps=3, generator=g(0)).image
+    b = backend.generate("a cozy library", height=24, width=40, steps=3, generator=g(0)).image
     assert a.shape == (24, 40, 3) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
     np.testing.assert_array_equal(a, b)
 
@@ -65,7 +66,7 @@ def inpaint_twice(backend, h: int, w: int, steps: int, seed: int):
 
 def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
     backend = build_backend("inpaint", "embedded")
-    assert getattr(backend, "takes_guidance", False)  # the text-conditioned model is the default
+    assert capabilities_of(backend).guidance  # the text-conditioned model is the default
     image, mask, _ = inpaint_twice(backend, 20, 28, steps=3, seed=1)
     full = backend.inpaint(image, np.ones_like(mask), prompt="a room", steps=2, generator=g(1))
     assert full.shape == image.shape and np.isfinite(full).all()
@@ -74,7 +75,7 @@ def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
     thin = backend.inpaint(image, crack, prompt="a room", steps=2, generator=g(1))
     np.testing.assert_array_equal(thin[~crack], image[~crack])
     legacy = build_backend("inpaint", str(embedded_assets / "inpaint"))
-    assert not getattr(legacy, "takes_guidance", False)
+    assert capabilities_of(legacy) == Capabilities()
 
 
 def test_embedded_depth_predict_and_complete(embedded_assets):

@@ -64,9 +64,7 @@ def g(seed: int) -> torch.Generator:
 def test_text_to_image_from_folder(sd_dirs):
     backend = build_backend("t2i", str(sd_dirs / "t2i"), "cpu")
     assert isinstance(backend, TextToImageBackend) and backend.name == str(sd_dirs / "t2i")
-    a = backend.generate("a room", height=32, width=32, steps=2, generator=g(0))
-    b = backend.generate("a room", height=32, width=32, steps=2, generator=g(0))
-    c = backend.generate("a room", height=32, width=32, steps=2, generator=g(1))
+    a, b, c = (backend.generate("a room", height=32, width=32, steps=2, generator=g(s)).image for s in (0, 0, 1))
     assert a.shape == (32, 32, 3) and a.dtype == np.float32 and 0.0 <= a.min() and a.max() <= 1.0
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - c).max() > 1e-4
@@ -74,7 +72,7 @@ def test_text_to_image_from_folder(sd_dirs):
 
 def test_text_to_image_size_not_multiple_of_8(sd_dirs):
     backend = build_backend("t2i", str(sd_dirs / "t2i"), "cpu")
-    img = backend.generate("a room", height=30, width=37, steps=2, generator=g(0))
+    img = backend.generate("a room", height=30, width=37, steps=2, generator=g(0)).image
     assert img.shape == (30, 37, 3) and np.isfinite(img).all()
 
 

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from text3d.cameras import (intrinsics_from_fov, look_at, scale_intrinsics, world_to_export, yaw_pitch_pose)
+from text3d.geometry.cameras import (intrinsics_from_fov, look_at, scale_intrinsics, world_to_export, yaw_pitch_pose)
 from text3d.config import TrajectoryConfig
-from text3d.geometry import project
-from text3d.trajectory import build_views, check_overlap, load_segments, resolve_trajectory
+from text3d.geometry.projection import project
+from text3d.run.trajectory import build_views, check_overlap, load_segments, resolve_trajectory
 
 
 def test_intrinsics_from_fov_spans_the_field_of_view():
@@ -126,7 +126,7 @@ def test_example_trajectory_files_parse():
 @pytest.mark.parametrize("degrees, fov, start, want", [(360, 60, True, 8), (360, 59.5, True, 9), (360, 75, True, 6),
                                                        (135, 60, True, 4), (135, 60, False, 3)])
 def test_min_orbit_views_is_the_fewest_that_pass_the_overlap_check(degrees, fov, start, want):
-    from text3d.trajectory import min_orbit_views
+    from text3d.run.trajectory import min_orbit_views
 
     assert min_orbit_views(degrees, fov, 15.0, include_start=start) == want
     if start:  # the check agrees: want views pass, one fewer is refused
@@ -140,8 +140,8 @@ def test_level_view_homography_moves_the_horizon_by_the_pitch():
     """A level or merely turned view maps a level picture onto itself; a view tilted down by 30 degrees sees
     the level picture's centre (the horizon straight ahead) f * tan(30) px higher, one tilted up that much
     lower; the map and the reverse rotation's map undo each other."""
-    from text3d.cameras import rotation_homography, rotation_y
-    from text3d.trajectory import level_rotation, level_view_homography
+    from text3d.geometry.cameras import rotation_homography, rotation_y
+    from text3d.run.trajectory import level_rotation, level_view_homography
 
     K = intrinsics_from_fov(60.0, 64, 48)
     f, cx, cy = K[0, 0], K[0, 2], K[1, 2]

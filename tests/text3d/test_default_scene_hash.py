@@ -25,7 +25,7 @@ import torch
 
 # ---- pinned hashes (sha256 over dtype, shape and bytes of each array, in order) ----------------------------
 PINNED = {
-    # text3d.generate("a cozy library", seed=0), default preset, embedded models; re-pinned when the default
+    # text3d.generate_scene("a cozy library", seed=0), default preset, embedded models; re-pinned when the default
     # became 256-px views through the super-resolution cascade (issue 19: the former hd preset, now its alias);
     # the 64-px default of issue 18 gave 281b6c24.., 9e304ea6.., 4e0c2019..; re-pinned again (session 9, issue 18)
     # with text_inpaint for the inpainting seam blend (width 4), guidance 6 and Telea on crack pieces of wide
@@ -82,7 +82,7 @@ def scene_hashes(out_dir: Path) -> dict[str, str]:
     """Hashes of the default text-to-3D run written into out_dir."""
     import text3d
 
-    result = text3d.generate("a cozy library", seed=0, out_dir=out_dir)
+    result = text3d.generate_scene("a cozy library", seed=0, out_dir=out_dir)
     mesh = result.mesh
     return {"scene_mesh": array_hash(mesh.vertices, mesh.faces, mesh.colors),
             "scene_views": array_hash(*[v.image for v in result.views]),

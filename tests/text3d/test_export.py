@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from depthgen.common.io import atomic_path, colorize, depth_to_uint16, write_json
-from text3d.cameras import intrinsics_from_fov, yaw_pitch_pose
-from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply
-from text3d.mesh import Mesh
+from text3d.geometry.cameras import intrinsics_from_fov, yaw_pitch_pose
+from text3d.geometry.mesh import Mesh
+from text3d.run.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply
 
 
 def _mesh():

@@ -8,9 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from text3d.cameras import CV_TO_GL, intrinsics_from_fov, look_at, yaw_pitch_pose
-from text3d.export import write_mesh_glb
-from text3d.mesh import Mesh
+from text3d.geometry.cameras import CV_TO_GL, intrinsics_from_fov, look_at, yaw_pitch_pose
+from text3d.geometry.mesh import Mesh
+from text3d.run.export import write_mesh_glb
 
 
 def _mesh() -> Mesh:
@@ -132,9 +132,9 @@ def test_a_run_writes_one_camera_per_view_matching_transforms_json(tmp_path):
     import text3d
     from text3d.fakes import fake_backends
 
-    res = text3d.generate("a cozy library", out_dir=tmp_path / "run", preset="fast", views=2, seed=0, size=(32, 48),
-                          trajectory="walk", backends=fake_backends(),
-                          overrides=("cleanup.views=1", "cleanup.score_size=16", "video.enabled=false"))
+    res = text3d.generate_scene("a cozy library", out_dir=tmp_path / "run", preset="fast", views=2, seed=0,
+                                size=(48, 32), trajectory="walk", backends=fake_backends(),
+                                overrides=("cleanup.views=1", "cleanup.score_size=16", "video.enabled=false"))
     tree = read_gltf_json(res.paths["glb"])
     world = _world_matrices(tree)
     transforms = json.loads(res.paths["transforms"].read_text())

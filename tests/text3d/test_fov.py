@@ -11,10 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
-import text3d.pipeline
-from text3d.backends.depth import DepthGenBackend, with_camera
+import text3d
+import text3d.run.inputs
+from text3d.backends.depth import DepthGenBackend
+from text3d.backends.protocols import Capabilities, capabilities_of
+from text3d.cli import main
 from text3d.fakes import PlaneDepth, fake_backends, tiny_depth_pipeline
-from text3d.generate import main
 
 TINY = ["--preset", "fast", "--views", "2", "--size", "32x32", "--set", "video.enabled=false",
         "--set", "cleanup.views=0", "--set", "trajectory.orbit_degrees=30", "--quiet"]
@@ -23,7 +25,7 @@ TINY = ["--preset", "fast", "--views", "2", "--size", "32x32", "--set", "video.e
 class RecordingDepth(PlaneDepth):
     """PlaneDepth that takes the camera and records the field of view of every call."""
 
-    takes_fov = True
+    capabilities = Capabilities(fov=True)
 
     def __init__(self):
         super().__init__(3.0)
@@ -48,7 +50,7 @@ def depth(monkeypatch):
         b.depth = rec
         return b
 
-    monkeypatch.setattr(text3d.pipeline, "load_backends", load)
+    monkeypatch.setattr(text3d.run.inputs, "load_backends", load)
     return rec
 
 
@@ -77,7 +79,8 @@ def test_user_fov_sets_the_views_camera(tmp_path, depth):
     assert main(["a room", "--out", str(tmp_path / "b"), "--fov", "72.5", *TINY]) == 0
     m = camera(tmp_path / "b")
     assert m["camera"]["source"] == "user" and m["camera"]["fov_deg"] == 72.5
-    assert m["settings"]["trajectory"]["fov_deg"] == 72.5 and set(depth.fovs) == {72.5}
+    assert m["settings"]["trajectory"]["fov_deg"] == 60.0  # the preset's setting, not rewritten by the run
+    assert set(depth.fovs) == {72.5}
     tr = json.loads((tmp_path / "b" / "transforms.json").read_text())
     fx = next(v for k, v in tr.items() if k in ("fl_x", "fx"))
     assert 2 * math.degrees(math.atan(16 / fx)) == pytest.approx(72.5, abs=1e-3)
@@ -110,27 +113,23 @@ def test_photo_fov_from_exif_or_the_default(tmp_path, depth):
 
 def test_api_keyword_and_its_range(tmp_path, depth):
     with pytest.raises(ValueError, match="fov"):
-        text3d.generate("a room", out_dir=tmp_path / "x", fov_deg=175.0, preset="fast")
+        text3d.generate_scene("a room", out_dir=tmp_path / "x", fov_deg=175.0, preset="fast")
     with pytest.raises(ValueError, match="fov"):
-        text3d.generate("a room", out_dir=tmp_path / "x", fov_deg=True, preset="fast")
+        text3d.generate_scene("a room", out_dir=tmp_path / "x", fov_deg=True, preset="fast")
 
 
-def test_with_camera_reaches_a_camera_aware_depthgen_model():
+def test_fov_reaches_a_camera_aware_depthgen_model():
     from depthgen.models.camera import square_focal
 
     pipe = tiny_depth_pipeline(16)
     pipe.register_to_config(canonical_fov_deg=60.0)  # as a model trained with the canonical camera
     pipe.set_progress_bar_config(disable=True)
     backend = DepthGenBackend(pipe)
-    assert backend.uses_camera
+    assert capabilities_of(backend) == Capabilities(fov=True, camera_aware=True)
     img = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
     kw = dict(steps=1, samples=1)
-    narrow = with_camera(backend, 40.0).predict(img, generator=torch.Generator().manual_seed(0), **kw)
-    wide = with_camera(backend, 80.0).predict(img, generator=torch.Generator().manual_seed(0), **kw)
+    narrow = backend.predict(img, generator=torch.Generator().manual_seed(0), fov_deg=40.0, **kw)
+    wide = backend.predict(img, generator=torch.Generator().manual_seed(0), fov_deg=80.0, **kw)
     np.testing.assert_allclose(narrow.depth / wide.depth, square_focal(40) / square_focal(80), rtol=1e-5)
-    assert with_camera(backend, 40.0).name == backend.name
-    # a backend that does not take the camera is called as before
-    plain = PlaneDepth(2.0)
-    got = with_camera(plain, 40.0).predict(img, generator=torch.Generator().manual_seed(0), **kw)
-    want = plain.predict(img, generator=torch.Generator().manual_seed(0), **kw)
-    assert np.array_equal(got.depth, want.depth)
+    assert not capabilities_of(DepthGenBackend(tiny_depth_pipeline(16))).camera_aware  # a model without a camera
+    assert capabilities_of(PlaneDepth(2.0)) == Capabilities()  # a backend that declares nothing takes no camera

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from text3d.cameras import intrinsics_from_fov, make_pose, rotation_y
-from text3d.fuse import auto_voxel, clean_mesh, tsdf_fuse
-from text3d.geometry import depth_to_mesh
-from text3d.mesh import Mesh, concat_meshes
+from text3d.geometry.cameras import intrinsics_from_fov, make_pose, rotation_y
+from text3d.geometry.fuse import auto_voxel, clean_mesh, tsdf_fuse
+from text3d.geometry.mesh import Mesh, concat_meshes
+from text3d.geometry.projection import depth_to_mesh
 
 
 def _grid(h=12, w=12, z=3.0, shift=(0.0, 0.0, 0.0)):
@@ -36,7 +36,7 @@ def test_tsdf_fusion_of_a_wall_seen_twice_is_a_wall():
     poses = [np.eye(4), make_pose(rotation_y(10.0), np.array([0.2, 0.0, 0.0]))]
     depths = []
     for pose in poses:      # z-depth of the world plane z = 3 seen from each pose
-        from text3d.geometry import camera_rays
+        from text3d.geometry.projection import camera_rays
 
         o, d = camera_rays(K, pose, h, w)
         depths.append(((3.0 - o[..., 2]) / d[..., 2]).astype(np.float32))

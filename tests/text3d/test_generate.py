@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import text3d.pipeline
+import text3d.run.inputs
+from text3d.backends.protocols import Capabilities
+from text3d.cli import main
 from text3d.fakes import fake_backends
-from text3d.generate import main
 
 TINY = ["--preset", "fast", "--views", "2", "--size", "32x32", "--set", "video.frames=4", "--set", "video.height=32",
         "--set", "video.width=32", "--set", "cleanup.views=0", "--set", "trajectory.orbit_degrees=45"]
@@ -21,7 +22,7 @@ def fake_loader(monkeypatch):
         calls.append(kw)
         return fake_backends()
 
-    monkeypatch.setattr(text3d.pipeline, "load_backends", load)
+    monkeypatch.setattr(text3d.run.inputs, "load_backends", load)
     return calls
 
 
@@ -147,12 +148,14 @@ def test_model_names_reach_the_loader(tmp_path, fake_loader):
     assert fake_loader == [{"t2i": "t2i-x", "inpaint": "inp-y", "depth": "dep-z", "device": "cpu", "need_t2i": True}]
 
 
-def test_api_function_survives_importing_the_cli_module(tmp_path):
+def test_generate_names_the_command_line_and_generate_scene_the_api(tmp_path):
+    """``python -m text3d.generate`` runs the command line; the Python API has its own name."""
     import text3d
-    import text3d.generate  # noqa: F401  (binds the module as the package attribute)
+    import text3d.generate
 
-    res = text3d.generate("a room", out_dir=tmp_path / "o", preset="fast", views=1, size=(32, 32),
-                          backends=fake_backends(), overrides=["video.enabled=false", "cleanup.views=0"])
+    assert text3d.generate.main is main and not callable(text3d.generate)
+    res = text3d.generate_scene("a room", out_dir=tmp_path / "o", preset="fast", views=1, size=(32, 32),
+                                backends=fake_backends(), overrides=["video.enabled=false", "cleanup.views=0"])
     assert res.paths["ply"].is_file()
 
 
@@ -208,12 +211,12 @@ def test_tilted_views_get_the_layout_transform_of_their_tilt(tmp_path, preset):
     import numpy as np
 
     import text3d
-    from text3d.cameras import intrinsics_from_fov
+    from text3d.geometry.cameras import intrinsics_from_fov
     from text3d.fakes import MeanInpaint
-    from text3d.trajectory import level_view_homography
+    from text3d.run.trajectory import level_view_homography
 
     class Recording(MeanInpaint):
-        takes_layout_transform = True
+        capabilities = Capabilities(layout_transform=True)
 
         def __init__(self):
             self.calls = []
@@ -224,8 +227,9 @@ def test_tilted_views_get_the_layout_transform_of_their_tilt(tmp_path, preset):
 
     backends = fake_backends()
     backends.inpaint = Recording()
-    res = text3d.generate("a room", out_dir=tmp_path / "o", preset=preset, views=4, size=(64, 64), backends=backends,
-                          overrides=["video.enabled=false", "cleanup.views=2", "trajectory.orbit_degrees=135"])
+    res = text3d.generate_scene("a room", out_dir=tmp_path / "o", preset=preset, views=4, size=(64, 64),
+                                backends=backends,
+                                overrides=["video.enabled=false", "cleanup.views=2", "trajectory.orbit_degrees=135"])
     painted = [v for v in res.views[1:] if v.filled.any()]
     assert len(backends.inpaint.calls) == len(painted) >= 3
     tilted = 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from text3d.cameras import intrinsics_from_fov, look_at
-from text3d.geometry import depth_to_mesh, grid_faces, pixel_centers, pixel_index, project, unproject
+from text3d.geometry.cameras import intrinsics_from_fov, look_at
+from text3d.geometry.projection import depth_to_mesh, grid_faces, pixel_centers, pixel_index, project, unproject
 
 
 def _pose():
@@ -79,7 +79,7 @@ def test_masks_choose_vertices_and_new_faces():
 def test_grid_faces_count():
     assert grid_faces(3, 4).shape == (12, 3)
     with pytest.raises(ValueError):
-        from text3d.mesh import Mesh
+        from text3d.geometry.mesh import Mesh
 
         Mesh(np.zeros((3, 3)), np.zeros((1, 3)), np.zeros((2, 3)))
 

@@ -1,4 +1,4 @@
-"""Depth filling (complete / align), the free-space clamp and lifting only new pixels."""
+"""Depth completion (complete / align), the free-space clamp and lifting only new pixels."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from text3d.cameras import intrinsics_from_fov, make_pose
 from text3d.fakes import PlaneDepth
-from text3d.geometry import unproject
-from text3d.lift import ViewDepth, cap_filled_depth, clamp_free_space, fill_depth, in_free_space, lift_new_pixels
-from text3d.masks import dilate, near_depth
+from text3d.geometry.cameras import intrinsics_from_fov, make_pose
+from text3d.geometry.lift import ViewDepth, cap_filled_depth, clamp_free_space, in_free_space, lift_new_pixels
+from text3d.geometry.masks import dilate, near_depth
+from text3d.geometry.projection import unproject
+from text3d.run.views import complete_depth
 
 
 def _known(h=8, w=8):
@@ -22,15 +23,15 @@ def _known(h=8, w=8):
 
 def test_complete_keeps_known_pixels_and_zero_uncertainty_there():
     depth, known = _known()
-    res = fill_depth(PlaneDepth(5.0), np.zeros((8, 8, 3), np.float32), depth, known, mode="complete",
-                     steps=2, samples=3, generator=torch.Generator().manual_seed(0))
+    res = complete_depth(PlaneDepth(5.0), np.zeros((8, 8, 3), np.float32), depth, known, mode="complete",
+                         steps=2, samples=3, generator=torch.Generator().manual_seed(0))
     assert np.array_equal(res.depth[known], depth[known])
     assert np.all(res.uncertainty[known] == 0) and np.all(res.depth[~known] > 0)
 
 
 def test_no_known_pixel_means_plain_prediction():
-    res = fill_depth(PlaneDepth(5.0, noise=0.0), np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.float32),
-                     np.zeros((4, 4), bool), mode="complete", steps=1, samples=1, generator=torch.Generator())
+    res = complete_depth(PlaneDepth(5.0, noise=0.0), np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.float32),
+                         np.zeros((4, 4), bool), mode="complete", steps=1, samples=1, generator=torch.Generator())
     assert np.allclose(res.depth, 5.0)
 
 
@@ -38,17 +39,17 @@ def test_align_mode_scales_prediction_onto_known_pixels():
     pytest.importorskip("depthgen.evaluation.align",
                         reason="depthgen.evaluation.align (align_scale_shift) is not written yet")
     depth, known = _known(16, 16)
-    res = fill_depth(PlaneDepth(5.0, noise=0.05), np.zeros((16, 16, 3), np.float32), depth, known, mode="align",
-                     steps=1, samples=2, generator=torch.Generator().manual_seed(0))
+    res = complete_depth(PlaneDepth(5.0, noise=0.05), np.zeros((16, 16, 3), np.float32), depth, known, mode="align",
+                         steps=1, samples=2, generator=torch.Generator().manual_seed(0))
     assert np.array_equal(res.depth[known], depth[known])
     assert abs(np.median(res.depth[~known]) - np.median(depth[known])) < 0.2   # moved from 5 m to about 2 m
 
 
-def test_unknown_fill_mode_is_a_value_error():
+def test_unknown_completion_mode_is_a_value_error():
     depth, known = _known()
-    with pytest.raises(ValueError, match="depth_fill"):
-        fill_depth(PlaneDepth(), np.zeros((8, 8, 3)), depth, known, mode="guess", steps=1, samples=1,
-                   generator=torch.Generator())
+    with pytest.raises(ValueError, match="depth_completion"):
+        complete_depth(PlaneDepth(), np.zeros((8, 8, 3)), depth, known, mode="guess", steps=1, samples=1,
+                       generator=torch.Generator())
 
 
 def test_free_space_clamp_pushes_points_behind_a_seen_wall():

@@ -1,4 +1,4 @@
-"""End-to-end runs of text3d.generate with weight-free stand-in backends (text3d.fakes)."""
+"""End-to-end runs of text3d.generate_scene with weight-free stand-in backends (text3d.fakes)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import text3d
+from text3d.backends.loading import Backends
 from text3d.fakes import GradientTextToImage, MeanInpaint, PlaneDepth, fake_backends
-from text3d.lift import PUSH_BACK_FACTORS
-from text3d.loading import Backends
+from text3d.geometry.lift import PUSH_BACK_FACTORS
 
 from tests.text3d.test_video import read_mp4
 
@@ -22,7 +22,7 @@ def _run(tmp_path, name="run", backends=None, **kw):
     args = dict(out_dir=tmp_path / name, preset="fast", views=3, seed=0, size=(32, 32), overrides=TINY,
                 backends=backends or fake_backends(), trajectory="orbit")
     args.update(kw)
-    return text3d.generate(kw.pop("prompt", "a cozy library"), **{k: v for k, v in args.items() if k != "prompt"})
+    return text3d.generate_scene(kw.pop("prompt", "a cozy library"), **{k: v for k, v in args.items() if k != "prompt"})
 
 
 def test_end_to_end_writes_files_that_load_back(tmp_path):
@@ -108,19 +108,19 @@ def test_tsdf_fusion_and_align_options_run(tmp_path):
     res = _run(tmp_path, overrides=TINY + ["fusion.method=tsdf", "video.enabled=false"])
     assert res.manifest["mesh"]["method"] == "tsdf" and res.mesh.n_faces > 100 and "mp4" not in res.paths
     pytest.importorskip("depthgen.evaluation.align", reason="depthgen.evaluation.align is not written yet")
-    res = _run(tmp_path, "align", overrides=TINY + ["depth_fill=align", "video.enabled=false"])
+    res = _run(tmp_path, "align", overrides=TINY + ["depth_completion=align", "video.enabled=false"])
     assert res.mesh.n_faces > 1000
 
 
 def test_new_depth_never_lands_in_front_of_what_earlier_views_saw(tmp_path):
     """Every filled pixel, lifted, passes the free-space test against all earlier views."""
-    from text3d.geometry import unproject
-    from text3d.lift import ViewDepth, in_free_space
-    from text3d.masks import near_depth
+    from text3d.geometry.projection import unproject
+    from text3d.geometry.lift import ViewDepth, in_free_space
+    from text3d.geometry.masks import near_depth
 
     res = _run(tmp_path, backends=Backends(GradientTextToImage(), MeanInpaint(), PlaneDepth(3.0, noise=0.3)),
                trajectory="walk", overrides=TINY + ["trajectory.walk_step=0.5", "video.enabled=false"])
-    from text3d.cameras import intrinsics_from_fov
+    from text3d.geometry.cameras import intrinsics_from_fov
 
     K = intrinsics_from_fov(60.0, 32, 32)
     assert sum(v.free_space.get("pushed", 0) for v in res.views) > 0     # the rough fake depth needs the clamp

@@ -10,16 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from text3d.backends.protocols import DepthResult
-from text3d.cameras import intrinsics_from_fov, yaw_pitch_pose
+from text3d.backends.loading import Backends
+from text3d.backends.protocols import DepthResult, ImageResult
 from text3d.config import Text3DConfig, TrajectoryConfig
-from text3d.loading import Backends
-from text3d.manifest import Timings
-from text3d.mesh import Mesh, concat_meshes
-from text3d.refine import candidate_poses, hole_scores, pick_cleanup_views
-from text3d.render import Raycaster
-from text3d.scene import SceneBuilder
-from text3d.trajectory import build_views, resolve_trajectory
+from text3d.geometry.cameras import intrinsics_from_fov, yaw_pitch_pose
+from text3d.geometry.mesh import Mesh, concat_meshes
+from text3d.geometry.render import Raycaster
+from text3d.run.camera import Camera
+from text3d.run.cleanup import candidate_poses, hole_scores, pick_cleanup_views
+from text3d.run.manifest import Timings
+from text3d.run.scene import SceneBuilder
+from text3d.run.trajectory import build_views, resolve_trajectory
+from text3d.run.views import ViewPainter
 
 
 def _box(lo, hi, colors, inward):
@@ -56,7 +58,7 @@ class Oracle:
         return self.caster.render(self.K, self.pose, h, w)
 
     def generate(self, prompt, *, height, width, steps, generator):
-        return self._gt(height, width).image
+        return ImageResult(self._gt(height, width).image)
 
     def inpaint(self, image, mask, *, prompt, steps, generator):
         return np.where(mask[..., None], self._gt(*mask.shape).image, image)
@@ -79,8 +81,10 @@ def run_loop(truth: Mesh, K: np.ndarray, size: int, start: np.ndarray, trajector
     cfg = Text3DConfig(height=size, width=size)
     oracle = Oracle(truth, K)
     oracle.pose = start
-    builder = SceneBuilder(cfg, Backends(oracle, oracle, oracle), K, seed=0, timings=Timings())
-    builder.add_first(oracle.generate("", height=size, width=size, steps=1, generator=None), "room", start)
+    camera, timings = Camera.from_K(K, size, size), Timings()
+    painter = ViewPainter(cfg, Backends(oracle, oracle, oracle), camera, seed=0, timings=timings)
+    builder = SceneBuilder(cfg, camera, painter, timings)
+    builder.add_first(oracle.generate("", height=size, width=size, steps=1, generator=None).image, "room", start)
     first = builder.views[0].depth
     scene_depth = float(np.median(first[first > 0]))
     specs = build_views(resolve_trajectory(trajectory, 8), TrajectoryConfig(), "room", scene_depth)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from text3d.cameras import intrinsics_from_fov, make_pose, rotation_y
-from text3d.geometry import depth_to_mesh, pixel_index, project, unproject
-from text3d.mesh import Mesh
-from text3d.render import Raycaster, render_mesh
+from text3d.geometry.cameras import intrinsics_from_fov, make_pose, rotation_y
+from text3d.geometry.mesh import Mesh
+from text3d.geometry.projection import depth_to_mesh, pixel_index, project, unproject
+from text3d.geometry.render import Raycaster, render_mesh
 
 
 def test_barycentric_colour_and_z_depth():

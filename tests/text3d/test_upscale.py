@@ -1,4 +1,4 @@
-"""The super-resolution cascade of text3d (text3d.upscale, text3d.depth_upsample): tiny random models and
+"""The super-resolution cascade of text3d (text3d.run.upscale, text3d.geometry.upsample): tiny random models and
 stand-in backends built here, no shipped weights."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import torch
 
 from text3d.backends.protocols import DepthResult
 from text3d.config import SRConfig, load_preset
-from text3d.depth_upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
-from text3d.upscale import Upscaler, compose_view, lowres_holes
+from text3d.geometry.upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
+from text3d.run.upscale import Upscaler, compose_view, lowres_holes
 
 
 def _step_scene(size: int = 64, edge: int = 30):
@@ -123,8 +123,8 @@ def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp
     mesh's own render at 64 px, unchanged."""
     import text3d
     from text3d.fakes import fake_backends
-    from text3d.render import Raycaster
-    from text3d import scene as scene_mod
+    from text3d.geometry.render import Raycaster
+    from text3d.run import scene as scene_mod
 
     renders = {}
     real_render = Raycaster.render
@@ -147,9 +147,10 @@ def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp
 
     monkeypatch.setattr(scene_mod.SceneBuilder, "_add", add)
     sr = _tiny_sr_folder(tmp_path)
-    res = text3d.generate("a room", out_dir=tmp_path / "out", backends=fake_backends(), seed=0,
-                          views=3, size=(64, 64),
-                          overrides=[f"sr.model={sr}", "trajectory.orbit_degrees=90", "cleanup.views=0", "video.enabled=false", "lift.mesh_stride=1"])
+    res = text3d.generate_scene("a room", out_dir=tmp_path / "out", backends=fake_backends(), seed=0,
+                                views=3, size=(64, 64),
+                                overrides=[f"sr.model={sr}", "trajectory.orbit_degrees=90", "cleanup.views=0",
+                                           "video.enabled=false", "lift.mesh_stride=1"])
     assert res.views[0].image.shape == (64, 64, 3) and res.views[0].depth.shape == (64, 64)
     assert res.timings["upscale"] > 0
     assert added and any(r.filled.any() for r, _ in added)
@@ -160,7 +161,7 @@ def test_cascade_run_keeps_rendered_pixels_and_writes_views_at_the_view_size(tmp
 
 
 def test_photo_view_size_keeps_the_photo_resolution_up_to_the_limit():
-    from text3d.upscale import PHOTO_MAX_SIDE, photo_view_size
+    from text3d.run.upscale import PHOTO_MAX_SIDE, photo_view_size
 
     cfg = load_preset("default")
     assert photo_view_size((480, 640), cfg) == (384, 512)  # longer side capped at 512, multiples of 32
@@ -187,7 +188,7 @@ def test_a_photo_keeps_its_own_resolution_through_the_cascade(tmp_path):
     sr = _tiny_sr_folder(tmp_path)
     common = dict(image=tmp_path / "photo.png", backends=fake_backends(), seed=0, views=2)
     tiny = ["trajectory.orbit_degrees=30", "cleanup.views=0", "video.enabled=false"]
-    res = text3d.generate(None, out_dir=tmp_path / "a", overrides=[f"sr.model={sr}", *tiny], **common)
+    res = text3d.generate_scene(None, out_dir=tmp_path / "a", overrides=[f"sr.model={sr}", *tiny], **common)
     assert [v.image.shape for v in res.views] == [(128, 192, 3)] * 2
     assert [v.depth.shape for v in res.views] == [(128, 192)] * 2
     settings = json.loads(res.paths["manifest"].read_text())["settings"]
@@ -197,7 +198,8 @@ def test_a_photo_keeps_its_own_resolution_through_the_cascade(tmp_path):
     # centre crop of 200x150 to the 3:2 view aspect, then a resize: the colour ramps run the same way
     first = res.views[0].image
     assert first[:, -1, 0].mean() > first[:, 0, 0].mean() + 0.5 and first[-1, :, 1].mean() > first[0, :, 1].mean() + 0.5
-    sized = text3d.generate(None, out_dir=tmp_path / "b", size=(64, 128), overrides=[f"sr.model={sr}", *tiny], **common)
+    sized = text3d.generate_scene(None, out_dir=tmp_path / "b", size=(128, 64), overrides=[f"sr.model={sr}", *tiny],
+                                  **common)
     assert sized.views[0].image.shape == (128, 64, 3)
-    preview = text3d.generate(None, out_dir=tmp_path / "c", preset="fast", overrides=tiny, **common)
+    preview = text3d.generate_scene(None, out_dir=tmp_path / "c", preset="fast", overrides=tiny, **common)
     assert preview.views[0].image.shape == (64, 64, 3)

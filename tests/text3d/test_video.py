@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from text3d.cameras import intrinsics_from_fov, yaw_pitch_pose
-from text3d.geometry import depth_to_mesh
-from text3d.video import novel_path, render_frames, write_mp4
+from text3d.geometry.cameras import intrinsics_from_fov, yaw_pitch_pose
+from text3d.geometry.projection import depth_to_mesh
+from text3d.run.video import novel_path, render_frames, write_mp4
 
 
 def _keys():

@@ -116,7 +116,7 @@ def viewer_pose(frame) -> np.ndarray:
     generation pose is CV_TO_GL @ M @ CV_TO_GL, as for the .glb's camera nodes."""
     from scipy.spatial.transform import Rotation
 
-    from text3d.cameras import CV_TO_GL
+    from text3d.geometry.cameras import CV_TO_GL
 
     pose = frame.evaluate("() => window.text3dViewer.pose()")
     m = np.eye(4)
@@ -128,8 +128,8 @@ def viewer_pose(frame) -> np.ndarray:
 def render_like_viewer(mesh, K: np.ndarray, view_size: tuple[int, int], pose: np.ndarray,
                        size: tuple[int, int], background=(20 / 255, 20 / 255, 26 / 255)) -> np.ndarray:
     """(H, W, 3) float: the mesh (generation frame) rendered by Open3D at ``pose``, K given at view_size."""
-    from text3d.cameras import scale_intrinsics
-    from text3d.render import render_mesh
+    from text3d.geometry.cameras import scale_intrinsics
+    from text3d.geometry.render import render_mesh
 
     Ks = scale_intrinsics(K, view_size, size)
     return render_mesh(mesh, Ks, pose, size[0], size[1], background).image

@@ -1,6 +1,6 @@
 """Fixtures for the UI tests: a served app on a free loopback port, and a fast generate function.
 
-The generate function is the real ``text3d.generate`` with weight-free stand-in backends (``text3d.fakes``)
+The generate function is the real ``text3d.generate_scene`` with weight-free stand-in backends (``text3d.fakes``)
 and the smallest settings, so a whole run (views, fusion, export, video) takes a few seconds on CPU.
 Servers run in this process with ``serve(block=False)`` (the same launch settings as ``python app.py``).
 """
@@ -23,10 +23,10 @@ FAST_OVERRIDES = ("cleanup.views=0", "video.frames=8", "video.width=96", "video.
 
 
 def fast_generate(*args: Any, **kwargs: Any):
-    """``text3d.generate`` with the quickest pipeline settings (no clean-up views, a short small video)."""
+    """``text3d.generate_scene`` with the quickest pipeline settings (no clean-up views, a short small video)."""
     import text3d
 
-    return text3d.generate(*args, overrides=FAST_OVERRIDES + tuple(kwargs.pop("overrides", ())), **kwargs)
+    return text3d.generate_scene(*args, overrides=FAST_OVERRIDES + tuple(kwargs.pop("overrides", ())), **kwargs)
 
 
 class ConcurrencyProbe:

@@ -27,8 +27,8 @@ def opening_frame_match(frame, request_dir: Path) -> float:
     import numpy as np
     import trimesh
 
-    from text3d.cameras import CV_TO_GL
-    from text3d.mesh import Mesh
+    from text3d.geometry.cameras import CV_TO_GL
+    from text3d.geometry.mesh import Mesh
 
     t = json.loads((request_dir / "transforms.json").read_text())
     K = np.array([[t["fl_x"], 0, t["cx"]], [0, t["fl_y"], t["cy"]], [0, 0, 1]])
@@ -183,7 +183,7 @@ def test_shipped_models_open_on_the_painted_first_view(tmp_path, ui_tools):
     import text3d
 
     prompt = "a cozy library with tall wooden shelves"
-    with ui_tools.serve(tmp_path / "app", generate_fn=text3d.generate, backends=None) as (url, demo, _), \
+    with ui_tools.serve(tmp_path / "app", generate_fn=text3d.generate_scene, backends=None) as (url, demo, _), \
             sync_playwright() as pw, \
             loopback_browser(pw, tmp_path / "profile", {"width": 1400, "height": 1500}) as (context, outside, _):
         demo.text3d_pool.warm(demo.text3d_settings.default_preset)

@@ -95,7 +95,7 @@ def test_progress_reaches_the_page_stage_by_stage(tmp_path):
     def generate(*args, **kwargs):
         import text3d
 
-        return text3d.generate(*args, overrides=("cleanup.views=0", "video.frames=4", *kwargs.pop("overrides", ())),
+        return text3d.generate_scene(*args, overrides=("cleanup.views=0", "video.frames=4", *kwargs.pop("overrides", ())),
                                **kwargs)
 
     outputs = run_generation(req, generate_fn=generate, pool=BackendPool(fixed=fake_backends()), store=store,

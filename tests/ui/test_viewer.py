@@ -13,8 +13,8 @@ import pytest
 
 from tests.ui.browser import (CHROMIUM, canvas_rgb, correlation, loopback_browser, press_and_wait_for_move,
                               render_like_viewer, settle, viewer_frame, viewer_pose)
-from text3d.cameras import intrinsics_from_fov, yaw_pitch_pose
-from text3d.mesh import Mesh, concat_meshes
+from text3d.geometry.cameras import intrinsics_from_fov, yaw_pitch_pose
+from text3d.geometry.mesh import Mesh, concat_meshes
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian chromium at /usr/bin/chromium")]
@@ -57,7 +57,7 @@ def viewer(tmp_path_factory, ui_tools):
     """(page, viewer frame, mesh, urls requested, urls refused) with the box room open in the viewer."""
     from playwright.sync_api import sync_playwright
 
-    from text3d.export import write_mesh_glb
+    from text3d.run.export import write_mesh_glb
     from text3d.ui.settings import STATIC_DIR
 
     work = tmp_path_factory.mktemp("viewer")
@@ -251,7 +251,7 @@ def test_a_glb_without_cameras_opens_at_the_export_origin(viewer, tmp_path):
     """Files written without cameras open where the export world puts the first view: the origin, looking
     down -z (the generation frame's identity pose), with a 60 degree field of view."""
     page, frame, mesh, url, *_ = viewer
-    from text3d.export import write_mesh_glb
+    from text3d.run.export import write_mesh_glb
     from text3d.ui.settings import STATIC_DIR
 
     glb = write_mesh_glb(Path(url_folder(frame)) / "plain.glb", mesh)

@@ -1,13 +1,12 @@
-"""Depth backends: ``DepthGenBackend`` (the default: ``depthgen.DepthGenPipeline``, which imputes known depth),
-and for real-world weights ``MarigoldDepthBackend`` (diffusers ``MarigoldDepthPipeline``) and
+"""Depth backends: ``DepthGenBackend`` (the default: ``depthgen.DepthGenPipeline``, which completes known depth
+by guided sampling), and for real-world weights ``MarigoldDepthBackend`` (diffusers ``MarigoldDepthPipeline``) and
 ``TransformersDepthBackend`` (a transformers ``depth-estimation`` model: DPT, Depth Anything, ...), which keep
 known depth by scale/shift alignment (``AlignedDepthBackend``).
 
 The camera. ``DepthGenBackend.predict/complete`` take ``fov_deg`` (horizontal degrees; None = the
-pipeline's default, depthgen.models.camera.DEFAULT_FOV_DEG), for camera-aware DepthGen models (canonical camera or
-FOV conditioning); the shipped model ignores it. ``with_camera(backend, fov_deg)`` attaches a run's field of
-view to any depth backend: the wrapper passes it to backends that take it (``takes_fov``) and calls the
-others unchanged, so the ``DepthBackend`` protocol and its callers stay as they are."""
+pipeline's default, depthgen.models.camera.DEFAULT_FOV_DEG) for camera-aware DepthGen models (canonical camera or
+FOV conditioning); the shipped model ignores it. Its ``capabilities`` say so (``fov``, and ``camera_aware`` when
+the loaded model uses it); the run passes its field of view to the backends that declare ``fov``."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from text3d.backends.embedded import check_image
-from text3d.backends.protocols import DepthResult
+from text3d.backends.protocols import Capabilities, DepthResult
 
 
 def check_known(image: np.ndarray, known_depth: np.ndarray,
@@ -35,10 +34,13 @@ def check_known(image: np.ndarray, known_depth: np.ndarray,
 class DepthGenBackend:
     """``DepthBackend`` over a DepthGen pipeline folder (median over samples; std as uncertainty)."""
 
-    takes_fov = True
-
     def __init__(self, pipe, name: str = "embedded", scheduler: str = "ddim"):
         self.pipe, self.name, self.scheduler = pipe, name, scheduler
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Takes ``fov_deg``; ``camera_aware`` when the model's output depends on it."""
+        return Capabilities(fov=True, camera_aware=bool(self.pipe.uses_camera))
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "DepthGenBackend":
@@ -52,11 +54,6 @@ class DepthGenBackend:
     def _result(out) -> DepthResult:
         return DepthResult(depth=np.asarray(out.depth, np.float32), uncertainty=np.asarray(out.uncertainty, np.float32),
                            samples=np.asarray(out.samples, np.float32))
-
-    @property
-    def uses_camera(self) -> bool:
-        """True when the model's output depends on ``fov_deg`` (a camera-aware DepthGen model)."""
-        return bool(getattr(self.pipe, "uses_camera", False))
 
     def _camera(self, fov_deg: float | None) -> dict:
         return {} if fov_deg is None else {"fov_deg": float(fov_deg)}
@@ -86,33 +83,6 @@ class DepthGenBackend:
         res.depth = np.where(mask, known_depth, res.depth).astype(np.float32)
         res.uncertainty = np.where(mask, 0.0, res.uncertainty).astype(np.float32)
         return res
-
-
-class CameraDepthBackend:
-    """A depth backend with a run's camera attached (``with_camera``); every other attribute is the inner
-    backend's (``name``, ``pipe`` ...)."""
-
-    def __init__(self, inner, fov_deg: float):
-        self.inner, self.fov_deg = inner, float(fov_deg)
-
-    def __getattr__(self, item: str):
-        return getattr(self.inner, item)
-
-    def _camera(self) -> dict:
-        return {"fov_deg": self.fov_deg} if getattr(self.inner, "takes_fov", False) else {}
-
-    def predict(self, image: np.ndarray, *, steps: int, samples: int, generator: torch.Generator) -> DepthResult:
-        return self.inner.predict(image, steps=steps, samples=samples, generator=generator, **self._camera())
-
-    def complete(self, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *, steps: int,
-                 samples: int, generator: torch.Generator) -> DepthResult:
-        return self.inner.complete(image, known_depth, known_mask, steps=steps, samples=samples, generator=generator,
-                                   **self._camera())
-
-
-def with_camera(backend, fov_deg: float) -> CameraDepthBackend:
-    """``backend`` with the horizontal field of view ``fov_deg`` (degrees) of every image it will see."""
-    return CameraDepthBackend(backend.inner if isinstance(backend, CameraDepthBackend) else backend, fov_deg)
 
 
 # ------------------------------------------------------------------------------------- real-world weights
@@ -152,11 +122,11 @@ def _resize_map(x: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 
 
 class AlignedDepthBackend:
-    """``DepthBackend`` base for depth models that cannot impute known pixels.
+    """``DepthBackend`` base for depth models that cannot complete known pixels by guided sampling.
 
     ``predict`` maps the model's output to metres (``relative_to_metres``); ``complete`` fits the raw output
     to the known depth with one scale and shift (``depthgen.evaluation.align.align_scale_shift``, Huber-robust; in
-    disparity space for disparity models, as text3d's ``depth_fill=align`` does in depth space) and keeps the
+    disparity space for disparity models, as text3d's ``depth_completion=align`` does in depth space) and keeps the
     known pixels exactly. Subclasses set ``output`` ("metric" | "depth" | "disparity") and implement
     ``_raw(image, steps, samples, generator) -> (raw (H, W) float32, spread (H, W) float32 | None)``.
     """

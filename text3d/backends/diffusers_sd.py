@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from text3d.backends.embedded import check_image, check_mask
+from text3d.backends.protocols import Capabilities, ImageResult
 
 MULTIPLE = 8  # VAE downsampling factor of Stable Diffusion
 
@@ -59,20 +60,20 @@ class StableDiffusionTextToImage:
         return cls(load_diffusers_pipeline(spec, "t2i", device, allow_download), str(spec), **kwargs)
 
     def generate(self, prompt: str, *, height: int, width: int, steps: int,
-                 generator: torch.Generator) -> np.ndarray:
+                 generator: torch.Generator) -> ImageResult:
         """An (height, width, 3) float32 image in [0, 1]."""
         h8, w8 = round_up(height), round_up(width)
         out = self.pipe(prompt=prompt, negative_prompt=self.negative_prompt, height=h8, width=w8,
                         num_inference_steps=int(steps), guidance_scale=self.guidance_scale, generator=generator,
                         output_type="np")
         image = np.clip(np.asarray(out.images[0], np.float32), 0, 1)  # (h8, w8, 3)
-        return np.clip(_resize(image, int(height), int(width)), 0, 1)
+        return ImageResult(np.clip(_resize(image, int(height), int(width)), 0, 1))
 
 
 class StableDiffusionInpaint:
     """``InpaintBackend`` over a diffusers inpainting pipeline; unmasked pixels are composited back exactly."""
 
-    takes_guidance = True  # inpaint() also takes guidance_scale (None = this backend's default)
+    capabilities = Capabilities(guidance=True)  # inpaint() also takes guidance_scale (None = this backend's default)
 
     def __init__(self, pipe, name: str, guidance_scale: float = 7.5, strength: float = 1.0,
                  negative_prompt: str | None = None):

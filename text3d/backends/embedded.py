@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from text3d.backends.protocols import Capabilities, ImageResult
+
 
 def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """(h, w, 3) float32 [0, 1] -> (height, width, 3) float32 [0, 1]; centre-crops to the target aspect first."""
@@ -44,12 +46,11 @@ def check_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 class EmbeddedTextToImage:
     """``TextToImageBackend`` over ``text3d.models.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
 
-    takes_layout_strength = True  # generate() also takes the pipeline's layout_strength
+    capabilities = Capabilities(layout_strength=True)  # generate() also takes the pipeline's layout_strength
 
     def __init__(self, pipe, name: str = "embedded", guidance_scale: float = 3.0, scheduler: str = "ddim"):
         self.pipe, self.name = pipe, name
         self.guidance_scale, self.scheduler = float(guidance_scale), scheduler
-        self.last_info: dict | None = None  # how the last image was started (written to the run manifest)
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextToImage":
@@ -60,18 +61,19 @@ class EmbeddedTextToImage:
         return cls(pipe, name or str(path))
 
     def generate(self, prompt: str, *, height: int, width: int, steps: int,
-                 generator: torch.Generator, layout_strength: float | None = None) -> np.ndarray:
-        """An (height, width, 3) float32 image in [0, 1] for ``prompt``; ``layout_strength`` None = the
-        pipeline's saved default (see ``TextToImagePipeline``)."""
+                 generator: torch.Generator, layout_strength: float | None = None) -> ImageResult:
+        """An (height, width, 3) float32 image in [0, 1] for ``prompt``, with how sampling started as its
+        ``info`` (``_describe_start``); ``layout_strength`` None = the pipeline's saved default (see
+        ``TextToImagePipeline``)."""
         if not isinstance(prompt, str):
             raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
         image = self.pipe(prompt, num_inference_steps=int(steps), guidance_scale=self.guidance_scale,
                           generator=generator, scheduler=self.scheduler, layout_strength=layout_strength)[0]
-        self.last_info = self._describe_start(layout_strength)
-        return resize_image(image, int(height), int(width))
+        return ImageResult(resize_image(image, int(height), int(width)), self._describe_start(layout_strength))
 
     def _describe_start(self, layout_strength: float | None) -> dict:
-        """The layout strength and, when sampling started from a retrieved layout, which one."""
+        """The layout strength and, when sampling started from a retrieved layout, which one (the pipeline
+        records its picks of the call just made in ``last_layouts``)."""
         s = self.pipe.config.layout_strength if layout_strength is None else layout_strength
         info: dict = {"layout_strength": float(s)}
         picks, bank = getattr(self.pipe, "last_layouts", None), getattr(self.pipe, "layout_bank", None)
@@ -127,11 +129,11 @@ def thin_holes(mask: np.ndarray, max_width: int) -> np.ndarray:
 
 
 # Holes under this share of the picture get the expected fill (below); chosen on the val split of
-# bench.inpainting's holes (assets/README.md): under 30% it beat Telea indoors, and the default orbit's views
+# bench.inpainting's holes (docs/training/inpaint.md): under 30% it beat Telea indoors, and the default orbit's views
 # (48-74% unseen) stay painted by sampling.
 EXPECTED_FILL_BELOW = 0.3
 # The expected fill averages these classical fills ((method, radius) of ``classical_fill``) with the model's
-# one-step guess, which takes EXPECTED_FILL_MODEL_WEIGHT of it; 11 mixes tried on val (assets/README.md).
+# one-step guess, which takes EXPECTED_FILL_MODEL_WEIGHT of it; 11 mixes tried on val (docs/training/inpaint.md).
 EXPECTED_FILL_CLASSICAL = (("telea", 3), ("telea", 1), ("ns", 3))
 EXPECTED_FILL_MODEL_WEIGHT = 0.25
 
@@ -176,9 +178,9 @@ class EmbeddedTextInpaint:
       layout start), with the Telea-filled pixels as known.
     """
 
-    takes_guidance = True  # inpaint() also takes guidance_scale (None = the pipeline's saved default)
-    takes_layout_strength = True  # and layout_strength (None = the saved default; 1 = start from pure noise)
-    takes_layout_transform = True  # and layout_transform (the view's tilt from level, for the layout start)
+    # inpaint() also takes guidance_scale (None = the pipeline's saved default), layout_strength (None = the saved
+    # default; 1 = start from pure noise) and layout_transform (the view's tilt from level, for the layout start)
+    capabilities = Capabilities(guidance=True, layout_strength=True, layout_transform=True)
 
     def __init__(self, pipe, name: str = "embedded", small_hole_px: int = 4,
                  expected_fill_below: float = EXPECTED_FILL_BELOW,

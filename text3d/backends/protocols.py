@@ -1,16 +1,45 @@
-"""The three small interfaces the text-to-3D pipeline talks to; each backend implements one.
+"""The three small interfaces the text-to-3D run talks to; each backend implements one.
 
 All images are ``(H, W, 3) float32`` in [0, 1]; masks are ``(H, W) bool``; depth is ``(H, W) float32``
 z-depth in metres. Every random draw goes through the ``torch.Generator`` passed in.
+
+What a backend takes beyond its protocol's keywords is declared once, as a ``capabilities`` attribute
+(``Capabilities``); the run reads it through ``capabilities_of`` and nowhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The optional keywords a backend takes (all off by default).
+
+    guidance: ``inpaint(guidance_scale=...)``, classifier-free guidance of the prompt (None = its default).
+    layout_strength: ``generate`` / ``inpaint(layout_strength=...)``, where sampling starts (1 = pure noise).
+    layout_transform: ``inpaint(layout_transform=...)``, the (3, 3) pixel map from a level camera to the view.
+    fov: ``predict`` / ``complete(fov_deg=...)``, the horizontal field of view of the image in degrees.
+    camera_aware: the depth model's output depends on ``fov_deg`` (a camera-aware DepthGen model).
+    """
+
+    guidance: bool = False
+    layout_strength: bool = False
+    layout_transform: bool = False
+    fov: bool = False
+    camera_aware: bool = False
+
+
+NO_CAPABILITIES = Capabilities()
+
+
+def capabilities_of(backend: Any) -> Capabilities:
+    """The ``Capabilities`` a backend declares (none for a backend that declares nothing, e.g. a stand-in)."""
+    return getattr(backend, "capabilities", NO_CAPABILITIES)
 
 
 @dataclass
@@ -26,6 +55,15 @@ class DepthResult:
     samples: np.ndarray | None = None
 
 
+@dataclass
+class ImageResult:
+    """A painted image: (H, W, 3) float32 [0, 1], and what the backend reports of how it painted it (for the
+    run manifest's ``first_view``; None when it has nothing to say)."""
+
+    image: np.ndarray
+    info: dict | None = None
+
+
 @runtime_checkable
 class TextToImageBackend(Protocol):
     """Paints the first view from a prompt."""
@@ -33,8 +71,8 @@ class TextToImageBackend(Protocol):
     name: str
 
     def generate(self, prompt: str, *, height: int, width: int, steps: int,
-                 generator: torch.Generator) -> np.ndarray:
-        """Return an (H, W, 3) float32 image in [0, 1]."""
+                 generator: torch.Generator) -> ImageResult:
+        """Return the (height, width, 3) float32 image in [0, 1] with its ``info``."""
         ...
 
 
@@ -47,8 +85,7 @@ class InpaintBackend(Protocol):
     def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
                 generator: torch.Generator) -> np.ndarray:
         """image (H, W, 3) float32 [0, 1]; mask (H, W) bool, True = fill; prompt: what the view shows.
-        Returns (H, W, 3) float32. Backends whose ``takes_guidance`` is True also take an optional
-        ``guidance_scale`` keyword (classifier-free guidance of the prompt; None = their default)."""
+        Returns (H, W, 3) float32. Optional keywords: see ``Capabilities``."""
         ...
 
 

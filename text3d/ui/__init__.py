@@ -1,4 +1,4 @@
-"""The Gradio web UI over ``text3d.generate``: ``build_app`` makes the page, ``serve`` runs it.
+"""The Gradio web UI over ``text3d.generate_scene``: ``build_app`` makes the page, ``serve`` runs it.
 
 Modules: settings (limits), inputs (request checks), models (load once), storage (per-request folders,
 clean-up, zip), handlers (event functions), layout (the page), server (flags, launch). Gradio is imported

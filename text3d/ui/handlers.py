@@ -18,7 +18,7 @@ from text3d.ui.storage import OutputStore, zip_folder
 
 log = logging.getLogger(__name__)
 
-GenerateFn = Callable[..., Any]      # text3d.generate's signature (docs/ARCHITECTURE.md)
+GenerateFn = Callable[..., Any]      # text3d.generate_scene's signature (docs/ARCHITECTURE.md)
 OUTPUT_NAMES = ("first_view", "depth", "uncertainty", "model3d", "video", "downloads", "summary")
 
 
@@ -56,7 +56,7 @@ def summary_markdown(req: Request, result: Any, models: str) -> str:
 
 def result_outputs(req: Request, result: Any, req_dir: Path, models: str) -> tuple:
     """The page's outputs (see OUTPUT_NAMES) from a ``Text3DResult``; adds the zip of the request folder."""
-    from text3d.pipeline import slugify
+    from text3d.run.inputs import slugify
 
     paths = result.paths
     name = slugify(req.prompt or (req.image.stem if req.image else "scene"))
@@ -71,7 +71,7 @@ def run_generation(req: Request, *, generate_fn: GenerateFn, pool: BackendPool, 
                    settings: UISettings, report: Callable[[float, str], None]) -> tuple:
     """Load (or reuse) the models, run ``generate_fn`` into a fresh request folder, return the outputs.
 
-    report(fraction 0..1, stage description) feeds the page's progress bar. The folder is deleted on failure.
+    report(fraction 0..1, phase description) feeds the page's progress bar. The folder is deleted on failure.
     """
     report(0.0, "loading models")
     backends = pool.get(req.preset)
@@ -80,7 +80,7 @@ def run_generation(req: Request, *, generate_fn: GenerateFn, pool: BackendPool, 
         result = generate_fn(req.prompt or None, image=req.image, out_dir=req_dir, preset=req.preset,
                              trajectory=req.trajectory, views=req.views, seed=req.seed, steps=req.steps,
                              overrides=req.overrides(), device=settings.device, backends=backends,
-                             progress=lambda stage, fraction: report(fraction, stage))
+                             progress=lambda phase, fraction: report(fraction, phase))
         report(1.0, "packing downloads")
         return result_outputs(req, result, req_dir, pool.describe(req.preset))
     except BaseException:
@@ -99,7 +99,7 @@ def make_generate_handler(generate_fn: GenerateFn, pool: BackendPool, store: Out
             req = check_request(prompt, photo, preset, trajectory, views, seed, steps, settings,
                                 layout_strength=layout_strength)
             return run_generation(req, generate_fn=generate_fn, pool=pool, store=store, settings=settings,
-                                  report=lambda fraction, stage: progress(fraction, desc=stage))
+                                  report=lambda fraction, phase: progress(fraction, desc=phase))
         except gr.Error:
             raise
         except ValueError as e:                 # the pipeline's and our own user-mistake messages

@@ -31,7 +31,7 @@ class Request:
     layout_strength: float | None = None  # embedded text-to-image model: (0, 1], 1 = from pure noise
 
     def overrides(self) -> tuple[str, ...]:
-        """The ``text3d.generate`` preset overrides this request asks for."""
+        """The ``text3d.generate_scene`` preset overrides this request asks for."""
         return () if self.layout_strength is None else (f"t2i_layout_strength={self.layout_strength:g}",)
 
 

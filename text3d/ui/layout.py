@@ -1,7 +1,7 @@
 """The page: inputs (prompt, examples, photo, advanced settings), the Generate button and the results.
 
 ``build_app`` takes the generate function and the backends as parameters so tests can inject fast ones;
-by default it uses ``text3d.generate`` and loads the models through ``text3d.load_backends`` (once).
+by default it uses ``text3d.generate_scene`` and loads the models through ``text3d.load_backends`` (once).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ GENERATE_OUTPUTS = ("first_view", "depth", "uncertainty", "model3d", "video", "d
 def _default_generate(*args: Any, **kwargs: Any) -> Any:
     import text3d
 
-    return text3d.generate(*args, **kwargs)
+    return text3d.generate_scene(*args, **kwargs)
 
 
 def build_app(generate_fn: GenerateFn | None = None, backends: object | None = None,
@@ -40,7 +40,7 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
               models: dict[str, str] | None = None):
     """Build the Gradio Blocks (not launched; see ``text3d.ui.server.serve``).
 
-    generate_fn: ``text3d.generate`` or a stand-in with its signature; backends: a ``text3d.Backends`` used
+    generate_fn: ``text3d.generate_scene`` or a stand-in with its signature; backends: a ``text3d.Backends`` used
     for every request, or None to load each preset's models on first use with ``load_backends_fn``
     (default ``text3d.load_backends``); models: kind -> model name overriding the presets' (``--t2i`` etc.).
     The returned Blocks carries ``.text3d_pool``, ``.text3d_store`` and ``.text3d_settings`` (used by ``serve``).

@@ -3,7 +3,7 @@
 Why not ``gr.Model3D``: it frames the whole mesh from outside (a blob with the painted view as a patch);
 people want to stand where the cameras stood. The viewer is a static page (``static/viewer.html`` and
 ``viewer.js``, three.js bundled in ``static/vendor/three``, no CDN) shown in an iframe; it reads the
-generation cameras from ``scene.glb`` itself (glTF camera nodes, see ``text3d.export``), so the file
+generation cameras from ``scene.glb`` itself (glTF camera nodes, see ``text3d.run.export``), so the file
 and the panel cannot disagree.
 
 For the HTTP API the component is a file output like ``gr.Model3D``: the handler returns the .glb path,

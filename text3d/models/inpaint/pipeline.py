@@ -108,7 +108,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         a layout of the bank retrieved by the prompt, that far into the schedule (the generator draws the
         noise first, then the pick among the nearest layouts).
         layout_transform: None, or a (3, 3) homography from a level camera's picture to this image (pixel
-        coordinates of ``image``, centres at +0.5; ``text3d.trajectory.level_view_homography``): the layout,
+        coordinates of ``image``, centres at +0.5; ``text3d.run.trajectory.level_view_homography``): the layout,
         a level picture of the prompted scene, is warped by it first, so a view tilted down starts from floor
         and one tilted up from ceiling or sky. Ignored at strength 1.
         Returns (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is False.

@@ -26,8 +26,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from text3d.cameras import make_pose, rotation_homography, rotation_x, rotation_y, yaw_pitch_pose
 from text3d.config import TRAJECTORY_PRESETS, TrajectoryConfig
+from text3d.geometry.cameras import make_pose, rotation_homography, rotation_x, rotation_y, yaw_pitch_pose
 
 UP = np.array([0.0, -1.0, 0.0])   # world up in the OpenCV-style generation frame
 
@@ -215,16 +215,17 @@ def min_orbit_views(degrees: float, fov_deg: float, min_overlap_deg: float, incl
     return int(np.ceil(degrees / max(cap, 1e-6) - 1e-9)) + (0 if full else 1)
 
 
-def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig) -> None:
+def check_overlap(segments: Sequence[Segment], cfg: TrajectoryConfig, fov_deg: float | None = None) -> None:
     """Raise ValueError if an orbit segment turns so far per view that consecutive views overlap by less
     than ``min_overlap_deg`` (a new view would have no rendered pixels to keep; its depth scale floats free).
 
-    Called before any model loads.
+    fov_deg: the run's horizontal field of view in degrees (None: ``cfg.fov_deg``). Called before any model loads.
     """
+    camera = {} if fov_deg is None else {"fov_deg": float(fov_deg)}
     for i, seg in enumerate(segments):
         if seg.preset != "orbit" or seg.views < (2 if i == 0 else 1):
             continue
-        params = dataclasses.replace(cfg, **seg.params)
+        params = dataclasses.replace(cfg, **{**camera, **seg.params})
         step = orbit_step(seg.views, params.orbit_degrees, include_start=i == 0)
         cap = params.fov_deg - params.min_overlap_deg
         if step > cap + 1e-9:

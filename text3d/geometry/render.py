@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from text3d.geometry import camera_rays
-from text3d.mesh import Mesh
+from text3d.geometry.mesh import Mesh
+from text3d.geometry.projection import camera_rays
 
 
 @dataclass

@@ -1,9 +1,7 @@
-"""Fill a rendered view's depth holes, keep new surfaces out of known free space, lift new pixels to triangles.
+"""Keep new surfaces out of known free space and lift new pixels to triangles (pure functions on arrays).
 
-Two ways to fill depth (``depth_fill``):
-- ``complete``: DepthGen's zero-shot completion; the rendered depth is passed as known and kept exactly.
-- ``align``: predict full depth, then least-squares scale and shift to the rendered pixels (the baseline of
-  Text2Room-style pipelines), via ``depthgen.evaluation.align.align_scale_shift``.
+The depth of a view's new pixels comes from the depth model (``text3d.run.views.complete_depth``); here it is
+capped, pushed out of space earlier views saw through, and turned into mesh pieces.
 """
 
 from __future__ import annotations
@@ -13,16 +11,12 @@ from typing import Sequence
 
 import numpy as np
 
-from depthgen.evaluation.align import align_scale_shift
-from text3d.backends.protocols import DepthBackend, DepthResult
-from text3d.geometry import camera_rays, depth_to_mesh, grid_indices, pixel_index, project
-from text3d.masks import lift_masks
-from text3d.mesh import Mesh
+from text3d.geometry.masks import lift_masks
+from text3d.geometry.mesh import Mesh
+from text3d.geometry.projection import camera_rays, depth_to_mesh, grid_indices, pixel_index, project
 
-DEPTH_FILL_MODES = ("complete", "align")
 # Depth multipliers tried, nearest first, for a filled pixel that lands in known free space.
 PUSH_BACK_FACTORS = (1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0)
-MIN_ALIGN_PIXELS = 16
 
 
 @dataclass
@@ -35,41 +29,10 @@ class ViewDepth:
     near_depth: np.ndarray
 
 
-def fill_depth(backend: DepthBackend, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *,
-               mode: str, steps: int, samples: int, generator) -> DepthResult:
-    """Depth (H, W) float32 metres for ``image`` (H, W, 3) that equals ``known_depth`` on ``known_mask``.
-
-    With no known pixel this is plain prediction. Uncertainty is 0 on known pixels.
-    """
-    if mode not in DEPTH_FILL_MODES:
-        raise ValueError(f"depth_fill must be one of {DEPTH_FILL_MODES}, got {mode!r}")
-    known_mask = np.asarray(known_mask, dtype=bool)
-    known_depth = np.asarray(known_depth, dtype=np.float32)
-    if not known_mask.any():
-        res = backend.predict(image, steps=steps, samples=samples, generator=generator)
-    elif mode == "complete":
-        res = backend.complete(image, known_depth, known_mask, steps=steps, samples=samples, generator=generator)
-    else:
-        pred = backend.predict(image, steps=steps, samples=samples, generator=generator)
-        if known_mask.sum() < MIN_ALIGN_PIXELS:
-            res = pred
-        else:
-            aligned, scale, shift = align_scale_shift(pred.depth, known_depth, known_mask)
-            scale, shift = float(scale), float(shift)
-            samples_arr = None if pred.samples is None else pred.samples * scale + shift
-            res = DepthResult(np.asarray(aligned, np.float32),
-                              np.abs(scale) * np.asarray(pred.uncertainty, np.float32), samples_arr)
-    depth = np.asarray(res.depth, dtype=np.float32).copy()
-    depth[known_mask] = known_depth[known_mask]
-    unc = np.asarray(res.uncertainty, dtype=np.float32).copy()
-    unc[known_mask] = 0.0
-    return DepthResult(depth, unc, res.samples)
-
-
 def cap_filled_depth(depth: np.ndarray, filled: np.ndarray, max_depth: float) -> np.ndarray:
     """(H, W) float32 metres: ``depth`` with its ``filled`` (H, W) bool pixels limited to ``max_depth`` metres.
 
-    Why: in a view that is mostly unseen, depth imputation has little to hold on to and can place new
+    Why: in a view that is mostly unseen, depth completion has little to hold on to and can place new
     surfaces far behind everything the scene has shown so far (behind a room's walls)."""
     depth = np.asarray(depth, dtype=np.float32)
     return np.where(np.asarray(filled, dtype=bool), np.minimum(depth, np.float32(max_depth)), depth)
@@ -95,7 +58,7 @@ def clamp_free_space(depth: np.ndarray, new_mask: np.ndarray, K: np.ndarray, cam
     depth: (H, W) float32 metres; new_mask: (H, W) bool filled pixels to check (known pixels are trusted).
     Each offending pixel takes the smallest factor of ``PUSH_BACK_FACTORS`` that clears every earlier view;
     if none does its depth becomes 0 (not lifted). With stride > 1 only the mesh grid pixels
-    (``geometry.grid_indices``) are tested and every other pixel takes the factor of its nearest grid pixel.
+    (``projection.grid_indices``) are tested and every other pixel takes the factor of its nearest grid pixel.
     Returns the new depth and counts ``{"checked", "pushed", "dropped"}`` (of tested pixels).
     """
     depth = np.asarray(depth, dtype=np.float32).copy()

@@ -8,13 +8,14 @@ from depthgen.common.cli import resolve_device
 from text3d.backends.protocols import DepthBackend, InpaintBackend, TextToImageBackend
 from text3d.config import load_preset
 
+
 class BackendsUnavailable(RuntimeError):
     """The backend registry cannot be imported (an installation problem, not a user mistake)."""
 
 
 @dataclass
 class Backends:
-    """The three models of a run; build once with ``load_backends`` and pass to many ``generate`` calls."""
+    """The three models of a run; build once with ``load_backends`` and pass to many ``generate_scene`` calls."""
 
     t2i: TextToImageBackend | None
     inpaint: InpaintBackend

@@ -1,14 +1,12 @@
-"""The super-resolution cascade of a text-to-3D run (``cfg.sr``, issue 19).
-
-The base models paint, inpaint and predict depth at the view size / ``sr.scale`` (64 px); this module takes
-their output to the view size (256 px):
+"""The super-resolution cascade of a text-to-3D run (``cfg.sr``): the tools that take the base models' output
+(view size / ``sr.scale``, 64 px) to the view size (256 px). ``text3d.run.views.ViewPainter`` uses them.
 
 - ``Upscaler.image``: painted pixels through the embedded super-resolution model (``text3d.models.sr``).
 - ``compose_view``: an inpainted view keeps every pixel rendered from the mesh exactly; only the holes take
   the super-resolved paint, colour-matched to the rendered pixels in a thin band so there is no seam.
-- ``Upscaler.depth``: the base depth upsampled with the view as the guide (``text3d.depth_upsample``);
+- ``Upscaler.depth``: the base depth upsampled with the view as the guide (``text3d.geometry.upsample``);
   known (rendered) depth stays exact.
-- ``fill_view``: the whole fill of one inpainted view (render at both sizes, inpaint, upscale, depth).
+- ``photo_view_size``: the view size of a run that starts from a photo.
 """
 
 from __future__ import annotations
@@ -16,18 +14,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from text3d.backends.protocols import DepthResult
-from text3d.cameras import scale_intrinsics
-from text3d.config import SRConfig, Text3DConfig, base_size
-from text3d.depth_upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
-from text3d.inpaint_call import view_inpaint_options
-from text3d.lift import fill_depth
+from text3d.backends.registry import ASSETS
+from text3d.config import SRConfig, Text3DConfig
+from text3d.geometry.upsample import area_downsample, bilinear_upsample, joint_bilateral_upsample
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EMBEDDED_SR = ASSETS / "sr"
 
 
@@ -152,45 +147,3 @@ def make_upscaler(cfg: Text3DConfig, backends) -> Upscaler | None:
     if not cfg.sr.enabled:
         return None
     return Upscaler(load_sr_pipeline(str(sr_model_path(cfg.sr.model)), backend_device(backends)), cfg.sr)
-
-
-def fill_view(builder, spec, rendered, generator: Callable[[int], Any], step: Callable[[float], None]
-              ) -> tuple[np.ndarray, DepthResult]:
-    """Fill the holes of one view rendered at the view size (``rendered``: ``text3d.render.RenderResult``).
-
-    The mesh is rendered again at the base size for the base models; a base pixel is a hole when any view
-    pixel it covers is. Inpainting and depth completion run at the base size, then the paint is
-    super-resolved and composed (``compose_view``) and the depth upsampled with the view as the guide.
-    ``builder``: the ``SceneBuilder`` (cfg, backends, K at the view size, timings, upscaler, raycaster);
-    ``generator(role)``: the view's generator of a model role (0 t2i, 1 inpaint, 2 depth, 3 upscale).
-    Returns the view (H, W, 3) float32 and its depth (``DepthResult`` at the view size).
-    """
-    cfg, up, timings = builder.cfg, builder.upscaler, builder.timings
-    (H, W), (h, w) = (cfg.height, cfg.width), base_size(cfg)
-    holes = rendered.holes
-    K_lr = scale_intrinsics(builder.K, (H, W), (h, w))
-    with timings("render"):
-        low = builder.raycaster().render(K_lr, spec.cam_to_world, h, w)
-    holes_lr = lowres_holes(holes, up.scale) | ~low.hit
-    options = view_inpaint_options(cfg, builder.backends.inpaint, K_lr, spec.cam_to_world)
-    with timings("inpaint"):
-        painted = builder.backends.inpaint.inpaint(low.image, holes_lr, prompt=spec.prompt, steps=cfg.steps.inpaint,
-                                                   generator=generator(1), **options)
-    painted = np.asarray(painted, np.float32)
-    if painted.shape != (h, w, 3):
-        raise RuntimeError(f"inpaint backend {builder.backends.inpaint.name!r} returned shape {painted.shape}, "
-                           f"expected {(h, w, 3)}")
-    image_lr = np.where(holes_lr[..., None], np.clip(painted, 0, 1), low.image).astype(np.float32)
-    with timings("upscale"):
-        image = compose_view(rendered.image, holes, up.image(image_lr, generator(3)), cfg.sr.blend_band)
-    step(0.4)
-    with timings("depth"):
-        res = fill_depth(builder.backends.depth, image_lr, low.depth, ~holes_lr & low.hit, mode=cfg.depth_fill,
-                         steps=cfg.steps.depth, samples=cfg.depth_samples, generator=generator(2))
-    if np.asarray(res.depth).shape != (h, w):
-        raise RuntimeError(f"depth backend {builder.backends.depth.name!r} returned shape "
-                           f"{np.asarray(res.depth).shape}, expected {(h, w)}")
-    with timings("upscale"):
-        res = up.depth(res, image, image_lr, known_depth=rendered.depth, known_mask=rendered.hit)
-    step(0.8)
-    return image, res

@@ -10,10 +10,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from depthgen.common.io import atomic_path
-from text3d.cameras import make_pose, rotation_y, scale_intrinsics
-from text3d.export import to_uint8
-from text3d.mesh import Mesh
-from text3d.render import Raycaster
+from text3d.geometry.cameras import make_pose, rotation_y, scale_intrinsics
+from text3d.geometry.mesh import Mesh
+from text3d.geometry.render import Raycaster
+from text3d.run.export import to_uint8
 
 
 def novel_path(keyframes: Sequence[np.ndarray], frames: int, swing: float) -> list[np.ndarray]:

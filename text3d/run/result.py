@@ -1,12 +1,12 @@
-"""The result object of ``text3d.generate``."""
+"""The result object of ``text3d.generate_scene``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from text3d.mesh import Mesh
-from text3d.scene import ViewRecord
+from text3d.geometry.mesh import Mesh
+from text3d.run.scene import ViewRecord
 
 
 @dataclass
@@ -14,7 +14,7 @@ class Text3DResult:
     """What a run made.
 
     mesh: the exported mesh (vertices (n, 3) float64 m, faces (m, 3) int64, colors (n, 3) float32 [0, 1]) in
-    the generation frame (first view's OpenCV axes; the files are y-up, see ``text3d.export``).
+    the generation frame (first view's OpenCV axes; the files are y-up, see ``text3d.run.export``).
     views: every generated view in order (first, trajectory, clean-up).
     paths: output files by key: ``ply``, ``glb``, ``points``, ``mp4`` (when the video is on), ``manifest``,
     ``transforms``, ``views_dir``, ``first_view``, ``first_depth``, ``first_uncertainty``.

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from text3d.masks import dilate
-from text3d.mesh import Mesh
+from text3d.geometry.masks import dilate
+from text3d.geometry.mesh import Mesh
 
 
 def pixel_centers(height: int, width: int) -> np.ndarray:

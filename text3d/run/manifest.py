@@ -1,4 +1,8 @@
-"""The run manifest: what was asked, what ran, how long each stage took, and where the outputs are."""
+"""The run manifest: what was asked, what ran, how long each stage took, and where the outputs are.
+
+A stage is a timed kind of work (``load``, ``t2i``, ``inpaint``, ``depth``, ``upscale``, ``render``, ``lift``,
+``cleanup-search``, ``fusion``, ``export``, ``video``); one may run many times in a run (once per view).
+"""
 
 from __future__ import annotations
 
@@ -59,9 +63,10 @@ def relative_paths(paths: dict[str, Path], root: Path) -> dict[str, str]:
 
 def build_manifest(*, prompt: str, seed: int, image: str | None, backends: dict[str, str], settings: dict,
                    timings: dict[str, float], outputs: dict[str, str], views: list[dict], mesh: dict,
-                   first_view: dict | None = None) -> dict[str, Any]:
-    """The manifest mapping written as ``manifest.json``; ``first_view``: what the text-to-image backend
-    reports of how it painted the first view (for the embedded model: the retrieved layout), if anything."""
+                   camera: dict[str, Any], first_view: dict | None = None) -> dict[str, Any]:
+    """The mapping written as ``manifest.json``; ``first_view``: what the text-to-image backend reports of how
+    it painted the first view (for the embedded model: the retrieved layout), if anything; ``camera``: the
+    run's camera (``text3d.run.camera.Camera.manifest_entry``)."""
     return {
         "prompt": prompt,
         "seed": seed,
@@ -77,14 +82,5 @@ def build_manifest(*, prompt: str, seed: int, image: str | None, backends: dict[
         "views": views,
         "mesh": mesh,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "camera": dict(camera),
     }
-
-
-def record_camera(path: Path, manifest: dict[str, Any], camera: dict[str, Any]) -> None:
-    """Add the run's camera to ``manifest`` and rewrite ``path`` (atomically): ``fov_deg`` (horizontal
-    degrees), ``source`` (user | exif | default | trajectory) and ``depth_uses_fov`` (whether the depth model's
-    output depends on it: a camera-aware DepthGen model)."""
-    from depthgen.common.io import write_json
-
-    manifest["camera"] = dict(camera)
-    write_json(path, manifest)

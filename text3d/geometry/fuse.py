@@ -10,8 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
-from text3d.geometry import pixel_index, project
-from text3d.mesh import Mesh
+from text3d.geometry.mesh import Mesh
+from text3d.geometry.projection import pixel_index, project
 
 
 def _to_o3d(mesh: Mesh):

@@ -1,16 +1,18 @@
-"""Hole clean-up viewpoints: candidates near the trajectory, scored by how much of their view the mesh leaves
-empty, the worst few kept (no two alike)."""
+"""The hole clean-up pass: candidate viewpoints near the trajectory, scored by how much of their view the mesh
+leaves empty, the worst few kept (no two alike) and added to the scene as views of kind ``cleanup``."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from text3d.cameras import make_pose, rotation_x, rotation_y, scale_intrinsics
 from text3d.config import CleanupConfig
-from text3d.render import Raycaster
-from text3d.trajectory import UP, ViewSpec, forward_flat
+from text3d.geometry.cameras import make_pose, rotation_x, rotation_y, scale_intrinsics
+from text3d.geometry.render import Raycaster
+from text3d.run.manifest import Timings
+from text3d.run.scene import SceneBuilder
+from text3d.run.trajectory import UP, ViewSpec, forward_flat
 
 
 def candidate_poses(views: Sequence[ViewSpec], cfg: CleanupConfig, scene_depth: float) -> list[tuple[np.ndarray, int]]:
@@ -70,3 +72,19 @@ def pick_cleanup_views(raycaster: Raycaster, K: np.ndarray, view_size: tuple[int
         chosen.append(ViewSpec(pose, views[src].prompt, views[src].segment, "cleanup"))
         fractions.append(float(scores[j]))
     return chosen, fractions
+
+
+def add_cleanup_views(builder: SceneBuilder, cfg: CleanupConfig, specs: Sequence[ViewSpec], scene_depth: float,
+                      timings: Timings, report: Callable[[float], None]) -> list[float]:
+    """Add ``cfg.views`` views aimed at the largest holes the trajectory ``specs`` left; returns the hole
+    fraction each was chosen for (empty when clean-up is off). scene_depth: metres; report: the fraction of
+    the clean-up done."""
+    if not cfg.views:
+        return []
+    with timings("cleanup-search"):
+        extra, fractions = pick_cleanup_views(builder.raycaster(), builder.K, builder.size, specs, cfg, scene_depth)
+    report(0.3 / (cfg.views + 0.3))
+    for i, spec in enumerate(extra):
+        builder.add_view(spec, lambda f, i=i: report((0.3 + i + f) / (cfg.views + 0.3)))
+    report(1.0)
+    return fractions

@@ -1,4 +1,5 @@
-"""The stages of a run after its inputs are checked: views, clean-up, fusion, export, video, manifest."""
+"""What a run leaves behind once its views are made: the fused mesh, the files (view PNGs, PLY, GLB, points,
+transforms.json), the novel-view video, and the manifest's summaries of timings and views."""
 
 from __future__ import annotations
 
@@ -7,25 +8,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from depthgen.common.config import to_dict
 from depthgen.common.io import colorize, write_depth_png, write_json
-from text3d.cameras import intrinsics_from_fov
 from text3d.config import Text3DConfig
-from text3d.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply
-from text3d.fuse import auto_voxel, clean_mesh, tsdf_fuse
-from text3d.loading import Backends
-from text3d.manifest import Timings, build_manifest, relative_paths
-from text3d.mesh import Mesh
-from text3d.progress import Progress, ProgressFn
-from text3d.refine import pick_cleanup_views
-from text3d.result import Text3DResult
-from text3d.scene import SceneBuilder, ViewRecord
-from text3d.trajectory import Segment, build_views, first_pose
-from text3d.video import novel_path, render_frames, write_mp4
+from text3d.geometry.fuse import auto_voxel, clean_mesh, tsdf_fuse
+from text3d.geometry.mesh import Mesh
+from text3d.run.export import transforms_dict, write_mesh_glb, write_mesh_ply, write_png, write_points_ply
+from text3d.run.manifest import Timings
+from text3d.run.scene import ViewRecord
+from text3d.run.video import novel_path, render_frames, write_mp4
 
 
-def _plan(cfg: Text3DConfig, n_views: int) -> dict[str, float]:
-    """Relative stage weights (about one model call = 1) for progress fractions."""
+def progress_plan(cfg: Text3DConfig, n_views: int) -> dict[str, float]:
+    """Relative phase weights (about one model call = 1) for progress fractions, in run order."""
     plan = {"first view": 2.0, "views": max(n_views - 1, 0) * 1.0}
     if cfg.cleanup.views:
         plan["clean-up"] = cfg.cleanup.views + 0.3
@@ -101,22 +95,6 @@ def write_video(path: Path, cfg: Text3DConfig, mesh: Mesh, views: Sequence[ViewR
     return write_mp4(path, frames, cfg.video.fps)
 
 
-def add_cleanup_views(builder: SceneBuilder, cfg: Text3DConfig, K: np.ndarray, specs: list, scene_depth: float,
-                      timings: Timings, progress: Progress) -> list[float]:
-    """Add ``cfg.cleanup.views`` views aimed at the largest holes left by the trajectory ``specs``; returns the
-    hole fraction each was chosen for (empty when clean-up is off). scene_depth: metres."""
-    if not cfg.cleanup.views:
-        return []
-    with timings("cleanup-search"):
-        extra, fractions = pick_cleanup_views(builder.raycaster(), K, (cfg.height, cfg.width), specs, cfg.cleanup,
-                                              scene_depth)
-    progress("clean-up", 0.3 / (cfg.cleanup.views + 0.3))
-    for i, spec in enumerate(extra):
-        builder.add_view(spec, lambda f, i=i: progress("clean-up", (0.3 + i + f) / (cfg.cleanup.views + 0.3)))
-    progress("clean-up", 1.0)
-    return fractions
-
-
 def timing_summary(timings: Timings) -> dict[str, float]:
     """Seconds per stage, plus ``total`` (the run so far) and ``own_overhead`` (total minus model time: load,
     t2i, inpaint, depth and super-resolution)."""
@@ -134,60 +112,3 @@ def views_summary(views: Sequence[ViewRecord], view_files: list[dict], cleanup_f
     for v, frac in zip([v for v in info if v["kind"] == "cleanup"], cleanup_fractions):
         v["candidate_hole_fraction"] = round(frac, 5)
     return info
-
-
-def run_stages(*, cfg: Text3DConfig, backends: Backends, segments: list[Segment], prompt: str,
-               first_image: np.ndarray | None, image_name: str | None, seed: int, out: Path, timings: Timings,
-               progress_fn: ProgressFn | None, progress_bars: bool) -> Text3DResult:
-    """Run every stage and write the outputs to ``out`` (which exists and is writable)."""
-    h, w = cfg.height, cfg.width
-    K = intrinsics_from_fov(cfg.trajectory.fov_deg, w, h)
-    n_views = sum(s.views for s in segments)
-    progress = Progress(_plan(cfg, n_views), progress_fn, progress_bars)
-    builder = SceneBuilder(cfg, backends, K, seed, timings)
-    try:
-        # First view: text-to-image (or the photo), DepthGen depth, lifted whole.
-        seg_prompt = (segments[0].prompt or "").strip()
-        first_prompt = seg_prompt or prompt
-        progress("first view", 0.0)
-        image = first_image if first_image is not None else builder.first_image(first_prompt)
-        progress("first view", 0.5)
-        builder.add_first(image, first_prompt, first_pose(segments))
-        progress("first view", 1.0)
-        first_depth = builder.views[0].depth
-        scene_depth = float(np.median(first_depth[first_depth > 0])) if (first_depth > 0).any() else 1.0
-
-        specs = build_views(segments, cfg.trajectory, prompt, scene_depth)
-        for i, spec in enumerate(specs[1:]):
-            builder.add_view(spec, lambda f, i=i: progress("views", (i + f) / max(len(specs) - 1, 1)))
-
-        cleanup_fractions = add_cleanup_views(builder, cfg, K, specs, scene_depth, timings, progress)
-
-        with timings("fusion"):
-            mesh, fusion_info = fuse_scene(cfg, builder.views, builder.mesh, K, scene_depth)
-        progress("fusion", 1.0)
-
-        with timings("export"):
-            paths, view_files = export_scene(out, mesh, builder.views, builder.mesh, K, (h, w),
-                                             lambda f: progress("export", f))
-        progress("export", 1.0)
-
-        if cfg.video.enabled:
-            with timings("video"):
-                paths["mp4"] = write_video(out / "scene.mp4", cfg, mesh, builder.views, K, scene_depth,
-                                           progress.stage("video"))
-            progress("video", 1.0)
-    finally:
-        progress.close()
-
-    paths["manifest"] = out / "manifest.json"
-    timing = timing_summary(timings)
-    manifest = build_manifest(
-        prompt=prompt, seed=seed, image=image_name, backends=backends.names(), settings=to_dict(cfg),
-        timings=timing, outputs=relative_paths(paths, out),
-        views=views_summary(builder.views, view_files, cleanup_fractions),
-        mesh={"vertices": mesh.n_vertices, "faces": mesh.n_faces, "scene_depth_m": round(scene_depth, 4),
-              **fusion_info},
-        first_view=getattr(backends.t2i, "last_info", None) if first_image is None else None)
-    write_json(paths["manifest"], manifest)
-    return Text3DResult(prompt, seed, out, mesh, builder.views, paths, timing, manifest)

@@ -14,8 +14,8 @@ from typing import Sequence
 import numpy as np
 
 from depthgen.common.io import atomic_path, write_bytes
-from text3d.cameras import CV_TO_GL, world_to_export
-from text3d.mesh import Mesh
+from text3d.geometry.cameras import CV_TO_GL, world_to_export
+from text3d.geometry.mesh import Mesh
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -75,7 +75,7 @@ def gltf_camera_entries(poses: Sequence[np.ndarray], K: np.ndarray, image_size: 
     K = np.asarray(K, dtype=np.float64)
     if abs(K[0, 2] - w / 2.0) > 0.5 or abs(K[1, 2] - h / 2.0) > 0.5:
         raise ValueError(f"glTF cameras need a centred principal point, got ({K[0, 2]:g}, {K[1, 2]:g}) "
-                         f"for a {w}x{h} image; use text3d.cameras.intrinsics_from_fov")
+                         f"for a {w}x{h} image; use text3d.geometry.cameras.intrinsics_from_fov")
     yfov = 2.0 * float(np.arctan(0.5 * h / K[1, 1]))
     aspect = (w / K[0, 0]) / (h / K[1, 1])          # tan(xfov / 2) / tan(yfov / 2): W / H for square pixels
     names = list(names) if names is not None else [f"view_{i:03d}" for i in range(len(poses))]

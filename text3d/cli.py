@@ -1,8 +1,8 @@
-"""Command line: ``python -m text3d.generate "a cozy library" [--out DIR] [--preset NAME] ...``.
+"""The command line: ``python -m text3d.generate "a cozy library" [--out DIR] [--preset NAME] ...``.
 
-Shows a progress bar per stage and prints the output paths. Bad input prints one line and exits 2.
-The API function of the same name is ``text3d.pipeline.generate``, exported as ``text3d.generate`` (see
-``text3d/__init__.py``); this package is its command line, run by ``__main__.py``.
+``python -m text3d.generate`` (``text3d/generate.py``) and ``python -m text3d`` run ``main``; the console script
+``text3d-generate`` runs ``cli``. Shows a progress bar per phase of the run and prints the output paths. Bad
+input prints one line and exits 2. The Python API is ``text3d.generate_scene``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import sys
 from typing import Sequence
 
 from depthgen.common.cli import ArgumentParser, parse_size
-from text3d.loading import BackendsUnavailable
-from text3d.pipeline import generate
-from text3d.upscale import PHOTO_MAX_SIDE
+from text3d.backends.loading import BackendsUnavailable
+from text3d.run.api import generate_scene
+from text3d.run.upscale import PHOTO_MAX_SIDE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,11 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"--views must be at least 1, got {args.views}")
         if args.seed < 0:
             raise ValueError(f"--seed must be 0 or more, got {args.seed}")
-        size = None if args.size is None else parse_size(args.size)[::-1]  # generate takes (width, height)
-        result = generate(args.prompt, image=args.image, out_dir=args.out, preset=args.preset,
-                          trajectory=args.trajectory, views=args.views, seed=args.seed, steps=args.steps,
-                          size=size, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
-                          device=args.device, overrides=args.overrides, progress_bars=not args.quiet, fov_deg=args.fov)
+        size = None if args.size is None else parse_size(args.size)  # (H, W)
+        result = generate_scene(args.prompt, image=args.image, out_dir=args.out, preset=args.preset,
+                                trajectory=args.trajectory, views=args.views, seed=args.seed, steps=args.steps,
+                                size=size, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth,
+                                device=args.device, overrides=args.overrides, progress_bars=not args.quiet,
+                                fov_deg=args.fov)
     except ValueError as e:
         print(f"error: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}", file=sys.stderr)
         return 2
@@ -75,5 +76,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cli() -> None:
-    """Console-script entry point (``python -m text3d.generate`` runs it from ``__main__.py``)."""
+    """Console-script entry point: ``sys.exit(main())``."""
     sys.exit(main())
