@@ -87,17 +87,22 @@ def write_folder_meta(root: str | Path, depth_scale: float, **extra: Any) -> Non
     write_json(root / "meta.json", {"depth_scale": depth_scale, **extra})
 
 
-def read_folder_meta(root: str | Path) -> dict:
-    """The folder's ``meta.json`` as a dict ({} when absent); ``ValueError`` if it is not a JSON object."""
-    path = Path(root) / "meta.json"
+def _read_json_object(path: Path, example: str) -> dict:
+    """A JSON object file as a dict ({} when absent); ``ValueError`` naming the file and an ``example``."""
     if not path.is_file():
         return {}
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"cannot parse {path} ({e}); it must be JSON like {{\"depth_scale\": 1000}}") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"{path} must hold a JSON object like {{\"depth_scale\": 1000}}")
+        raise ValueError(f"cannot parse {path} ({e}); it must be JSON like {example}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object like {example}")
+    return data
+
+
+def read_folder_meta(root: str | Path) -> dict:
+    """The folder's ``meta.json`` as a dict ({} when absent); ``ValueError`` if it is not a JSON object."""
+    meta = _read_json_object(Path(root) / "meta.json", '{"depth_scale": 1000}')
     return meta
 
 
@@ -134,13 +139,8 @@ def rgbd_item(rgb: np.ndarray, depth: np.ndarray, name: str, K: np.ndarray | Non
 def read_folder_samples(root: str | Path) -> dict[str, dict]:
     """``DIR/samples.json`` as {name: {"K": (3, 3) float64, "outdoor": bool}} ({} when absent)."""
     path = Path(root) / "samples.json"
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"cannot parse {path} ({e}); it must be JSON like {{\"000000\": {{\"K\": 3x3}}}}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+    data = _read_json_object(path, '{"000000": {"K": 3x3, "outdoor": true}}')
+    if not all(isinstance(v, dict) for v in data.values()):
         raise ValueError(f"{path} must map each sample name to {{\"K\": 3x3, \"outdoor\": bool}}")
     out = {}
     for name, rec in data.items():
