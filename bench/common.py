@@ -26,9 +26,21 @@ from depthgen.data.eval_sets import parse_data_spec
 from depthgen.evaluation.metrics import get_protocol
 from depthgen.models.depth_pipeline import DepthGenPipeline
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository root: reports name paths relative to it
 DOCS = ROOT / "docs"
 ASSETS = ROOT / "assets"
+
+
+def repo_relative(value: str | Path) -> str:
+    """An absolute path inside the repository as a path relative to its root (POSIX), else ``value`` as it is:
+    reports say which model or data set they used without the absolute path of the machine they ran on."""
+    path = Path(value)
+    if path.is_absolute():
+        try:
+            return path.resolve().relative_to(ROOT).as_posix()
+        except ValueError:
+            pass
+    return str(value)
 
 
 # ------------------------------------------------------------------------------------------------ machine
@@ -88,14 +100,15 @@ def describe_machine(m: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------------- reports
 def new_report(name: str, args: argparse.Namespace, device: str = "cpu") -> dict[str, Any]:
     """The report skeleton: name, settings (the parsed arguments), machine, start time."""
-    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    settings = {k: (repo_relative(v) if isinstance(v, (str, Path)) else v) for k, v in vars(args).items()}
     return {"benchmark": name, "quick": bool(getattr(args, "quick", False)), "settings": settings,
             "machine": machine_info(device), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
             "_t0": time.perf_counter(), "results": {}}
 
 
 def jsonable(value: Any) -> Any:
-    """Numpy scalars/arrays to Python, NaN / inf to None (strict JSON), Paths to strings."""
+    """Numpy scalars/arrays to Python, NaN / inf to None (strict JSON), paths to strings (relative to the
+    repository root inside it, ``repo_relative``)."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items() if not str(k).startswith("_")}
     if isinstance(value, (list, tuple)):
@@ -109,8 +122,8 @@ def jsonable(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.bool_):
         return bool(value)
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, (str, Path)):
+        return repo_relative(value)
     return value
 
 

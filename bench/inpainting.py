@@ -1,6 +1,6 @@
 """RGB inpainting of disocclusion holes: the embedded inpainting model against OpenCV's Telea and Navier-Stokes.
 
-    python -m bench.inpainting [--model assets/inpaint-text | assets/inpaint] [--steps N] [--n 30] [--size 64x64] [--band 3]
+    python -m bench.inpainting [--model assets/inpaint | DIR] [--steps N] [--n 30] [--size 64x64] [--band 3]
         [--indoor SPEC] [--outdoor SPEC] [--quick]
 
 Per image of the completion eval sets (indoor and outdoor apart): a hole from ``bench.completion.draw_hole``
@@ -9,8 +9,8 @@ uncovers; the same draws, camera motion up to 0.15 x median depth and 5 deg, red
 image). The RGB outside the hole is given, inside it is hidden. Fillers:
 - the embedded model, through the backend text3d builds for it (``text3d.backends.registry.build_backend``):
   by default the text-conditioned model (``EmbeddedTextInpaint``: the image's caption as its prompt, holes at
-  most 4 px wide filled by Telea as in text3d), or the Palette model with ``--model assets/inpaint``
-  (``EmbeddedInpaint``), seeded by ``bench.common.generator``;
+  most 4 px wide filled by Telea as in text3d), or a Palette model folder with ``--model DIR`` (``EmbeddedInpaint``;
+  ``scripts/train_embedded.sh`` exports the one of ``configs/depthgen/inpaint.yaml`` to ``runs/inpaint-c4/pipeline``), seeded by ``bench.common.generator``;
 - ``cv2.inpaint`` with ``INPAINT_TELEA`` and ``INPAINT_NS``, radius 3 px, on the 8-bit image.
 Sizes: like text3d, the image goes to the model at its own size; the pipeline resizes it to its sample
 size (64x64) and back, and copies the known pixels back exactly. The default ``--size 64x64`` is text3d's
@@ -241,9 +241,9 @@ def contact_sheet(examples: list[dict]):
 # -------------------------------------------------------------------------------------------------- CLI
 def build_parser():
     p = base_parser(f"python -m bench.{NAME}", __doc__.split("\n")[0])
-    p.add_argument("--model", default=str(ASSETS / "inpaint-text"),
-                   help="inpainting pipeline folder: text-conditioned (default assets/inpaint-text, text3d's default) "
-                        "or Palette (assets/inpaint)")
+    p.add_argument("--model", default=str(ASSETS / "inpaint"),
+                   help="inpainting pipeline folder: text-conditioned (default assets/inpaint, text3d's model) "
+                        "or a Palette export")
     p.add_argument("--steps", type=int, default=None,
                    help="denoising steps of the model (default: the default text-to-3D preset's steps.inpaint)")
     p.add_argument("--band", type=int, default=3, help="seam band width in pixels (default 3)")

@@ -1,11 +1,13 @@
 """Text-to-3D views beyond the first: do they show the prompted scene? -> docs/bench_outpainting.{md,json,png}
 
-    python -m bench.outpainting [--inpaint embedded] [--baseline assets/inpaint] [--prompts configs/t2i/eval_prompts.yaml]
+    python -m bench.outpainting [--inpaint embedded] [--baseline DIR] [--prompts configs/t2i/eval_prompts.yaml]
                                 [--n-prompts N] [--seeds 1] [--classifier assets/scene-classifier] [--quick]
 
 Every evaluation prompt (phrased unlike the training captions, with the scene type it asks for) is run
-through the default text-to-3D preset (orbit, 8 views + 2 clean-up views) once with ``--inpaint`` and once
-with ``--baseline`` (before / after), with the same seeds and the other models unchanged. Per run:
+through the default text-to-3D preset (orbit, 8 views + 2 clean-up views) with ``--inpaint`` (after) and, when
+``--baseline`` names a model folder that exists (e.g. the Palette inpainting model of ``configs/depthgen/inpaint.yaml``,
+exported by ``scripts/train_embedded.sh`` to ``runs/inpaint-c4/pipeline``), with it too (before), with the same seeds
+and the other models unchanged. Per run:
 
 - scene alignment of every view (first, trajectory and clean-up alike): the fraction the project's scene
   classifier (``assets/scene-classifier``, trained on level and tilted procedural test renders, the one the
@@ -44,7 +46,9 @@ BLANK = 0.1  # a later view with less than this share of the first view's detail
 def build_parser():
     p = base_parser("python -m bench.outpainting", __doc__.split("\n\n")[0])
     p.add_argument("--inpaint", default="embedded", help="inpainting model measured (after)")
-    p.add_argument("--baseline", default="assets/inpaint", help="inpainting model compared against (before); 'none' skips it")
+    p.add_argument("--baseline", default=None, metavar="DIR",
+                   help="inpainting model folder compared against (before); without it, or when the folder is absent, "
+                        "the before row is skipped")
     p.add_argument("--prompts", default=str(ROOT / "configs/t2i/eval_prompts.yaml"))
     p.add_argument("--n-prompts", type=int, default=0, help="use only the first N prompts (0 = all)")
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per prompt")
@@ -53,6 +57,16 @@ def build_parser():
     p.add_argument("--true-renders", type=int, default=200, help="procedural test renders for the seam reference")
     p.add_argument("--sheet-prompts", type=int, default=4)
     return p
+
+
+def before_model(folder: str | None) -> dict[str, str]:
+    """``{"before": folder}`` for a ``--baseline`` folder that exists, else nothing (said in one line)."""
+    if folder is None or folder == "none":
+        return {}
+    if not Path(folder).is_dir():
+        print(f"no model folder at {folder}: the before row is skipped")
+        return {}
+    return {"before": folder}
 
 
 def measure_run(views, target: str, classifier) -> dict[str, Any]:
@@ -164,7 +178,7 @@ def main(args) -> int:
     else:
         classifier = get_classifier(Path(args.classifier), size)
     report = new_report("outpainting", args, args.device)
-    models = {"after": args.inpaint} if args.baseline == "none" else {"before": args.baseline, "after": args.inpaint}
+    models = {**before_model(args.baseline), "after": args.inpaint}
     results = {name: run_model(name, spec, prompts, seeds, classifier, args) for name, spec in models.items()}
     masks = [m for res in results.values() for run in res["runs"] for m in run["masks"]]
     sheet = contact_sheet(results, min(args.sheet_prompts, len(prompts)))

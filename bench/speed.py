@@ -1,7 +1,7 @@
 """Speed and memory: text3d stage times, DepthGen throughput against steps and samples, peak memory, and
 the fraction of the machine's measured fp32 peak that the UNet reaches.
 
-    python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i] [--inpaint assets/inpaint-text]
+    python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i] [--inpaint assets/inpaint]
         [--preset default] [--steps-grid 5 10 20 50] [--samples-grid 1 4 8] [--repeats 3] [--no-text3d] [--quick]
 
 1. ``text3d.generate_scene`` on the preset (models loaded by the run: ``load`` is a stage), in its own process;

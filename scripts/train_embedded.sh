@@ -2,18 +2,20 @@
 # Replay the training of the embedded models in assets/, exactly as they were shipped.
 # Each shipped model has one recipe; this script runs it cycle by cycle. A cycle starts from the EMA weights
 # of the cycle before (train.init_from) and lists the key=value settings it changes; everything else is the
-# recipe. Every cycle resumes where it stopped. Training history and measured figures: assets/README.md.
+# recipe. Every cycle resumes where it stopped. Training history and measured figures: docs/training/<model>.md.
 #   bash scripts/train_embedded.sh          # both lanes, one after the other
-#   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (13 cycles) -> inpainting (4 cycles)
+#   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (13 cycles) -> Palette inpainting (4 cycles)
 #   bash scripts/train_embedded.sh t2i      # lane 2: text-to-image (6 stages) + its layout bank -> regression baseline (6 cycles)
 #   bash scripts/train_embedded.sh images   # lane 3: text-conditioned inpainting (from assets/t2i) and super-resolution
+# The Palette inpainting model is not shipped (assets/inpaint is the text-conditioned one); its cycles end in
+# runs/inpaint-c4/pipeline, the benchmarks' comparison model (bench.outpainting --baseline, bench.inpainting --model).
 # On 2 CPU cores run the two lanes side by side with one thread each (OMP_NUM_THREADS=1); lane 2's regression
 # baseline waits for lane 1's pretraining. DepthGen and its regression baseline get the same budgets:
 # 1600, 800, 900, 800, 1200 and 1200 steps.
 #   STOP=N      stops the first DepthGen and regression cycles at step N (the schedule is unchanged)
 #   EXTRA="k=v" adds key=value overrides to every cycle, e.g. EXTRA="train.batch_size=64"
 # Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml, configs/t2i/t2i.yaml and
-# configs/models/{inpaint,sr}.yaml. (assets/scene-classifier is a benchmark tool, made by bench.bench_t2i.)
+# configs/models/{inpaint/inpaint,sr/sr}.yaml. (assets/scene-classifier is a benchmark tool, made by bench.bench_t2i.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRA=${EXTRA:-}
@@ -75,14 +77,14 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
     train.lr=1.5e-4 train.warmup_steps=50 train.max_steps=1200 -- --export runs/finetune-c5/pipeline
   cycle finetune finetune-c6 diffusion.t_shift=3.0 diffusion.loss_reduction=image train.init_from=runs/finetune-c5 \
     train.lr=1.0e-4 train.warmup_steps=50 train.max_steps=1200 -- --export runs/finetune-c6/pipeline
-  # cycle 7 (session 10, issues 20-21): the camera-aware recipe (canonical camera, FOV channel, crop / uncrop,
+  # cycle 7 (issues 20-21): the camera-aware recipe (canonical camera, FOV channel, crop / uncrop,
   # SI-log) at a CPU budget, on the plain renders plus as many sim-to-real renders (half the indoor ones framed close)
   renders train-64-real --n 20000 --size 64x64 --realism on
   link_mix data/procedural/mix-64 train-64 train-64-real  # read by the cycle below
   cycle depthgen_v2 finetune-c7 data.path=data/procedural/mix-64 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c6 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=2400 model.aspect_conditioning=false -- --export runs/finetune-c7/pipeline
-  # cycles 8-10 (sessions 11-13, issue 20): square and 4:3 renders (80x60, squashed to the square input with their
+  # cycles 8-10 (issue 20): square and 4:3 renders (80x60, squashed to the square input with their
   # K); cycle 9 adds the aspect channel (the recipe's default since), cycle 10 runs it again on a new seed
   four_kinds "" 0 20000 mix8
   mix8=data/procedural/mix8
@@ -95,29 +97,29 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
   cycle depthgen_v2 finetune-c10 data.path=$mix8 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c9 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=1500 train.seed=10 -- --export runs/finetune-c10/pipeline
-  # cycle 11 (sessions 13-14, issue 20): 40,000 new renders of the same four kinds, cycle 10's recipe, seed 11
+  # cycle 11 (issue 20): 40,000 new renders of the same four kinds, cycle 10's recipe, seed 11
   four_kinds 2 40000 60000 mix9
   mix9=data/procedural/mix9
   cycle depthgen_v2 finetune-c11 data.path=$mix9 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c10 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=1500 train.seed=11 -- --export runs/finetune-c11/pipeline
-  # cycle 12 (sessions 14-15): 40,000 new renders, cycle 11's recipe, seed 12 (level with cycle 11 on val)
+  # cycle 12: 40,000 new renders, cycle 11's recipe, seed 12 (level with cycle 11 on val)
   four_kinds 3 80000 100000 mix10
   cycle depthgen_v2 finetune-c12 data.path=data/procedural/mix10 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c11 train.lr=1.0e-4 train.warmup_steps=50 \
     train.max_steps=1500 train.seed=12 -- --export runs/finetune-c12/pipeline
-  # cycle 13 (sessions 15-16): annealing, a third of the learning rate, on 40,000 more new renders, seed 13
+  # cycle 13: annealing, a third of the learning rate, on 40,000 more new renders, seed 13
   four_kinds 4 120000 140000 mix11
   cycle depthgen_v2 finetune-c13 data.path=data/procedural/mix11 train.batch_size=16 train.checkpoint_every=100 \
     train.keep_checkpoints=2 train.init_from=runs/finetune-c12 train.lr=3.0e-5 train.warmup_steps=50 \
     train.max_steps=1500 train.seed=13 -- --export assets/depthgen
-  # inpainting (assets/inpaint)
+  # Palette inpainting (not shipped: the benchmarks' comparison model, runs/inpaint-c4/pipeline)
   cycle inpaint inpaint -- --export runs/inpaint/pipeline
   cycle inpaint inpaint-c2 train.init_from=runs/inpaint train.max_steps=500 -- --export runs/inpaint-c2/pipeline
   cycle inpaint inpaint-c3 diffusion.t_shift=3.0 train.init_from=runs/inpaint-c2 train.max_steps=600 \
     -- --export runs/inpaint-c3/pipeline
   cycle inpaint inpaint-c4 diffusion.t_shift=3.0 diffusion.loss_region=hole diffusion.loss_reduction=image \
-    train.init_from=runs/inpaint-c3 train.max_steps=600 -- --export assets/inpaint
+    train.init_from=runs/inpaint-c3 train.max_steps=600 -- --export runs/inpaint-c4/pipeline
 fi
 if [ "$lane" = all ] || [ "$lane" = t2i ]; then
   # stage RUN [key=value ...] [-- FLAG ...]: one stage of configs/t2i/t2i.yaml, written to runs/RUN
@@ -158,20 +160,20 @@ if [ "$lane" = all ] || [ "$lane" = t2i ]; then
     train.lr=1.0e-4 train.warmup_steps=50 train.max_steps=1200 -- --export assets/regression
 fi
 if [ "$lane" = all ] || [ "$lane" = images ]; then
-  # model MODULE RECIPE RUN [key=value ...] [-- FLAG ...]: one cycle of configs/models/RECIPE.yaml, written to runs/RUN
+  # model MODULE RECIPE RUN [key=value ...] [-- FLAG ...]: one cycle of configs/models/MODULE/RECIPE.yaml, written to runs/RUN
   model() {
     local module=$1 recipe=$2 run=$3; shift 3
     local sets=() flags=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do sets+=("$1"); shift; done
     [ $# -gt 0 ] && shift && flags=("$@")
-    python3 -m "text3d.models.$module.train" --config "configs/models/$recipe.yaml" train.output_dir="runs/$run" \
+    python3 -m "text3d.models.$module.train" --config "configs/models/$module/$recipe.yaml" train.output_dir="runs/$run" \
       train.export_dir="runs/$run/pipeline" "${sets[@]}" $EXTRA $(resume "runs/$run") "${flags[@]}"
   }
-  # text-conditioned inpainting (assets/inpaint-text), from the shipped text-to-image model; cycle 1 was
+  # text-conditioned inpainting (assets/inpaint), from the shipped text-to-image model; cycle 1 was
   # stopped at step 1410 of its 2000-step schedule
-  model inpaint inpaint inpaint-text -- --max-steps 1410 --export assets/inpaint-text
+  model inpaint inpaint inpaint-text -- --max-steps 1410 --export assets/inpaint
   # its layout bank: the same 4000 scenes as assets/t2i's; new views start from a retrieved layout at 0.6
-  python3 -m text3d.models.t2i.layout_bank --pipeline assets/inpaint-text --data $data --n 4000 --strength 0.6
+  python3 -m text3d.models.t2i.layout_bank --pipeline assets/inpaint --data $data --n 4000 --strength 0.6
   # super-resolution (assets/sr): 256-px renders; L1, stopped at step 418; then the texture term
   renders train-256 --n 2000 --size 256x256
   model sr sr sr -- --max-steps 418

@@ -16,7 +16,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -79,9 +79,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
+def atomic_dir(path: str | Path, keep: Sequence[str] = ()) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``path``; on success it replaces ``path`` (an old folder there is
-    removed). On an exception the temporary folder is removed and ``path`` is left as it was."""
+    removed). On an exception the temporary folder is removed and ``path`` is left as it was.
+
+    keep: names of files that an old folder at ``path`` holds and the new one keeps, over what was written (a
+    model card edited by hand, ``README.md``, survives a re-export)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -89,6 +92,9 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
+        for name in keep:
+            if (path / name).is_file():
+                shutil.copy2(path / name, tmp / name)
         if path.exists():
             path.rename(old)
         tmp.rename(path)

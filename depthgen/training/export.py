@@ -18,6 +18,8 @@ from depthgen.models.palette_pipeline import PalettePipeline
 from depthgen.models.unet import build_unet, load_adapted
 from depthgen.training.recipe import Recipe, target_channels
 
+CARD = "README.md"  # a model card written by hand beside the exported weights
+
 
 def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
     """A pipeline holding a UNet built from ``recipe.model`` with ``state`` loaded."""
@@ -39,10 +41,11 @@ def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
 
 
 def export_pipeline(recipe: Recipe, state: dict[str, torch.Tensor], out: str | Path) -> Path:
-    """Save the pipeline for ``state`` to ``out`` (written to a temp folder, then renamed over ``out``)."""
+    """Save the pipeline for ``state`` to ``out`` (written to a temp folder, then renamed over ``out``); the model
+    card (``README.md``) of a folder exported before is kept."""
     out = Path(out)
     pipe = build_pipeline(recipe, state)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, keep=(CARD,)) as tmp:
         pipe.save_pretrained(str(tmp), safe_serialization=True)
         save_config(recipe, tmp / "training_config.yaml")
     return out

@@ -120,3 +120,13 @@ def test_reconstruction_gives_narrow_cameras_enough_orbit_views():
     assert scene_views(5, orbit, 59.2) == 5             # an explicit --views is the user's choice
     walk = TrajectoryConfig(name="walk", views=8)
     assert scene_views(None, walk, 55.0) is None
+
+
+def test_reports_name_repository_paths_relative_to_the_root():
+    import argparse
+
+    args = argparse.Namespace(model=str(common.ASSETS / "depthgen"), out_dir=common.DOCS, data="/elsewhere/set", n=3)
+    report = common.new_report("x", args)
+    assert report["settings"]["model"] == "assets/depthgen" and report["settings"]["out_dir"] == "docs"
+    assert report["settings"]["data"] == "/elsewhere/set" and report["settings"]["n"] == 3
+    assert common.jsonable({"path": common.ROOT / "runs" / "a"}) == {"path": "runs/a"}

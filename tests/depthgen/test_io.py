@@ -27,6 +27,20 @@ def test_atomic_dir_replaces_the_folder_only_on_success(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
+def test_atomic_dir_keeps_the_named_files_of_the_old_folder(tmp_path):
+    """A re-export keeps the model card written by hand; a first export writes its own."""
+    out = tmp_path / "model"
+    with atomic_dir(out, keep=("README.md",)) as tmp:
+        (tmp / "README.md").write_text("generated")
+        (tmp / "w.bin").write_text("1")
+    assert (out / "README.md").read_text() == "generated"
+    (out / "README.md").write_text("edited by hand")
+    with atomic_dir(out, keep=("README.md",)) as tmp:
+        (tmp / "README.md").write_text("generated again")
+        (tmp / "w.bin").write_text("2")
+    assert (out / "README.md").read_text() == "edited by hand" and (out / "w.bin").read_text() == "2"
+
+
 def test_write_json_round_trips(tmp_path):
     data = {"a": [1, 2.5], "b": "x"}
     assert json.loads(write_json(tmp_path / "d.json", data).read_text()) == data

@@ -15,7 +15,7 @@ from text3d.models.sr.config import SRAugConfig
 from text3d.models.sr.model import augment, build_unet, downsample, gaussian_blur, upsample
 from text3d.models.sr.train import SRTask, main
 
-DEBUG = "configs/models/sr_debug.yaml"
+DEBUG = "configs/models/sr/debug.yaml"
 
 
 def _g(seed: int = 0) -> torch.Generator:

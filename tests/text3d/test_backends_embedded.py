@@ -24,12 +24,12 @@ def g(seed: int) -> torch.Generator:
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
-    """assets/{t2i,inpaint-text,inpaint,depthgen} with tiny random pipelines (the layout ``embedded`` resolves to;
-    inpaint/ is the prompt-blind Palette model, no longer the default)."""
+    """assets/{t2i,inpaint,depthgen} with tiny random pipelines (the layout ``embedded`` resolves to), and a
+    prompt-blind Palette inpainting folder (loaded by path)."""
     root = tmp_path_factory.mktemp("assets")
     tiny_t2i_pipeline(S).save_pretrained(str(root / "t2i"))
-    tiny_text_inpaint_pipeline(S).save_pretrained(str(root / "inpaint-text"))
-    tiny_palette_pipeline(S).save_pretrained(str(root / "inpaint"))
+    tiny_text_inpaint_pipeline(S).save_pretrained(str(root / "inpaint"))
+    tiny_palette_pipeline(S).save_pretrained(str(root / "palette"))
     tiny_depth_pipeline(S).save_pretrained(str(root / "depthgen"))
     return root
 
@@ -74,7 +74,7 @@ def test_embedded_inpaint_keeps_known_pixels(embedded_assets):
     crack[5, 3:20] = True  # a one-pixel crack: filled by Telea, no diffusion
     thin = backend.inpaint(image, crack, prompt="a room", steps=2, generator=g(1))
     np.testing.assert_array_equal(thin[~crack], image[~crack])
-    legacy = build_backend("inpaint", str(embedded_assets / "inpaint"))
+    legacy = build_backend("inpaint", str(embedded_assets / "palette"))
     assert capabilities_of(legacy) == Capabilities()
 
 

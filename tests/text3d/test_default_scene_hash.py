@@ -17,6 +17,7 @@ every current value in PINNED's format (one thread, as here), run
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +26,15 @@ import torch
 
 # ---- pinned hashes (sha256 over dtype, shape and bytes of each array, in order) ----------------------------
 PINNED = {
-    # text3d.generate_scene("a cozy library", seed=0), default preset, embedded models; re-pinned when the default
-    # became 256-px views through the super-resolution cascade (issue 19: the former hd preset, now its alias);
-    # the 64-px default of issue 18 gave 281b6c24.., 9e304ea6.., 4e0c2019..; re-pinned again (session 9, issue 18)
-    # with text_inpaint for the inpainting seam blend (width 4), guidance 6 and Telea on crack pieces of wide
-    # holes (256-px cascade before that: 17006162.., 3dc2daf2.., e64432fe..; text_inpaint 00a664ce..);
-    # re-pinned (session 10) for DepthGen cycle 7 (camera-aware, issues 20-21) and the inpainting model's
-    # layout start (layout_strength 0.6; issue 18): before them f90dee46.., 1889779d.., 388d8b50..; depthgen
-    # 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint cccb953f..; re-pinned (session 13) for DepthGen
-    # cycle 10 (aspect channel, square and 4:3 renders; issue 20): before it 99e5de63.., 6580084f.., f5b9e785..;
-    # depthgen 7d009c16.., depthgen_complete 79eddc6b..; re-pinned (session 14) for DepthGen cycle 11 (40,000 new
-    # renders; issue 20): before it 0111e648.., 58c33430.., 781bb68a..; depthgen 58375830.., depthgen_complete 7cd834e0..;
-    # re-pinned (session 16) for DepthGen cycle 13 (cycles 12-13: 80,000 new renders, the last at a third of the
-    # learning rate; issue 20): before it 13305c6d.., 9a2374ce.., b028b820..; depthgen db98d18e.., depthgen_complete 6d30d8e7..
+    # text3d.generate_scene("a cozy library", seed=0), default preset, embedded models (256-px views through the
+    # super-resolution cascade; text-conditioned inpainting with its seam blend, guidance 6, layout start 0.6 and
+    # Telea on crack pieces; DepthGen cycle 13). Earlier pins, by the models they held: DepthGen cycle 11
+    # 13305c6d.., 9a2374ce.., b028b820.. (depthgen db98d18e.., depthgen_complete 6d30d8e7..); cycle 10 0111e648..,
+    # 58c33430.., 781bb68a.. (depthgen 58375830.., depthgen_complete 7cd834e0..); cycle 7 99e5de63.., 6580084f..,
+    # f5b9e785.. (depthgen 7d009c16.., depthgen_complete 79eddc6b..); cycle 6, inpainting from pure noise
+    # f90dee46.., 1889779d.., 388d8b50.. (depthgen 35a78f2c.., depthgen_complete f2c75f6c.., text_inpaint
+    # cccb953f..); without the seam blend 17006162.., 3dc2daf2.., e64432fe.. (text_inpaint 00a664ce..); 64-px
+    # views 281b6c24.., 9e304ea6.., 4e0c2019..
     "scene_mesh": "9c96545e3907a42fbc00c6dc6370a175cab0c45ac2890a720a3e42f1f8ea874d",    # vertices, faces, colors
     "scene_views": "13d64c4cf36cb88731f5c567b921f9bd990b8b7fd55cfd4dbf557b5bad1189a9",   # every view's image
     "scene_depths": "1c39fbe0a03550668580ad93e5132bfe2e1608cdcf3809a07f168bf6627965ed",  # every view's depth
@@ -45,7 +42,7 @@ PINNED = {
     "depthgen": "d06721316768e50f10b79c14ae0598ae5b19880e526630666477ffb10e04bebd",          # depth, samples, std
     "depthgen_complete": "57470212a5d54764499e2fe751e07fc27adca5ad67400dcfb162015c7bb23f7c",  # depth, samples
     "regression": "3ff44ab41d71b21e74d33c150f7e098d386a148180b1abde5dc9aac1b20eab79",        # depth
-    "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # inpainted image
+    "palette_inpaint": "da8601189e7072c5c49a4ee5ef0aeeafbe856f8da9e5970197a3dd108a8e10c9",   # when PALETTE exists
     "text_inpaint": "dddb62ac63b8c2b4326f7920da2a5ddf0c800d69ae088452da8cc179603a7875",      # inpainted image
     "t2i": "fff86e229855540123f2fd1fce6538eced3787b8394eed239771b2e002af82d1",               # saved layout default
     "t2i_from_noise": "02c4daac7b7e78ad03b5e1d574db34d278e7a2034f5bc071755de32a3fedc110",    # layout_strength=1
@@ -53,6 +50,9 @@ PINNED = {
 # ----------------------------------------------------------------------------------------------------------
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
+# the prompt-blind Palette inpainting model is not shipped: hashed when a folder of it is here (scripts/train_embedded.sh
+# exports it there; TEXT3D_PALETTE_DIR names another)
+PALETTE = Path(os.environ.get("TEXT3D_PALETTE_DIR") or ASSETS.parent / "runs" / "inpaint-c4" / "pipeline")
 
 
 def array_hash(*arrays: np.ndarray) -> str:
@@ -107,17 +107,22 @@ def depth_hashes() -> dict[str, str]:
 
 
 def image_hashes() -> dict[str, str]:
-    """Hashes of the shipped inpainting (Palette, text-conditioned; on _image()) and text-to-image pipelines."""
+    """Hashes of the shipped inpainting (text-conditioned, and Palette when ``PALETTE`` holds it; on _image()) and
+    text-to-image pipelines."""
     from depthgen import PalettePipeline
     from text3d.backends.registry import build_backend
     from text3d.models.inpaint import TextInpaintPipeline
 
     mask = np.zeros((64, 64), bool)
     mask[16:48, 16:48] = True
-    palette = PalettePipeline.from_pretrained(ASSETS / "inpaint")
     t2i = build_backend("t2i", str(ASSETS / "t2i"), "cpu").pipe  # the shipped TextToImagePipeline, wherever it lives
-    text_inpaint = TextInpaintPipeline.from_pretrained(ASSETS / "inpaint-text")
-    return {"palette_inpaint": array_hash(palette.inpaint(_image(), mask, num_inference_steps=5, generator=_g(0))),
+    text_inpaint = TextInpaintPipeline.from_pretrained(ASSETS / "inpaint")
+    palette = {}
+    if (PALETTE / "model_index.json").is_file():
+        palette_pipe = PalettePipeline.from_pretrained(PALETTE)
+        palette["palette_inpaint"] = array_hash(palette_pipe.inpaint(_image(), mask, num_inference_steps=5,
+                                                                     generator=_g(0)))
+    return {**palette,
             "text_inpaint": array_hash(text_inpaint(_image(), mask, "a cozy library", num_inference_steps=5,
                                                     generator=_g(0))),
             "t2i": array_hash(*t2i("a cozy library", num_inference_steps=5, generator=_g(0))),

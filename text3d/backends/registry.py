@@ -1,7 +1,7 @@
 """``build_backend(kind, spec, device)``: turn a backend name into a loaded backend.
 
 spec is one of
-- ``embedded``: the project's own model in ``assets/`` (``assets/t2i``, ``assets/inpaint-text``, ``assets/depthgen``),
+- ``embedded``: the project's own model in ``assets/`` (``assets/t2i``, ``assets/inpaint``, ``assets/depthgen``),
   found relative to the installed project;
 - a local pipeline folder: the class named in its ``model_index.json`` chooses the backend
   (``TextToImagePipeline`` / ``PalettePipeline`` / ``DepthGenPipeline`` / any diffusers Stable Diffusion
@@ -20,7 +20,7 @@ from pathlib import Path
 
 KINDS = ("t2i", "inpaint", "depth")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-EMBEDDED_DIRS = {"t2i": "t2i", "inpaint": "inpaint-text", "depth": "depthgen"}
+EMBEDDED_DIRS = {"t2i": "t2i", "inpaint": "inpaint", "depth": "depthgen"}
 # pipeline class in model_index.json -> the kind of model it is
 OWN_CLASSES = {"TextToImagePipeline": "t2i", "TextInpaintPipeline": "inpaint", "PalettePipeline": "inpaint",
                "DepthGenPipeline": "depth"}

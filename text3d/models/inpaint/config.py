@@ -1,4 +1,4 @@
-"""Recipe dataclasses of the text-conditioned inpainting model (``configs/models/inpaint.yaml``).
+"""Recipe dataclasses of the text-conditioned inpainting model (``configs/models/inpaint/inpaint.yaml``).
 
 Loaded with ``depthgen.common.config.load_config(InpaintRecipe, path, overrides)``; unknown keys are errors. The
 model and data sections are the text-to-image model's (the inpainting UNet starts from its weights), the

@@ -32,7 +32,7 @@ from text3d.models.t2i.layout_bank import (LayoutBank, LayoutBankMixin, check_la
 from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
-GUIDANCE_SCALE = 6.0  # chosen on the dev prompts (assets/README.md); saved with every exported model
+GUIDANCE_SCALE = 6.0  # chosen on the dev prompts (docs/training/inpaint.md); saved with every exported model
 SEAM_WIDTH = 4.0  # model pixels (chosen on the dev prompts); see text3d.models.inpaint.blend
 
 

@@ -1,6 +1,6 @@
 """Train the text-conditioned inpainting model on the shared trainer (``depthgen.training.trainer``).
 
-    python -m text3d.models.inpaint.train --config configs/models/inpaint.yaml [key=value ...] [--resume]
+    python -m text3d.models.inpaint.train --config configs/models/inpaint/inpaint.yaml [key=value ...] [--resume]
                                           [--max-steps N] [--export DIR]
 
 Each example: a captioned procedural image, one of its captions (dropped to the null embedding with
@@ -40,7 +40,7 @@ and the view's prompt. Loaded with `text3d.models.inpaint.TextInpaintPipeline.fr
 - Weights: {dtype} safetensors ({size_mb:.1f} MB).
 
 Limits: 64x64; it knows the scene types of the procedural generator. Figures: docs/RESULTS.md
-(`python -m bench.outpainting`); recipe: configs/models/inpaint.yaml.
+(`python -m bench.outpainting`); recipe: configs/models/inpaint/inpaint.yaml.
 """
 
 
@@ -83,7 +83,7 @@ class InpaintTask(T2ITask):
         pipe = TextInpaintPipeline(unet.to(dtype), DDIMScheduler.from_config(self.noise_scheduler.config))
         seen = self.images_seen()
         masks = ", ".join(f"{k} ({w:g})" for k, w in zip(r.masks.kinds, r.masks.weights))
-        with atomic_dir(target) as tmp:
+        with atomic_dir(target, keep=("README.md",)) as tmp:  # a card edited by hand stays
             pipe.save_pretrained(str(tmp))
             size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
             (tmp / "README.md").write_text(CARD.format(

@@ -1,4 +1,4 @@
-"""Recipe dataclasses of the super-resolution model (``configs/models/sr.yaml``).
+"""Recipe dataclasses of the super-resolution model (``configs/models/sr/sr.yaml``).
 
 Loaded with ``depthgen.common.config.load_config(SRRecipe, path, overrides)``; unknown keys are errors. The
 ``train`` section is the shared ``depthgen.training.config.TrainConfig``.

@@ -1,6 +1,6 @@
 """Train the super-resolution model on the shared trainer (``depthgen.training.trainer``).
 
-    python -m text3d.models.sr.train --config configs/models/sr.yaml [key=value ...] [--resume]
+    python -m text3d.models.sr.train --config configs/models/sr/sr.yaml [key=value ...] [--resume]
                                      [--max-steps N] [--export DIR]
 
 Each example: a random ``data.crop`` square of a procedural render at full resolution (flipped at random),
@@ -12,7 +12,6 @@ from the trainer's generator for the global batch, so resume and multi-process r
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from depthgen.common.io import atomic_dir
 from depthgen.training import cli as train_cli
 from depthgen.training.trainer import global_batches
 from text3d.models.sr.config import SRRecipe
@@ -42,7 +42,7 @@ model's blotches rather than sharpening them. Loaded with
 - Weights: {dtype} safetensors ({size_mb:.1f} MB).
 
 Limits: it knows the procedural generator's renders. Figures: docs/super_resolution.md
-(`python -m bench.super_resolution`); recipe: configs/models/sr.yaml.
+(`python -m bench.super_resolution`); recipe: configs/models/sr/sr.yaml.
 """
 
 
@@ -204,10 +204,15 @@ class SRTask:
 
     def export(self, model: torch.nn.Module, target: Path, step: int) -> Path:
         r = self.recipe
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
         dtype = torch.float16 if r.train.export_dtype == "float16" else torch.float32
         pipe = self.pipeline(model, dtype)
+        with atomic_dir(target, keep=("README.md",)) as tmp:  # a card edited by hand stays
+            self._save(pipe, tmp, step)
+        return target
+
+    def _save(self, pipe: SuperResolutionPipeline, tmp: Path, step: int) -> None:
+        """Write ``pipe`` and its card (``CARD``) into the folder ``tmp``."""
+        r = self.recipe
         pipe.save_pretrained(str(tmp))
         size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
         kind_text = ("one pass" if r.model.kind == "regression"
@@ -221,10 +226,6 @@ class SRTask:
             if r.model.kind == "regression" else "l2", n=len(self._images) if self._images is not None else "?",
             data=f"{r.data.kind}: {r.data.path if r.data.kind != 'synthetic' else 'toy shapes'}",
             kernels=" / ".join(r.augment.lr_kernels), dtype=r.train.export_dtype, size_mb=size), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-        return target
 
 
 def main(argv: Sequence[str] | None = None) -> int:

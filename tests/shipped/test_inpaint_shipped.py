@@ -1,18 +1,14 @@
-"""Shipped-weight guard of the text-conditioned inpainting model (assets/inpaint-text, issue 18): every view of
-the default orbit shows the prompted scene, with detail like the first view's.
+"""Shipped-weight guard of the text-conditioned inpainting model (assets/inpaint, issue 18): every view of the
+default orbit shows the prompted scene, with detail like the first view's.
 
-Measured on the shipped weights (default preset, "a cozy library", seed 0, one torch thread): session 11 (the
-layout warped to each view's tilt; assets/scene-classifier retrained on level and tilted renders): 6 of 10 views
-classified as a library (the first view as a living room, then a dining room and a forest, one more dining room
-among the later views), later-view detail median 0.93 of the first view's, the least 0.65; the same in session 13
-with DepthGen cycle 10; session 14 with DepthGen cycle 11 (the depth moves the mesh, and so each view's holes):
-5 of 10 (one more later view a forest), detail median 0.93, the least 0.69, while the benchmark over 20 prompts
-went up (72.5% against 70.0%); session 16 with DepthGen cycle 13: 6 of 10, detail median 0.93, the least 0.68.
-Session 10 with the
-level-only classifier: 8 of 10, 0.93 (session 9: 10 of 10, 0.84). The previous prompt-blind model
-(assets/inpaint) gave 1 of 10 and 0.04 (blank grey walls). The issue's goal, 70% of all views, is measured over 20 evaluation prompts by bench.outpainting
-(71.5% in session 11, 70.0% in session 13 with DepthGen cycle 10, 72.5% in session 14 with cycle 11); on this one
-run the guard holds the measured 50%, five times the prompt-blind model's share.
+Measured on the shipped weights (default preset, "a cozy library", seed 0, one torch thread), with the layout
+warped to each view's tilt and assets/scene-classifier trained on level and tilted renders: with DepthGen cycle 13,
+6 of 10 views classified as a library, later-view detail median 0.93 of the first view's, the least 0.68; with
+DepthGen cycle 11, 5 of 10 (the depth moves the mesh, and so each view's holes), 0.93, the least 0.69; with cycle
+10, 6 of 10, 0.93, the least 0.65. With the level-only classifier: 8 of 10, 0.93. The prompt-blind Palette
+inpainting model gave 1 of 10 and 0.04 (blank grey walls). The issue's goal, 70% of all views, is measured over
+20 evaluation prompts by bench.outpainting (72.5% with DepthGen cycle 11 and 13, 70.0% with cycle 10); on this
+one run the guard holds the measured 50%, five times the prompt-blind model's share.
 """
 
 from __future__ import annotations
@@ -33,8 +29,8 @@ MAX_ASSETS_MB = 100.0
 
 
 def test_assets_within_the_repository_budget():
-    assert (ASSETS / "inpaint-text" / "model_index.json").is_file()
-    assert (ASSETS / "inpaint-text" / "README.md").is_file()
+    assert (ASSETS / "inpaint" / "model_index.json").is_file()
+    assert (ASSETS / "inpaint" / "README.md").is_file()
     total = sum(f.stat().st_size for f in ASSETS.rglob("*") if f.is_file())
     assert total / 2**20 <= MAX_ASSETS_MB
 
@@ -58,16 +54,16 @@ SMALL_HOLE_MARGIN_DB = 0.1  # model's whole-hole PSNR on small holes at least Te
 def test_small_holes_are_filled_level_with_telea():
     """Holes under expected_fill_below of the picture (a walk's disocclusions) get the expected fill, which
     must stay level with OpenCV Telea there; 12 indoor test images at 64x64, the holes bench.inpainting draws.
-    Measured (session 16, the mean of Telea r3 / r1, Navier-Stokes and the model): all 12 holes are small,
-    model 22.64 dB against Telea 22.60 dB; session 15's 0.7 x Telea + 0.3 x model 22.49 dB; the sampled fill
-    these holes had before (guidance 6, layout start) 18.21 dB."""
+    Measured (the mean of Telea r3 / r1, Navier-Stokes and the model): all 12 holes are small, model 22.64 dB
+    against Telea 22.60 dB; 0.7 x Telea + 0.3 x model gave 22.49 dB; the sampled fill (guidance 6, layout start)
+    18.21 dB."""
     from bench.completion import draw_hole
     from bench.inpainting import HOLE, psnr
     from depthgen.common.io import as_rgb
     from depthgen.data.eval_sets import parse_data_spec
     from text3d.backends.embedded import EmbeddedTextInpaint, classical_fill
 
-    backend = EmbeddedTextInpaint.from_path(ASSETS / "inpaint-text")
+    backend = EmbeddedTextInpaint.from_path(ASSETS / "inpaint")
     data, scores = parse_data_spec("procedural:test:indoor:12:64x64"), []
     for i in range(12):
         item = data[i]
