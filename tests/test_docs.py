@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
 MAX_README_WORDS = 800
 COMMANDS = ('bash scripts/install.sh && python3 -m text3d.generate "a cozy library"',
             "bash scripts/install.sh --test && python3 -m pytest -q")
@@ -97,3 +98,38 @@ def test_training_logs_are_kept_with_the_training_records_not_the_models():
     logs = sorted(p.relative_to(ROOT) for p in (ROOT / "assets").rglob("*.csv"))
     assert not logs, f"training logs belong in docs/training/logs/<model>/, not assets/: {logs}"
     assert any((ROOT / "docs" / "training" / "logs").rglob("*.csv"))
+
+
+def architecture_paths() -> list[Path]:
+    """Every path the code block of ARCHITECTURE.md's "Packages" section names. A line starting at the margin
+    names a top-level folder or file, one indented by two spaces a package of it; the names after it, one per
+    "·"-separated item (the first word; words in parentheses describe), are modules (``name.py``) or, with a
+    slash, folders of that package. More deeply indented lines continue the line above."""
+    section = ARCHITECTURE.read_text(encoding="utf-8").split("\n## Packages\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    while re.search(r"\([^()]*\)", block):
+        block = re.sub(r"\([^()]*\)", "", block)  # descriptions, innermost first
+    paths: list[Path] = []
+    top = base = ROOT
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        items = line.strip()
+        if indent in (0, 2):
+            head, _, items = items.partition(" ")
+            base = (ROOT if indent == 0 else top) / head.rstrip("/")
+            top = base if indent == 0 else top
+            paths.append(base)
+        for item in filter(None, (i.strip() for i in items.split("·"))):
+            name = item.split()[0]
+            paths.append(base / name.rstrip("/") if name.endswith("/") else base / f"{name}.py")
+    return paths
+
+
+def test_every_path_of_the_architecture_package_section_exists():
+    paths = architecture_paths()
+    named = {p.relative_to(ROOT).as_posix() for p in paths}
+    assert len(paths) > 100 and {"text3d/run/views.py", "depthgen/models/unet.py", "app.py"} <= named
+    missing = sorted(p.relative_to(ROOT).as_posix() for p in paths if not p.exists())
+    assert not missing, f"docs/ARCHITECTURE.md names paths that do not exist: {missing}"

@@ -148,17 +148,6 @@ def test_model_names_reach_the_loader(tmp_path, fake_loader):
     assert fake_loader == [{"t2i": "t2i-x", "inpaint": "inp-y", "depth": "dep-z", "device": "cpu", "need_t2i": True}]
 
 
-def test_generate_names_the_command_line_and_generate_scene_the_api(tmp_path):
-    """``python -m text3d.generate`` runs the command line; the Python API has its own name."""
-    import text3d
-    import text3d.generate
-
-    assert text3d.generate.main is main and not callable(text3d.generate)
-    res = text3d.generate_scene("a room", out_dir=tmp_path / "o", preset="fast", views=1, size=(32, 32),
-                                backends=fake_backends(), overrides=["video.enabled=false", "cleanup.views=0"])
-    assert res.paths["ply"].is_file()
-
-
 @pytest.fixture(scope="module")
 def tiny_model_dirs(tmp_path_factory):
     """Tiny randomly initialised embedded-type pipelines saved as folders (what the registry loads by path)."""
