@@ -1,6 +1,6 @@
 """Prompt alignment and diversity of the embedded text-to-image model -> docs/t2i_eval.{md,json}, docs/t2i_grid.png.
 
-    python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/t2i/eval_prompts.yaml] [--seeds 8]
+    python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/models/t2i/eval_prompts.yaml] [--seeds 8]
                               [--steps 25] [--guidance 3.0] [--layout-strength S] [--classifier runs/t2i-classifier]
                               [--renders N] [--epochs N] [--width N]
 
@@ -187,7 +187,7 @@ def write_markdown(report: dict, path: Path) -> None:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pipeline", default=str(ROOT / "assets" / "t2i"))
-    ap.add_argument("--prompts", default=str(ROOT / "configs" / "t2i" / "eval_prompts.yaml"))
+    ap.add_argument("--prompts", default=str(ROOT / "configs" / "models" / "t2i" / "eval_prompts.yaml"))
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--guidance", type=float, default=3.0)

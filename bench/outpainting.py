@@ -1,6 +1,6 @@
 """Text-to-3D views beyond the first: do they show the prompted scene? -> docs/bench_outpainting.{md,json,png}
 
-    python -m bench.outpainting [--inpaint embedded] [--baseline DIR] [--prompts configs/t2i/eval_prompts.yaml]
+    python -m bench.outpainting [--inpaint embedded] [--baseline DIR] [--prompts configs/models/t2i/eval_prompts.yaml]
                                 [--n-prompts N] [--seeds 1] [--classifier assets/scene-classifier] [--quick]
 
 Every evaluation prompt (phrased unlike the training captions, with the scene type it asks for) is run
@@ -49,7 +49,7 @@ def build_parser():
     p.add_argument("--baseline", default=None, metavar="DIR",
                    help="inpainting model folder compared against (before); without it, or when the folder is absent, "
                         "the before row is skipped")
-    p.add_argument("--prompts", default=str(ROOT / "configs/t2i/eval_prompts.yaml"))
+    p.add_argument("--prompts", default=str(ROOT / "configs/models/t2i/eval_prompts.yaml"))
     p.add_argument("--n-prompts", type=int, default=0, help="use only the first N prompts (0 = all)")
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 per prompt")
     p.add_argument("--classifier", default=str(ROOT / "assets/scene-classifier"),

@@ -59,7 +59,7 @@ def build_parser():
     p.add_argument("--sr-regression", default="", help="a regression variant to compare when --sr is the diffusion one")
     p.add_argument("--depth", default=str(ASSETS / "depthgen"), help="DepthGen pipeline folder")
     p.add_argument("--t2i", default=str(ASSETS / "t2i"), help="text-to-image pipeline folder")
-    p.add_argument("--prompts-file", default=str(ROOT / "configs" / "t2i" / "eval_prompts.yaml"))
+    p.add_argument("--prompts-file", default=str(ROOT / "configs" / "models" / "t2i" / "eval_prompts.yaml"))
     p.add_argument("--prompts", type=int, default=12, help="evaluation prompts to paint (seed 0)")
     p.add_argument("--classifier", default=str(ROOT / "runs" / "t2i-classifier"), help="scene classifier cache")
     p.add_argument("--classifier-renders", type=int, default=None, help="renders to train a missing classifier on")

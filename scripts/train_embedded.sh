@@ -14,7 +14,7 @@
 # 1600, 800, 900, 800, 1200 and 1200 steps.
 #   STOP=N      stops the first DepthGen and regression cycles at step N (the schedule is unchanged)
 #   EXTRA="k=v" adds key=value overrides to every cycle, e.g. EXTRA="train.batch_size=64"
-# Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml, configs/t2i/t2i.yaml and
+# Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml, configs/models/t2i/t2i.yaml and
 # configs/models/{inpaint/inpaint,sr/sr}.yaml. (assets/scene-classifier is a benchmark tool, made by bench.bench_t2i.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,13 +122,13 @@ if [ "$lane" = all ] || [ "$lane" = depth ]; then
     train.init_from=runs/inpaint-c3 train.max_steps=600 -- --export runs/inpaint-c4/pipeline
 fi
 if [ "$lane" = all ] || [ "$lane" = t2i ]; then
-  # stage RUN [key=value ...] [-- FLAG ...]: one stage of configs/t2i/t2i.yaml, written to runs/RUN
+  # stage RUN [key=value ...] [-- FLAG ...]: one stage of configs/models/t2i/t2i.yaml, written to runs/RUN
   stage() {
     local run=$1; shift
     local sets=() flags=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do sets+=("$1"); shift; done
     [ $# -gt 0 ] && shift && flags=("$@")
-    python3 -m text3d.models.t2i.train --config configs/t2i/t2i.yaml train.output_dir="runs/$run" \
+    python3 -m text3d.models.t2i.train --config configs/models/t2i/t2i.yaml train.output_dir="runs/$run" \
       train.export_dir="runs/$run/pipeline" "${sets[@]}" $EXTRA $(resume "runs/$run") "${flags[@]}"
   }
   # text-to-image (assets/t2i): v-prediction, then x0 (stopped at step 852 of its 2400-step schedule), then

@@ -45,7 +45,7 @@ def _script_cycles():
         if words[:1] == ["cycle"] and not words[1].isupper():
             recipe, run, rest = CONFIGS / f"{words[1]}.yaml", words[2], words[3:]
         elif words[:1] == ["stage"] and not words[1].isupper():
-            recipe, run, rest = CONFIGS.parent / "t2i" / "t2i.yaml", words[1], words[2:]
+            recipe, run, rest = CONFIGS.parent / "models" / "t2i" / "t2i.yaml", words[1], words[2:]
         else:
             continue
         sets = rest[:rest.index("--")] if "--" in rest else rest

@@ -12,7 +12,7 @@ from tests.depthgen.test_pipeline import depth_pipe, palette_pipe
 from tests.models.test_inpaint_model import scene
 from tests.models.test_inpaint_model import tiny_pipeline as tiny_inpaint
 from tests.models.test_sr_model import tiny_pipeline as tiny_sr
-from tests.text3d.test_t2i_pipeline import _tiny_pipe as tiny_t2i
+from tests.models.test_t2i_pipeline import _tiny_pipe as tiny_t2i
 
 IMAGE = np.random.default_rng(0).uniform(0, 1, (16, 16, 3)).astype(np.float32)
 HOLE = scene()[1]

@@ -11,7 +11,7 @@ import torch
 from depthgen.common.config import load_config
 from text3d.models.t2i.config import T2IRecipe
 
-DEBUG = "configs/t2i/debug.yaml"
+DEBUG = "configs/models/t2i/debug.yaml"
 
 
 def _cfg(out, *over: str) -> T2IRecipe:
