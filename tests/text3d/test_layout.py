@@ -2,18 +2,14 @@
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-TEXT3D = ROOT / "text3d"
+TEXT3D = Path(__file__).resolve().parents[2] / "text3d"
+JOBS = ("geometry", "run", "backends", "models", "ui")
 
 
-def test_text3d_has_at_most_12_top_level_modules():
-    modules = sorted(p.name for p in TEXT3D.glob("*.py"))
-    assert "__init__.py" in modules and len(modules) <= 12, modules
-
-
-def test_the_job_packages_exist():
-    for package in ("geometry", "run", "backends", "models", "ui"):
-        assert (TEXT3D / package / "__init__.py").is_file(), package
+def test_text3d_is_laid_out_by_job():
+    top_level = sorted(p.name for p in TEXT3D.glob("*.py"))
+    assert len(top_level) <= 12, f"text3d has {len(top_level)} top-level modules (at most 12): {top_level}"
+    assert not [job for job in JOBS if not (TEXT3D / job / "__init__.py").is_file()]
 
 
 def test_generate_names_one_thing():
