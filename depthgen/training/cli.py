@@ -45,8 +45,9 @@ def export_checkpoint(make_task: Callable[[Any], Any], recipe_cls: type, source:
 
 
 def main(prog: str, description: str, recipe_cls: type, make_task: Callable[[Any], Any],
-         argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv``, train (or export) and return the exit code."""
+         argv: Sequence[str] | None = None, validates: bool = False) -> int:
+    """Parse ``argv``, train (or export) and return the exit code. ``validates``: the task has a ``validate``
+    method, called every ``train.val_every`` steps (``depthgen.training.trainer.Validator``)."""
     args = parse_args(prog, description, argv)
     try:
         if args.export_only:
@@ -60,7 +61,7 @@ def main(prog: str, description: str, recipe_cls: type, make_task: Callable[[Any
             raise ValueError("--max-steps must be >= 1")
         task = make_task(load_config(recipe_cls, args.config, args.overrides))
         result = train(task, resume=args.resume, stop_step=args.max_steps, export=args.export,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, validate=task.validate if validates else None)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+LOGGERS = ("none", "tensorboard")  # train.log_with
+
 
 @dataclass
 class TrainConfig:
@@ -29,6 +31,16 @@ class TrainConfig:
     init_from: str | None = None  # output_dir (newest checkpoint, EMA), checkpoint dir or pipeline folder
     export_dir: str | None = None  # default: <output_dir>/pipeline
     export_dtype: str = "float32"  # float16 | float32: dtype of exported weights (float16 halves the folder)
+    log_with: str = "none"  # none | tensorboard: also log to accelerate's tracker under <output_dir>/<name>
+    # Validation (depth stages): every val_every steps (0 = off) the EMA weights predict val_samples images of
+    # val_data (a depthgen.data.registry spec, split "val") through the pipeline; REL and delta1 go to
+    # <output_dir>/val.csv and the tracker, the predicted depth images to <output_dir>/val/step-N/.
+    val_every: int = 0
+    val_data: str | None = None
+    val_samples: int = 4
+    val_steps: int = 10  # denoising steps per validation image
+    gradient_checkpointing: bool = False  # recompute activations in the backward pass (less memory, ~30% slower)
+    compile: bool = False  # torch.compile the model's forward
 
 
 def validate_train(t: TrainConfig) -> None:
@@ -42,5 +54,12 @@ def validate_train(t: TrainConfig) -> None:
     for name in ("batch_size", "grad_accum", "max_steps", "checkpoint_every", "keep_checkpoints", "log_every"):
         if getattr(t, name) < 1:
             raise ValueError(f"train.{name} must be >= 1, got {getattr(t, name)}")
+    if t.log_with not in LOGGERS:
+        raise ValueError(f"train.log_with must be one of {'|'.join(LOGGERS)}, got {t.log_with!r}")
+    if t.val_every < 0 or t.val_samples < 1 or t.val_steps < 1:
+        raise ValueError(f"need train.val_every >= 0, train.val_samples >= 1 and train.val_steps >= 1, got "
+                         f"{t.val_every}, {t.val_samples}, {t.val_steps}")
+    if t.val_every and not t.val_data:
+        raise ValueError("train.val_every needs train.val_data=SPEC (e.g. procedural:val or folder:DIR?frames=600-999)")
     if t.warmup_steps < 0:
         raise ValueError(f"train.warmup_steps must be >= 0, got {t.warmup_steps}")

@@ -110,6 +110,9 @@ def validate_recipe(r: Recipe) -> None:
     if r.data.target not in ("sensor_depth", "depth"):
         raise ValueError(f"data.target must be sensor_depth or depth, got {r.data.target!r}")
     validate_train(r.train)
+    if r.train.val_every and (r.stage in ("pretrain", "inpaint") or not has_depth(r.train.val_data)):
+        raise ValueError("train.val_every scores depth: it needs a depth stage (finetune, regression) and a "
+                         "train.val_data spec with depth")
     validate_camera_options(r)
     if r.model.sample_size < 8 or r.model.sample_size % 8:
         raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")

@@ -18,6 +18,13 @@ place the rank enters a seed), so ranks draw different noise and a resumed run r
 Tasks that hold their data in memory draw the *global* batch (``batch_size x world_size``) on every rank and keep
 their own slice (``rank_slice``).
 
+Watching a run: ``log.csv`` always; with ``train.log_with=tensorboard`` the same loss and LR (and the validation
+metrics) also go to accelerate's TensorBoard tracker, event files under ``output_dir/<recipe name>/``. With
+``train.val_every`` N > 0 the entry point's ``validate`` callable scores the EMA weights every N steps on the main
+process (``val.csv``). ``train.gradient_checkpointing`` and ``train.compile`` trade speed or memory; neither changes
+what is computed. Checkpoints name their files relative to their folder, so a run continues from a copy of
+``output_dir`` at another path (a replaced node).
+
 ``train.max_steps`` is the LR schedule's length and the default stop; ``stop_step`` stops earlier without
 changing the schedule (2 steps + resume to 4 equals 4 steps in one go). The EMA weights are exported when
 ``train.max_steps`` is reached, or at any clean stop when an export folder is given.
@@ -44,6 +51,7 @@ from depthgen.common.config import save_config
 from depthgen.training import checkpoint as ckpt
 from depthgen.training.config import TrainConfig
 
+Validator = Callable[[torch.nn.Module, int, Path], dict[str, float]]  # (EMA model, step, image folder) -> metrics
 STOP_FILE = "STOP"  # touch output_dir/STOP to make a running job checkpoint and exit like SIGTERM
 
 
@@ -130,12 +138,12 @@ class StopFlag:
 
 
 class CsvLog:
-    """``log.csv`` (step, loss, lr, wall_time, world_size); rows past a resumed step are dropped first."""
+    """``log.csv`` (step, loss, lr, wall_time, world_size; or ``header``); rows past a resumed step are dropped first."""
 
     HEADER = "step,loss,lr,wall_time,world_size"
 
-    def __init__(self, path: Path, resume_step: int | None) -> None:
-        self.path, self.rows = path, []
+    def __init__(self, path: Path, resume_step: int | None, header: str = HEADER) -> None:
+        self.path, self.rows, self.header = path, [], header
         if resume_step is None:
             path.unlink(missing_ok=True)  # a fresh run starts a fresh log
         elif path.is_file():
@@ -146,11 +154,14 @@ class CsvLog:
     def add(self, step: int, loss: float, lr: float, wall: float, world: int) -> None:
         self.rows.append(f"{step},{loss:.6f},{lr:.6e},{wall:.2f},{world}")
 
+    def add_values(self, step: int, values: dict[str, float]) -> None:
+        self.rows.append(",".join([str(step), *(f"{v:.6f}" for v in values.values())]))
+
     def flush(self) -> None:
         new = not self.path.is_file()
         with open(self.path, "a", encoding="utf-8") as f:
             if new:
-                f.write(self.HEADER + "\n")
+                f.write(self.header + "\n")
             f.writelines(r + "\n" for r in self.rows)
         self.rows = []
 
@@ -173,27 +184,70 @@ def _start(task: TrainingTask, out: Path, resume: bool) -> Path | None:
     return found if resume else None
 
 
-def export_ema(task: TrainingTask, model: torch.nn.Module, ema: EMAModel, target: Path, step: int) -> Path:
-    """Export a copy of ``model`` holding the EMA weights through the task."""
+def ema_copy(task: TrainingTask, model: torch.nn.Module, ema: EMAModel) -> torch.nn.Module:
+    """A fresh model (on the CPU, in eval mode) holding ``model``'s buffers and the EMA weights."""
     ema_model = task.build_model()
     ema_model.load_state_dict(model.state_dict())
     ema.copy_to(ema_model.parameters())
-    return task.export(ema_model.eval(), Path(target), step)
+    return ema_model.eval()
+
+
+def export_ema(task: TrainingTask, model: torch.nn.Module, ema: EMAModel, target: Path, step: int) -> Path:
+    """Export a copy of ``model`` holding the EMA weights through the task."""
+    return task.export(ema_copy(task, model, ema), Path(target), step)
+
+
+def _check_tracker(log_with: str) -> str | None:
+    """accelerate's ``log_with`` for ``train.log_with`` (None for none); a missing package -> ValueError."""
+    if log_with == "none":
+        return None
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        raise ValueError("train.log_with=tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return log_with
+
+
+def _tracker_config(recipe: Any) -> dict[str, Any]:
+    """The recipe as flat ``section.key`` scalars (what TensorBoard's hparams accept)."""
+    from dataclasses import asdict, is_dataclass
+
+    flat: dict[str, Any] = {}
+    for section, values in (asdict(recipe).items() if is_dataclass(recipe) else ()):
+        for key, value in (values.items() if isinstance(values, dict) else [("", values)]):
+            name = f"{section}.{key}" if key else section
+            flat[name] = value if isinstance(value, (int, float, str, bool)) else str(value)
+    return flat
+
+
+def _speed_options(model: torch.nn.Module, t: TrainConfig) -> None:
+    """``train.gradient_checkpointing`` (diffusers models) and ``train.compile`` (``nn.Module.compile``, in place:
+    parameter names and the checkpoints stay the same)."""
+    if t.gradient_checkpointing:
+        if not hasattr(model, "enable_gradient_checkpointing"):
+            raise ValueError(f"train.gradient_checkpointing needs a diffusers model, not {type(model).__name__}")
+        model.enable_gradient_checkpointing()
+    if t.compile:
+        model.compile()
 
 
 class _Run:
     """The state of one training run (model, optimiser, EMA, generator, step) and its steps."""
 
-    def __init__(self, task: TrainingTask, resume: bool) -> None:
+    def __init__(self, task: TrainingTask, resume: bool, validate: Validator | None = None) -> None:
         t = self.cfg = task.recipe.train
-        self.task, self.out = task, Path(t.output_dir)
+        self.task, self.out, self.validator = task, Path(t.output_dir), validate
+        if t.val_every and validate is None:
+            raise ValueError("train.val_every: this model has no validation (python -m depthgen.train's depth stages have)")
         resume_from = _start(task, self.out, resume)
         # cpu=True without a GPU: several processes (torchrun / accelerate launch --multi_gpu) train over gloo
         self.acc = Accelerator(mixed_precision=t.mixed_precision, gradient_accumulation_steps=t.grad_accum,
-                               cpu=not torch.cuda.is_available())
+                               cpu=not torch.cuda.is_available(), log_with=_check_tracker(t.log_with),
+                               project_dir=str(self.out))
         self.model = task.build_model()
         if t.init_from and resume_from is None:
             task.load_init(self.model, ckpt.load_init_weights(t.init_from), f"train.init_from {t.init_from}")
+        _speed_options(self.model, t)
         self.optimizer, self.lr_sched, self.ema = _optimisation(self.model, t)
         self.generator = seed_generator(t.seed)
         self.step, self.wall0 = 0, 0.0
@@ -208,7 +262,11 @@ class _Run:
         if self.main:
             self.out.mkdir(parents=True, exist_ok=True)
             save_config(task.recipe, self.out / "config.yaml")
-        self.log = CsvLog(self.out / "log.csv", self.step if resume_from is not None else None) if self.main else None
+        self.resumed = self.step if resume_from is not None else None
+        self.log = CsvLog(self.out / "log.csv", self.resumed) if self.main else None
+        self.val_log: CsvLog | None = None
+        if t.log_with != "none":
+            self.acc.init_trackers(getattr(task.recipe, "name", "train"), config=_tracker_config(task.recipe))
         self.t0, self.saved_step = time.time(), -1
 
     def wall(self) -> float:
@@ -223,6 +281,18 @@ class _Run:
                                         self.generator, self.task.recipe, self.wall(), self.cfg.keep_checkpoints)
         self.acc.wait_for_everyone()
         return path
+
+    def validate(self) -> None:
+        """Score the EMA weights (main process; ``val.csv``, the tracker) and wait for every process."""
+        if self.main:
+            model = ema_copy(self.task, self.model, self.ema).to(self.acc.device)
+            metrics = self.validator(model, self.step, self.out / "val" / f"step-{self.step}")
+            if self.val_log is None:
+                self.val_log = CsvLog(self.out / "val.csv", self.resumed, ",".join(["step", *metrics]))
+            self.val_log.add_values(self.step, metrics)
+            self.val_log.flush()
+            self.acc.log({f"val/{k}": v for k, v in metrics.items()}, step=self.step)
+        self.acc.wait_for_everyone()
 
     def micro_step(self, batch: dict[str, torch.Tensor]) -> float:
         """Forward, backward and (when gradients sync) the optimiser step of one micro-batch; its loss."""
@@ -254,10 +324,14 @@ class _Run:
             self.step += 1
             bar.update(1)
             if self.main:
-                self.log.add(self.step, sum(window) / len(window), self.lr_sched.get_last_lr()[0], self.wall(), self.world)
+                loss, lr = sum(window) / len(window), self.lr_sched.get_last_lr()[0]
+                self.log.add(self.step, loss, lr, self.wall(), self.world)
+                self.acc.log({"loss": loss, "lr": lr}, step=self.step)
                 if self.step % self.cfg.log_every == 0:
                     self.log.flush()  # a running job can be watched
             window = []
+            if self.cfg.val_every and self.step % self.cfg.val_every == 0:
+                self.validate()
             if flag.signum is not None or (self.out / STOP_FILE).exists():
                 print(f"stopped at step {self.step}; checkpoint saved in {self.out} (continue with --resume)",
                       file=sys.stderr)
@@ -270,9 +344,10 @@ class _Run:
 
 
 def train(task: TrainingTask, resume: bool = False, stop_step: int | None = None, export: str | Path | None = None,
-          progress: bool = True, stop: StopFlag | None = None) -> TrainResult:
-    """Run (or continue, with ``resume``) the task's training; see the module docstring."""
-    run = _Run(task, resume)
+          progress: bool = True, stop: StopFlag | None = None, validate: Validator | None = None) -> TrainResult:
+    """Run (or continue, with ``resume``) the task's training; see the module docstring. ``validate``: what
+    ``train.val_every`` calls (the EMA model on the training device, step, a folder for images) -> metrics."""
+    run = _Run(task, resume, validate)
     t = run.cfg
     end = t.max_steps if stop_step is None else min(int(stop_step), t.max_steps)
     with stop or StopFlag() as flag:
