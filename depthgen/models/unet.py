@@ -46,6 +46,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                   attention_levels=(False, False, True, True), norm_num_groups=16, attention_head_dim=32),
     "base": dict(block_out_channels=(64, 128, 256, 256), layers_per_block=2,
                  attention_levels=(False, False, True, True), norm_num_groups=32, attention_head_dim=32),
+    # The paper's scale (an Imagen-family Efficient U-Net, here as a UNet2DModel): 5 levels, so inputs are multiples
+    # of 16; 347M parameters as a depth model (configs/depthgen/paper_*.yaml; tests/depthgen/test_paper_recipes.py).
+    "paper": dict(block_out_channels=(128, 256, 512, 768, 1024), layers_per_block=2,
+                  attention_levels=(False, False, False, True, True), norm_num_groups=32, attention_head_dim=64),
 }
 
 

@@ -37,7 +37,7 @@ from depthgen.models.camera import (DEFAULT_FOV_DEG, aspect_channel, canonical_s
                                     normalized_focal, zoom_view)
 from depthgen.models.config import TASKS
 from depthgen.models.depth_param import depth_to_model
-from depthgen.training.recipe import Recipe, data_specs
+from depthgen.training.recipe import Recipe, data_specs, train_hw
 
 
 class _LiveProcedural(torch.utils.data.Dataset):
@@ -87,8 +87,9 @@ def build_source(recipe: Recipe) -> torch.utils.data.Dataset:
 class TrainingExamples(torch.utils.data.Dataset):
     """Turns raw samples into model examples for the recipe's stage; keyed by ``(index, item_seed)``.
 
-    Output dict (float32 tensors): cond (4, S, S) = RGB-or-degraded-RGB (3) + aux (1); target (C, S, S) in
-    [-1, 1] (C = 3 Palette stages, 1 depth stages); valid (1, S, S) bool; task () long.
+    Output dict (float32 tensors): cond (4, H, W) = RGB-or-degraded-RGB (3) + aux (1); target (C, H, W) in
+    [-1, 1] (C = 3 Palette stages, 1 depth stages); valid (1, H, W) bool; task () long. (H, W): ``data.size``, else
+    ``model.sample_size`` square (S x S below).
 
     Camera-aware depth recipes (``uses_camera``: FOV augmentation, canonical camera or FOV conditioning;
     depthgen.models.camera): the sample's K (or a ``DEFAULT_FOV_DEG`` camera when it has none) goes through the
@@ -114,7 +115,7 @@ class TrainingExamples(torch.utils.data.Dataset):
         K0 = None
         if not palette and uses_camera(r):
             rgb0, depth0, valid0, K0 = _camera_view(raw, rgb0, depth0, valid0, r, g)
-        rgb_t, depth, valid = _model_view(rgb0, depth0, valid0, r.model.sample_size, r.data.hflip, g)
+        rgb_t, depth, valid = _model_view(rgb0, depth0, valid0, train_hw(r), r.data.hflip, g)
         if palette:
             return _palette_example(raw, r, rgb_t, depth, valid, rgb0.shape[:2], g)
         return _depth_example(raw, r, rgb_t, depth, valid, depth0.shape, K0)
@@ -147,13 +148,13 @@ def _camera_view(raw: dict[str, Any], rgb0: np.ndarray, depth0: np.ndarray, vali
     return zoom_view(rgb0, depth0, valid0, K0, zoom, u, v)
 
 
-def _model_view(rgb0: np.ndarray, depth0: np.ndarray, valid0: np.ndarray | None, s: int, hflip: bool,
+def _model_view(rgb0: np.ndarray, depth0: np.ndarray, valid0: np.ndarray | None, hw: tuple[int, int], hflip: bool,
                 g: torch.Generator) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """The arrays at the model resolution ``s`` x ``s`` (then flipped at random when ``hflip``): rgb (3, S, S)
-    in [-1, 1], depth (S, S) float32 m and valid (S, S) bool (finite, positive and valid in the source)."""
-    arrays = {"rgb": resize_rgb(rgb0, (s, s)), "depth": resize_depth_nearest(depth0, (s, s))}
+    """The arrays at the training resolution ``hw`` = (H, W) (then flipped at random when ``hflip``): rgb (3, H, W)
+    in [-1, 1], depth (H, W) float32 m and valid (H, W) bool (finite, positive and valid in the source)."""
+    arrays = {"rgb": resize_rgb(rgb0, hw), "depth": resize_depth_nearest(depth0, hw)}
     if valid0 is not None:
-        arrays["valid"] = resize_depth_nearest(valid0, (s, s))
+        arrays["valid"] = resize_depth_nearest(valid0, hw)
     if hflip:
         arrays = random_hflip(arrays, g)
     rgb_t = to_model_rgb(arrays["rgb"])  # (3, S, S)
@@ -168,15 +169,15 @@ def _palette_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, d
                      valid: np.ndarray, source_hw: tuple[int, int], g: torch.Generator) -> dict[str, torch.Tensor]:
     """A Palette example: the stage's task (``inpaint``, else drawn from ``recipe.tasks``) made from the image;
     with ``diffusion.loss_region`` ``hole`` an inpaint / uncrop example scores only the hole."""
-    s = recipe.model.sample_size
+    h, w = train_hw(recipe)
     task = "inpaint" if recipe.stage == "inpaint" else draw_task(recipe.tasks, g)
     K = None
     if raw.get("K") is not None:  # intrinsics scaled to the model resolution (flip moves cx slightly: ignored)
         K = np.asarray(raw["K"], np.float64).copy()
-        K[0] *= s / source_hw[1]
-        K[1] *= s / source_hw[0]
+        K[0] *= w / source_hw[1]
+        K[1] *= h / source_hw[0]
     cond, aux, target, tid = make_task(task, rgb_t, g, recipe.tasks, depth=np.where(valid, depth, 0.0), K=K)
-    scored = torch.ones(1, s, s, dtype=torch.bool)
+    scored = torch.ones(1, h, w, dtype=torch.bool)
     if recipe.diffusion.loss_region == "hole" and task in ("inpaint", "uncrop"):
         scored = aux > 0.5  # the sampler re-imposes the known pixels, so only the fill is learned
     return {"cond": torch.cat([cond, aux], 0), "target": target, "valid": scored, "task": torch.tensor(tid)}
@@ -190,20 +191,20 @@ def _depth_example(raw: dict[str, Any], recipe: Recipe, rgb_t: torch.Tensor, dep
     depth is scaled to the canonical camera and cond gets the FOV (and aspect) channel when the recipe asks, and the
     example records ``K`` (3, 3) float32 at S x S.
     """
-    r, s = recipe, recipe.model.sample_size
+    r, (h, w) = recipe, train_hw(recipe)
     extra: dict[str, torch.Tensor] = {}
-    aux = [torch.zeros(1, s, s)]
+    aux = [torch.zeros(1, h, w)]
     if K0 is not None:
         focal = normalized_focal(source_hw, K0)
         if r.depth.canonical_fov_deg is not None:  # metric -> canonical-camera depth (0 stays 0)
             depth = (depth * canonical_scale(focal, r.depth.canonical_fov_deg)).astype(np.float32)
         if r.model.fov_conditioning:
-            aux.append(torch.full((1, s, s), fov_channel(focal)))
+            aux.append(torch.full((1, h, w), fov_channel(focal)))
         if r.model.aspect_conditioning:
-            aux.append(torch.full((1, s, s), aspect_channel(source_hw, K0)))
+            aux.append(torch.full((1, h, w), aspect_channel(source_hw, K0)))
         Ks = K0.copy()
-        Ks[0] *= s / source_hw[1]
-        Ks[1] *= s / source_hw[0]
+        Ks[0] *= w / source_hw[1]
+        Ks[1] *= h / source_hw[0]
         extra["K"] = torch.from_numpy(Ks).float()
     filled = _filled_depth(depth, valid, bool(raw.get("outdoor", False)), r)
     x = depth_to_model(torch.from_numpy(np.ascontiguousarray(filled)), r.depth.param, r.depth.d_min, r.depth.d_max)

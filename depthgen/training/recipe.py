@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from depthgen.common.cli import parse_size
 from depthgen.data.registry import has_depth, parse_mix, parse_spec
 from depthgen.models.config import (HOLE_FILLS, LOSS_REDUCTIONS, LOSS_REGIONS, TASKS, DepthParamConfig,
                                     DiffusionConfig, ModelConfig)
+from depthgen.models.unet import resolved
 from depthgen.training.config import TrainConfig, validate_train
 
 STAGES = ("pretrain", "inpaint", "finetune", "regression")
@@ -50,6 +52,9 @@ class DataConfig:
     path: str = "data/procedural/train-64"  # shard dir / folder root (unused for live / synthetic)
     target: str = "sensor_depth"  # depth target key: sensor_depth (holes = 0) | depth (clean)
     hflip: bool = True
+    # The training input as WxH (non-square: 320x240 for NYU's 640x480, 608x176 for KITTI's 1216x352); each source
+    # image is resized to it. None: model.sample_size x model.sample_size.
+    size: str | None = None
     num_workers: int = 0
     live_size: int = 10000  # procedural_live / synthetic: number of distinct samples
     sensor: str = "kinect"  # procedural_live sensor model
@@ -116,6 +121,17 @@ def validate_recipe(r: Recipe) -> None:
     validate_camera_options(r)
     if r.model.sample_size < 8 or r.model.sample_size % 8:
         raise ValueError(f"model.sample_size must be a multiple of 8 (>= 8), got {r.model.sample_size}")
+    if r.data.size is not None:
+        factor = max(8, 2 ** (len(resolved(r.model)["block_out_channels"]) - 1))  # the UNet halves it per level
+        if any(side % factor for side in train_hw(r)):
+            raise ValueError(f"data.size {r.data.size!r}: width and height must be multiples of {factor} for this model")
+
+
+def train_hw(r: Recipe) -> tuple[int, int]:
+    """(height, width) of the training examples: ``data.size`` (typed WxH), else ``model.sample_size`` square."""
+    if r.data.size is None:
+        return r.model.sample_size, r.model.sample_size
+    return parse_size(r.data.size, "data.size", minimum=8)
 
 
 def data_specs(r: Recipe) -> list[tuple[str, float]]:
