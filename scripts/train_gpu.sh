@@ -20,6 +20,13 @@
 #   EXTRA="k=v ..."     more overrides for every run (the CPU rehearsal: model.preset=tiny ...)
 #   EVAL_N=200          score each finished run on EVAL_N indoor and EVAL_N outdoor procedural test scenes
 #                       (4 samples; depthgen.evaluate assumes the default 60-degree FOV); 0 skips
+#   GPUS=1              processes: GPUS > 1 trains with accelerate launch --multi_gpu --num_processes GPUS
+# The paper's recipes (docs/training/depthgen.md, "The paper's recipes"): RUNS="paper_pretrain paper_nyu paper_kitti"
+#   (each fine-tune starts from WORK/runs/paper_pretrain, so list paper_pretrain first), with the dataset roots
+#   NYU_ROOT     sync/ + $NYU_TRAIN_LIST (nyudepthv2_train_files_with_gt.txt) + nyu_depth_v2_labeled.mat, splits.mat
+#   KITTI_ROOT   raw/ + gt/ + $KITTI_TRAIN_LIST, $KITTI_TEST_LIST (eigen_{train,test}_files_with_gt.txt)
+#   PHOTOS_ROOT  photographs for pre-training (optional); pre-training mixes the roots that are set with the shards
+#   for example: RUNS="paper_pretrain paper_nyu" NYU_ROOT=/data/nyu GPUS=8 SIZE=320x240 bash scripts/train_gpu.sh WORK
 # The CPU rehearsal (tests/depthgen/test_train_gpu_script.py) runs all of it with N=4, STEPS=2, CHUNK=1.
 # On the device machine (nothing outside it, a fresh clone each time it is started), for example:
 #   bash scripts/train_gpu.sh runs/gpu "$OUT/weights"     # repeat while it exits 3, calls back to back
@@ -42,7 +49,16 @@ DATA_WORKERS=${DATA_WORKERS:-8}
 EXTRA=${EXTRA:-}
 EVAL_N=${EVAL_N:-200}
 PY=${PYTHON:-python3}
-RECIPE=configs/depthgen/depthgen_v2.yaml
+GPUS=${GPUS:-1}
+NYU_ROOT=${NYU_ROOT:-}
+KITTI_ROOT=${KITTI_ROOT:-}
+PHOTOS_ROOT=${PHOTOS_ROOT:-}
+NYU_TRAIN_LIST=${NYU_TRAIN_LIST:-nyudepthv2_train_files_with_gt.txt}
+KITTI_TRAIN_LIST=${KITTI_TRAIN_LIST:-eigen_train_files_with_gt.txt}
+KITTI_TEST_LIST=${KITTI_TEST_LIST:-eigen_test_files_with_gt.txt}
+recipe() { case $1 in paper_*) echo "configs/depthgen/$1.yaml" ;; *) echo configs/depthgen/depthgen_v2.yaml ;; esac; }
+train_cmd=($PY -m depthgen.train)
+[ "$GPUS" -gt 1 ] && train_cmd=($PY -m accelerate.commands.launch --multi_gpu --num_processes "$GPUS" -m depthgen.train)
 deadline=$(( $(date +%s) + MINUTES * 60 ))
 left() { echo $(( deadline - $(date +%s) )); }
 out_of_time() { echo "time is up for this call ($MINUTES min); run the same command again to continue"; exit 3; }
@@ -56,7 +72,22 @@ overrides() {  # the key=value settings of run $1
     depthgen_v2) echo "" ;;
     regression_v2) echo "name=regression_v2 stage=regression diffusion.sud_prob=0.0 diffusion.t_shift=1.0" \
                         "train.init_from=assets/regression" ;;
-    *) echo "unknown run $1 (choose from depthgen_v2 regression_v2)" >&2; return 2 ;;
+    paper_pretrain)
+      local mix="procedural:$data@0.2"
+      [ -n "$PHOTOS_ROOT" ] && mix="images:$PHOTOS_ROOT@0.5,$mix"
+      [ -n "$NYU_ROOT" ] && mix="$mix,nyu:$NYU_ROOT/sync:$NYU_ROOT/$NYU_TRAIN_LIST@0.15"
+      [ -n "$KITTI_ROOT" ] && mix="$mix,kitti:$KITTI_ROOT/raw:$KITTI_ROOT/gt:$KITTI_ROOT/$KITTI_TRAIN_LIST@0.15"
+      echo "data.mix=$mix" ;;
+    paper_nyu)
+      [ -n "$NYU_ROOT" ] || { echo "run paper_nyu needs NYU_ROOT" >&2; return 2; }
+      echo "data.spec=nyu:$NYU_ROOT/sync:$NYU_ROOT/$NYU_TRAIN_LIST train.init_from=$WORK/runs/paper_pretrain" \
+           "train.val_data=nyu:$NYU_ROOT/nyu_depth_v2_labeled.mat:$NYU_ROOT/splits.mat:test" ;;
+    paper_kitti)
+      [ -n "$KITTI_ROOT" ] || { echo "run paper_kitti needs KITTI_ROOT" >&2; return 2; }
+      echo "data.spec=kitti:$KITTI_ROOT/raw:$KITTI_ROOT/gt:$KITTI_ROOT/$KITTI_TRAIN_LIST" \
+           "train.init_from=$WORK/runs/paper_pretrain" \
+           "train.val_data=kitti:$KITTI_ROOT/raw:$KITTI_ROOT/gt:$KITTI_ROOT/$KITTI_TEST_LIST" ;;
+    *) echo "unknown run $1 (choose from depthgen_v2 regression_v2 paper_pretrain paper_nyu paper_kitti)" >&2; return 2 ;;
   esac
 }
 
@@ -78,7 +109,7 @@ for run in $RUNS; do
   runs_dir=$WORK/runs/$run
   while [ ! -e "$WEIGHTS/$run/model_index.json" ]; do
     need 60
-    args=(--config "$RECIPE" train.output_dir="$runs_dir" train.export_dir="$WEIGHTS/$run" data.path="$data"
+    args=(--config "$(recipe "$run")" train.output_dir="$runs_dir" train.export_dir="$WEIGHTS/$run" data.path="$data"
           train.mixed_precision="'$PRECISION'" data.num_workers="$DATA_WORKERS")  # quoted: YAML reads no as false
     [ -n "$STEPS" ] && args+=(train.max_steps="$STEPS")
     # shellcheck disable=SC2206
@@ -86,7 +117,7 @@ for run in $RUNS; do
     [ -e "$runs_dir/last" ] && args+=(--resume)
     [ -n "$CHUNK" ] && args+=(--max-steps $(( $(current_step "$runs_dir") + CHUNK )))
     echo "training $run from step $(current_step "$runs_dir") ($(left) s left in this call)"
-    run_limited $PY -m depthgen.train "${args[@]}"
+    run_limited "${train_cmd[@]}" "${args[@]}"
     rc=$?
     case $rc in 0) ;; 124|130|137|143) out_of_time ;; *) exit $rc ;; esac
   done
@@ -95,6 +126,7 @@ done
 # --- 3. scores on the procedural test split (metric depth, default FOV) -----------------------------------
 if [ "$EVAL_N" -gt 0 ]; then
   for run in $RUNS; do
+    case $run in paper_*) continue ;; esac  # the paper's runs validate on their real test splits while training
     for part in indoor outdoor; do
       dest=$WEIGHTS/eval/$run-$part
       [ -e "$dest/DONE" ] && continue

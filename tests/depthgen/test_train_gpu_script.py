@@ -89,3 +89,39 @@ def test_out_of_time_and_bad_use(tmp_path):
     assert script().returncode == 2
     res = script(tmp_path / "w2", RUNS="nope", N="1", MINUTES="0")
     assert res.returncode == 3  # no time: stops before anything, unknown run names are found when reached
+
+
+@pytest.mark.skipif(shutil.which("timeout") is None, reason="needs coreutils timeout")
+def test_paper_lane_pretrains_then_finetunes_on_a_dataset_root(tmp_path):
+    """RUNS="paper_pretrain paper_nyu" with NYU_ROOT: pre-training on the shards + NYU's RGB, then the NYU
+    fine-tune from it, each in resumed 1-step calls, at the tiny budget and a non-square-capable data.size."""
+    from depthgen.models.depth_pipeline import DepthGenPipeline
+    from tests.depthgen.dataset_layouts import nyu_raw
+
+    nyu_raw(tmp_path / "nyu")
+    work, weights = tmp_path / "work", tmp_path / "weights"
+    extra = TINY["EXTRA"] + " data.size=16x16 train.val_every=0 train.log_with=none"
+    res = script(work, weights, RUNS="paper_pretrain paper_nyu", EVAL_N="0", NYU_ROOT=str(tmp_path / "nyu"),
+                 NYU_TRAIN_LIST="train.txt", EXTRA=extra)
+    check(res)
+    assert res.stdout.count("training paper_nyu from step") == 2
+    assert (work / "runs" / "paper_nyu" / "last").read_text().strip() == "checkpoint-2"
+    assert DepthGenPipeline.from_pretrained(weights / "paper_nyu").config.prediction_type == "epsilon"
+
+
+@pytest.mark.parametrize("run", ["paper_pretrain", "paper_nyu", "paper_kitti"])
+def test_paper_runs_of_the_script_are_valid_recipes(run):
+    from depthgen.common.config import load_config
+    from depthgen.training.recipe import Recipe
+
+    body = SCRIPT.read_text()
+    func = body[body.index("overrides() {"):body.index("\n}\n", body.index("overrides() {")) + 2]
+    env = "data=/w/data WORK=/w NYU_ROOT=/d/nyu KITTI_ROOT=/d/kitti PHOTOS_ROOT=/d/photos NYU_TRAIN_LIST=a.txt " \
+          "KITTI_TRAIN_LIST=b.txt KITTI_TEST_LIST=c.txt"
+    sets = subprocess.run(["bash", "-c", f"{env}\n{func}\noverrides {run}"], capture_output=True, text=True,
+                          check=True)
+    recipe = load_config(Recipe, ROOT / "configs" / "depthgen" / f"{run}.yaml", sets.stdout.split())
+    if run == "paper_pretrain":
+        assert recipe.data.mix.startswith("images:/d/photos@") and "kitti:/d/kitti/raw" in recipe.data.mix
+    else:
+        assert recipe.train.init_from == "/w/runs/paper_pretrain" and recipe.data.spec.startswith(run[6:] + ":/d/")
