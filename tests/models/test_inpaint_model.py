@@ -156,16 +156,18 @@ def test_layout_strength_starts_the_hole_from_the_retrieved_layout(tmp_path, mon
     monkeypatch.setattr(inpaint_pipeline, "unet_forward", lambda unet, x, t, text, m, cond: x.clone())  # x0 = x_t
     image, mask = scene()
     pipe = tiny_pipeline()
-    plain = pipe(image, mask, "a library", num_inference_steps=4, generator=torch.Generator().manual_seed(0))
-    assert pipe.last_layout is None
+    out = pipe.paint(image, mask, "a library", num_inference_steps=4, generator=torch.Generator().manual_seed(0))
+    plain = out.image
+    assert out.layout is None
     with pytest.raises(ValueError, match="needs a layout bank"):
         pipe(image, mask, "a library", num_inference_steps=4, layout_strength=0.5)
     pipe.layout_bank = _bank([("a library", (255, 0, 0)), ("a beach", (0, 0, 255))])
     red = pipe(image, mask, "a library", num_inference_steps=4, layout_strength=0.5,
                generator=torch.Generator().manual_seed(0))
-    blue = pipe(image, mask, "a beach", num_inference_steps=4, layout_strength=0.5,
-                generator=torch.Generator().manual_seed(0))
-    assert pipe.last_layout == 1
+    blue_out = pipe.paint(image, mask, "a beach", num_inference_steps=4, layout_strength=0.5,
+                          generator=torch.Generator().manual_seed(0))
+    blue = blue_out.image
+    assert blue_out.layout == 1
     np.testing.assert_array_equal(red[~mask], image[~mask])
     def redness(x):
         return x[mask][:, 0].mean() - x[mask][:, 2].mean()

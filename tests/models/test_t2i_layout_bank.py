@@ -104,13 +104,15 @@ def test_sampling_starts_from_the_retrieved_layout():
     emb = pipe.encode_prompts([red, blue])
     bank = LayoutBank(_plain_images([[230, 20, 20], [20, 20, 230]]), emb, top_k=1)
     pipe.layout_bank = bank
-    a = pipe(red, num_inference_steps=10, layout_strength=0.3, generator=g(0))[0]
-    assert pipe.last_layouts == [0]
-    b = pipe(blue, num_inference_steps=10, layout_strength=0.3, generator=g(0))[0]
-    assert pipe.last_layouts == [1]
+    ra = pipe.sample(red, num_inference_steps=10, layout_strength=0.3, generator=g(0))
+    rb = pipe.sample(blue, num_inference_steps=10, layout_strength=0.3, generator=g(0))
+    assert ra.layouts == [0] and rb.layouts == [1]
+    a, b = ra.images[0], rb.images[0]
     assert a[..., 0].mean() > a[..., 2].mean() + 0.1 and b[..., 2].mean() > b[..., 0].mean() + 0.1
-    plain = pipe(red, num_inference_steps=10, layout_strength=1.0, generator=g(0))[0]
-    assert pipe.last_layouts is None and abs(plain[..., 0].mean() - plain[..., 2].mean()) < 0.05
+    rp = pipe.sample(red, num_inference_steps=10, layout_strength=1.0, generator=g(0))
+    plain = rp.images[0]
+    assert rp.layouts is None and abs(plain[..., 0].mean() - plain[..., 2].mean()) < 0.05
+    np.testing.assert_array_equal(pipe(red, num_inference_steps=10, layout_strength=0.3, generator=g(0))[0], a)
 
 
 def test_strength_one_is_the_plain_sampler_and_seeds_repeat():
@@ -136,8 +138,9 @@ def test_default_strength_saves_and_loads(tmp_path):
     loaded = TextToImagePipeline.from_pretrained(tmp_path / "p")
     assert loaded.config.layout_strength == 0.6 and len(loaded.layout_bank) == 2
     a = pipe("a blue room", num_inference_steps=4, generator=g(2))[0]
-    b = loaded("a blue room", num_inference_steps=4, generator=g(2))[0]
-    assert loaded.last_layouts == [1]
+    rb = loaded.sample("a blue room", num_inference_steps=4, generator=g(2))
+    b = rb.images[0]
+    assert rb.layouts == [1]
     np.testing.assert_allclose(a, b, atol=2e-4)
     (tmp_path / "p" / BANK_FILE).unlink()
     with pytest.raises(ValueError, match="layout_bank"):
@@ -172,8 +175,8 @@ def test_cli_builds_a_bank_from_shards(tmp_path, capsys):
     assert all(bank.scene_types)
     assert json.loads((tmp_path / "p" / "model_index.json").read_text())["layout_strength"] == 0.7
     loaded = TextToImagePipeline.from_pretrained(tmp_path / "p")
-    loaded("a kitchen", num_inference_steps=3, generator=g(0))
-    assert loaded.last_layouts is not None and 0 <= loaded.last_layouts[0] < 5
+    picks = loaded.sample("a kitchen", num_inference_steps=3, generator=g(0)).layouts
+    assert picks is not None and 0 <= picks[0] < 5
     capsys.readouterr()
     assert main(["--pipeline", str(tmp_path / "nope"), "--data", str(shards)]) == 2
     assert "model_index.json" in capsys.readouterr().err

@@ -67,16 +67,17 @@ class EmbeddedTextToImage:
         ``TextToImagePipeline``)."""
         if not isinstance(prompt, str):
             raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
-        image = self.pipe(prompt, num_inference_steps=int(steps), guidance_scale=self.guidance_scale,
-                          generator=generator, scheduler=self.scheduler, layout_strength=layout_strength)[0]
-        return ImageResult(resize_image(image, int(height), int(width)), self._describe_start(layout_strength))
+        result = self.pipe.sample(prompt, num_inference_steps=int(steps), guidance_scale=self.guidance_scale,
+                                  generator=generator, scheduler=self.scheduler, layout_strength=layout_strength)
+        return ImageResult(resize_image(result.images[0], int(height), int(width)),
+                           self._describe_start(layout_strength, result.layouts))
 
-    def _describe_start(self, layout_strength: float | None) -> dict:
-        """The layout strength and, when sampling started from a retrieved layout, which one (the pipeline
-        records its picks of the call just made in ``last_layouts``)."""
+    def _describe_start(self, layout_strength: float | None, picks: list[int] | None) -> dict:
+        """The layout strength and, when sampling started from a retrieved layout (``picks``, the bank index of
+        each image), which one."""
         s = self.pipe.config.layout_strength if layout_strength is None else layout_strength
         info: dict = {"layout_strength": float(s)}
-        picks, bank = getattr(self.pipe, "last_layouts", None), getattr(self.pipe, "layout_bank", None)
+        bank = getattr(self.pipe, "layout_bank", None)
         if picks and bank is not None:
             j = int(picks[0])
             info["layout"] = {"bank_index": j,

@@ -19,6 +19,8 @@ is saved in ``model_index.json`` (1 = pure noise).
 from __future__ import annotations
 
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -69,6 +71,14 @@ def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Ten
     return x, m
 
 
+@dataclass
+class TextInpaintOutput:
+    """image: (H, W, 3) float32 in [0, 1]; layout: the layout-bank index the hole started from, or None."""
+
+    image: np.ndarray
+    layout: int | None
+
+
 class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
     """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
 
@@ -83,18 +93,21 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
                                 seam_width=check_seam_width(seam_width),
                                 layout_strength=check_strength(layout_strength))
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
-        self.last_layout: int | None = None  # bank index the hole of the last call started from
 
     def encode_prompt(self, prompt: str) -> torch.Tensor:
         """(1, 384) float32 unit embedding (zeros for an empty prompt)."""
         return load_text_encoder(self.config.text_encoder_name, "cpu").encode([prompt])
 
+    def __call__(self, image: np.ndarray, mask: np.ndarray, prompt: str, **kwargs) -> np.ndarray:
+        """``paint(image, mask, prompt, **kwargs).image``: (H, W, 3) float32 in [0, 1]."""
+        return self.paint(image, mask, prompt, **kwargs).image
+
     @torch.no_grad()
-    def __call__(self, image: np.ndarray, mask: np.ndarray, prompt: str, num_inference_steps: int = 20,
-                 guidance_scale: float | None = None, generator: torch.Generator | None = None,
-                 text_embedding: torch.Tensor | None = None, scheduler: str = "ddim",
-                 seam_width: float | None = None, layout_strength: float | None = None,
-                 layout_transform: np.ndarray | None = None) -> np.ndarray:
+    def paint(self, image: np.ndarray, mask: np.ndarray, prompt: str, num_inference_steps: int = 20,
+              guidance_scale: float | None = None, generator: torch.Generator | None = None,
+              text_embedding: torch.Tensor | None = None, scheduler: str = "ddim",
+              seam_width: float | None = None, layout_strength: float | None = None,
+              layout_transform: np.ndarray | None = None) -> "TextInpaintOutput":
         """Paint the hole of one image.
 
         image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
@@ -111,7 +124,8 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         coordinates of ``image``, centres at +0.5; ``text3d.run.trajectory.level_view_homography``): the layout,
         a level picture of the prompted scene, is warped by it first, so a view tilted down starts from floor
         and one tilted up from ceiling or sky. Ignored at strength 1.
-        Returns (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is False.
+        Returns ``TextInpaintOutput``: ``image`` (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is
+        False, and ``layout``, the bank index the hole started from (None from pure noise).
         """
         if not isinstance(prompt, str):
             raise ValueError(f"the inpainting prompt must be a string (\"\" for none), got {type(prompt).__name__}")
@@ -126,7 +140,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
             raise ValueError(f"need an (H, W, 3) image and an (H, W) mask, got {image.shape} and {mask.shape}")
         if not mask.any():
-            return image.copy()
+            return TextInpaintOutput(image.copy(), None)
         device, dtype = self.unet.device, self.unet.dtype
         size = int(self.unet.config.sample_size)
         known, m = _to_model(image, mask, size)
@@ -137,40 +151,44 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
         sched = make_scheduler(self.scheduler.config, scheduler)
         warp = None if transform is None else (lambda layouts: warp_layouts(layouts, transform, image.shape[:2]))
-        x, timesteps = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g, warp)
+        x, timesteps, layout = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g, warp)
+        x = self._denoise(x, sched, timesteps, text, scale, m, cond, known, noise)
+        painted = ((x.float().clamp(-1, 1) + 1) / 2)  # (1, 3, S, S)
+        if painted.shape[-2:] != image.shape[:2]:
+            painted = F.interpolate(painted, size=image.shape[:2], mode="bicubic", align_corners=False).clamp(0, 1)
+        painted = painted[0].permute(1, 2, 0).cpu().numpy()
+        return TextInpaintOutput(blend_seam(image, painted, mask, width * image.shape[0] / size), layout)
+
+    def _denoise(self, x: torch.Tensor, sched, timesteps: list, text: torch.Tensor, scale: float, m: torch.Tensor,
+                 cond: torch.Tensor, known: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Run ``timesteps`` from x (1, 3, S, S) with guidance ``scale`` against the null text, keeping the known
+        region (m = 0) on the known image's own noisy trajectory. Returns the final x."""
         guided = scale != 1.0
         texts = torch.cat([text, torch.zeros_like(text)]) if guided else text
         for i, t in enumerate(timesteps):
             inp = sched.scale_model_input(torch.cat([x, x]) if guided else x, t)
-            tt = torch.full((inp.shape[0],), int(t), device=device, dtype=torch.long)
+            tt = torch.full((inp.shape[0],), int(t), device=x.device, dtype=torch.long)
             n = inp.shape[0]
             out = unet_forward(self.unet, inp, tt, texts, m.expand(n, -1, -1, -1), cond.expand(n, -1, -1, -1))
             if guided:
                 c, u = out.chunk(2)
                 out = u + scale * (c - u)
             x = sched.step(out, t, x).prev_sample
-            if i + 1 < len(timesteps):  # keep the known region on the known image's own noisy trajectory
+            if i + 1 < len(timesteps):
                 x = m * x + (1 - m) * sched.add_noise(known, noise, timesteps[i + 1][None])
-        painted = ((x.float().clamp(-1, 1) + 1) / 2)  # (1, 3, S, S)
-        if painted.shape[-2:] != image.shape[:2]:
-            painted = F.interpolate(painted, size=image.shape[:2], mode="bicubic", align_corners=False).clamp(0, 1)
-        painted = painted[0].permute(1, 2, 0).cpu().numpy()
-        return blend_seam(image, painted, mask, width * image.shape[0] / size)
+        return x
 
     def _start(self, sched, steps: int, strength: float, known: torch.Tensor, m: torch.Tensor,
                noise: torch.Tensor, text: torch.Tensor, g: torch.Generator,
-               warp=None) -> tuple[torch.Tensor, list]:
-        """The starting x (1, 3, S, S) and the timesteps to run. Strength 1: pure noise, every step. Below 1:
+               warp=None) -> tuple[torch.Tensor, list, int | None]:
+        """The starting x (1, 3, S, S), the timesteps to run and the layout picked. Strength 1: pure noise, every step. Below 1:
         the hole (m = 1) holds the layout the generator picks among the prompt's nearest (passed through
-        ``warp``, when given) and the rest the known image, noised to the first timestep run; ``last_layout``
-        records the pick (None at strength 1)."""
+        ``warp``, when given) and the rest the known image, noised to the first timestep run (no pick at strength 1)."""
         sched.set_timesteps(steps, device=noise.device)
         if strength >= 1:
-            self.last_layout = None
-            return noise * sched.init_noise_sigma, list(sched.timesteps)
+            return noise * sched.init_noise_sigma, list(sched.timesteps), None
         timesteps = list(schedule_tail(sched, strength))
         pick = self.layout_bank.pick(text.float().cpu(), [g])
-        self.last_layout = int(pick[0])
         layout = self.layout_bank.images(pick, known.shape[-1])
         layout = (layout if warp is None else warp(layout)).to(known.device, known.dtype)
-        return sched.add_noise(m * layout + (1 - m) * known, noise, timesteps[0][None]), timesteps
+        return sched.add_noise(m * layout + (1 - m) * known, noise, timesteps[0][None]), timesteps, int(pick[0])

@@ -1,6 +1,6 @@
-"""Recipe dataclasses for the embedded text-to-image model (``configs/t2i/*.yaml``).
+"""Recipe dataclasses for the embedded text-to-image model (``configs/models/t2i/*.yaml``).
 
-Loaded with ``depthgen.config.load_config(T2IRecipe, path, overrides)``; unknown keys are errors. Example::
+Loaded with ``depthgen.common.config.load_config(T2IRecipe, path, overrides)``; unknown keys are errors. Example::
 
     name: t2i
     model: {preset: small, sample_size: 64}
@@ -8,7 +8,7 @@ Loaded with ``depthgen.config.load_config(T2IRecipe, path, overrides)``; unknown
     data: {kind: procedural_shards, path: data/procedural/train-64}
     train: {batch_size: 32, max_steps: 20000, output_dir: runs/t2i}
 
-The ``train`` section is the project's one ``depthgen.train_config.TrainConfig`` (one trainer for every model).
+The ``train`` section is the project's one ``depthgen.training.config.TrainConfig`` (one trainer for every model).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class T2IDiffusionConfig:
     beta_schedule: str = "squaredcos_cap_v2"  # any diffusers DDPMScheduler beta_schedule
     prediction_type: str = "v_prediction"  # epsilon | v_prediction | sample
     text_dropout: float = 0.15  # probability of replacing the caption by the null embedding (CFG)
-    t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.diffusion.sample_timesteps)
+    t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.models.diffusion.sample_timesteps)
 
 
 @dataclass

@@ -82,11 +82,11 @@ def generate_set(pipe, prompts: Sequence[str], seeds: Sequence[int], steps: int 
     emb = pipe.encode_prompts(list(prompts))  # encode all prompts once
     for i in range(len(prompts)):
         gens = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
-        out += pipe([prompts[i]], num_inference_steps=steps, guidance_scale=guidance_scale, generator=gens,
-                    scheduler=scheduler, num_images_per_prompt=len(seeds), text_embeddings=emb[i:i + 1],
-                    layout_strength=layout_strength)
-        used = getattr(pipe, "last_layouts", None)
-        layouts += list(used) if used is not None else [None] * len(seeds)
+        result = pipe.sample([prompts[i]], num_inference_steps=steps, guidance_scale=guidance_scale, generator=gens,
+                             scheduler=scheduler, num_images_per_prompt=len(seeds), text_embeddings=emb[i:i + 1],
+                             layout_strength=layout_strength)
+        out += result.images
+        layouts += list(result.layouts) if result.layouts is not None else [None] * len(seeds)
     return np.stack(out), layouts
 
 

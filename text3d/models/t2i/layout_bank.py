@@ -286,7 +286,7 @@ def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
         "(1 = start from pure noise, the UNet alone). Built with "
         f"`python -m text3d.models.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
         f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md (text-to-image), "
-        "docs/bench_outpainting.md and assets/README.md (inpainting).", ""])
+        "docs/bench_outpainting.md and docs/training/inpaint.md (inpainting).", ""])
     text = card.read_text(encoding="utf-8")
     if CARD_HEADING in text:
         text = text[:text.index(CARD_HEADING)]

@@ -41,7 +41,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def resolved(cfg: T2IModelConfig) -> dict[str, Any]:
-    """Preset values with the config's explicit fields laid over them (``depthgen.model.resolved``)."""
+    """Preset values with the config's explicit fields laid over them (``depthgen.models.unet.resolved``)."""
     out = resolve_preset(cfg, PRESETS)
     if any(c % out["norm_num_groups"] for c in out["block_out_channels"]):
         raise ValueError("every model.block_out_channels entry must be divisible by model.norm_num_groups")

@@ -17,6 +17,7 @@ default is saved in ``model_index.json``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -33,7 +34,7 @@ SCHEDULERS = ("ddim", "dpm")
 
 
 def make_scheduler(config, name: str):
-    """The sampler of the embedded image models: ``depthgen.sampling.make_sampler`` (``ddim`` | ``dpm``) with
+    """The sampler of the embedded image models: ``depthgen.models.sampling.make_sampler`` (``ddim`` | ``dpm``) with
     DDIM's final alpha at the first training alpha."""
     if name not in SCHEDULERS:
         raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
@@ -48,6 +49,15 @@ def _generators(generator, n: int) -> list[torch.Generator]:
     if len(generator) != n:
         raise ValueError(f"got {len(generator)} generators for {n} images; pass one generator or one per image")
     return generator
+
+
+@dataclass
+class TextToImageOutput:
+    """images: (H, W, 3) float32 arrays in [0, 1]; layouts: the layout-bank index each image started from, or
+    None when sampling started from pure noise."""
+
+    images: list[np.ndarray]
+    layouts: list[int] | None
 
 
 class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
@@ -69,7 +79,6 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
                                 latents_mean=[float(v) for v in latents_mean] if latent else None,
                                 latents_std=[float(v) for v in latents_std] if latent else None)
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
-        self.last_layouts: list[int] | None = None  # bank index each image of the last call started from
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
@@ -106,23 +115,24 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         return self.text_encoder.encode(list(prompts))
 
     @torch.no_grad()
-    def __call__(self, prompt: str | Sequence[str], num_inference_steps: int = 25, guidance_scale: float = 3.0,
+    def sample(self, prompt: str | Sequence[str], num_inference_steps: int = 25, guidance_scale: float = 3.0,
                  generator: torch.Generator | Sequence[torch.Generator] | None = None, scheduler: str = "ddim",
                  num_images_per_prompt: int = 1, progress: bool = False,
                  text_embeddings: torch.Tensor | None = None,
-                 layout_strength: float | None = None) -> list[np.ndarray]:
-        """Sample images.
+                 layout_strength: float | None = None) -> TextToImageOutput:
+        """Sample images; the call (``pipe(prompt, ...)``) returns just ``.images`` of this.
 
         prompt: a string or a list; each gives ``num_images_per_prompt`` images, prompt-major order.
         generator: one ``torch.Generator`` for all images (drawn in order), or one per image (then a batch
-        equals its items run one by one). None draws from torch's global RNG (``depthgen.sampling.resolve_generator``).
+        equals its items run one by one). None draws from torch's global RNG (``depthgen.models.sampling.resolve_generator``).
         guidance_scale 1 disables guidance.
         text_embeddings: optional precomputed (n_prompts, 384) embeddings (skips the encoder).
         layout_strength: None = the saved default; 1 = start from pure noise; below 1, start that far into
         the schedule from a layout of the bank retrieved by the prompt (each generator first draws the noise,
         then the pick among the ``top_k`` nearest layouts).
-        Returns a list of (H, W, 3) float32 arrays in [0, 1], H = W = the model's sample size (8x it for a
-        latent model).
+        Returns ``TextToImageOutput``: ``images``, a list of (H, W, 3) float32 arrays in [0, 1], H = W = the
+        model's sample size (8x it for a latent model), and ``layouts``, the bank index each image started from
+        (None from pure noise).
         """
         prompts = _check_sampling_args(prompt, num_inference_steps, guidance_scale, num_images_per_prompt)
         strength = self._layout_strength(layout_strength)
@@ -130,19 +140,22 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
         cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)
         gens = _generators(generator, cond.shape[0])
-        x, sched, timesteps = self._start_sampling(cond, gens, scheduler, int(num_inference_steps), strength)
+        x, sched, timesteps, picks = self._start_sampling(cond, gens, scheduler, int(num_inference_steps), strength)
         x = self._denoise(x, cond, sched, timesteps, guidance_scale, progress)
         images = self.decode_latents(x).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
-        return [np.ascontiguousarray(im, dtype=np.float32) for im in images]
+        return TextToImageOutput([np.ascontiguousarray(im, dtype=np.float32) for im in images], picks)
+
+    def __call__(self, prompt: str | Sequence[str], **kwargs) -> list[np.ndarray]:
+        """``sample(prompt, **kwargs).images``: a list of (H, W, 3) float32 images in [0, 1]."""
+        return self.sample(prompt, **kwargs).images
 
     def _start_sampling(self, cond: torch.Tensor, gens: list[torch.Generator], scheduler: str, steps: int,
-                        strength: float) -> tuple[torch.Tensor, object, torch.Tensor]:
-        """The starting latents (n, 3, H, W), the scheduler and the timesteps to run.
+                        strength: float) -> tuple[torch.Tensor, object, torch.Tensor, list[int] | None]:
+        """The starting latents (n, C, H, W), the scheduler, the timesteps to run and the layout picks.
 
         Each generator draws its image's noise first. Strength 1: scaled pure noise, all ``steps``. Below 1
         (img2img from retrieved layouts): only the last ``strength`` of the schedule is run, from the layout the
-        generator picks among the prompt's nearest, noised to the first timestep run; ``last_layouts`` records
-        the picks (None at strength 1).
+        generator picks among the prompt's nearest, noised to the first timestep run (picks None at strength 1).
         """
         device, dtype = self.unet.device, self.unet.dtype
         size = int(self.unet.config.sample_size)
@@ -155,12 +168,9 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         if strength < 1:  # img2img from retrieved layouts: run only the last `strength` of the schedule
             timesteps = schedule_tail(sched, strength)
             picks = self.layout_bank.pick(cond.float().cpu(), gens)
-            self.last_layouts = picks.tolist()
             x = sched.add_noise(self.layout_bank.images(picks, size).to(device, dtype), x, timesteps[:1])
-        else:
-            self.last_layouts = None
-            x = x * sched.init_noise_sigma
-        return x, sched, timesteps
+            return x, sched, timesteps, picks.tolist()
+        return x * sched.init_noise_sigma, sched, timesteps, None
 
     def _denoise(self, x: torch.Tensor, cond: torch.Tensor, sched, timesteps: torch.Tensor,
                  guidance_scale: float, progress: bool) -> torch.Tensor:

@@ -1,6 +1,6 @@
-"""Train the embedded text-to-image model on the shared trainer (``depthgen.trainer``).
+"""Train the embedded text-to-image model on the shared trainer (``depthgen.training.trainer``).
 
-    python -m text3d.models.t2i.train --config configs/t2i/t2i.yaml [key=value ...] [--resume] [--max-steps N] [--export DIR]
+    python -m text3d.models.t2i.train --config configs/models/t2i/t2i.yaml [key=value ...] [--resume] [--max-steps N] [--export DIR]
     python -m text3d.models.t2i.train --export-only --from CKPT --out DIR   # CKPT: checkpoint dir or output_dir
 
 ``T2ITask`` supplies the UNet, the batches (captioned images in memory; caption dropped to the null embedding
@@ -50,7 +50,7 @@ def training_step(unet: torch.nn.Module, noise_scheduler, x0: torch.Tensor, text
 
 
 class T2ITask:
-    """``depthgen.trainer.TrainingTask`` of the text-to-image model (``text3d.models.inpaint`` extends it)."""
+    """``depthgen.training.trainer.TrainingTask`` of the text-to-image model (``text3d.models.inpaint`` extends it)."""
 
     def __init__(self, recipe: T2IRecipe):
         self.recipe = recipe
