@@ -6,15 +6,27 @@ settings of every later part of a run. ``load_preset("fast", ["trajectory.views=
 
 from __future__ import annotations
 
+import dataclasses
 import math
-
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs" / "text3d"
 TRAJECTORY_DIR = Path(__file__).resolve().parent.parent / "configs" / "trajectories"
 TRAJECTORY_PRESETS = ("orbit", "walk", "zoom-out")
+PHOTO_MAX_PIXELS = 4096 * 4096     # the largest photo (width x height) the CLI, the API and the UI take
+MAX_VIEWS = 256                     # views of one run (--views, trajectory.views, a segment file's total)
+# whole-number settings with bounds beyond "at least 1" (inclusive; a run's time and memory grow with them)
+INT_RANGES = {"steps.t2i": (1, 1000), "steps.inpaint": (1, 1000), "steps.depth": (1, 1000), "sr.steps": (1, 1000),
+              "depth_samples": (1, 64), "trajectory.views": (1, MAX_VIEWS), "cleanup.views": (0, 64),
+              "cleanup.score_size": (8, 1024), "lift.hole_dilation": (0, 64), "lift.min_hole_pixels": (0, 10**6),
+              "lift.mesh_stride": (1, 64), "video.frames": (2, 10000), "video.fps": (1, 240),
+              "video.height": (16, 4096), "video.width": (16, 4096), "sr.scale": (2, 16), "sr.blend_band": (0, 64),
+              "sr.depth_radius": (1, 64), "height": (1, 65536), "width": (1, 65536), "size_multiple": (1, 256),
+              "min_size": (1, 65536), "max_size": (1, 65536)}
 
 
 @dataclass
@@ -209,8 +221,52 @@ def check_size(cfg: Text3DConfig, height: int, width: int) -> None:
                              f"between {cfg.min_size} and {cfg.max_size} (e.g. {near(width)}x{near(height)})")
 
 
+def _check_value(key: str, tp: Any, value: Any) -> None:
+    """ValueError naming ``key``, ``value`` and what is allowed unless ``value`` is of type ``tp``: whole numbers
+    for int (within ``INT_RANGES``), finite numbers for float, true/false for bool, text for str."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(tp):
+            return
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if typing.get_origin(tp) is tuple:
+        if not isinstance(value, (tuple, list)) or len(value) != len(typing.get_args(tp)):
+            raise ValueError(f"{key}={value!r} is not allowed; give {len(typing.get_args(tp))} numbers")
+        for i, (inner, v) in enumerate(zip(typing.get_args(tp), value)):
+            _check_value(f"{key}[{i}]", inner, v)
+        return
+    if tp is bool:
+        ok, allowed = isinstance(value, bool), "true or false"
+    elif tp is int:
+        lo, hi = INT_RANGES.get(key, (0, 2**31 - 1))
+        ok, allowed = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi, \
+            f"a whole number within {lo}..{hi}"
+    elif tp is float:
+        ok, allowed = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+            and abs(value) <= 1e6, "a finite number (at most 1e6 in size)"
+    elif tp is str:
+        ok, allowed = isinstance(value, str), "text"
+    else:
+        return
+    if not ok:
+        raise ValueError(f"{key}={value!r} is not allowed; give {allowed}")
+
+
+def check_types(config: Any, prefix: str = "") -> None:
+    """Check every setting of a config dataclass against its field's type (``_check_value``), nested ones too."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        value, key = getattr(config, f.name), f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hints[f.name]):
+            if not dataclasses.is_dataclass(value):
+                raise ValueError(f"{key} is a group of settings, not a value; set {key}.<name>=VALUE")
+            check_types(value, f"{key}.")
+        else:
+            _check_value(key, hints[f.name], value)
+
+
 def validate(cfg: Text3DConfig) -> Text3DConfig:
-    """Raise ValueError naming the first setting out of range; return ``cfg``."""
+    """Raise ValueError naming the first setting of the wrong type or out of range; return ``cfg``."""
+    check_types(cfg)
     check_size(cfg, cfg.height, cfg.width)
     if cfg.trajectory.views < 1:
         raise ValueError(f"views must be at least 1, got {cfg.trajectory.views}")
@@ -233,6 +289,11 @@ def validate(cfg: Text3DConfig) -> Text3DConfig:
         raise ValueError(f"fusion.method must be 'mesh' or 'tsdf', got {cfg.fusion.method!r}")
     if cfg.lift.max_depth_ratio < 0 or 0 < cfg.lift.max_depth_ratio < 1:
         raise ValueError(f"lift.max_depth_ratio must be 0 (no cap) or at least 1, got {cfg.lift.max_depth_ratio}")
+    if not 0 <= cfg.fusion.min_component_fraction < 1:
+        raise ValueError(f"fusion.min_component_fraction must be within [0, 1), got {cfg.fusion.min_component_fraction}")
+    if cfg.fusion.tsdf_voxel < 0 or cfg.fusion.tsdf_trunc_voxels <= 0:
+        raise ValueError(f"fusion.tsdf_voxel must be >= 0 (0 = automatic) and fusion.tsdf_trunc_voxels > 0, got "
+                         f"{cfg.fusion.tsdf_voxel} and {cfg.fusion.tsdf_trunc_voxels}")
     if cfg.lift.mesh_stride < 1:
         raise ValueError(f"lift.mesh_stride must be at least 1, got {cfg.lift.mesh_stride}")
     if cfg.cleanup.views < 0:

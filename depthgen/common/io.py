@@ -115,9 +115,10 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path: str | Path, data: Any, indent: int | None = 2) -> Path:
-    """Atomically write ``data`` as JSON (indented, with a final newline)."""
-    return write_text(path, json.dumps(data, indent=indent) + "\n")
+def write_json(path: str | Path, data: Any, indent: int | None = 2, allow_nan: bool = True) -> Path:
+    """Atomically write ``data`` as JSON (indented, with a final newline); ``allow_nan=False``: strict JSON
+    (NaN or inf raise ValueError)."""
+    return write_text(path, json.dumps(data, indent=indent, allow_nan=allow_nan) + "\n")
 
 
 def depth_to_uint16(depth: np.ndarray, depth_scale: float = 1000.0) -> np.ndarray:

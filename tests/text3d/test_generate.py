@@ -26,6 +26,16 @@ def fake_loader(monkeypatch):
     return calls
 
 
+def _bomb(folder, width=15000, height=12000):
+    """A black greyscale PNG of width x height: a few hundred KB that decode to width x height bytes."""
+    from PIL import Image
+
+    path = folder / f"bomb-{width}x{height}.png"
+    if not path.exists():
+        Image.new("L", (width, height)).save(path)
+    return path
+
+
 def _bad_inputs(tmp_path):
     not_image = tmp_path / "notes.png"
     not_image.write_text("not an image")
@@ -34,7 +44,23 @@ def _bad_inputs(tmp_path):
     return {
         "no prompt": ([], "give a prompt"),
         "blank prompt": (["   "], "prompt is empty"),
-        "zero views": (["a room", "--views", "0"], "views must be at least 1"),
+        "zero views": (["a room", "--views", "0"], "views must be within 1..256"),
+        "views over the cap": (["a room", "--views", "100000"], "views must be within 1..256"),
+        "empty out": (["a room", "--out", ""], "output folder is empty"),
+        "seed over 2**63-1": (["a room", "--seed", str(2**70)], "seed must be within 0..9223372036854775807"),
+        "word for a number": (["a room", "--set", "depth_samples=abc"], "depth_samples='abc' is not allowed"),
+        "fraction for steps": (["a room", "--set", "steps.t2i=2.5"], "steps.t2i=2.5 is not allowed; give a whole"),
+        "nan depth ratio": (["a room", "--set", "lift.max_depth_ratio=nan"], "lift.max_depth_ratio=nan is not"),
+        "nan component fraction": (["a room", "--set", "fusion.min_component_fraction=.nan"],
+                                   "fusion.min_component_fraction=nan is not allowed; give a finite number"),
+        "nan voxel": (["a room", "--set", "fusion.tsdf_voxel=nan"], "fusion.tsdf_voxel=nan is not allowed"),
+        "inf voxel": (["a room", "--set", "fusion.tsdf_voxel=inf"], "fusion.tsdf_voxel=inf is not allowed"),
+        "huge samples": (["a room", "--set", "depth_samples=1e30"], "depth_samples=1e+30 is not allowed"),
+        "not an enum member": (["a room", "--set", "fusion.method=voxels"], "fusion.method must be 'mesh' or"),
+        "decompression bomb": (["a room", "--image", str(_bomb(tmp_path))], "is too large (180,000,000 pixels), "
+                               "the limit is 16,777,216 pixels"),
+        "too many pixels": (["a room", "--image", str(_bomb(tmp_path, 5000, 5000))], "too large (5000x5000), the "
+                            "limit is 16,777,216"),
         "odd size": (["a room", "--size", "100x7"], "multiples of 8"),
         "size syntax": (["a room", "--size", "big"], "WIDTHxHEIGHT"),
         "unknown preset": (["a room", "--preset", "nope"], "unknown preset"),
@@ -54,7 +80,7 @@ def _bad_inputs(tmp_path):
         "orbit without overlap": (["a room", "--views", "4"], "orbit views do not overlap"),
         "layout strength range": (["a room", "--set", "t2i_layout_strength=1.5"], "t2i_layout_strength must be"),
         "negative guidance": (["a room", "--set", "inpaint_guidance=-1"], "inpaint_guidance must be a number >= 0"),
-        "nan guidance": (["a room", "--set", "inpaint_guidance=nan"], "inpaint_guidance must be a number >= 0"),
+        "nan guidance": (["a room", "--set", "inpaint_guidance=nan"], "inpaint_guidance=nan is not allowed"),
         "inpaint layout strength range": (["a room", "--set", "inpaint_layout_strength=0"],
                                           "inpaint_layout_strength must be"),
     }

@@ -20,8 +20,9 @@ from text3d.backends.protocols import capabilities_of
 from text3d.config import Text3DConfig
 from text3d.run.camera import Camera, resolve_camera
 from text3d.run.cleanup import add_cleanup_views
-from text3d.run.inputs import (check_prompt, fit_photo_size, load_image, prepare_out_dir, read_photo, remove_empty,
-                               resolve_config, run_backends, run_segments)
+from text3d.run.folder import check_target, stage
+from text3d.run.inputs import (check_prompt, fit_photo_size, load_image, read_photo, resolve_config, run_backends,
+                               run_segments, slugify)
 from text3d.run.manifest import Timings, build_manifest, relative_paths
 from text3d.run.outputs import export_scene, fuse_scene, progress_plan, timing_summary, views_summary, write_video
 from text3d.run.progress import Progress, ProgressFn
@@ -37,7 +38,7 @@ def generate_scene(prompt: str | None = "a cozy library", *, image: str | Path |
                    size: tuple[int, int] | None = None, t2i: str | None = None, inpaint: str | None = None,
                    depth: str | None = None, device: str = "auto", progress: ProgressFn | None = None,
                    backends: Backends | None = None, overrides: Sequence[str] = (), progress_bars: bool = False,
-                   fov_deg: float | None = None) -> Text3DResult:
+                   fov_deg: float | None = None, overwrite: bool = False) -> Text3DResult:
     """Generate a walkable 3D scene from a prompt (or a photo) and write it to ``out_dir``.
 
     trajectory/views/steps/size (H, W) default to the preset's; a photo without ``size`` keeps its own
@@ -48,6 +49,10 @@ def generate_scene(prompt: str | None = "a cozy library", *, image: str | Path |
     shipped presets); manifest.json's ``camera`` says which was used and where it came from (user / exif /
     default / trajectory); ``backends`` reuses loaded models (the name arguments are then ignored);
     ``progress(phase, fraction_of_run)`` is called as work proceeds; ``progress_bars`` shows tqdm bars.
+
+    All or nothing (``text3d.run.folder``): the run writes into a hidden sibling of ``out_dir`` and renames it
+    into place at the end; an error or interrupt leaves nothing of the run. A non-empty ``out_dir`` must hold a
+    finished run, which is replaced whole only with ``overwrite``.
     """
     prompt = check_prompt(prompt, image, seed)
     cfg = resolve_config(preset, trajectory, views, steps, size, overrides)
@@ -61,18 +66,22 @@ def generate_scene(prompt: str | None = "a cozy library", *, image: str | Path |
     name = prompt or ("image" if isinstance(image, np.ndarray) else Path(str(image)).stem)
     if backends is not None and first is None and backends.t2i is None:
         raise ValueError("these backends have no text-to-image model; give an image or load one")
-    out, created = prepare_out_dir(out_dir, name, seed)
+    target = check_target(Path("outputs") / f"{slugify(name)}-{seed}" if out_dir is None else out_dir, overwrite)
+    staging = stage(target)
     timings = Timings()
     try:
         backends = run_backends(cfg, backends, preset, {"t2i": t2i, "inpaint": inpaint, "depth": depth}, dev,
                                 timings, need_t2i=first is None)
+        result = run_scene(cfg=cfg, backends=backends, camera=camera, segments=segments, prompt=prompt,
+                           first_image=first, seed=seed, out=staging.path, timings=timings,
+                           image_name=None if image is None or isinstance(image, np.ndarray) else str(image),
+                           progress=Progress(progress_plan(cfg, sum(s.views for s in segments)), progress,
+                                             progress_bars))
+        staging.commit()
     except BaseException:
-        remove_empty(created)       # a run that could not start leaves no empty folders behind
+        staging.discard()           # nothing of an unfinished run is left
         raise
-    return run_scene(cfg=cfg, backends=backends, camera=camera, segments=segments, prompt=prompt, first_image=first,
-                     image_name=None if image is None or isinstance(image, np.ndarray) else str(image),
-                     seed=seed, out=out, timings=timings, progress=Progress(
-                         progress_plan(cfg, sum(s.views for s in segments)), progress, progress_bars))
+    return result.moved(staging.path, target)
 
 
 def run_scene(*, cfg: Text3DConfig, backends: Backends, camera: Camera, segments: list[Segment], prompt: str,
@@ -113,7 +122,7 @@ def run_scene(*, cfg: Text3DConfig, backends: Backends, camera: Camera, segments
     finally:
         progress.close()
 
-    paths["manifest"] = out / "manifest.json"
+    paths["manifest"] = out / "manifest.json"  # written last: a folder with it is a finished run
     timing = timing_summary(timings)
     manifest = build_manifest(
         prompt=prompt, seed=seed, image=image_name, backends=backends.names(), settings=to_dict(cfg),
@@ -123,5 +132,5 @@ def run_scene(*, cfg: Text3DConfig, backends: Backends, camera: Camera, segments
               **fusion_info},
         camera=camera.manifest_entry(capabilities_of(backends.depth).camera_aware),
         first_view=None if painted is None else painted.info)
-    write_json(paths["manifest"], manifest)
+    write_json(paths["manifest"], manifest, allow_nan=False)
     return Text3DResult(prompt, seed, out, mesh, builder.views, paths, timing, manifest)

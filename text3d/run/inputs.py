@@ -1,12 +1,13 @@
 """A run's inputs, checked and resolved before any model loads: the prompt and seed, the settings (a preset with
-``key=value`` overrides and the call's explicit settings), a photo and its view size, the trajectory, the output
-folder, and the backends with what they must take. User mistakes raise ValueError with one line saying what
-to fix.
+``key=value`` overrides and the call's explicit settings), a photo and its view size, the trajectory, the backends with what they must take. User
+mistakes raise ValueError with one line saying what to fix.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -14,8 +15,9 @@ import numpy as np
 
 from text3d.backends.loading import Backends, load_backends
 from text3d.backends.protocols import capabilities_of
-from text3d.config import TRAJECTORY_PRESETS, Text3DConfig, validate
+from text3d.config import MAX_VIEWS, PHOTO_MAX_PIXELS, TRAJECTORY_PRESETS, Text3DConfig, validate
 from text3d.run.manifest import Timings
+from text3d.run.seeds import MAX_SEED
 from text3d.run.trajectory import Segment, check_overlap, resolve_trajectory
 
 
@@ -25,51 +27,56 @@ def slugify(text: str, limit: int = 40) -> str:
     return (slug[:limit].rstrip("-")) or "scene"
 
 
-def prepare_out_dir(out_dir: str | Path | None, name: str, seed: int) -> tuple[Path, list[Path]]:
-    """Create the output folder (default ``outputs/<slug>-<seed>``) and check that it is writable.
-
-    Returns the folder and the folders this call created (deepest last), so a failed run can remove them.
-    """
-    path = Path(out_dir) if out_dir is not None else Path("outputs") / f"{slugify(name)}-{seed}"
-    created = [p for p in [*reversed(path.parents), path, path / "views"] if not p.exists()]
-    try:
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"output path {path} is a file; give a folder with --out")
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "views").mkdir(exist_ok=True)
-        probe = path / f".write-test-{seed}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise ValueError(f"cannot write to output folder {path} ({e.strerror or e}); choose another --out") from None
-    return path, created
-
-
-def remove_empty(folders: Sequence[Path]) -> None:
-    """Remove the given folders, deepest first, where they are (still) empty."""
-    for folder in reversed(list(folders)):
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
-
-
 def read_photo(image: str | Path | np.ndarray):
-    """A photo (file path, or an (H, W, 3|4) uint8 or float [0, 1] array) as an RGB ``PIL.Image``."""
-    from PIL import Image, UnidentifiedImageError
+    """A photo (file path, or an (H, W, 3|4) uint8 or float [0, 1] array) as an 8-bit RGB ``PIL.Image``: EXIF
+    orientation applied, 16-bit and greyscale scaled to 8-bit RGB, an animation's first frame (said on stderr);
+    photos over ``PHOTO_MAX_PIXELS`` are refused from the header, before decoding."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(image, np.ndarray):
         a = image
-        if a.ndim != 3 or a.shape[2] not in (3, 4):
+        if a.ndim != 3 or a.shape[2] not in (3, 4) or min(a.shape[:2]) < 1:
             raise ValueError(f"image array must be (H, W, 3), got shape {a.shape}")
         a = a[..., :3]
-        a = a.astype(np.uint8) if a.dtype == np.uint8 else (np.clip(a.astype(np.float32), 0, 1) * 255).astype(np.uint8)
+        a = a.astype(np.uint8) if a.dtype == np.uint8 else (
+            np.clip(np.nan_to_num(a.astype(np.float32)), 0, 1) * 255).astype(np.uint8)
         return Image.fromarray(a)
+    Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS  # PIL refuses twice this itself, from the header
     try:
-        with Image.open(image) as im:
-            return im.convert("RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(image)           # reads the header: the size is known before decoding
+        with im:
+            w, h = im.size
+            if w * h > PHOTO_MAX_PIXELS:
+                raise ValueError(f"image {image} is too large ({w}x{h}), the limit is {PHOTO_MAX_PIXELS:,} pixels")
+            if getattr(im, "n_frames", 1) > 1:
+                print(f"note: {image} is animated; using its first frame", file=sys.stderr)
+                im.seek(0)
+            return to_rgb8(ImageOps.exif_transpose(im))
+    except ValueError:
+        raise
+    except Image.DecompressionBombError as e:
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "over twice the limit"
+        raise ValueError(f"image {image} is too large ({size}), the limit is {PHOTO_MAX_PIXELS:,} pixels") from None
+    except (OSError, UnidentifiedImageError, SyntaxError, EOFError) as e:
         raise ValueError(f"cannot read image {image} ({e.__class__.__name__}); give a readable PNG or JPEG file") from None
+
+
+def to_rgb8(im):
+    """An 8-bit RGB ``PIL.Image`` of any mode: 16- and 32-bit integer and float greyscale scaled by their range
+    (I;16: 65535 = white; I: 255 or 65535 by its largest value; F: 1.0 or its largest value)."""
+    from PIL import Image
+
+    if im.mode.startswith("I") or im.mode == "F":
+        a = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode.startswith("I;16") else 1.0 if im.mode == "F" else 255.0
+        if np.nanmax(a, initial=0) > top:
+            top = 65535.0 if im.mode == "I" and np.nanmax(a) <= 65535 else float(np.nanmax(a))
+        grey = (np.clip(np.nan_to_num(a / top), 0, 1) * 255 + 0.5).astype(np.uint8)
+        return Image.fromarray(np.stack([grey] * 3, -1))
+    return im.convert("RGB")
 
 
 def load_image(pil, height: int, width: int) -> np.ndarray:
@@ -137,8 +144,8 @@ def check_prompt(prompt: str | None, image: str | Path | np.ndarray | None, seed
             raise ValueError('the prompt is empty; give a text prompt such as "a cozy library" (or an image)')
     elif prompt is not None and not isinstance(prompt, str):
         raise ValueError("the prompt must be a string")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number within 0..{MAX_SEED} (2**63 - 1), got {seed!r}")
     return (prompt or "").strip()
 
 
@@ -148,6 +155,8 @@ def run_segments(cfg: Text3DConfig, views: int | None, fov_deg: float) -> list[S
     if views is not None and cfg.trajectory.name not in TRAJECTORY_PRESETS:
         raise ValueError("views applies to preset trajectories; set views per segment in the trajectory file")
     segments = resolve_trajectory(cfg.trajectory.name, cfg.trajectory.views)
+    if sum(s.views for s in segments) > MAX_VIEWS:
+        raise ValueError(f"the trajectory has {sum(s.views for s in segments)} views; the limit is {MAX_VIEWS}")
     check_overlap(segments, cfg.trajectory, fov_deg)
     return segments
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import platform
 import time
+
+import torch
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -68,6 +70,7 @@ def build_manifest(*, prompt: str, seed: int, image: str | None, backends: dict[
     it painted the first view (for the embedded model: the retrieved layout), if anything; ``camera``: the
     run's camera (``text3d.run.camera.Camera.manifest_entry``)."""
     return {
+        "format": "text3d-run",           # text3d.run.folder.RUN_FORMAT: marks a finished run
         "prompt": prompt,
         "seed": seed,
         "image": image,
@@ -78,6 +81,8 @@ def build_manifest(*, prompt: str, seed: int, image: str | None, backends: dict[
                        "the API: first view's OpenCV frame (x right, y down, z forward)",
         "timings_s": timings,
         "versions": package_versions(),
+        # the same seed and the same thread count give the same bytes; other thread counts sum in another order
+        "torch_threads": torch.get_num_threads(),
         "outputs": outputs,
         "views": views,
         "mesh": mesh,

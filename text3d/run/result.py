@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from text3d.geometry.mesh import Mesh
@@ -29,3 +29,8 @@ class Text3DResult:
     paths: dict[str, Path]
     timings: dict[str, float]
     manifest: dict = field(default_factory=dict)
+
+    def moved(self, old: Path, new: Path) -> "Text3DResult":
+        """This result with ``out_dir`` and ``paths`` under ``new`` instead of ``old`` (the staging folder)."""
+        paths = {k: new / Path(p).relative_to(old) for k, p in self.paths.items()}
+        return replace(self, out_dir=new, paths=paths)

@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from text3d.config import PHOTO_MAX_PIXELS
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"   # the 3D viewer's page, script and bundled three.js
 
 EXAMPLE_PROMPTS = (
@@ -45,7 +47,7 @@ class UISettings:
     retention_s: float = 3600.0
     cleanup_interval_s: float = 300.0
     max_upload_bytes: int = 10 * 1024 * 1024
-    max_upload_pixels: int = 4096 * 4096
+    max_upload_pixels: int = PHOTO_MAX_PIXELS
     max_views: int = 16
     max_steps: int = 100
     examples: tuple[str, ...] = EXAMPLE_PROMPTS
