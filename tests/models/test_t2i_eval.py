@@ -69,20 +69,10 @@ def test_image_grid_layout():
 
 
 def test_bench_script_end_to_end(tmp_path, classifier):
-    from diffusers import DDIMScheduler
-
-    from text3d.models.t2i.config import T2IModelConfig
-    from text3d.models.t2i.model import build_unet
     from text3d.models.t2i.pipeline import TextToImagePipeline
 
-    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
-    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=16)), sched).save_pretrained(str(tmp_path / "p"))
+    bench = _bench_setup(tmp_path, "v_prediction", [("a crimson room", "red"), ("somewhere blue", "blue")])
     classifier.save(tmp_path / "clf")
-    (tmp_path / "prompts.yaml").write_text("prompts:\n  - {prompt: a crimson room, scene_type: red}\n"
-                                           "  - {prompt: somewhere blue, scene_type: blue}\n")
-    spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     args = ["--pipeline", str(tmp_path / "p"), "--prompts", str(tmp_path / "prompts.yaml"), "--seeds", "3",
             "--steps", "2", "--classifier", str(tmp_path / "clf"), "--out", str(tmp_path / "docs"), "--no-realism"]
     assert bench.main(args) == 0
@@ -178,19 +168,7 @@ def test_bench_reuses_the_saved_classifier_only_when_trained_as_asked(tmp_path, 
 def test_bench_reports_realism_from_noise(tmp_path):
     """With procedural scene types the bench adds the two-sample test and the prompt sensitivity, for the generated
     images and for true renders."""
-    from diffusers import DDIMScheduler
-
-    from text3d.models.t2i.config import T2IModelConfig
-    from text3d.models.t2i.model import build_unet
-    from text3d.models.t2i.pipeline import TextToImagePipeline
-
-    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="sample")
-    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=16)), sched).save_pretrained(str(tmp_path / "p"))
-    (tmp_path / "prompts.yaml").write_text("prompts:\n  - {prompt: somewhere to cook, scene_type: kitchen}\n"
-                                           "  - {prompt: somewhere to sleep, scene_type: bedroom}\n")
-    spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _bench_setup(tmp_path, "sample", [("somewhere to cook", "kitchen"), ("somewhere to sleep", "bedroom")])
     args = ["--pipeline", str(tmp_path / "p"), "--prompts", str(tmp_path / "prompts.yaml"), "--seeds", "5",
             "--steps", "2", "--classifier", str(ROOT / "assets" / "scene-classifier"), "--out", str(tmp_path / "docs")]
     assert bench.main(args) == 0
@@ -200,3 +178,22 @@ def test_bench_reports_realism_from_noise(tmp_path):
     assert abs(r["two_sample_accuracy"] - sum(r["two_sample_per_draw"]) / 3) < 1e-9
     assert r["prompt_sensitivity"] > 0 and r["prompt_sensitivity_true_renders"] > 0 and r["indoor_prompts"] == 2
     assert "Realism from pure noise" in (tmp_path / "docs" / "t2i_eval.md").read_text()
+
+
+def _bench_setup(tmp_path, prediction_type: str, prompts: list[tuple[str, str]]):
+    """A tiny random text-to-image pipeline in tmp_path/p, a prompt file tmp_path/prompts.yaml, and bench.bench_t2i
+    loaded from its file."""
+    from diffusers import DDIMScheduler
+
+    from text3d.models.t2i.config import T2IModelConfig
+    from text3d.models.t2i.model import build_unet
+    from text3d.models.t2i.pipeline import TextToImagePipeline
+
+    sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type=prediction_type)
+    TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=16)), sched).save_pretrained(str(tmp_path / "p"))
+    (tmp_path / "prompts.yaml").write_text("prompts:\n" + "".join(f"  - {{prompt: {p}, scene_type: {t}}}\n"
+                                                                   for p, t in prompts))
+    spec = importlib.util.spec_from_file_location("bench_t2i", ROOT / "bench" / "bench_t2i.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
