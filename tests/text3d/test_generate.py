@@ -80,7 +80,7 @@ def _bad_inputs(tmp_path):
         "orbit without overlap": (["a room", "--views", "4"], "orbit views do not overlap"),
         "layout strength range": (["a room", "--set", "t2i_layout_strength=1.5"], "t2i_layout_strength must be"),
         "negative guidance": (["a room", "--set", "inpaint_guidance=-1"], "inpaint_guidance must be a number >= 0"),
-        "nan guidance": (["a room", "--set", "inpaint_guidance=nan"], "inpaint_guidance=nan is not allowed"),
+        "nan guidance": (["a room", "--set", "inpaint_guidance=nan"], "inpaint_guidance='nan' is not allowed"),
         "inpaint layout strength range": (["a room", "--set", "inpaint_layout_strength=0"],
                                           "inpaint_layout_strength must be"),
     }
