@@ -18,24 +18,17 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import torch
 
-from text3d.models.t2i.classifier import procedural_renders, train_classifier
+from text3d.models.t2i.classifier import procedural_renders, to_tensor, train_classifier
 from text3d.models.t2i.evaluate import pairwise_distance
 
 COMPARE_SIZE = 64
 
 
 def resized(images: np.ndarray | Sequence[np.ndarray], size: int = COMPARE_SIZE) -> np.ndarray:
-    """(N, H, W, 3) float [0, 1] or uint8 -> (N, size, size, 3) float32 [0, 1] (antialiased bilinear)."""
-    a = np.stack([np.asarray(im) for im in images])
-    x = torch.from_numpy(a).float()
-    if a.dtype == np.uint8:
-        x = x / 255.0
-    x = x.permute(0, 3, 1, 2)
-    if x.shape[-2:] != (size, size):
-        x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    """(N, H, W, 3) float [0, 1] or uint8 -> (N, size, size, 3) float32 [0, 1], resized as the classifiers see
+    images (``classifier.to_tensor``: antialiased bilinear)."""
+    return ((to_tensor(images, size) + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).numpy()
 
 
 def two_sample_accuracy(generated: np.ndarray, real: np.ndarray, *, draws: int = 3, epochs: int = 15,
