@@ -1,7 +1,8 @@
 """Depth on real photographs: the shared 7-Scenes kitchen (Kinect v1 frames), DepthGen against baselines.
 
     python -m bench.real_depth [--data ../shared/data/real-7scenes-redkitchen] [--model assets/depthgen]
-        [--regression assets/regression|none] [--samples 4] [--steps N] [--stride 1] [--ramp-ratio 2.0]
+        [--regression assets/regression|none] [--samples 4] [--steps N] [--stride 1] [--frames A-B]
+        [--ramp-ratio 2.0]
         [--camera known|default] [--sheet 6] [--quick]
 
 Camera: by default each frame's K (``meta.json``) reaches the depth models (the true field of view; models
@@ -46,6 +47,7 @@ from bench.common import (ASSETS, ROOT, base_parser, cli_main, figure_lines, fmt
 from bench.depth_accuracy import call_default
 from depthgen.common.io import colorize_depth
 from depthgen.data.folder import FolderDataset
+from depthgen.data.registry import select_frames
 from depthgen.evaluation.evaluate import image_seed, pipeline_predict_fn
 from depthgen.evaluation.metrics import compute_metrics, eval_mask, get_protocol
 
@@ -68,6 +70,8 @@ def build_parser():
     p.add_argument("--samples", type=int, default=4, help="DepthGen samples per frame (default 4)")
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: the pipeline's)")
     p.add_argument("--stride", type=int, default=1, help="score every N-th frame (default 1: all)")
+    p.add_argument("--frames", default=None,
+                   help="keep frames numbered A-B (e.g. 600-999, the measuring frames) or listed in a file")
     p.add_argument("--ramp-ratio", type=float, default=2.0, help="ramp prior: top-row / bottom-row depth")
     p.add_argument("--camera", choices=("known", "default"), default="known",
                    help="known (default): each frame's K from meta.json reaches the model (the true field of view); "
@@ -229,6 +233,8 @@ def describe(report: dict) -> str:
     the baselines."""
     res, model = report["results"], report["settings"]["model"]
     every = "all" if res["stride"] == 1 else f"every {res['stride']}th"
+    if res.get("frames_selected"):
+        every += f" of frames {res['frames_selected']}"
     constant_m = fmt(res["summary"]["constant"]["metric"].get("value_m"), 2)
     data = (f"Data `{res['data']}`: {res['frames']} of {res['frames_total']} real Kinect v1 frames ({every}), "
             "640x480, scored with the NYU protocol (Eigen crop, caps 1 mm-10 m), metrics per frame averaged over "
@@ -368,6 +374,8 @@ def main(args: argparse.Namespace) -> int:
     if args.samples < 1 or args.stride < 1 or args.sheet < 0 or not args.ramp_ratio > 0:
         raise ValueError("--samples and --stride must be >= 1, --sheet >= 0 and --ramp-ratio > 0")
     ds = FolderDataset(data)
+    if args.frames:
+        ds = select_frames(ds, args.frames, str(data))
     indices = list(range(0, len(ds), args.stride))
     samples, steps = args.samples, args.steps
     if args.quick:
@@ -392,7 +400,8 @@ def main(args: argparse.Namespace) -> int:
     write_text(Path(args.out_dir) / csv_name, frames_csv(rows))
 
     report["results"] = {
-        "data": str(data), "frames": len(rows), "frames_total": len(ds), "stride": args.stride, "samples": samples,
+        "data": str(data), "frames": len(rows), "frames_total": len(ds), "frames_selected": args.frames,
+        "stride": args.stride, "samples": samples,
         "steps_used": steps or call_default(pipe, "num_inference_steps"), "ramp_ratio": args.ramp_ratio,
         "camera": args.camera,
         "summary": summary, "targets": targets(summary), "csv": csv_name, "frames_rows": rows,

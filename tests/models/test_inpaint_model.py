@@ -220,3 +220,40 @@ def test_layout_transform_warps_the_layout_to_the_views_tilt():
 
     assert blueness(level) > 0.3 and blueness(tilted_up) < -0.3
     np.testing.assert_array_equal(tilted_up[~mask], image[~mask])
+
+
+def test_latent_model_trains_from_the_t2i_weights_and_keeps_known_pixels(tmp_path):
+    """A latent inpainting recipe starts from a latent text-to-image model, trains on a latent cache, exports with
+    the autoencoder, paints 8x its sample size and leaves the known pixels exactly as they were."""
+    from depthgen.common.config import load_config
+    from depthgen.training.trainer import train
+    from text3d.models.autoencoder.encode import write_cache
+    from text3d.models.inpaint.config import InpaintRecipe
+    from text3d.models.inpaint.train import InpaintTask
+    from text3d.models.t2i.config import T2IRecipe
+    from text3d.models.t2i.train import T2ITask
+
+    g = torch.Generator().manual_seed(0)
+    latents = (torch.randn(8, 32, 8, 8, generator=g) * 0.7 + 0.1).to(torch.float16)
+    cache = write_cache(tmp_path / "lat.safetensors", latents, [[f"a room {i}"] for i in range(8)])
+    common = ["model.preset=tiny", "model.sample_size=8", "model.latent_channels=32", "model.coord_channels=true",
+              "data.kind=latents", f"data.path={cache}", "data.hflip=false", "train.batch_size=2",
+              "train.max_steps=2", "train.checkpoint_every=2", "train.log_every=1", "train.warmup_steps=1"]
+    t2i = load_config(T2IRecipe, None, common + [f"train.output_dir={tmp_path / 't2i'}"])
+    train(T2ITask(t2i), progress=False)
+    recipe = load_config(InpaintRecipe, None, common + [f"train.output_dir={tmp_path / 'inp'}",
+                                                        f"train.init_from={tmp_path / 't2i'}",
+                                                        f"train.export_dir={tmp_path / 'pipe'}"])
+    result = train(InpaintTask(recipe), progress=False)
+    pipe = TextInpaintPipeline.from_pretrained(str(result.export))
+    assert pipe.is_latent and pipe.image_size == 64 and pipe.unet.config.in_channels == 32 + 2 + 1 + 32
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (48, 40, 3)).astype(np.float32)
+    mask = np.zeros((48, 40), bool)
+    mask[:, 25:] = True
+    a = pipe(image, mask, "a room", num_inference_steps=2, generator=torch.Generator().manual_seed(0))
+    b = pipe(image, mask, "a room", num_inference_steps=2, generator=torch.Generator().manual_seed(0))
+    assert a.shape == image.shape and a.dtype == np.float32
+    np.testing.assert_array_equal(a[~mask], image[~mask])
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a[mask] - image[mask]).mean() > 0.01  # the hole was painted

@@ -1,8 +1,12 @@
 """``TextInpaintPipeline``: (image, hole mask, prompt) -> the image with the hole painted, known pixels kept.
 
-A diffusers ``DiffusionPipeline`` with ``unet`` (``UNet2DConditionModel``, 9 input channels, see
-``text3d.models.inpaint.model``) and ``scheduler`` (its training schedule, stored as a DDIM config). The
-text encoder is the text-to-image model's (named in ``model_index.json``, loaded from its package).
+A diffusers ``DiffusionPipeline`` with ``unet`` (``UNet2DConditionModel``, see ``text3d.models.inpaint.model``)
+and ``scheduler`` (its training schedule, stored as a DDIM config). The text encoder is the text-to-image
+model's (named in ``model_index.json``, loaded from its package). A latent model also holds ``vae`` and its
+latent statistics (``text3d.models.autoencoder.latent_space``): the known image is encoded at 8x the UNet's
+size, with the hole filled by the mean known colour; the mask goes to the latent grid (a cell is a hole when
+any of its pixels is, grown by one cell, since each latent sees its neighbours' pixels); the hole is painted
+in latent space and decoded, and the known pixels are pasted back at full resolution.
 
 Sampling: DDIM with classifier-free guidance (``guidance_scale``; 0 = the unconditional prediction, 1 = the
 conditional one). After every step the known region of x_t is replaced by the known image noised to the
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -28,6 +33,7 @@ import torch.nn.functional as F
 from depthgen.models.sampling import resolve_generator
 from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
+from text3d.models.autoencoder.latent_space import LatentSpaceMixin
 from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.layout_bank import (LayoutBank, LayoutBankMixin, check_layout_transform, check_strength,
                                            schedule_tail, warp_layouts)
@@ -62,7 +68,7 @@ def check_seam_width(width: float) -> float:
 def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(H, W, 3) [0, 1] image and (H, W) bool mask -> (1, 3, S, S) [-1, 1] and (1, 1, S, S) {0, 1}.
 
-    A model pixel is a hole when any image pixel it covers is one."""
+    A pixel at size S is a hole when any image pixel it covers is one."""
     x = torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None] * 2 - 1
     m = torch.from_numpy(np.ascontiguousarray(mask, np.float32))[None, None]
     if x.shape[-2:] != (size, size):
@@ -79,16 +85,19 @@ class TextInpaintOutput:
     layout: int | None
 
 
-class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
+class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
     """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
 
-    model_cpu_offload_seq = "unet"
+    model_cpu_offload_seq = "unet->vae"
+    _optional_components = ["vae"]
 
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = GUIDANCE_SCALE,
                  seam_width: float = SEAM_WIDTH, layout_strength: float = 1.0,
-                 layout_bank: LayoutBank | None = None):
+                 layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,
+                 latents_std: Sequence[float] | None = None):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_latent_space(unet, vae, latents_mean, latents_std)
         self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale),
                                 seam_width=check_seam_width(seam_width),
                                 layout_strength=check_strength(layout_strength))
@@ -115,8 +124,8 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         guidance_scale: None = the saved default; generator: None draws from torch's global RNG
         (``depthgen.models.sampling.resolve_generator``).
         text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (skips the encoder).
-        seam_width: decay length, in model pixels, of the border colour correction
-        (``text3d.models.inpaint.blend``; 0 = plain paste, None = the saved default).
+        seam_width: decay length, in pixels at the model's image size (``image_size``), of the border colour
+        correction (``text3d.models.inpaint.blend``; 0 = plain paste, None = the saved default).
         layout_strength: None = the saved default; 1 = the hole starts from pure noise; below 1 it starts from
         a layout of the bank retrieved by the prompt, that far into the schedule (the generator draws the
         noise first, then the pick among the nearest layouts).
@@ -142,26 +151,39 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
         if not mask.any():
             return TextInpaintOutput(image.copy(), None)
         device, dtype = self.unet.device, self.unet.dtype
-        size = int(self.unet.config.sample_size)
-        known, m = _to_model(image, mask, size)
+        size = self.image_size
+        known, m = self._known_in_model_space(*_to_model(image, mask, size))
         known, m = known.to(device, dtype), m.to(device, dtype)
         cond = masked_image(known, m)
         text = (self.encode_prompt(prompt) if text_embedding is None else text_embedding.float().cpu()).to(device, dtype)
         g = resolve_generator(generator)
-        noise = torch.randn((1, 3, size, size), generator=g, device=g.device).to(device, dtype)
+        noise = torch.randn(tuple(known.shape), generator=g, device=g.device).to(device, dtype)
         sched = make_scheduler(self.scheduler.config, scheduler)
         warp = None if transform is None else (lambda layouts: warp_layouts(layouts, transform, image.shape[:2]))
         x, timesteps, layout = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g, warp)
         x = self._denoise(x, sched, timesteps, text, scale, m, cond, known, noise)
-        painted = ((x.float().clamp(-1, 1) + 1) / 2)  # (1, 3, S, S)
+        painted = self.model_to_images(x)  # (1, 3, size, size) in [0, 1]
         if painted.shape[-2:] != image.shape[:2]:
             painted = F.interpolate(painted, size=image.shape[:2], mode="bicubic", align_corners=False).clamp(0, 1)
         painted = painted[0].permute(1, 2, 0).cpu().numpy()
         return TextInpaintOutput(blend_seam(image, painted, mask, width * image.shape[0] / size), layout)
 
+    def _known_in_model_space(self, known: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The known image (1, 3, P, P) in [-1, 1] and hole mask (1, 1, P, P) at the image size P -> the known
+        sample (1, C, S, S) and the mask (1, 1, S, S) in model space (the same tensors for a pixel model)."""
+        if not self.is_latent:
+            return known, m
+        hole = m.bool().expand_as(known)
+        seen = (~hole).sum((2, 3), keepdim=True).clamp(min=1)
+        mean_colour = known.masked_fill(hole, 0).sum((2, 3), keepdim=True) / seen
+        latent = self.images_to_model(torch.where(hole, mean_colour, known))
+        s = latent.shape[-1]
+        m = (F.interpolate(m, size=(s, s), mode="area") > 0).float()
+        return latent, F.max_pool2d(m, 3, stride=1, padding=1)  # grown by one latent cell
+
     def _denoise(self, x: torch.Tensor, sched, timesteps: list, text: torch.Tensor, scale: float, m: torch.Tensor,
                  cond: torch.Tensor, known: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """Run ``timesteps`` from x (1, 3, S, S) with guidance ``scale`` against the null text, keeping the known
+        """Run ``timesteps`` from x (1, C, S, S) with guidance ``scale`` against the null text, keeping the known
         region (m = 0) on the known image's own noisy trajectory. Returns the final x."""
         guided = scale != 1.0
         texts = torch.cat([text, torch.zeros_like(text)]) if guided else text
@@ -181,7 +203,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
     def _start(self, sched, steps: int, strength: float, known: torch.Tensor, m: torch.Tensor,
                noise: torch.Tensor, text: torch.Tensor, g: torch.Generator,
                warp=None) -> tuple[torch.Tensor, list, int | None]:
-        """The starting x (1, 3, S, S), the timesteps to run and the layout picked. Strength 1: pure noise, every step. Below 1:
+        """The starting x (1, C, S, S), the timesteps to run and the layout picked. Strength 1: pure noise, every step. Below 1:
         the hole (m = 1) holds the layout the generator picks among the prompt's nearest (passed through
         ``warp``, when given) and the rest the known image, noised to the first timestep run (no pick at strength 1)."""
         sched.set_timesteps(steps, device=noise.device)
@@ -189,6 +211,7 @@ class TextInpaintPipeline(LayoutBankMixin, LocalPipeline):
             return noise * sched.init_noise_sigma, list(sched.timesteps), None
         timesteps = list(schedule_tail(sched, strength))
         pick = self.layout_bank.pick(text.float().cpu(), [g])
-        layout = self.layout_bank.images(pick, known.shape[-1])
-        layout = (layout if warp is None else warp(layout)).to(known.device, known.dtype)
+        layout = self.layout_bank.images(pick, self.image_size)
+        layout = self.images_to_model((layout if warp is None else warp(layout)).to(known.device))
+        layout = layout.to(known.device, known.dtype)
         return sched.add_noise(m * layout + (1 - m) * known, noise, timesteps[0][None]), timesteps, int(pick[0])

@@ -22,7 +22,7 @@ from depthgen.common.io import atomic_dir
 from depthgen.training import cli as train_cli
 from text3d.models.inpaint.config import InpaintRecipe
 from text3d.models.inpaint.masks import draw_masks
-from text3d.models.inpaint.model import build_unet, load_from_t2i, masked_image, unet_forward
+from text3d.models.inpaint.model import build_unet, condition_channels, load_from_t2i, masked_image, unet_forward
 from text3d.models.inpaint.pipeline import TextInpaintPipeline
 from text3d.models.t2i.train import T2ITask, denoising_mse
 
@@ -31,15 +31,15 @@ CARD = """# Embedded text-conditioned inpainting model (text3d.models.inpaint)
 Paints the part of a new text-to-3D view that no earlier view saw, from the known pixels, the hole mask
 and the view's prompt. Loaded with `text3d.models.inpaint.TextInpaintPipeline.from_pretrained(this_folder)`.
 
-- Architecture: the text-to-image model's `UNet2DConditionModel` ({params:,} parameters) with four more
-  input channels (hole mask, masked image), zero-initialised, started from `{init}`.
+- Architecture: the text-to-image model's `UNet2DConditionModel` ({params:,} parameters) with {extra} more
+  input channels (hole mask, masked {space}), zero-initialised, started from `{init}`.{latent}
 - Conditioning: the all-MiniLM-L6-v2 sentence embedding of the prompt; captions dropped with probability
   {dropout} in training; guidance scale {guidance} by default.
 - Holes in training: {masks}.
 - Training: {steps} steps, batch {batch}, AdamW lr {lr}, `{prediction}` prediction; data `{data}`.
 - Weights: {dtype} safetensors ({size_mb:.1f} MB).
 
-Limits: 64x64; it knows the scene types of the procedural generator. Figures: docs/RESULTS.md
+Limits: {size}x{size}; it knows the scene types of the procedural generator. Figures: docs/RESULTS.md
 (`python -m bench.outpainting`); recipe: configs/models/inpaint/inpaint.yaml.
 """
 
@@ -80,7 +80,8 @@ class InpaintTask(T2ITask):
         dtype = torch.float16 if r.train.export_dtype == "float16" else torch.float32
         unet = build_unet(r.model, seed=r.train.seed)
         unet.load_state_dict(model.state_dict())
-        pipe = TextInpaintPipeline(unet.to(dtype), DDIMScheduler.from_config(self.noise_scheduler.config))
+        latent = self.latent_components() or {}
+        pipe = TextInpaintPipeline(unet.to(dtype), DDIMScheduler.from_config(self.noise_scheduler.config), **latent)
         seen = self.images_seen()
         masks = ", ".join(f"{k} ({w:g})" for k, w in zip(r.masks.kinds, r.masks.weights))
         with atomic_dir(target, keep=("README.md",)) as tmp:  # a card edited by hand stays
@@ -88,6 +89,10 @@ class InpaintTask(T2ITask):
             size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
             (tmp / "README.md").write_text(CARD.format(
                 params=sum(p.numel() for p in unet.parameters()), init=r.train.init_from or "random weights",
+                extra=condition_channels(r.model), space="latent" if latent else "image", size=pipe.image_size,
+                latent=(f"\n- Space: {r.model.latent_channels}-channel latents of the autoencoder in `vae/` "
+                        f"(`{r.model.autoencoder}`), normalised per channel; the hole is painted in latent space "
+                        "and the known pixels pasted back at full resolution." if latent else ""),
                 dropout=r.diffusion.text_dropout, guidance=pipe.config.guidance_scale, masks=masks, steps=step,
                 batch=r.train.batch_size * r.train.grad_accum, lr=r.train.lr, prediction=r.diffusion.prediction_type,
                 data=f"{r.data.kind}: {r.data.path}" + (f" ({seen} images)" if seen else ""),

@@ -25,6 +25,7 @@ import torch
 
 from depthgen.models.sampling import make_sampler, resolve_generator
 
+from text3d.models.autoencoder.latent_space import LatentSpaceMixin
 from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength, schedule_tail
 from text3d.models.t2i.model import unet_forward
@@ -60,7 +61,7 @@ class TextToImageOutput:
     layouts: list[int] | None
 
 
-class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
+class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
     model_cpu_offload_seq = "unet->vae"
@@ -71,40 +72,10 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
                  latents_std: Sequence[float] | None = None):
         super().__init__()
         check_strength(layout_strength)
-        latent = int(unet.config.out_channels) != 3
-        if latent and (vae is None or latents_mean is None or latents_std is None):
-            raise ValueError("a latent UNet needs its vae (TinyAutoencoder) and latents_mean / latents_std")
-        self.register_modules(unet=unet, scheduler=scheduler, vae=vae if latent else None)
-        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength),
-                                latents_mean=[float(v) for v in latents_mean] if latent else None,
-                                latents_std=[float(v) for v in latents_std] if latent else None)
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_latent_space(unet, vae, latents_mean, latents_std)
+        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength))
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
-        """``LocalPipeline.from_pretrained``; a latent folder's ``vae/`` is loaded as a ``TinyAutoencoder``."""
-        from pathlib import Path
-
-        vae_dir = Path(pretrained_model_name_or_path) / "vae"
-        if vae_dir.is_dir() and "vae" not in kwargs:
-            from text3d.models.autoencoder import TinyAutoencoder
-
-            kwargs["vae"] = TinyAutoencoder.from_pretrained(str(vae_dir)).eval()
-        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
-
-    @property
-    def is_latent(self) -> bool:
-        return self.vae is not None
-
-    def decode_latents(self, x: torch.Tensor) -> torch.Tensor:
-        """Model-space samples (n, C, h, w) -> images (n, 3, H, W) in [0, 1]: pixels from [-1, 1], or latents
-        un-normalised and decoded by the autoencoder."""
-        if not self.is_latent:
-            return (x.float().clamp(-1, 1) + 1) / 2
-        mean = torch.tensor(self.config.latents_mean, device=x.device)[:, None, None]
-        std = torch.tensor(self.config.latents_std, device=x.device)[:, None, None]
-        with torch.no_grad():
-            return self.vae.decode(x.float() * std + mean).float()
 
     @property
     def text_encoder(self):
@@ -142,7 +113,7 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         gens = _generators(generator, cond.shape[0])
         x, sched, timesteps, picks = self._start_sampling(cond, gens, scheduler, int(num_inference_steps), strength)
         x = self._denoise(x, cond, sched, timesteps, guidance_scale, progress)
-        images = self.decode_latents(x).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
+        images = self.model_to_images(x).permute(0, 2, 3, 1).cpu().numpy()  # (n, H, W, 3)
         return TextToImageOutput([np.ascontiguousarray(im, dtype=np.float32) for im in images], picks)
 
     def __call__(self, prompt: str | Sequence[str], **kwargs) -> list[np.ndarray]:
@@ -168,13 +139,14 @@ class TextToImagePipeline(LayoutBankMixin, LocalPipeline):
         if strength < 1:  # img2img from retrieved layouts: run only the last `strength` of the schedule
             timesteps = schedule_tail(sched, strength)
             picks = self.layout_bank.pick(cond.float().cpu(), gens)
-            x = sched.add_noise(self.layout_bank.images(picks, size).to(device, dtype), x, timesteps[:1])
+            layouts = self.images_to_model(self.layout_bank.images(picks, self.image_size).to(device))
+            x = sched.add_noise(layouts.to(device, dtype), x, timesteps[:1])
             return x, sched, timesteps, picks.tolist()
         return x * sched.init_noise_sigma, sched, timesteps, None
 
     def _denoise(self, x: torch.Tensor, cond: torch.Tensor, sched, timesteps: torch.Tensor,
                  guidance_scale: float, progress: bool) -> torch.Tensor:
-        """Run ``timesteps`` from latents x (n, 3, H, W) with text embeddings cond (n, 384); classifier-free
+        """Run ``timesteps`` from model-space x (n, C, S, S) with text embeddings cond (n, 384); classifier-free
         guidance against empty-prompt (zero) embeddings unless ``guidance_scale`` is 1. Returns the final x."""
         device = self.unet.device
         guided = guidance_scale != 1.0
