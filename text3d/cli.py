@@ -18,8 +18,10 @@ from typing import Sequence
 from pathlib import Path
 
 from depthgen.common.cli import ArgumentParser, parse_size
-from text3d.backends.loading import BackendsUnavailable
-from text3d.config import MAX_VIEWS, PHOTO_MAX_PIXELS
+from text3d.backends.hub import download_models
+from text3d.backends.hub_ids import MARIGOLD, SD_INPAINT, SD_T2I
+from text3d.backends.loading import BackendsUnavailable, model_names
+from text3d.config import MAX_VIEWS, PHOTO_MAX_PIXELS, load_preset
 from text3d.run.api import generate_scene
 from text3d.run.folder import exit_message, handle_signals, received_signal
 from text3d.run.seeds import MAX_SEED
@@ -47,10 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="sampling steps for every model")
     p.add_argument("--size", default=None, help="view size WIDTHxHEIGHT, e.g. 256x256 (default: the preset's; a photo's "
                    "own, see --image)")
-    p.add_argument("--t2i", default=None, help="text-to-image model: embedded, a hub id or a local folder")
-    p.add_argument("--inpaint", default=None, help="inpainting model: embedded, a hub id or a local folder")
-    p.add_argument("--depth", default=None, help="depth model: embedded or a DepthGen pipeline folder")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where models run")
+    p.add_argument("--t2i", default=None, help="text-to-image model: embedded, a text-to-image pipeline folder or a "
+                   f"diffusers hub id (e.g. {SD_T2I})")
+    p.add_argument("--inpaint", default=None, help="inpainting model: embedded, an inpainting pipeline folder or a "
+                   f"diffusers hub id (e.g. {SD_INPAINT})")
+    p.add_argument("--depth", default=None, help="depth model: embedded, a DepthGen pipeline folder, a Marigold "
+                   "(diffusers MarigoldDepthPipeline) folder, a transformers depth-estimation model folder (DPT, "
+                   f"Depth Anything, ...), or the hub id of one (e.g. {MARIGOLD}); works with every preset")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where models run: cuda puts every model on the GPU in float16; auto = cuda when available")
+    p.add_argument("--allow-download", action="store_true",
+                   help="download the named hub models that the local Hugging Face cache lacks (HF_HOME) before the "
+                   "run; off by default: nothing is downloaded, and a model missing from the cache is an error")
     p.add_argument("--image", default=None, help="start from this photo instead of a text-to-image view; with the default "
                    f"preset the views keep the photo's resolution up to {PHOTO_MAX_SIDE} px on the longer side "
                    "(scaled down beyond, rounded down to multiples of 32 px); --size overrides; at most "
@@ -96,6 +106,9 @@ def run(args: argparse.Namespace):
     if not 0 <= args.seed <= MAX_SEED:
         raise ValueError(f"--seed must be within 0..{MAX_SEED} (2**63 - 1), got {args.seed}")
     size = None if args.size is None else parse_size(args.size)  # (H, W)
+    if args.allow_download:
+        models = load_preset(args.preset, args.overrides).backends
+        download_models(model_names(models, args.t2i, args.inpaint, args.depth, need_t2i=args.image is None).values())
     return generate_scene(args.prompt, image=args.image, out_dir=args.out, preset=args.preset,
                           trajectory=args.trajectory, views=args.views, seed=args.seed, steps=args.steps,
                           size=size, t2i=args.t2i, inpaint=args.inpaint, depth=args.depth, device=args.device,

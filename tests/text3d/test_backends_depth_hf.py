@@ -14,10 +14,12 @@ from text3d.backends.depth import MarigoldDepthBackend, TransformersDepthBackend
 from text3d.backends.protocols import DepthBackend
 from text3d.backends.registry import build_backend
 
+from tests.text3d.fake_hub import put_in_hub_cache
+
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _marigold(root):
+def tiny_marigold(root, prediction_type: str = "depth", name: str = "marigold"):
     """A tiny MarigoldDepthPipeline (CLIP tokenizer from vocab files written here)."""
     from diffusers import AutoencoderKL, DDIMScheduler, MarigoldDepthPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
@@ -37,12 +39,12 @@ def _marigold(root):
                         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2)
     scheduler = DDIMScheduler(prediction_type="v_prediction", timestep_spacing="trailing", steps_offset=1)
     pipe = MarigoldDepthPipeline(unet=unet, vae=vae, scheduler=scheduler, text_encoder=text_encoder,
-                                 tokenizer=tokenizer, prediction_type="depth", scale_invariant=True,
+                                 tokenizer=tokenizer, prediction_type=prediction_type, scale_invariant=True,
                                  shift_invariant=True, default_denoising_steps=2, default_processing_resolution=32)
-    pipe.save_pretrained(str(root / "marigold"))
+    pipe.save_pretrained(str(root / name))
 
 
-def _dpt(root):
+def tiny_dpt(root):
     from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
 
     torch.manual_seed(0)
@@ -72,8 +74,8 @@ def _depth_anything(root, kind: str):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("depth_hf")
-    _marigold(root)
-    _dpt(root)
+    tiny_marigold(root)
+    tiny_dpt(root)
     _depth_anything(root, "relative")
     _depth_anything(root, "metric")
     return root
@@ -133,19 +135,12 @@ def test_relative_outputs_become_positive_depth_in_the_stated_range():
 
 def test_loads_from_the_hub_cache_offline(models, tmp_path, monkeypatch):
     """A hub id resolves to its snapshot in the local Hugging Face cache, with no network."""
-    import shutil
-
-    repo = tmp_path / "hub" / "models--someone--tiny-dpt"
-    snap = repo / "snapshots" / ("0" * 40)
-    shutil.copytree(models / "dpt", snap)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("0" * 40)
+    put_in_hub_cache(models / "dpt", "someone/tiny-dpt", tmp_path / "hub")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    monkeypatch.delenv("TEXT3D_ALLOW_DOWNLOAD", raising=False)
     backend = build_backend("depth", "someone/tiny-dpt", "cpu")
     assert isinstance(backend, TransformersDepthBackend) and backend.name == "someone/tiny-dpt"
     assert backend.predict(np.zeros((16, 20, 3), np.float32), steps=1, samples=1, generator=g()).depth.shape == (16, 20)
-    with pytest.raises(ValueError, match="not available offline"):
+    with pytest.raises(ValueError, match="not in the local Hugging Face cache"):
         build_backend("depth", "someone/not-cached", "cpu")
 
 
@@ -157,7 +152,7 @@ def test_bad_depth_folders_are_one_line_errors(tmp_path):
     assert "\n" not in str(e.value)
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text(json.dumps({"architectures": ["DPTForDepthEstimation"]}))
-    with pytest.raises(ValueError, match="cannot load depth model folder") as e:
+    with pytest.raises(ValueError, match="cannot load depth model") as e:
         build_backend("depth", str(tmp_path / "broken"))
     assert "\n" not in str(e.value)
 

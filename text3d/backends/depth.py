@@ -1,7 +1,9 @@
 """Depth backends: ``DepthGenBackend`` (the default: ``depthgen.DepthGenPipeline``, which completes known depth
-by guided sampling), and for real-world weights ``MarigoldDepthBackend`` (diffusers ``MarigoldDepthPipeline``) and
-``TransformersDepthBackend`` (a transformers ``depth-estimation`` model: DPT, Depth Anything, ...), which keep
-known depth by scale/shift alignment (``AlignedDepthBackend``).
+by guided sampling), and for real-world weights ``MarigoldDepthBackend`` (diffusers ``MarigoldDepthPipeline``,
+which completes known depth by test-time guidance, ``text3d.backends.guided_depth``) and
+``TransformersDepthBackend`` (a transformers ``depth-estimation`` model: DPT, Depth Anything, ...), which keeps
+known depth by scale/shift alignment (``AlignedDepthBackend``). Every model sits on the run's device in
+``text3d.backends.placement.model_dtype``.
 
 The camera. ``DepthGenBackend.predict/complete`` take ``fov_deg`` (horizontal degrees; None = the
 pipeline's default, depthgen.models.camera.DEFAULT_FOV_DEG) for camera-aware DepthGen models (canonical camera or
@@ -16,6 +18,7 @@ import numpy as np
 import torch
 
 from text3d.backends.embedded import check_image
+from text3d.backends.placement import load_pipeline, model_dtype
 from text3d.backends.protocols import Capabilities, DepthResult
 
 
@@ -46,9 +49,7 @@ class DepthGenBackend:
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "DepthGenBackend":
         from depthgen.models.depth_pipeline import DepthGenPipeline
 
-        pipe = DepthGenPipeline.from_pretrained(str(path)).to(device)
-        pipe.set_progress_bar_config(disable=True)
-        return cls(pipe, name or str(path))
+        return cls(load_pipeline(DepthGenPipeline, path, device), name or str(path))
 
     @staticmethod
     def _result(out) -> DepthResult:
@@ -172,8 +173,10 @@ class AlignedDepthBackend:
 
 
 class MarigoldDepthBackend(AlignedDepthBackend):
-    """A diffusers ``MarigoldDepthPipeline`` (affine-invariant depth or disparity; ``samples`` = ensemble
-    size, its spread the uncertainty). Known depth is kept by scale/shift alignment, not guided sampling."""
+    """A diffusers ``MarigoldDepthPipeline`` (affine-invariant depth or disparity; ``samples`` = ensemble size,
+    its spread the uncertainty). ``complete`` guides the denoising toward the known depth
+    (``text3d.backends.guided_depth``, as Marigold-DC) instead of fitting a finished prediction; a metric
+    Marigold model, whose output has no free scale and shift, is aligned as the other outside models."""
 
     def __init__(self, pipe, name: str, processing_resolution: int | None = None):
         self.pipe, self.name, self.processing_resolution = pipe, name, processing_resolution
@@ -181,17 +184,14 @@ class MarigoldDepthBackend(AlignedDepthBackend):
         kind = getattr(cfg, "prediction_type", None) or "depth"
         affine = bool(getattr(cfg, "scale_invariant", True)) or bool(getattr(cfg, "shift_invariant", True))
         self.output = ("disparity" if kind == "disparity" else "depth") if affine else "metric"
+        pipe.unet.requires_grad_(False)  # guidance differentiates through the networks, never into their weights
+        pipe.vae.requires_grad_(False)
 
     @classmethod
-    def from_pretrained(cls, spec: str | Path, device: str = "cpu", allow_download: bool = False,
-                        name: str | None = None) -> "MarigoldDepthBackend":
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "MarigoldDepthBackend":
         from diffusers import MarigoldDepthPipeline
 
-        dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-        pipe = MarigoldDepthPipeline.from_pretrained(str(spec), local_files_only=not allow_download,
-                                                     torch_dtype=dtype).to(device)
-        pipe.set_progress_bar_config(disable=True)
-        return cls(pipe, name or str(spec))
+        return cls(load_pipeline(MarigoldDepthPipeline, path, device), name or str(path))
 
     def _raw(self, image, steps, samples, generator):
         k = max(1, int(samples))
@@ -202,6 +202,25 @@ class MarigoldDepthBackend(AlignedDepthBackend):
         pred = np.squeeze(np.asarray(out.prediction, np.float32))  # (1, H, W, 1) -> (H, W)
         spread = None if out.uncertainty is None else _resize_map(np.squeeze(np.asarray(out.uncertainty, np.float32)), hw)
         return _resize_map(pred, hw), spread
+
+    def complete(self, image: np.ndarray, known_depth: np.ndarray, known_mask: np.ndarray, *, steps: int,
+                 samples: int, generator: torch.Generator) -> DepthResult:
+        """Depth equal to ``known_depth`` on ``known_mask``; elsewhere the guided completion (median over
+        ``samples`` guided runs, their std the uncertainty)."""
+        from text3d.backends.guided_depth import guided_completion
+
+        image, known_depth, mask = check_known(image, known_depth, known_mask)
+        if self.output == "metric" or mask.sum() < 2 or mask.all():
+            return super().complete(image, known_depth, mask, steps=steps, samples=samples, generator=generator)
+        disparity = self.output == "disparity"
+        target = np.where(mask, 1.0 / np.maximum(known_depth, 1e-6) if disparity else known_depth, 0.0)
+        values = guided_completion(self.pipe, image, target.astype(np.float32), mask, steps=int(steps),
+                                   samples=max(1, int(samples)), generator=generator,
+                                   processing_resolution=self.processing_resolution)  # (k, H, W)
+        depths = 1.0 / np.maximum(values, 1e-6) if disparity else np.maximum(values, 1e-3)
+        depth = np.where(mask, known_depth, np.median(depths, axis=0)).astype(np.float32)
+        unc = np.where(mask, 0.0, depths.std(axis=0)).astype(np.float32)
+        return DepthResult(depth, unc, np.where(mask[None], known_depth[None], depths).astype(np.float32))
 
 
 def transformers_output_kind(config) -> str:
@@ -221,14 +240,13 @@ class TransformersDepthBackend(AlignedDepthBackend):
         self.output = transformers_output_kind(model.config)
 
     @classmethod
-    def from_pretrained(cls, spec: str | Path, device: str = "cpu", allow_download: bool = False,
-                        name: str | None = None) -> "TransformersDepthBackend":
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "TransformersDepthBackend":
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
-        local = not allow_download
-        processor = AutoImageProcessor.from_pretrained(str(spec), local_files_only=local)
-        model = AutoModelForDepthEstimation.from_pretrained(str(spec), local_files_only=local).to(device).eval()
-        return cls(model, processor, name or str(spec))
+        processor = AutoImageProcessor.from_pretrained(str(path), local_files_only=True)
+        model = AutoModelForDepthEstimation.from_pretrained(str(path), local_files_only=True,
+                                                            dtype=model_dtype(device)).to(device).eval()
+        return cls(model, processor, name or str(path))
 
     @torch.no_grad()
     def _raw(self, image, steps, samples, generator):

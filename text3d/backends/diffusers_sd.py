@@ -1,7 +1,6 @@
-"""Stable Diffusion backends (diffusers): text-to-image and inpainting, from a hub id or a local folder.
-
-Loading never downloads unless the caller opts in (``allow_download=True``): a hub id must then already be
-in the local Hugging Face cache. ``AutoPipelineForText2Image`` / ``AutoPipelineForInpainting`` pick the
+"""Stable Diffusion backends (diffusers): text-to-image and inpainting, from a local folder (a hub id is resolved
+to its folder in the local Hugging Face cache by ``text3d.backends.hub``; nothing is downloaded here), on the
+run's device in ``text3d.backends.placement.model_dtype``. ``AutoPipelineForText2Image`` / ``AutoPipelineForInpainting`` pick the
 pipeline class from the folder (``StableDiffusionPipeline`` / ``StableDiffusionInpaintPipeline`` for SD 1.x/2.x;
 a text-to-image SD folder also loads for inpainting, with latent blending). Images cross the protocol as
 (H, W, 3) float32 [0, 1]; the model runs at the size rounded up to a multiple of 8 and the result is
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from text3d.backends.embedded import check_image, check_mask
+from text3d.backends.placement import load_pipeline
 from text3d.backends.protocols import Capabilities, ImageResult
 
 MULTIPLE = 8  # VAE downsampling factor of Stable Diffusion
@@ -35,16 +35,11 @@ def _resize(x: np.ndarray, height: int, width: int, mode: str = "bicubic") -> np
     return t[0].permute(1, 2, 0).numpy().astype(np.float32)
 
 
-def load_diffusers_pipeline(spec: str | Path, task: str, device: str = "cpu", allow_download: bool = False):
-    """Load a diffusers pipeline for ``task`` ("t2i" | "inpaint") from a folder or hub id; float16 on CUDA."""
+def load_diffusers_pipeline(path: str | Path, task: str, device: str = "cpu"):
+    """A diffusers pipeline for ``task`` ("t2i" | "inpaint") from a folder (``placement.load_pipeline``)."""
     from diffusers import AutoPipelineForInpainting, AutoPipelineForText2Image
 
-    cls = AutoPipelineForText2Image if task == "t2i" else AutoPipelineForInpainting
-    dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-    pipe = cls.from_pretrained(str(spec), local_files_only=not allow_download)
-    pipe = pipe.to(device, dtype)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return load_pipeline(AutoPipelineForText2Image if task == "t2i" else AutoPipelineForInpainting, path, device)
 
 
 class StableDiffusionTextToImage:
@@ -55,9 +50,8 @@ class StableDiffusionTextToImage:
         self.guidance_scale, self.negative_prompt = float(guidance_scale), negative_prompt
 
     @classmethod
-    def from_pretrained(cls, spec: str | Path, device: str = "cpu", allow_download: bool = False,
-                        **kwargs) -> "StableDiffusionTextToImage":
-        return cls(load_diffusers_pipeline(spec, "t2i", device, allow_download), str(spec), **kwargs)
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", **kwargs) -> "StableDiffusionTextToImage":
+        return cls(load_diffusers_pipeline(path, "t2i", device), str(path), **kwargs)
 
     def generate(self, prompt: str, *, height: int, width: int, steps: int,
                  generator: torch.Generator) -> ImageResult:
@@ -81,9 +75,8 @@ class StableDiffusionInpaint:
         self.guidance_scale, self.strength, self.negative_prompt = float(guidance_scale), float(strength), negative_prompt
 
     @classmethod
-    def from_pretrained(cls, spec: str | Path, device: str = "cpu", allow_download: bool = False,
-                        **kwargs) -> "StableDiffusionInpaint":
-        return cls(load_diffusers_pipeline(spec, "inpaint", device, allow_download), str(spec), **kwargs)
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", **kwargs) -> "StableDiffusionInpaint":
+        return cls(load_diffusers_pipeline(path, "inpaint", device), str(path), **kwargs)
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
                 generator: torch.Generator, guidance_scale: float | None = None) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from text3d.backends.placement import load_pipeline
 from text3d.backends.protocols import Capabilities, ImageResult
 
 
@@ -56,9 +57,7 @@ class EmbeddedTextToImage:
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextToImage":
         from text3d.models.t2i.pipeline import TextToImagePipeline
 
-        pipe = TextToImagePipeline.from_pretrained(path).to(device)
-        pipe.set_progress_bar_config(disable=True)
-        return cls(pipe, name or str(path))
+        return cls(load_pipeline(TextToImagePipeline, path, device), name or str(path))
 
     def generate(self, prompt: str, *, height: int, width: int, steps: int,
                  generator: torch.Generator, layout_strength: float | None = None) -> ImageResult:
@@ -96,9 +95,7 @@ class EmbeddedInpaint:
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedInpaint":
         from depthgen.models.palette_pipeline import PalettePipeline
 
-        pipe = PalettePipeline.from_pretrained(str(path)).to(device)
-        pipe.set_progress_bar_config(disable=True)
-        return cls(pipe, name or str(path))
+        return cls(load_pipeline(PalettePipeline, path, device), name or str(path))
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray, *, prompt: str, steps: int,
                 generator: torch.Generator) -> np.ndarray:
@@ -195,9 +192,7 @@ class EmbeddedTextInpaint:
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextInpaint":
         from text3d.models.inpaint import TextInpaintPipeline
 
-        pipe = TextInpaintPipeline.from_pretrained(path).to(device)
-        pipe.set_progress_bar_config(disable=True)
-        return cls(pipe, name or str(path))
+        return cls(load_pipeline(TextInpaintPipeline, path, device), name or str(path))
 
     def _embed(self, prompt: str) -> torch.Tensor:
         if prompt not in self._embeddings:  # a run asks for the same few prompts again and again

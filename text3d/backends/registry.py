@@ -7,16 +7,17 @@ spec is one of
   (``TextToImagePipeline`` / ``PalettePipeline`` / ``DepthGenPipeline`` / any diffusers Stable Diffusion
   pipeline; for depth also ``MarigoldDepthPipeline``), or, for depth, a transformers ``depth-estimation`` model
   folder (``config.json`` with a ``...ForDepthEstimation`` architecture: DPT, Depth Anything, ...);
-- a hub id (``org/name``): the same from the local Hugging Face cache. Downloading is allowed only with
-  ``allow_download=True`` or the environment variable ``TEXT3D_ALLOW_DOWNLOAD=1``.
+- a hub id (``org/name``): its snapshot folder in the local Hugging Face cache, loaded as above. Nothing is
+  downloaded here: ``text3d.backends.hub.download_models`` does that, when the user allows it (``--allow-download``).
+  A removed repository is named with its replacement (``text3d.backends.hub_ids``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
+
+from text3d.backends import hub
 
 KINDS = ("t2i", "inpaint", "depth")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -24,16 +25,13 @@ EMBEDDED_DIRS = {"t2i": "t2i", "inpaint": "inpaint", "depth": "depthgen"}
 # pipeline class in model_index.json -> the kind of model it is
 OWN_CLASSES = {"TextToImagePipeline": "t2i", "TextInpaintPipeline": "inpaint", "PalettePipeline": "inpaint",
                "DepthGenPipeline": "depth"}
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
-
-
 DEPTH_CLASSES = ("DepthGenPipeline", "MarigoldDepthPipeline")
 
 
 def _choices(kind: str) -> str:
     if kind == "depth":
         return (f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a DepthGen or Marigold pipeline folder, a transformers "
-                "depth-estimation model folder, or a hub id like org/name in the local Hugging Face cache")
+                "depth-estimation model folder, or a hub id like org/name")
     return f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a local pipeline folder, or a diffusers hub id like org/name"
 
 
@@ -57,7 +55,7 @@ def _depth_from_folder(path: Path, device: str, name: str, cls_name: str | None)
     if cls_name is None and _transformers_depth_model(path):
         return depth.TransformersDepthBackend.from_pretrained(path, device, name=name)
     what = f"a {cls_name}" if cls_name else "no model_index.json and no depth-estimation config.json"
-    raise ValueError(f"{path} holds {what}, not a DepthGenPipeline, MarigoldDepthPipeline or transformers "
+    raise ValueError(f"{name} holds {what}, not a DepthGenPipeline, MarigoldDepthPipeline or transformers "
                      f"depth-estimation model")
 
 
@@ -66,11 +64,13 @@ def _from_folder(kind: str, path: Path, device: str, name: str):
     if kind == "depth" and not index.is_file():
         return _load_depth(path, device, name, None)
     if not index.is_file():
-        raise ValueError(f"{path} is not a pipeline folder (no model_index.json); give {_choices(kind)}")
+        if _transformers_depth_model(path):
+            raise ValueError(f"{name} holds a transformers depth-estimation model, not a {kind} model; give it as --depth")
+        raise ValueError(f"{name} is not a pipeline folder (no model_index.json); give {_choices(kind)}")
     cls_name = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "")
-    own = OWN_CLASSES.get(cls_name)
+    own = "depth" if cls_name in DEPTH_CLASSES else OWN_CLASSES.get(cls_name)
     if own is not None and own != kind:
-        raise ValueError(f"{path} holds a {cls_name} ({own} model), not a {kind} model")
+        raise ValueError(f"{name} holds a {cls_name} ({own} model), not a {kind} model; give it as --{own}")
     if kind == "t2i" and own:
         from text3d.backends.embedded import EmbeddedTextToImage
 
@@ -85,7 +85,11 @@ def _from_folder(kind: str, path: Path, device: str, name: str):
         return EmbeddedInpaint.from_path(path, device, name)
     if kind == "depth":
         return _load_depth(path, device, name, cls_name or "unknown pipeline")
-    return _diffusers(kind, str(path), device, allow_download=False, name=name)
+    return _diffusers(kind, path, device, name)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [error.__class__.__name__])[0]
 
 
 def _load_depth(path: Path, device: str, name: str, cls_name: str | None):
@@ -93,54 +97,32 @@ def _load_depth(path: Path, device: str, name: str, cls_name: str | None):
     try:
         return _depth_from_folder(path, device, name, cls_name)
     except (OSError, KeyError, TypeError, RuntimeError) as e:
-        first = (str(e).strip().splitlines() or [e.__class__.__name__])[0]
-        raise ValueError(f"cannot load depth model folder {path} ({first})") from None
+        raise ValueError(f"cannot load depth model {name} ({_first_line(e)})") from None
 
 
-def _hub_snapshot(spec: str, allow_download: bool) -> Path:
-    """The local folder of hub id ``spec`` from the Hugging Face cache (``HF_HUB_CACHE`` / ``HF_HOME``); it is
-    fetched only when ``allow_download``. Not cached -> ValueError."""
-    from huggingface_hub import snapshot_download
-
-    cache = os.environ.get("HF_HUB_CACHE") or (os.path.join(os.environ["HF_HOME"], "hub") if os.environ.get("HF_HOME")
-                                               else None)
-    try:
-        return Path(snapshot_download(spec, cache_dir=cache, local_files_only=not allow_download))
-    except Exception as e:  # huggingface_hub raises several unrelated classes for "not there"
-        hint = "" if allow_download else "; allow downloads (TEXT3D_ALLOW_DOWNLOAD=1) or give a local folder"
-        raise ValueError(f"depth model {spec!r} is not available offline (not in the local Hugging Face cache: "
-                         f"{e.__class__.__name__}){hint}") from None
-
-
-def _diffusers(kind: str, spec: str, device: str, allow_download: bool, name: str):
+def _diffusers(kind: str, path: Path, device: str, name: str):
     from text3d.backends.diffusers_sd import StableDiffusionInpaint, StableDiffusionTextToImage
 
     cls = StableDiffusionTextToImage if kind == "t2i" else StableDiffusionInpaint
     try:
-        backend = cls.from_pretrained(spec, device=device, allow_download=allow_download)
-    except (OSError, ValueError) as e:
-        if Path(spec).is_dir():
-            first = (str(e).strip().splitlines() or [e.__class__.__name__])[0]
-            raise ValueError(f"cannot load {kind} pipeline folder {spec} ({first})") from None
-        hint = "" if allow_download else "; allow downloads (TEXT3D_ALLOW_DOWNLOAD=1) or give a local folder"
-        raise ValueError(f"{kind} model {spec!r} is not available offline (not in the local Hugging Face cache){hint}") from None
+        backend = cls.from_pretrained(path, device=device)
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        raise ValueError(f"cannot load {kind} pipeline {name} ({_first_line(e)})") from None
     backend.name = name
     return backend
 
 
-def build_backend(kind: str, spec: str, device: str = "cpu", allow_download: bool | None = None):
+def build_backend(kind: str, spec: str, device: str = "cpu"):
     """Load the ``kind`` ("t2i" | "inpaint" | "depth") backend named by ``spec`` on ``device``.
 
     Returns an object implementing the matching protocol of ``text3d.backends.protocols``. Unknown kinds or
-    names, missing embedded assets and hub ids that are not available offline raise ``ValueError``.
+    names, missing embedded assets, removed hub ids and hub ids not in the local cache raise ``ValueError``.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown backend kind {kind!r}; choose one of {', '.join(KINDS)}")
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"the {kind} model name is empty; give {_choices(kind)}")
     spec = spec.strip()
-    if allow_download is None:
-        allow_download = os.environ.get("TEXT3D_ALLOW_DOWNLOAD", "") == "1"
     if spec == "embedded":
         path = ASSETS / EMBEDDED_DIRS[kind]
         if not (path / "model_index.json").is_file():
@@ -152,8 +134,6 @@ def build_backend(kind: str, spec: str, device: str = "cpu", allow_download: boo
         if not path.is_dir():
             raise ValueError(f"{path} is a file; give a pipeline folder (with model_index.json)")
         return _from_folder(kind, path, device, spec)
-    if kind == "depth" and HUB_ID.match(spec):
-        return _from_folder(kind, _hub_snapshot(spec, allow_download), device, spec)
-    if HUB_ID.match(spec):
-        return _diffusers(kind, spec, device, allow_download, spec)
+    if hub.is_hub_id(spec):
+        return _from_folder(kind, hub.cached_snapshot(spec, kind), device, spec)
     raise ValueError(f"unknown {kind} model {spec!r}: not a folder here; choose {_choices(kind)}")

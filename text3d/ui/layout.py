@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from text3d.backends.hub import download_models
 from text3d.ui.handlers import GenerateFn, make_generate_handler, preview_upload
 from text3d.ui.models import BackendPool, LoadFn
 from text3d.ui.settings import UISettings
@@ -61,7 +62,7 @@ def build_app(generate_fn: GenerateFn | None = None, backends: object | None = N
                 parts = _input_column(settings, pool)
             with gr.Column(scale=2):
                 parts.update(_result_column())
-        _connect_events(parts, handler, settings)
+        _connect_events(parts, handler, make_download_step(pool), settings)
 
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     demo.text3d_pool, demo.text3d_store, demo.text3d_settings = pool, store, settings
@@ -93,7 +94,7 @@ def _input_column(settings: UISettings, pool: BackendPool) -> dict[str, Any]:
 
 def _advanced_settings(settings: UISettings) -> dict[str, Any]:
     """The controls of the "Advanced settings" accordion (preset, trajectory, views, steps, layout strength,
-    seed; 0 keeps the preset's value), by name."""
+    seed; 0 keeps the preset's value; the download switch, off), by name."""
     import gradio as gr
 
     return {
@@ -110,6 +111,10 @@ def _advanced_settings(settings: UISettings) -> dict[str, Any]:
             info="0 keeps the model's default; lower keeps more of the retrieved training "
                  "layout, 1 paints from pure noise", elem_id="layout-strength"),
         "seed": gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed"),
+        "allow_download": gr.Checkbox(
+            value=False, label="Allow downloads",
+            info="download the preset's hub models that the server's Hugging Face cache lacks before the run; "
+                 "off: nothing is downloaded and a missing model is an error", elem_id="allow-download"),
     }
 
 
@@ -136,15 +141,35 @@ def _result_column() -> dict[str, Any]:
     return parts
 
 
-def _connect_events(parts: dict[str, Any], handler: Any, settings: UISettings) -> None:
-    """Wire the events (inside the Blocks): the photo preview on upload / clear, and the generate handler on
-    the Generate button (API ``generate``) and on Enter in the prompt (private), sharing one concurrency pool."""
+def make_download_step(pool: BackendPool):
+    """The step before each generation: with "Allow downloads" ticked, download the preset's hub models that the
+    local cache lacks (``text3d.backends.hub.download_models``); a failure is one line naming its cause."""
+
+    def download(preset: str, allowed: bool) -> None:
+        import gradio as gr
+
+        if not allowed:
+            return
+        try:
+            download_models(pool.names(preset).values())
+        except ValueError as e:
+            raise gr.Error(str(e).splitlines()[0], print_exception=False) from None
+
+    return download
+
+
+def _connect_events(parts: dict[str, Any], handler: Any, download: Any, settings: UISettings) -> None:
+    """Wire the events (inside the Blocks): the photo preview on upload / clear, and on the Generate button (API
+    ``generate``) and on Enter in the prompt (private) the download step, then the generate handler, sharing
+    one concurrency pool."""
     parts["photo"].upload(lambda p: preview_upload(p, settings), inputs=parts["photo"],
                           outputs=parts["photo_preview"], api_name="check_photo", concurrency_limit=4)
     parts["photo"].clear(lambda: None, outputs=parts["photo_preview"], api_visibility="private")
     inputs = [parts[k] for k in GENERATE_INPUTS]
     outputs = [parts[k] for k in GENERATE_OUTPUTS]
-    parts["run"].click(handler, inputs=inputs, outputs=outputs, api_name="generate",
+    for trigger, api in ((parts["run"].click, {"api_name": "generate"}),
+                         (parts["prompt"].submit, {"api_visibility": "private"})):
+        step = trigger(download, inputs=[parts["preset"], parts["allow_download"]], api_visibility="private",
                        concurrency_limit=settings.concurrency, concurrency_id="generate")
-    parts["prompt"].submit(handler, inputs=inputs, outputs=outputs, api_visibility="private",
-                           concurrency_limit=settings.concurrency, concurrency_id="generate")
+        step.success(handler, inputs=inputs, outputs=outputs, concurrency_limit=settings.concurrency,
+                     concurrency_id="generate", **api)

@@ -43,11 +43,15 @@ class BackendPool:
         self._lock = threading.Lock()
         self.loads = 0                    # how many times models were actually loaded (tests check reuse)
 
+    def names(self, preset: str) -> dict[str, str]:
+        """kind -> the model name this pool loads for ``preset`` (the server's overrides applied)."""
+        return _model_names(preset, self.models)
+
     def get(self, preset: str):
         """The backends for ``preset``; ValueError (one line) if they cannot be loaded."""
         if self.fixed is not None:
             return self.fixed
-        names = _model_names(preset, self.models)
+        names = self.names(preset)
         key = (names["t2i"], names["inpaint"], names["depth"], self.device)   # same models -> one load
         with self._lock:                  # one load at a time; a second request for the same models waits
             if key not in self._loaded:
@@ -65,7 +69,7 @@ class BackendPool:
             names = self.fixed.names()
         else:
             try:
-                names = _model_names(preset, self.models)
+                names = self.names(preset)
             except ValueError as e:
                 return str(e)
         return ", ".join(f"{k}: {v}" for k, v in names.items() if v)
