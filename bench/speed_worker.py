@@ -48,13 +48,14 @@ def depthgen_job(args: argparse.Namespace) -> dict:
     import torch
 
     from bench.common import load_depth_pipeline
+    from depthgen.models.pipeline_common import model_hw
 
     t0 = time.perf_counter()
     pipe = load_depth_pipeline(args.model, args.device)
     load_s = time.perf_counter() - t0
     rss_loaded = rss_mib()
-    s = int(pipe.config.resolution)
-    image = np.random.default_rng(args.seed).random((s, s, 3)).astype(np.float32)
+    h, w = model_hw(pipe.config.resolution)
+    image = np.random.default_rng(args.seed).random((h, w, 3)).astype(np.float32)
     times = []
     for r in range(args.repeats + 1):
         g = torch.Generator().manual_seed(args.seed + r)

@@ -36,7 +36,8 @@ from depthgen.models.camera import aspect_channel, canonical_scale, check_fov, f
 from depthgen.models.config import TASKS
 from depthgen.models.depth_param import depth_to_model, model_to_depth
 from depthgen.models.diffusion import single_step_x0
-from depthgen.models.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
+from depthgen.models.pipeline_common import (check_pipeline_dir, config_resolution, draw_samples, image_to_model,
+                                             masked_resize, model_hw, resize_back)
 from depthgen.models.unet import CAMERA_LAYOUTS, COND_CHANNELS, FOV_CHANNELS
 
 OBJECTIVES = ("diffusion", "regression", "single_step")
@@ -53,7 +54,7 @@ class DepthGenPipeline(DiffusionPipeline):
     model_cpu_offload_seq = "unet"
 
     def __init__(self, unet: Any, scheduler: Any, depth_param: str = "log", d_min: float = 0.1, d_max: float = 80.0,
-                 resolution: int = 64, prediction_type: str = "v_prediction", objective: str = "diffusion",
+                 resolution: int | list[int] = 64, prediction_type: str = "v_prediction", objective: str = "diffusion",
                  aggregation: str = "median", canonical_fov_deg: float | None = None) -> None:
         super().__init__()
         inputs = tuple(c + 1 for c in CAMERA_LAYOUTS)
@@ -66,7 +67,7 @@ class DepthGenPipeline(DiffusionPipeline):
             canonical_fov_deg = check_fov(canonical_fov_deg, "canonical_fov_deg")
         depth_to_model(np.ones(1, np.float32), depth_param, d_min, d_max)  # validates the parametrisation
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(depth_param=depth_param, d_min=float(d_min), d_max=float(d_max), resolution=int(resolution),
+        self.register_to_config(depth_param=depth_param, d_min=float(d_min), d_max=float(d_max), resolution=config_resolution(resolution),
                                 prediction_type=prediction_type, objective=objective, aggregation=aggregation,
                                 canonical_fov_deg=canonical_fov_deg)
 
@@ -107,14 +108,14 @@ class DepthGenPipeline(DiffusionPipeline):
         return 1.0 if c is None else 1.0 / canonical_scale(focal, c)
 
     def _cond(self, rgb: np.ndarray, focal: float, K: np.ndarray | None) -> torch.Tensor:
-        """(1, 4 [+1 [+1]], S, S) condition: the image, aux zeros, the FOV and aspect channels the UNet takes."""
-        s = self.config.resolution
-        img = image_to_model(rgb, s)  # (3, S, S)
-        parts = [img, torch.zeros(1, s, s)]  # aux = 0 for depth
+        """(1, 4 [+1 [+1]], h, w) condition: the image, aux zeros, the FOV and aspect channels the UNet takes."""
+        h, w = model_hw(self.config.resolution)
+        img = image_to_model(rgb, (h, w))  # (3, h, w)
+        parts = [img, torch.zeros(1, h, w)]  # aux = 0 for depth
         if self.fov_conditioned:
-            parts.append(torch.full((1, s, s), fov_channel(focal)))
+            parts.append(torch.full((1, h, w), fov_channel(focal)))
         if self.aspect_conditioned:
-            parts.append(torch.full((1, s, s), aspect_channel(rgb.shape[:2], K)))
+            parts.append(torch.full((1, h, w), aspect_channel(rgb.shape[:2], K)))
         cond = torch.cat(parts)[None]
         return cond.to(device=self.device, dtype=self.unet.dtype)
 
@@ -194,13 +195,12 @@ class DepthGenPipeline(DiffusionPipeline):
         kd = known_depth.astype(np.float32)
         if not np.isfinite(kd[known_mask]).all() or (kd[known_mask] <= 0).any():
             raise ValueError("known_depth has NaN, inf or non-positive values inside known_mask")
-        s = self.config.resolution
         focal = self._focal(hw, K, fov_deg)
         scale = self._depth_scale(focal)  # known metric depth / scale = the model's (canonical) depth
         x_known = self._to_model((np.where(known_mask, kd, 1.0) / scale).astype(np.float32))
-        vals, m_lo = masked_resize(x_known[..., None], known_mask, s)
-        known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)  # (1, 1, S, S)
-        km = torch.from_numpy(m_lo)[None, None].to(self.device)  # (1, 1, S, S)
+        vals, m_lo = masked_resize(x_known[..., None], known_mask, model_hw(self.config.resolution))
+        known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)  # (1, 1, h, w)
+        km = torch.from_numpy(m_lo)[None, None].to(self.device)  # (1, 1, h, w)
         x = self._run(self._cond(rgb, focal, K), num_samples, num_inference_steps, generator, scheduler, batch_size,
                       known, km, resample)
         return self._finish(x, hw, scale, np.where(known_mask, kd, 0).astype(np.float32), known_mask)

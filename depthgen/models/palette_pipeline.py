@@ -23,13 +23,14 @@ from diffusers import DiffusionPipeline
 from depthgen.common.io import as_rgb
 from depthgen.data.pretrain_tasks import fill_hole, grey
 from depthgen.models.config import HOLE_FILLS, TASKS
-from depthgen.models.pipeline_common import check_pipeline_dir, draw_samples, image_to_model, masked_resize, resize_back
+from depthgen.models.pipeline_common import (check_pipeline_dir, config_resolution, draw_samples, image_to_model,
+                                             masked_resize, model_hw, resize_back)
 
 
 class PalettePipeline(DiffusionPipeline):
     model_cpu_offload_seq = "unet"
 
-    def __init__(self, unet: Any, scheduler: Any, resolution: int = 64, prediction_type: str = "v_prediction",
+    def __init__(self, unet: Any, scheduler: Any, resolution: int | list[int] = 64, prediction_type: str = "v_prediction",
                  objective: str = "diffusion", hole_fill: str = "grey") -> None:
         super().__init__()
         if unet.config.out_channels != 3 or unet.config.in_channels != 7:
@@ -38,7 +39,7 @@ class PalettePipeline(DiffusionPipeline):
         if hole_fill not in HOLE_FILLS:
             raise ValueError(f"hole_fill must be one of {list(HOLE_FILLS)}, got {hole_fill!r}")
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(resolution=int(resolution), prediction_type=prediction_type, objective=objective,
+        self.register_to_config(resolution=config_resolution(resolution), prediction_type=prediction_type, objective=objective,
                                 hole_fill=hole_fill)
 
     @classmethod
@@ -59,8 +60,8 @@ class PalettePipeline(DiffusionPipeline):
             raise ValueError(f"task must be one of {list(TASKS[:-1])}, got {task!r}")
         rgb = as_rgb(image)
         hw = rgb.shape[:2]
-        s = self.config.resolution
-        img = image_to_model(rgb, s)  # (3, S, S) [-1, 1]
+        s = model_hw(self.config.resolution)
+        img = image_to_model(rgb, s)  # (3, h, w) [-1, 1]
         known = km = None
         if task in ("inpaint", "uncrop"):
             if mask is None:
@@ -78,9 +79,9 @@ class PalettePipeline(DiffusionPipeline):
             known = torch.from_numpy(vals.transpose(2, 0, 1))[None].to(self.device, self.unet.dtype)
             km = torch.from_numpy(keep_lo)[None, None].to(self.device)
         elif task == "colorize":
-            cond = torch.cat([grey(img), torch.ones(1, s, s)])
+            cond = torch.cat([grey(img), torch.ones(1, *s)])
         else:
-            cond = torch.cat([img, torch.ones(1, s, s)])
+            cond = torch.cat([img, torch.ones(1, *s)])
         cond = cond[None].to(self.device, self.unet.dtype)  # (1, 4, S, S)
         x = draw_samples(self.unet, self.scheduler, cond, 1, 3, generator, num_inference_steps, scheduler, None,
                          TASKS.index(task), self.config.objective, known, km, resample)

@@ -16,7 +16,7 @@ from depthgen.models.depth_pipeline import DepthGenPipeline
 from depthgen.models.diffusion import make_train_scheduler
 from depthgen.models.palette_pipeline import PalettePipeline
 from depthgen.models.unet import build_unet, load_adapted
-from depthgen.training.recipe import Recipe, target_channels
+from depthgen.training.recipe import Recipe, target_channels, train_hw
 
 CARD = "README.md"  # a model card written by hand beside the exported weights
 
@@ -30,13 +30,13 @@ def build_pipeline(recipe: Recipe, state: dict[str, torch.Tensor]):
     objective = ("regression" if recipe.stage == "regression" else
                  "single_step" if recipe.diffusion.single_step else "diffusion")
     if recipe.stage in ("pretrain", "inpaint"):
-        return PalettePipeline(unet, sched, resolution=recipe.model.sample_size,
+        return PalettePipeline(unet, sched, resolution=train_hw(recipe),
                                prediction_type=recipe.diffusion.prediction_type, objective=objective,
                                hole_fill=recipe.tasks.hole_fill)
 
     d = recipe.depth
     return DepthGenPipeline(unet, sched, depth_param=d.param, d_min=d.d_min, d_max=d.d_max,
-                            resolution=recipe.model.sample_size, prediction_type=recipe.diffusion.prediction_type,
+                            resolution=train_hw(recipe), prediction_type=recipe.diffusion.prediction_type,
                             objective=objective, canonical_fov_deg=d.canonical_fov_deg)
 
 

@@ -78,3 +78,27 @@ def test_tiny_non_square_form_trains_two_steps(tmp_path, name):
     assert batch["cond"].shape[-2:] == (32, 48) and batch["target"].shape[-2:] == (32, 48)
     assert main(["--config", str(CONFIGS / f"{name}.yaml"), *over, "--no-progress"]) == 0
     assert (tmp_path / name / "last").read_text().strip() == "checkpoint-2"
+
+
+def test_non_square_model_predicts_at_its_training_size(tmp_path, monkeypatch):
+    """A model trained at data.size=48x32 is exported with resolution [32, 48] and its pipeline feeds the UNet
+    32x48 inputs (not a 48x48 square), for depth and for depth completion."""
+    from depthgen import DepthGenPipeline
+    from depthgen.train import main
+
+    over = [*TINY, f"train.output_dir={tmp_path / 'run'}", f"train.export_dir={tmp_path / 'pipe'}"]
+    assert main(["--config", str(CONFIGS / "paper_nyu.yaml"), *over, "--no-progress"]) == 0
+    pipe = DepthGenPipeline.from_pretrained(tmp_path / "pipe")
+    assert pipe.config.resolution == [32, 48]
+    seen = []
+    forward = pipe.unet.forward
+    monkeypatch.setattr(pipe.unet, "forward", lambda x, *a, **k: (seen.append(tuple(x.shape[-2:])), forward(x, *a, **k))[1])
+    image = torch.rand(60, 90, 3).numpy()
+    out = pipe(image, num_samples=1, num_inference_steps=2, generator=torch.Generator().manual_seed(0))
+    assert out.depth.shape == (60, 90) and set(seen) == {(32, 48)}
+    known = out.depth.copy()
+    mask = torch.zeros(60, 90, dtype=torch.bool).numpy()
+    mask[:, :30] = True
+    done = pipe.complete(image, known, mask, num_samples=1, num_inference_steps=2,
+                         generator=torch.Generator().manual_seed(0))
+    assert (done.depth[mask] == known[mask]).all()
