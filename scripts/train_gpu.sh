@@ -27,6 +27,10 @@
 #   KITTI_ROOT   raw/ + gt/ + $KITTI_TRAIN_LIST, $KITTI_TEST_LIST (eigen_{train,test}_files_with_gt.txt)
 #   PHOTOS_ROOT  photographs for pre-training (optional); pre-training mixes the roots that are set with the shards
 #   for example: RUNS="paper_pretrain paper_nyu" NYU_ROOT=/data/nyu GPUS=8 SIZE=320x240 bash scripts/train_gpu.sh WORK
+# The latent image models (docs/training/t2i.md): RUNS="t2i_latent inpaint_latent" renders LATENT_N=50000 captioned
+#   scenes at 256x256 (LATENT_SIZE), encodes them once with assets/autoencoder, trains the latent text-to-image
+#   model (configs/models/t2i/t2i_latent.yaml), then the latent inpainting model from its weights
+#   (configs/models/inpaint/inpaint_latent.yaml); STEPS, CHUNK, PRECISION and EXTRA apply as to the depth runs.
 # The CPU rehearsal (tests/depthgen/test_train_gpu_script.py) runs all of it with N=4, STEPS=2, CHUNK=1.
 # On the device machine (nothing outside it, a fresh clone each time it is started), for example:
 #   bash scripts/train_gpu.sh runs/gpu "$OUT/weights"     # repeat while it exits 3, calls back to back
@@ -56,9 +60,23 @@ PHOTOS_ROOT=${PHOTOS_ROOT:-}
 NYU_TRAIN_LIST=${NYU_TRAIN_LIST:-nyudepthv2_train_files_with_gt.txt}
 KITTI_TRAIN_LIST=${KITTI_TRAIN_LIST:-eigen_train_files_with_gt.txt}
 KITTI_TEST_LIST=${KITTI_TEST_LIST:-eigen_test_files_with_gt.txt}
-recipe() { case $1 in paper_*) echo "configs/depthgen/$1.yaml" ;; *) echo configs/depthgen/depthgen_v2.yaml ;; esac; }
-train_cmd=($PY -m depthgen.train)
-[ "$GPUS" -gt 1 ] && train_cmd=($PY -m accelerate.commands.launch --multi_gpu --num_processes "$GPUS" -m depthgen.train)
+LATENT_N=${LATENT_N:-50000}
+LATENT_SIZE=${LATENT_SIZE:-256x256}
+recipe() {
+  case $1 in
+    paper_*) echo "configs/depthgen/$1.yaml" ;;
+    t2i_latent) echo configs/models/t2i/t2i_latent.yaml ;;
+    inpaint_latent) echo configs/models/inpaint/inpaint_latent.yaml ;;
+    *) echo configs/depthgen/depthgen_v2.yaml ;;
+  esac
+}
+module() { case $1 in t2i_latent) echo text3d.models.t2i.train ;; inpaint_latent) echo text3d.models.inpaint.train ;;
+                      *) echo depthgen.train ;; esac; }
+is_latent() { case $1 in *_latent) return 0 ;; *) return 1 ;; esac; }
+train_cmd() {  # the training command of run $1: python -m MODULE, or accelerate launch with GPUS > 1
+  if [ "$GPUS" -gt 1 ]; then echo "$PY -m accelerate.commands.launch --multi_gpu --num_processes $GPUS -m $(module "$1")"
+  else echo "$PY -m $(module "$1")"; fi
+}
 deadline=$(( $(date +%s) + MINUTES * 60 ))
 left() { echo $(( deadline - $(date +%s) )); }
 out_of_time() { echo "time is up for this call ($MINUTES min); run the same command again to continue"; exit 3; }
@@ -87,20 +105,42 @@ overrides() {  # the key=value settings of run $1
       echo "data.spec=kitti:$KITTI_ROOT/raw:$KITTI_ROOT/gt:$KITTI_ROOT/$KITTI_TRAIN_LIST" \
            "train.init_from=$WORK/runs/paper_pretrain" \
            "train.val_data=kitti:$KITTI_ROOT/raw:$KITTI_ROOT/gt:$KITTI_ROOT/$KITTI_TEST_LIST" ;;
-    *) echo "unknown run $1 (choose from depthgen_v2 regression_v2 paper_pretrain paper_nyu paper_kitti)" >&2; return 2 ;;
+    t2i_latent) echo "" ;;
+    inpaint_latent) echo "train.init_from=$WORK/runs/t2i_latent" ;;
+    *) echo "unknown run $1 (choose from depthgen_v2 regression_v2 paper_pretrain paper_nyu paper_kitti" \
+            "t2i_latent inpaint_latent)" >&2; return 2 ;;
   esac
 }
 
 mkdir -p "$WORK" "$WEIGHTS" || exit 2
 data=$WORK/data/train-${SIZE}-realism-${REALISM//,/}
+renders=$WORK/data/captioned-$LATENT_SIZE
+latents=$WORK/data/latents-$LATENT_SIZE.safetensors
+depth_runs=0 latent_runs=0
+for run in $RUNS; do if is_latent "$run"; then latent_runs=1; else depth_runs=1; fi; done
 # --- 1. the training shards (resumable: finished shards are kept) -----------------------------------------
-if [ ! -e "$data/DONE" ]; then
+if [ "$depth_runs" = 1 ] && [ ! -e "$data/DONE" ]; then
   need 30
   echo "writing $N procedural samples ($SIZE, realism $REALISM) to $data"
   run_limited $PY -m depthgen.data.procedural --out "$data" --n "$N" --size "$SIZE" --split train \
     --sensor "$SENSOR" --realism "$REALISM" --workers "$WORKERS" --quiet
   rc=$?
   case $rc in 0) touch "$data/DONE" ;; 124|137|143) out_of_time ;; *) exit $rc ;; esac
+fi
+if [ "$latent_runs" = 1 ] && [ ! -e "$latents" ]; then  # captioned renders, then their autoencoder latents
+  if [ ! -e "$renders/DONE" ]; then
+    need 30
+    echo "writing $LATENT_N captioned procedural scenes ($LATENT_SIZE) to $renders"
+    run_limited $PY -m depthgen.data.procedural --out "$renders" --n "$LATENT_N" --size "$LATENT_SIZE" --split train \
+      --workers "$WORKERS" --quiet
+    rc=$?
+    case $rc in 0) touch "$renders/DONE" ;; 124|137|143) out_of_time ;; *) exit $rc ;; esac
+  fi
+  need 30
+  echo "encoding $renders to $latents"
+  run_limited $PY -m text3d.models.autoencoder.encode --data "$renders" --out "$latents"
+  rc=$?
+  case $rc in 0) ;; 124|137|143) out_of_time ;; *) exit $rc ;; esac
 fi
 # --- 2. training, in calls that stop for time and resume --------------------------------------------------
 current_step() { local f=$1/last; [ -e "$f" ] && sed 's/.*checkpoint-//' "$f" || echo 0; }
@@ -109,15 +149,17 @@ for run in $RUNS; do
   runs_dir=$WORK/runs/$run
   while [ ! -e "$WEIGHTS/$run/model_index.json" ]; do
     need 60
-    args=(--config "$(recipe "$run")" train.output_dir="$runs_dir" train.export_dir="$WEIGHTS/$run" data.path="$data"
-          train.mixed_precision="'$PRECISION'" data.num_workers="$DATA_WORKERS")  # quoted: YAML reads no as false
+    args=(--config "$(recipe "$run")" train.output_dir="$runs_dir" train.export_dir="$WEIGHTS/$run"
+          train.mixed_precision="'$PRECISION'")  # quoted: YAML reads no as false
+    if is_latent "$run"; then args+=(data.path="$latents"); else args+=(data.path="$data" data.num_workers="$DATA_WORKERS"); fi
     [ -n "$STEPS" ] && args+=(train.max_steps="$STEPS")
     # shellcheck disable=SC2206
     args+=($sets $EXTRA --no-progress)
     [ -e "$runs_dir/last" ] && args+=(--resume)
     [ -n "$CHUNK" ] && args+=(--max-steps $(( $(current_step "$runs_dir") + CHUNK )))
     echo "training $run from step $(current_step "$runs_dir") ($(left) s left in this call)"
-    run_limited "${train_cmd[@]}" "${args[@]}"
+    # shellcheck disable=SC2046
+    run_limited $(train_cmd "$run") "${args[@]}"
     rc=$?
     case $rc in 0) ;; 124|130|137|143) out_of_time ;; *) exit $rc ;; esac
   done
@@ -126,7 +168,8 @@ done
 # --- 3. scores on the procedural test split (metric depth, default FOV) -----------------------------------
 if [ "$EVAL_N" -gt 0 ]; then
   for run in $RUNS; do
-    case $run in paper_*) continue ;; esac  # the paper's runs validate on their real test splits while training
+    # the paper's runs validate on their real test splits while training; the image models: bench.bench_t2i
+    case $run in paper_*|*_latent) continue ;; esac
     for part in indoor outdoor; do
       dest=$WEIGHTS/eval/$run-$part
       [ -e "$dest/DONE" ] && continue

@@ -125,3 +125,22 @@ def test_paper_runs_of_the_script_are_valid_recipes(run):
         assert recipe.data.mix.startswith("images:/d/photos@") and "kitti:/d/kitti/raw" in recipe.data.mix
     else:
         assert recipe.train.init_from == "/w/runs/paper_pretrain" and recipe.data.spec.startswith(run[6:] + ":/d/")
+
+
+@pytest.mark.skipif(shutil.which("timeout") is None, reason="needs coreutils timeout")
+def test_tiny_rehearsal_of_the_latent_image_models(tmp_path):
+    """The latent lane: captioned renders, their latents, the text-to-image model, then the inpainting model
+    started from it; both exported with the autoencoder."""
+    from text3d.models.inpaint import TextInpaintPipeline
+    from text3d.models.t2i import TextToImagePipeline
+
+    work, weights = tmp_path / "work", tmp_path / "weights"
+    res = script(work, weights, RUNS="t2i_latent inpaint_latent", LATENT_N="4", LATENT_SIZE="64x64", CHUNK="",
+                 EXTRA="model.preset=tiny model.sample_size=8 train.batch_size=2 train.warmup_steps=0 "
+                       "train.checkpoint_every=1 train.log_every=1")
+    check(res)
+    assert (work / "data" / "latents-64x64.safetensors").is_file()
+    assert "init_from: " + str(work / "runs" / "t2i_latent") in (work / "runs" / "inpaint_latent" / "config.yaml").read_text()
+    t2i = TextToImagePipeline.from_pretrained(weights / "t2i_latent")
+    inpaint = TextInpaintPipeline.from_pretrained(weights / "inpaint_latent")
+    assert t2i.is_latent and inpaint.is_latent and t2i.image_size == inpaint.image_size == 64
