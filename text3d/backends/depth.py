@@ -240,7 +240,8 @@ class TransformersDepthBackend(AlignedDepthBackend):
         self.output = transformers_output_kind(model.config)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "TransformersDepthBackend":
+    def from_pretrained(cls, path: str | Path, device: str = "cpu",
+                        name: str | None = None) -> "TransformersDepthBackend":
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
         processor = AutoImageProcessor.from_pretrained(str(path), local_files_only=True)

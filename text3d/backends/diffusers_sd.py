@@ -1,10 +1,11 @@
 """Stable Diffusion backends (diffusers): text-to-image and inpainting, from a local folder (a hub id is resolved
 to its folder in the local Hugging Face cache by ``text3d.backends.hub``; nothing is downloaded here), on the
-run's device in ``text3d.backends.placement.model_dtype``. ``AutoPipelineForText2Image`` / ``AutoPipelineForInpainting`` pick the
-pipeline class from the folder (``StableDiffusionPipeline`` / ``StableDiffusionInpaintPipeline`` for SD 1.x/2.x;
-a text-to-image SD folder also loads for inpainting, with latent blending). Images cross the protocol as
-(H, W, 3) float32 [0, 1]; the model runs at the size rounded up to a multiple of 8 and the result is
-resized back; inpainting composites so that pixels outside the mask are returned unchanged.
+run's device in ``text3d.backends.placement.model_dtype``. ``AutoPipelineForText2Image`` /
+``AutoPipelineForInpainting`` pick the pipeline class from the folder (``StableDiffusionPipeline`` /
+``StableDiffusionInpaintPipeline`` for SD 1.x/2.x; a text-to-image SD folder also loads for inpainting, with latent
+blending); their classifier-free guidance runs the conditional and unconditional predictions as one batch. Images
+cross the protocol as (H, W, 3) float32 [0, 1]; the model runs at the size rounded up to a multiple of 8 and the
+result is resized back; inpainting composites so that pixels outside the mask are returned unchanged.
 """
 
 from __future__ import annotations

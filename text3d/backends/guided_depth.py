@@ -54,8 +54,8 @@ def _prepare(pipe, image: np.ndarray, processing_resolution: int | None, generat
     """The image latent (k, 4, h, w), initial noise latents (k, 4, h, w), padding and the original (H, W)."""
     device, dtype = pipe._execution_device, pipe.dtype
     res = processing_resolution or pipe.default_processing_resolution
-    x, padding, original = pipe.image_processor.preprocess(image, res, "bilinear", device, dtype)  # (1, 3, PH, PW)
-    image_latent, noise = pipe.prepare_latents(x, None, generator, samples, 1)  # (k, 4, h, w) each
+    x, padding, original = pipe.image_processor.preprocess(image, res, "bilinear", device)  # (1, 3, PH, PW) float32
+    image_latent, noise = pipe.prepare_latents(x.to(dtype), None, generator, samples, 1)  # (k, 4, h, w) each
     return image_latent, noise, padding, original
 
 
@@ -96,14 +96,16 @@ def guided_completion(pipe, image: np.ndarray, known: np.ndarray, mask: np.ndarr
             opt.zero_grad()
             pred = pipe.unet(torch.cat([image_latent[k:k + 1], latent.to(dtype)], 1), t,
                              encoder_hidden_states=text, return_dict=False)[0]  # (1, 4, h, w)
-            preview = copy.deepcopy(sched).step(pred, t, latent.to(dtype), generator=generator)  # a stateful
-            err = to_target(preview.pred_original_sample, scale, shift)[m] - target[m]           # scheduler moves on once
+            # the clean-latent preview on a copy: a stateful scheduler (LCM) advances once per step, below
+            preview = copy.deepcopy(sched).step(pred, t, latent.to(dtype), generator=generator)
+            err = to_target(preview.pred_original_sample, scale, shift)[m] - target[m]
             (err.abs().mean() + (err ** 2).mean()).backward()
             with torch.no_grad():
                 latent.grad *= _epsilon_norm(sched, pred, latent, t) / max(float(torch.linalg.norm(latent.grad)), 1e-8)
             opt.step()
             with torch.no_grad():
-                latent.data = sched.step(pred.detach(), t, latent.detach().to(dtype), generator=generator).prev_sample.float()
+                step = sched.step(pred.detach(), t, latent.detach().to(dtype), generator=generator)
+                latent.data = step.prev_sample.float()
         with torch.no_grad():
             out.append(to_target(latent, scale, shift).cpu().numpy())
     return np.stack(out).astype(np.float32)

@@ -65,7 +65,8 @@ def _from_folder(kind: str, path: Path, device: str, name: str):
         return _load_depth(path, device, name, None)
     if not index.is_file():
         if _transformers_depth_model(path):
-            raise ValueError(f"{name} holds a transformers depth-estimation model, not a {kind} model; give it as --depth")
+            raise ValueError(f"{name} holds a transformers depth-estimation model, not a {kind} model; "
+                             "give it as --depth")
         raise ValueError(f"{name} is not a pipeline folder (no model_index.json); give {_choices(kind)}")
     cls_name = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "")
     own = "depth" if cls_name in DEPTH_CLASSES else OWN_CLASSES.get(cls_name)

@@ -121,6 +121,14 @@ def auto_voxel(median_depth: float, K: np.ndarray, pixels: float = 1.5) -> float
     return float(max(median_depth, 1e-3) * pixels / float(K[0, 0]))
 
 
+def fusion_device():
+    """The Open3D device TSDF fusion runs on: ``CUDA:0`` when this Open3D build has CUDA and a GPU is visible,
+    else ``CPU:0``. (Open3D's ray casting, ``text3d.geometry.render``, has CPU and SYCL devices only.)"""
+    import open3d.core as o3c
+
+    return o3c.Device("CUDA:0" if o3c.cuda.is_available() else "CPU:0")
+
+
 def tsdf_fuse(images: Sequence[np.ndarray], depths: Sequence[np.ndarray], K: np.ndarray,
               poses: Sequence[np.ndarray], voxel: float, trunc_voxels: float = 4.0,
               min_weight: float = 0.5) -> Mesh:
@@ -130,17 +138,19 @@ def tsdf_fuse(images: Sequence[np.ndarray], depths: Sequence[np.ndarray], K: np.
     poses: cam_to_world (4, 4); voxel: metres; min_weight: voxels seen by fewer views are not meshed
     (0.5 keeps everything seen once). Uses Open3D's ``t.geometry.VoxelBlockGrid``, the tensor successor
     of the legacy ``ScalableTSDFVolume`` (same hashed voxel blocks); the legacy class returns empty
-    meshes in Open3D 0.20 on this platform.
+    meshes in Open3D 0.20 on this platform. Runs on the GPU when Open3D was built with CUDA and sees one
+    (``fusion_device``), else on the CPU.
     """
     import open3d as o3d
     import open3d.core as o3c
 
     if voxel <= 0:
         raise ValueError(f"TSDF voxel size must be positive, got {voxel}")
-    cpu = o3c.Device("CPU:0")
+    device = fusion_device()
     grid = o3d.t.geometry.VoxelBlockGrid(
         attr_names=("tsdf", "weight", "color"), attr_dtypes=(o3c.float32, o3c.float32, o3c.float32),
-        attr_channels=((1), (1), (3)), voxel_size=float(voxel), block_resolution=8, block_count=4096, device=cpu)
+        attr_channels=((1), (1), (3)), voxel_size=float(voxel), block_resolution=8, block_count=4096,
+        device=device)
     # Open3D's integration puts pixel centres at integer coordinates; ours are at +0.5.
     K_o3d = np.asarray(K, dtype=np.float64).copy()
     K_o3d[0, 2] -= 0.5
@@ -152,13 +162,14 @@ def tsdf_fuse(images: Sequence[np.ndarray], depths: Sequence[np.ndarray], K: np.
             continue
         depth_max = float(d.max()) * 1.01
         extrinsic = o3c.Tensor(np.linalg.inv(np.asarray(pose, dtype=np.float64)), o3c.float64)
-        d_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(d)))
-        c_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(np.clip(image, 0, 1).astype(np.float32))))
+        d_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(d), device=device))
+        c_img = o3d.t.geometry.Image(o3c.Tensor(np.ascontiguousarray(np.clip(image, 0, 1).astype(np.float32)),
+                                                device=device))
         blocks = grid.compute_unique_block_coordinates(d_img, intrinsic, extrinsic, depth_scale=1.0,
                                                        depth_max=depth_max, trunc_voxel_multiplier=trunc_voxels)
         grid.integrate(blocks, d_img, c_img, intrinsic, extrinsic, depth_scale=1.0, depth_max=depth_max,
                        trunc_voxel_multiplier=trunc_voxels)
-    mesh = grid.extract_triangle_mesh(weight_threshold=min_weight)
+    mesh = grid.extract_triangle_mesh(weight_threshold=min_weight).cpu()
     if "indices" not in mesh.triangle or mesh.triangle.indices.shape[0] == 0:
         return Mesh.empty()
     # Marching-cubes vertices at the border of the observed volume blend in unobserved voxels (colour 0);

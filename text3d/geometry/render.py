@@ -2,7 +2,9 @@
 
 One ray per pixel centre (Open3D's pinhole convention); the ray direction has camera-frame z = 1, so the
 hit distance Open3D reports is the z-depth. Colour is the barycentric blend of the hit triangle's vertex
-colours (Open3D/Embree: point = (1 - u - v) p0 + u p1 + v p2).
+colours (Open3D/Embree: point = (1 - u - v) p0 + u p1 + v p2). It runs on the CPU also in a CUDA run: Open3D's
+``RaycastingScene`` has CPU and SYCL devices only, and TSDF fusion is the part that moves to the GPU
+(``text3d.geometry.fuse.fusion_device``).
 """
 
 from __future__ import annotations
