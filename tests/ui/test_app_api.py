@@ -182,7 +182,8 @@ def test_full_queue_turns_visitors_away_readably(tmp_path, ui_tools):
 
 
 def test_server_error_is_brief_and_cleans_up(tmp_path, ui_tools):
-    def broken_generate(*args, out_dir, **kwargs):
+    def broken_generate(*args, out_dir, **kwargs):           # not all or nothing: leaves a folder behind
+        Path(out_dir).mkdir()
         (Path(out_dir) / "partial.bin").write_bytes(b"x")
         raise RuntimeError("CUDA out of memory at /secret/path/model.py:42")
 

@@ -18,8 +18,9 @@ from text3d.ui.storage import OutputStore, zip_folder
 
 def test_request_folders_are_unique_and_expire(tmp_path):
     store = OutputStore(tmp_path / "requests", retention_s=60)
-    a, b = store.new_request_dir(), store.new_request_dir()
-    assert a != b and a.parent == b.parent == store.root and not any(a.iterdir())
+    a, b = store.new_request_path(), store.new_request_path()
+    assert a != b and a.parent == b.parent == store.root and not a.exists()     # the run makes its folder
+    a.mkdir(), b.mkdir()
     old = time.time() - 120
     os.utime(a, (old, old))                       # a is two minutes old, b is fresh
     assert store.cleanup() == [a]
@@ -33,7 +34,8 @@ def test_request_folders_are_unique_and_expire(tmp_path):
 
 def test_janitor_sweeps_in_the_background(tmp_path):
     store = OutputStore(tmp_path / "requests", retention_s=0.2)
-    folder = store.new_request_dir()
+    folder = store.new_request_path()
+    folder.mkdir()
     store.start_janitor(interval_s=0.05)
     try:
         deadline = time.monotonic() + 5
@@ -202,3 +204,83 @@ def test_viewer_page_loads_only_bundled_files():
     for text in (html, js, (STATIC_DIR / "viewer.css").read_text()):
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), "the viewer must not load from the web"
     assert "MIT License" in (STATIC_DIR / "vendor" / "three" / "LICENSE").read_text()
+
+
+def _store_and_request(tmp_path):
+    settings = UISettings(work_dir=tmp_path)
+    return settings, OutputStore(settings.requests_dir, settings.retention_s), \
+        check_request("a red barn", None, "fast", "walk", 2, 3, 1, settings)
+
+
+def test_a_nearly_full_disk_refuses_a_run_before_models_load(tmp_path, monkeypatch, ui_tools):
+    import re
+    import shutil
+
+    import gradio as gr
+
+    from text3d.fakes import fake_backends
+    from text3d.ui import storage
+    from text3d.ui.handlers import make_generate_handler, run_generation
+    from text3d.ui.models import BackendPool
+
+    settings, store, req = _store_and_request(tmp_path)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=storage.RUN_DISK_BYTES - 1))
+    loads, runs = [], []
+    pool = BackendPool(load_fn=lambda preset, **kw: loads.append(preset) or fake_backends())
+
+    def generate(*args, **kwargs):
+        runs.append(kwargs)
+        return ui_tools.fast_generate(*args, **kwargs)
+
+    with pytest.raises(ValueError) as refused:
+        run_generation(req, generate_fn=generate, pool=pool, store=store, settings=settings, report=lambda f, s: None)
+    assert re.fullmatch(r"the server's disk is nearly full \([0-9.]+ [KMG]?B(ytes)? free, a run needs [0-9.]+ [MG]B\); "
+                        r"try again later", str(refused.value)), str(refused.value)
+    assert loads == runs == [] and list(store.root.iterdir()) == []
+    with pytest.raises(gr.Error, match="disk is nearly full"):         # the visitor reads the same line
+        make_generate_handler(generate, pool, store, settings)("a red barn", None, "fast", "walk", 2, 3, 1)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=storage.RUN_DISK_BYTES))
+    run_generation(req, generate_fn=generate, pool=pool, store=store, settings=settings, report=lambda f, s: None)
+    assert loads == ["fast"] and len(runs) == 1
+
+
+@pytest.mark.parametrize("stage", ["video", "zip"])
+def test_a_request_that_fails_leaves_nothing(tmp_path, monkeypatch, ui_tools, stage):
+    """An error in the run (its staging folder is discarded) or in packing the zip after it (the request folder
+    is deleted, the zip's temp file too): nothing is left under the root, hidden or not."""
+    import text3d.run.api
+    from text3d.fakes import fake_backends
+    from text3d.ui.handlers import run_generation
+    from text3d.ui.models import BackendPool
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if stage == "video":
+        monkeypatch.setattr(text3d.run.api, "write_video", full_disk)
+    else:
+        monkeypatch.setattr(zipfile.ZipFile, "write", full_disk)
+    settings, store, req = _store_and_request(tmp_path)
+    with pytest.raises(OSError):
+        run_generation(req, generate_fn=ui_tools.fast_generate, pool=BackendPool(fixed=fake_backends()), store=store,
+                       settings=settings, report=lambda f, s: None)
+    assert list(store.root.iterdir()) == []
+
+
+def test_leftovers_of_dead_runs_are_swept_and_running_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    store = OutputStore(tmp_path / "requests", retention_s=60)
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout.strip()
+    dead = store.root / f".20260101-000000-0123456789ab.{dead_pid}.0123abcd.partial"
+    (dead / "views").mkdir(parents=True)
+    running = store.root / f".20260101-000000-ba9876543210.{os.getpid()}.0123abcd.partial"
+    running.mkdir()
+    old = time.time() - 120
+    os.utime(running, (old, old))                  # older than the retention, but its run is still going
+    assert store.cleanup() == [dead] and running.exists()
+    store.new_request_path()
+    assert list(store.root.iterdir()) == [running]

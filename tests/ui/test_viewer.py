@@ -64,7 +64,8 @@ def viewer(tmp_path_factory, ui_tools):
     mesh = box_room()
     with ui_tools.serve(work / "app") as (url, demo, _), sync_playwright() as pw, \
             loopback_browser(pw, work / "profile", {"width": 1000, "height": 700}) as (context, outside, requested):
-        folder = demo.text3d_store.new_request_dir()
+        folder = demo.text3d_store.new_request_path()
+        folder.mkdir()
         glb = write_mesh_glb(folder / "scene.glb", mesh, POSES, K, VIEW_SIZE,
                              ["view_000_first", "view_001_trajectory", "view_002_trajectory", "view_003_cleanup"])
         page = context.pages[0] if context.pages else context.new_page()

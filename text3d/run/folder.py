@@ -61,24 +61,29 @@ def check_target(out_dir: str | Path, overwrite: bool) -> Path:
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):    # no such process (a number too large for one, too)
         return False
     except PermissionError:
         return True
     return True
 
 
-def remove_stale(target: Path) -> list[Path]:
-    """Remove hidden staging and replaced folders of ``target`` whose process has ended; return them."""
+def leftover_of(entry: Path) -> tuple[str, int] | None:
+    """(target name, process id) from the name of a hidden staging or replaced folder
+    (``.<name>.<pid>.<hex>.partial`` or ``.old``); None for any other name."""
+    parts = entry.name[1:].rsplit(".", 3)
+    if not entry.name.startswith(".") or entry.suffix not in SUFFIXES or len(parts) != 4 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])
+
+
+def remove_stale(parent: Path, name: str | None = None) -> list[Path]:
+    """Remove the hidden staging and replaced folders in ``parent`` (of the target ``name``; None: of any)
+    whose process has ended; return them."""
     removed = []
-    parent = target.parent
-    if not parent.is_dir():
-        return removed
-    for entry in parent.glob(f".{target.name}.*"):
-        parts = entry.name[len(target.name) + 2:].split(".")
-        if entry.suffix not in SUFFIXES or len(parts) != 3 or not parts[0].isdigit():
-            continue
-        if int(parts[0]) != os.getpid() and not _pid_alive(int(parts[0])):
+    for entry in parent.iterdir() if parent.is_dir() else ():
+        owner = leftover_of(entry)
+        if owner is not None and name in (None, owner[0]) and owner[1] != os.getpid() and not _pid_alive(owner[1]):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
@@ -119,7 +124,7 @@ def stage(target: Path) -> Staging:
     path = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(target)
+        remove_stale(target.parent, target.name)
         path.mkdir()
         (path / "views").mkdir()
     except OSError as e:

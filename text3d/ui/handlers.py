@@ -71,11 +71,13 @@ def run_generation(req: Request, *, generate_fn: GenerateFn, pool: BackendPool, 
                    settings: UISettings, report: Callable[[float, str], None]) -> tuple:
     """Load (or reuse) the models, run ``generate_fn`` into a fresh request folder, return the outputs.
 
-    report(fraction 0..1, phase description) feeds the page's progress bar. The folder is deleted on failure.
+    report(fraction 0..1, phase description) feeds the page's progress bar. Refused (ValueError) before any
+    model loads when the disk has too little free space (``OutputStore.new_request_path``). The run makes the
+    folder all or nothing; it is deleted when a later step fails.
     """
+    req_dir = store.new_request_path()
     report(0.0, "loading models")
     backends = pool.get(req.preset)
-    req_dir = store.new_request_dir()
     try:
         result = generate_fn(req.prompt or None, image=req.image, out_dir=req_dir, preset=req.preset,
                              trajectory=req.trajectory, views=req.views, seed=req.seed, steps=req.steps,
