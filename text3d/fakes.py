@@ -8,14 +8,20 @@ measuring the pipeline's own overhead. They are deterministic given the generato
 
 And the embedded pipelines at the ``tiny`` preset with random weights (``tiny_depth_pipeline``,
 ``tiny_palette_pipeline``, ``tiny_t2i_pipeline``): what tests save as folders for the backend registry, the
-CLI and the benchmarks to load, in seconds and without a download.
+CLI and the benchmarks to load, in seconds and without a download. Likewise tiny random public-weight models,
+saved as folders: Stable Diffusion text-to-image and inpainting (``save_tiny_stable_diffusion``), Marigold
+(``save_tiny_marigold``) and a transformers DPT depth model (``save_tiny_dpt``), with a CLIP tokenizer built
+from vocab files written beside them.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
+from pathlib import Path
 
 import numpy as np
+import torch
 from diffusers import DDIMScheduler
 
 from depthgen.models.config import DiffusionConfig, ModelConfig
@@ -122,3 +128,86 @@ def tiny_text_inpaint_pipeline(size: int = 16) -> TextInpaintPipeline:
     sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="sample")
     unet = build_inpaint_unet(T2IModelConfig(preset="tiny", sample_size=size, coord_channels=True)).eval()
     return TextInpaintPipeline(unet, sched)
+
+
+# ------------------------------------------------------------------ tiny random public-weight model folders
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def tiny_clip(folder: Path):
+    """A CLIP BPE tokenizer over single letters (and "room"), from vocab.json / merges.txt written to ``folder``,
+    and a 2-layer CLIP text encoder of width 32 over it."""
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = ["<|startoftext|>", "<|endoftext|>"] + list(LETTERS) + [c + "</w>" for c in LETTERS] + ["ro", "roo",
+                                                                                                     "room</w>"]
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
+    (folder / "merges.txt").write_text("#version: 0.2\nr o\nro o\nroo m</w>\n")
+    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=16)
+    encoder = CLIPTextModel(CLIPTextConfig(vocab_size=len(tokens), hidden_size=32, intermediate_size=37,
+                                           num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=16,
+                                           bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    return tokenizer, encoder
+
+
+def _tiny_latent_parts(unet_in: int):
+    """A tiny cross-attention UNet with ``unet_in`` input channels and a tiny 4-channel VAE."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    unet = UNet2DConditionModel(sample_size=16, in_channels=unet_in, out_channels=4, block_out_channels=(32, 64),
+                                layers_per_block=1, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32)
+    vae = AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(32, 64), latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2)
+    return unet, vae
+
+
+def save_tiny_stable_diffusion(root: Path, seed: int = 0) -> tuple[Path, Path]:
+    """Random tiny ``StableDiffusionPipeline`` (``root/t2i``) and ``StableDiffusionInpaintPipeline``
+    (``root/inpaint``, a 9-channel UNet) folders; the same ``seed``, the same weights."""
+    from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
+
+    out = []
+    for name, cls, unet_in in (("t2i", StableDiffusionPipeline, 4), ("inpaint", StableDiffusionInpaintPipeline, 9)):
+        with torch.random.fork_rng():  # the constructors draw from torch's global RNG; leave it as it was
+            torch.manual_seed(seed)
+            tokenizer, encoder = tiny_clip(Path(root) / "tokenizer-files")
+            unet, vae = _tiny_latent_parts(unet_in)
+        scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                  clip_sample=False, steps_offset=1)
+        cls(vae=vae, text_encoder=encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler, safety_checker=None,
+            feature_extractor=None, requires_safety_checker=False).save_pretrained(str(Path(root) / name))
+        out.append(Path(root) / name)
+    return out[0], out[1]
+
+
+def save_tiny_marigold(folder: Path, prediction_type: str = "depth", seed: int = 0) -> Path:
+    """A random tiny ``MarigoldDepthPipeline`` (affine-invariant ``prediction_type`` "depth" or "disparity",
+    v-prediction DDIM with trailing timesteps as Marigold v1.1) saved to ``folder``."""
+    from diffusers import MarigoldDepthPipeline
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        tokenizer, encoder = tiny_clip(Path(folder).parent / "tokenizer-files")
+        unet, vae = _tiny_latent_parts(8)
+    scheduler = DDIMScheduler(prediction_type="v_prediction", timestep_spacing="trailing", steps_offset=1)
+    MarigoldDepthPipeline(unet=unet, vae=vae, scheduler=scheduler, text_encoder=encoder, tokenizer=tokenizer,
+                          prediction_type=prediction_type, scale_invariant=True, shift_invariant=True,
+                          default_denoising_steps=2, default_processing_resolution=32).save_pretrained(str(folder))
+    return Path(folder)
+
+
+def save_tiny_dpt(folder: Path, seed: int = 0) -> Path:
+    """A random tiny transformers ``DPTForDepthEstimation`` with its image processor (32 px) saved to ``folder``."""
+    from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
+
+    cfg = DPTConfig(hidden_size=32, num_hidden_layers=4, num_attention_heads=4, intermediate_size=37,
+                    image_size=32, patch_size=8, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[8, 16, 32, 32],
+                    fusion_hidden_size=16, head_in_index=-1, is_hybrid=False)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = DPTForDepthEstimation(cfg)
+    model.save_pretrained(str(folder))
+    DPTImageProcessor(size={"height": 32, "width": 32}, keep_aspect_ratio=False).save_pretrained(str(folder))
+    return Path(folder)

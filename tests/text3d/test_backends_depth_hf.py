@@ -1,5 +1,5 @@
 """Depth backends for real-world weights (Marigold, DPT, Depth Anything) with tiny randomly initialised models
-built here and saved to a temporary folder: they load offline (the network guard is on), give depth of the
+saved to a temporary folder (``text3d.fakes`` and here): they load offline (the network guard is on), give depth of the
 image's size, and keep known depth exactly when completing."""
 
 from __future__ import annotations
@@ -13,46 +13,9 @@ import torch
 from text3d.backends.depth import MarigoldDepthBackend, TransformersDepthBackend, relative_to_metres
 from text3d.backends.protocols import DepthBackend
 from text3d.backends.registry import build_backend
+from text3d.fakes import save_tiny_dpt, save_tiny_marigold
 
 from tests.text3d.fake_hub import put_in_hub_cache
-
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def tiny_marigold(root, prediction_type: str = "depth", name: str = "marigold"):
-    """A tiny MarigoldDepthPipeline (CLIP tokenizer from vocab files written here)."""
-    from diffusers import AutoencoderKL, DDIMScheduler, MarigoldDepthPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    tokens = ["<|startoftext|>", "<|endoftext|>"] + list(LETTERS) + [c + "</w>" for c in LETTERS]
-    (root / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
-    (root / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(root / "vocab.json"), str(root / "merges.txt"), model_max_length=8)
-    torch.manual_seed(0)  # test-local weights init (the constructors take no generator)
-    text_encoder = CLIPTextModel(CLIPTextConfig(vocab_size=len(tokens), hidden_size=32, intermediate_size=37,
-                                                num_hidden_layers=1, num_attention_heads=4, max_position_embeddings=8,
-                                                bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    unet = UNet2DConditionModel(sample_size=8, in_channels=8, out_channels=4, block_out_channels=(32, 64),
-                                layers_per_block=1, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(32, 64), latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2)
-    scheduler = DDIMScheduler(prediction_type="v_prediction", timestep_spacing="trailing", steps_offset=1)
-    pipe = MarigoldDepthPipeline(unet=unet, vae=vae, scheduler=scheduler, text_encoder=text_encoder,
-                                 tokenizer=tokenizer, prediction_type=prediction_type, scale_invariant=True,
-                                 shift_invariant=True, default_denoising_steps=2, default_processing_resolution=32)
-    pipe.save_pretrained(str(root / name))
-
-
-def tiny_dpt(root):
-    from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
-
-    torch.manual_seed(0)
-    cfg = DPTConfig(hidden_size=32, num_hidden_layers=4, num_attention_heads=4, intermediate_size=37,
-                    image_size=32, patch_size=8, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[8, 16, 32, 32],
-                    fusion_hidden_size=16, head_in_index=-1, is_hybrid=False)
-    DPTForDepthEstimation(cfg).save_pretrained(str(root / "dpt"))
-    DPTImageProcessor(size={"height": 32, "width": 32}, keep_aspect_ratio=False).save_pretrained(str(root / "dpt"))
 
 
 def _depth_anything(root, kind: str):
@@ -74,8 +37,8 @@ def _depth_anything(root, kind: str):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("depth_hf")
-    tiny_marigold(root)
-    tiny_dpt(root)
+    save_tiny_marigold(root / "marigold")
+    save_tiny_dpt(root / "dpt")
     _depth_anything(root, "relative")
     _depth_anything(root, "metric")
     return root

@@ -1,8 +1,6 @@
-"""Stable Diffusion backends with tiny randomly initialised components built here (no download)."""
+"""Stable Diffusion backends with tiny randomly initialised folders (``text3d.fakes``; no download)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -10,55 +8,16 @@ import torch
 
 from text3d.backends.protocols import TextToImageBackend
 from text3d.backends.registry import build_backend
+from text3d.fakes import save_tiny_stable_diffusion
 
 from tests.text3d.test_backends_embedded import inpaint_twice
-
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _tokenizer(tmp_path):
-    """A CLIP BPE tokenizer over single letters, from vocab.json / merges.txt written here."""
-    from transformers import CLIPTokenizer
-
-    tokens = ["<|startoftext|>", "<|endoftext|>"] + list(LETTERS) + [c + "</w>" for c in LETTERS] + ["ro", "roo", "room</w>"]
-    (tmp_path / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
-    (tmp_path / "merges.txt").write_text("#version: 0.2\nr o\nro o\nroo m</w>\n")
-    return CLIPTokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"), model_max_length=16), len(tokens)
-
-
-def tiny_sd_components(tmp_path, unet_in: int):
-    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
-
-    torch.manual_seed(0)  # test-local weights init (diffusers/transformers constructors take no generator)
-    tokenizer, vocab = _tokenizer(tmp_path)
-    text_encoder = CLIPTextModel(CLIPTextConfig(vocab_size=vocab, hidden_size=32, intermediate_size=37,
-                                                num_hidden_layers=2, num_attention_heads=4, max_position_embeddings=16,
-                                                bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    unet = UNet2DConditionModel(sample_size=16, in_channels=unet_in, out_channels=4, block_out_channels=(32, 64),
-                                layers_per_block=1, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(32, 64), latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2)
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              steps_offset=1)
-    return dict(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
-                safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-
-
-def save_tiny_sd(root):
-    """A tiny text-to-image (``root / "t2i"``) and inpainting (``root / "inpaint"``) Stable Diffusion folder."""
-    from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
-
-    (root / "tok").mkdir()
-    StableDiffusionPipeline(**tiny_sd_components(root / "tok", 4)).save_pretrained(str(root / "t2i"))
-    StableDiffusionInpaintPipeline(**tiny_sd_components(root / "tok", 9)).save_pretrained(str(root / "inpaint"))
-    return root
 
 
 @pytest.fixture(scope="module")
 def sd_dirs(tmp_path_factory):
-    return save_tiny_sd(tmp_path_factory.mktemp("sd"))
+    root = tmp_path_factory.mktemp("sd")
+    save_tiny_stable_diffusion(root)
+    return root
 
 
 def g(seed: int) -> torch.Generator:

@@ -11,8 +11,7 @@ import torch
 from depthgen.evaluation.align import align_scale_shift
 from text3d.backends.guided_depth import guided_completion
 from text3d.backends.registry import build_backend
-
-from tests.text3d.test_backends_depth_hf import tiny_marigold
+from text3d.fakes import save_tiny_marigold
 
 
 def g(seed: int = 0) -> torch.Generator:
@@ -22,8 +21,8 @@ def g(seed: int = 0) -> torch.Generator:
 @pytest.fixture(scope="module")
 def marigold(tmp_path_factory):
     root = tmp_path_factory.mktemp("marigold")
-    tiny_marigold(root)
-    tiny_marigold(root, prediction_type="disparity", name="marigold-disparity")
+    save_tiny_marigold(root / "marigold")
+    save_tiny_marigold(root / "marigold-disparity", prediction_type="disparity")
     return root
 
 

@@ -13,11 +13,10 @@ import yaml
 
 from text3d.backends import hub, hub_ids
 from text3d.backends.registry import build_backend
+from text3d.fakes import save_tiny_dpt, save_tiny_marigold, save_tiny_stable_diffusion
 from text3d.cli import main
 
 from tests.text3d.fake_hub import put_in_hub_cache
-from tests.text3d.test_backends_depth_hf import tiny_dpt, tiny_marigold
-from tests.text3d.test_backends_sd import save_tiny_sd
 
 ROOT = Path(__file__).resolve().parents[2]
 # a hub id: org (letters, digits, hyphens) / name, each with a letter; not a folder of this repository
@@ -77,9 +76,9 @@ def hub_cache(tmp_path, monkeypatch):
 def tiny_models(tmp_path_factory):
     """Tiny random Stable Diffusion (t2i, inpaint), Marigold and DPT folders."""
     root = tmp_path_factory.mktemp("tiny")
-    save_tiny_sd(root)
-    tiny_marigold(root)
-    tiny_dpt(root)
+    save_tiny_stable_diffusion(root)
+    save_tiny_marigold(root / "marigold")
+    save_tiny_dpt(root / "dpt")
     return root
 
 

@@ -11,9 +11,8 @@ import torch
 from text3d.backends import depth as depth_backends
 from text3d.backends import placement
 from text3d.backends.registry import build_backend
+from text3d.fakes import save_tiny_dpt, save_tiny_marigold, save_tiny_stable_diffusion
 
-from tests.text3d.test_backends_depth_hf import tiny_dpt, tiny_marigold
-from tests.text3d.test_backends_sd import save_tiny_sd
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -27,9 +26,9 @@ def model_of(backend) -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
-    save_tiny_sd(root)
-    tiny_marigold(root)
-    tiny_dpt(root)
+    save_tiny_stable_diffusion(root)
+    save_tiny_marigold(root / "marigold")
+    save_tiny_dpt(root / "dpt")
     return root
 
 
