@@ -11,12 +11,14 @@ And the embedded pipelines at the ``tiny`` preset with random weights (``tiny_de
 CLI and the benchmarks to load, in seconds and without a download. Likewise tiny random public-weight models,
 saved as folders: Stable Diffusion text-to-image and inpainting (``save_tiny_stable_diffusion``), Marigold
 (``save_tiny_marigold``) and a transformers DPT depth model (``save_tiny_dpt``), with a CLIP tokenizer built
-from vocab files written beside them.
+from vocab files written beside them; ``put_in_hub_cache`` places such a folder in a local Hugging Face cache under
+a hub id, a stand-in for the hub.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import zlib
 from pathlib import Path
 
@@ -211,3 +213,18 @@ def save_tiny_dpt(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(str(folder))
     DPTImageProcessor(size={"height": 32, "width": 32}, keep_aspect_ratio=False).save_pretrained(str(folder))
     return Path(folder)
+
+
+HUB_COMMIT = "0" * 40
+
+
+def put_in_hub_cache(folder: Path, repo_id: str, cache: Path) -> Path:
+    """Copy ``folder`` into the Hugging Face cache folder ``cache`` (what ``HF_HUB_CACHE`` names) as hub id
+    ``repo_id``, in the layout huggingface_hub reads offline (``models--org--name/snapshots/<commit>``,
+    ``refs/main``); returns the snapshot folder."""
+    repo = Path(cache) / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / HUB_COMMIT
+    shutil.copytree(folder, snapshot)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(HUB_COMMIT)
+    return snapshot

@@ -13,9 +13,7 @@ import torch
 from text3d.backends.depth import MarigoldDepthBackend, TransformersDepthBackend, relative_to_metres
 from text3d.backends.protocols import DepthBackend
 from text3d.backends.registry import build_backend
-from text3d.fakes import save_tiny_dpt, save_tiny_marigold
-
-from tests.text3d.fake_hub import put_in_hub_cache
+from text3d.fakes import put_in_hub_cache, save_tiny_dpt, save_tiny_marigold
 
 
 def _depth_anything(root, kind: str):

@@ -1,6 +1,6 @@
 """Hub ids: every one the configs and docs name is in ``text3d.backends.hub_ids``; removed ones name their
 replacement; a model missing from the local cache names the download switch; with the switch, a failed download
-names its real cause. A local fake hub cache (``tests.text3d.fake_hub``) stands in for the hub; nothing reaches
+names its real cause. A local fake hub cache (``text3d.fakes.put_in_hub_cache``) stands in for the hub; nothing reaches
 the network."""
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import yaml
 
 from text3d.backends import hub, hub_ids
 from text3d.backends.registry import build_backend
-from text3d.fakes import save_tiny_dpt, save_tiny_marigold, save_tiny_stable_diffusion
+from text3d.fakes import put_in_hub_cache, save_tiny_dpt, save_tiny_marigold, save_tiny_stable_diffusion
 from text3d.cli import main
 
-from tests.text3d.fake_hub import put_in_hub_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 # a hub id: org (letters, digits, hyphens) / name, each with a letter; not a folder of this repository
