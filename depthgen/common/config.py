@@ -62,7 +62,11 @@ def apply_overrides(data: dict, overrides: Sequence[str] = ()) -> dict:
             child = dict(child) if isinstance(child, Mapping) else {}
             node[part] = child
             node = child
-        node[parts[-1]] = yaml.safe_load(raw)
+        try:
+            node[parts[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+            raise ValueError(f"override {item!r} is not valid YAML ({problem}); quote the value or fix it") from None
     return data
 
 

@@ -215,7 +215,7 @@ def focal_px_from_35mm(focal_35mm: float, width: int, height: int) -> float:
 
 def photo_focal_px(path: str | Path) -> tuple[float, tuple[int, int]] | None:
     """(focal length in pixels, (W, H)) of a photo file from its EXIF 35 mm-equivalent focal length, as the
-    pixels are stored (no EXIF rotation, like text3d's loader); None when the file has no such tag."""
+    pixels are stored (before any EXIF rotation); None when the file has no such tag."""
     from PIL import Image, UnidentifiedImageError
 
     try:

@@ -81,6 +81,8 @@ def test_every_cycle_of_the_training_script_loads_and_starts_from_the_cycle_befo
     ("model.sample_size=30", "sample_size"),
     ("depth.d_min=100", "d_min"),
     ("train.nope=1", "nope"),
+    ("train.lr=[1,", "not valid YAML"),
+    ("train.lr=!!python/name:os.system", "not valid YAML"),
 ])
 def test_bad_values(override, words):
     with pytest.raises(ValueError, match=words):

@@ -36,7 +36,14 @@ def _bomb(folder, width=15000, height=12000):
     return path
 
 
-def _bad_inputs(tmp_path):
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory):
+    """The two oversized photos, made once: 15000x12000 (past PIL's own bomb limit) and 5000x5000."""
+    folder = tmp_path_factory.mktemp("bombs")
+    return _bomb(folder), _bomb(folder, 5000, 5000)
+
+
+def _bad_inputs(tmp_path, bombs=(None, None)):
     not_image = tmp_path / "notes.png"
     not_image.write_text("not an image")
     a_file = tmp_path / "a_file"
@@ -55,12 +62,12 @@ def _bad_inputs(tmp_path):
                                    "fusion.min_component_fraction=nan is not allowed; give a finite number"),
         "nan voxel": (["a room", "--set", "fusion.tsdf_voxel=nan"], "fusion.tsdf_voxel=nan is not allowed"),
         "inf voxel": (["a room", "--set", "fusion.tsdf_voxel=inf"], "fusion.tsdf_voxel=inf is not allowed"),
-        "huge samples": (["a room", "--set", "depth_samples=1e30"], "depth_samples=1e+30 is not allowed"),
+        "huge samples": (["a room", "--set", "depth_samples=1.0e+30"], "depth_samples=1e+30 is not allowed"),
         "not an enum member": (["a room", "--set", "fusion.method=voxels"], "fusion.method must be 'mesh' or"),
-        "decompression bomb": (["a room", "--image", str(_bomb(tmp_path))], "is too large (180,000,000 pixels), "
+        "broken YAML": (["a room", "--set", "backends=,"], "override 'backends=,' is not valid YAML"),
+        "decompression bomb": (["a room", "--image", str(bombs[0])], "is too large (180,000,000 pixels), "
                                "the limit is 16,777,216 pixels"),
-        "too many pixels": (["a room", "--image", str(_bomb(tmp_path, 5000, 5000))], "too large (5000x5000), the "
-                            "limit is 16,777,216"),
+        "too many pixels": (["a room", "--image", str(bombs[1])], "too large (5000x5000), the limit is 16,777,216"),
         "odd size": (["a room", "--size", "100x7"], "multiples of 8"),
         "size syntax": (["a room", "--size", "big"], "WIDTHxHEIGHT"),
         "unknown preset": (["a room", "--preset", "nope"], "unknown preset"),
@@ -92,16 +99,19 @@ def _segment_file(folder, preset="orbit"):
     return path
 
 
-CASES = ["no prompt", "blank prompt", "zero views", "odd size", "size syntax", "unknown preset", "missing image",
-         "unreadable image", "out is a file", "out under a file", "unknown trajectory", "unknown device",
-         "zero steps", "negative seed", "unknown setting", "unknown flag", "views with a file", "bad segment file", "orbit without overlap",
-         "layout strength range", "negative guidance", "nan guidance"]
+CASES = ["no prompt", "blank prompt", "zero views", "views over the cap", "empty out", "seed over 2**63-1",
+         "word for a number", "fraction for steps", "nan depth ratio", "nan component fraction", "nan voxel",
+         "inf voxel", "huge samples", "not an enum member", "broken YAML", "decompression bomb", "too many pixels",
+         "odd size", "size syntax", "unknown preset", "missing image", "unreadable image", "out is a file",
+         "out under a file", "unknown trajectory", "unknown device", "zero steps", "negative seed", "unknown setting",
+         "unknown flag", "views with a file", "bad segment file", "orbit without overlap", "layout strength range",
+         "negative guidance", "nan guidance", "inpaint layout strength range"]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_exits_2_with_one_line(case, tmp_path, capsys, fake_loader, monkeypatch):
+def test_bad_input_exits_2_with_one_line(case, tmp_path, capsys, fake_loader, monkeypatch, bombs):
     monkeypatch.chdir(tmp_path)
-    argv, needle = _bad_inputs(tmp_path)[case]
+    argv, needle = _bad_inputs(tmp_path, bombs)[case]
     assert main(argv) == 2
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()

@@ -7,6 +7,7 @@ raise ValueError with one line saying what to fix.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -58,10 +59,10 @@ def generate_scene(prompt: str | None = "a cozy library", *, image: str | Path |
     cfg = resolve_config(preset, trajectory, views, steps, size, overrides)
     photo = read_photo(image) if image is not None else None
     if photo is not None and size is None:
-        fit_photo_size(cfg, (photo.height, photo.width))
+        fit_photo_size(cfg, (photo.image.height, photo.image.width))
     camera = resolve_camera(cfg, fov_deg, image)
     segments = run_segments(cfg, views, camera.fov_deg)
-    first = load_image(photo, cfg.height, cfg.width) if photo is not None else None
+    first = load_image(photo.image, cfg.height, cfg.width) if photo is not None else None
     dev = resolve_device(device)
     name = prompt or ("image" if isinstance(image, np.ndarray) else Path(str(image)).stem)
     if backends is not None and first is None and backends.t2i is None:
@@ -72,6 +73,8 @@ def generate_scene(prompt: str | None = "a cozy library", *, image: str | Path |
     try:
         backends = run_backends(cfg, backends, preset, {"t2i": t2i, "inpaint": inpaint, "depth": depth}, dev,
                                 timings, need_t2i=first is None)
+        if photo is not None and photo.frames > 1:             # said once the run starts: a refusal is one line
+            print(photo.note(str(image)), file=sys.stderr)
         result = run_scene(cfg=cfg, backends=backends, camera=camera, segments=segments, prompt=prompt,
                            first_image=first, seed=seed, out=staging.path, timings=timings,
                            image_name=None if image is None or isinstance(image, np.ndarray) else str(image),

@@ -74,8 +74,21 @@ def photo_fov_deg(image: str | Path | np.ndarray, height: int, width: int) -> fl
     if found is None:
         return None
     focal, (w0, h0) = found
+    if _turned(image):              # the view is cropped from the photo turned upright (EXIF orientation 5-8)
+        w0, h0 = h0, w0
     fov = focal_to_fov(focal, width * min(w0 / width, h0 / height))  # the crop's width in photo pixels
     return fov if FOV_RANGE[0] <= fov <= FOV_RANGE[1] else None
+
+
+def _turned(path: str | Path) -> bool:
+    """True when a photo's EXIF orientation turns it by 90 degrees (``text3d.run.inputs.read_photo`` applies it)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.getexif().get(0x0112) in (5, 6, 7, 8)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
 
 
 def check_fov(fov_deg: object) -> float:

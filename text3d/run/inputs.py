@@ -6,10 +6,12 @@ mistakes raise ValueError with one line saying what to fix.
 from __future__ import annotations
 
 import re
-import sys
+import struct
 import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -27,11 +29,24 @@ def slugify(text: str, limit: int = 40) -> str:
     return (slug[:limit].rstrip("-")) or "scene"
 
 
-def read_photo(image: str | Path | np.ndarray):
-    """A photo (file path, or an (H, W, 3|4) uint8 or float [0, 1] array) as an 8-bit RGB ``PIL.Image``: EXIF
-    orientation applied, 16-bit and greyscale scaled to 8-bit RGB, an animation's first frame (said on stderr);
-    photos over ``PHOTO_MAX_PIXELS`` are refused from the header, before decoding."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+@dataclass
+class Photo:
+    """A checked photo: ``image`` an 8-bit RGB ``PIL.Image`` (EXIF orientation applied) and ``frames`` the
+    number of frames of the file (of an animation, the first is used)."""
+
+    image: Any
+    frames: int = 1
+
+    def note(self, name: str) -> str:
+        """The line a run from an animation prints as it starts (after every check)."""
+        return f"note: {name} is animated ({self.frames} frames); using its first frame"
+
+
+def read_photo(image: str | Path | np.ndarray) -> Photo:
+    """A photo (file path, or an (H, W, 3|4) uint8 or float [0, 1] array), checked and converted: EXIF
+    orientation applied, 16-bit and greyscale scaled to 8-bit RGB, an animation's first frame; photos over
+    ``PHOTO_MAX_PIXELS`` are refused from the header, before decoding."""
+    from PIL import Image, ImageOps
 
     if isinstance(image, np.ndarray):
         a = image
@@ -40,27 +55,38 @@ def read_photo(image: str | Path | np.ndarray):
         a = a[..., :3]
         a = a.astype(np.uint8) if a.dtype == np.uint8 else (
             np.clip(np.nan_to_num(a.astype(np.float32)), 0, 1) * 255).astype(np.uint8)
-        return Image.fromarray(a)
+        return Photo(Image.fromarray(a))
     Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS  # PIL refuses twice this itself, from the header
+    with _reading(image):
+        im = Image.open(image)                   # reads the header: the size is known before decoding
+    with im:
+        w, h = im.size
+        if w * h > PHOTO_MAX_PIXELS:
+            raise ValueError(f"image {image} is too large ({w}x{h}), the limit is {PHOTO_MAX_PIXELS:,} pixels")
+        with _reading(image):
+            frames = getattr(im, "n_frames", 1)
+            im.seek(0)
+            im.load()
+            im = ImageOps.exif_transpose(im)
+    return Photo(to_rgb8(im), frames)
+
+
+@contextmanager
+def _reading(image: str | Path) -> Iterator[None]:
+    """PIL reading ``image``: what its decoders raise on a file they cannot read (these, and ValueError) as a
+    one-line ValueError; its warnings on odd files (corrupt EXIF) silenced."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(image)           # reads the header: the size is known before decoding
-        with im:
-            w, h = im.size
-            if w * h > PHOTO_MAX_PIXELS:
-                raise ValueError(f"image {image} is too large ({w}x{h}), the limit is {PHOTO_MAX_PIXELS:,} pixels")
-            if getattr(im, "n_frames", 1) > 1:
-                print(f"note: {image} is animated; using its first frame", file=sys.stderr)
-                im.seek(0)
-            return to_rgb8(ImageOps.exif_transpose(im))
-    except ValueError:
-        raise
+            warnings.simplefilter("ignore")
+            yield
     except Image.DecompressionBombError as e:
         pixels = re.search(r"\((\d+) pixels\)", str(e))
         size = f"{int(pixels.group(1)):,} pixels" if pixels else "over twice the limit"
         raise ValueError(f"image {image} is too large ({size}), the limit is {PHOTO_MAX_PIXELS:,} pixels") from None
-    except (OSError, UnidentifiedImageError, SyntaxError, EOFError) as e:
+    except (OSError, ValueError, UnidentifiedImageError, SyntaxError, EOFError, TypeError, KeyError, IndexError,
+            struct.error, ZeroDivisionError, AttributeError) as e:
         raise ValueError(f"cannot read image {image} ({e.__class__.__name__}); give a readable PNG or JPEG file") from None
 
 
@@ -80,7 +106,7 @@ def to_rgb8(im):
 
 
 def load_image(pil, height: int, width: int) -> np.ndarray:
-    """A photo (an RGB ``PIL.Image``, from ``read_photo``) as the first view: centre-cropped to the view aspect
+    """A photo (an RGB ``PIL.Image``: ``read_photo(...).image``) as the first view: centre-cropped to the view aspect
     and resized; (height, width, 3) float32 [0, 1]."""
     from PIL import Image
 
