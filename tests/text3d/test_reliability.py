@@ -1,5 +1,6 @@
-"""A run is all or nothing: output folders, interrupts (SIGINT, SIGTERM at random points), a full disk, and
-a fuzz of the command line (every refusal exits 2 with one line, no traceback). Figures: docs/reliability.md."""
+"""A run is all or nothing: output folders, interrupts (SIGINT, SIGTERM at random points: 3 trials here, 20 in
+the slow lane) and a full disk (a size-limited tmpfs, where the machine lets the test mount one). The command
+line's fuzz is tests/text3d/test_cli_fuzz.py. Figures: docs/reliability.md."""
 
 from __future__ import annotations
 
@@ -129,7 +130,7 @@ def test_signals_at_random_points_leave_nothing_or_a_complete_run(tmp_path):
     print(_kill_trials(tmp_path, 3, seed=int(time.time())))
 
 
-@pytest.mark.skipif(not os.environ.get("RUN_SLOW"), reason="slow: RUN_SLOW=1 runs 20 kill trials")
+@pytest.mark.slow
 def test_signals_at_random_points_20_trials(tmp_path):
     print(_kill_trials(tmp_path, 20, seed=20))
 
