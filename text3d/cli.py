@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "hold a finished run (see --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace a finished run in --out whole")
     p.add_argument("--preset", default="default", help="preset name in configs/text3d/ or a YAML path: default (256-px views through "
-                   "the super-resolution cascade; hd is an alias), fast (64-px preview), sd (Stable Diffusion, 512 px)")
+                   "the super-resolution cascade; hd is an alias), fast (64-px preview), sd (Stable Diffusion with Marigold depth, 512 px, for a GPU)")
     p.add_argument("--trajectory", default=None, help="orbit | walk | zoom-out | a .yaml/.json segment file")
     p.add_argument("--views", type=int, default=None, help="number of trajectory views (including the first), "
                    f"1..{MAX_VIEWS}")
@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(diffusers MarigoldDepthPipeline) folder, a transformers depth-estimation model folder (DPT, "
                    f"Depth Anything, ...), or the hub id of one (e.g. {MARIGOLD}); works with every preset")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                   help="where models run: cuda puts every model on the GPU in float16; auto = cuda when available")
+                   help="where models run: cuda puts every model on the GPU, in float16 (the super-resolution model in "
+                   "float32); auto = cuda when one is visible")
     p.add_argument("--allow-download", action="store_true",
                    help="download the named hub models that the local Hugging Face cache lacks (HF_HOME) before the "
                    "run; off by default: nothing is downloaded, and a model missing from the cache is an error")

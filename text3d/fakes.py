@@ -215,6 +215,15 @@ def save_tiny_dpt(folder: Path, seed: int = 0) -> Path:
     return Path(folder)
 
 
+def save_tiny_public_models(root: Path) -> Path:
+    """``root/t2i``, ``root/inpaint`` (Stable Diffusion), ``root/marigold`` and ``root/dpt``: every kind of
+    public-weight folder text3d loads, tiny and random; returns ``root``."""
+    save_tiny_stable_diffusion(root)
+    save_tiny_marigold(Path(root) / "marigold")
+    save_tiny_dpt(Path(root) / "dpt")
+    return Path(root)
+
+
 HUB_COMMIT = "0" * 40
 
 

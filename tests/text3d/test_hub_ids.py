@@ -13,7 +13,7 @@ import yaml
 
 from text3d.backends import hub, hub_ids
 from text3d.backends.registry import build_backend
-from text3d.fakes import put_in_hub_cache, save_tiny_dpt, save_tiny_marigold, save_tiny_stable_diffusion
+from text3d.fakes import put_in_hub_cache, save_tiny_public_models
 from text3d.cli import main
 
 
@@ -74,11 +74,7 @@ def hub_cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
     """Tiny random Stable Diffusion (t2i, inpaint), Marigold and DPT folders."""
-    root = tmp_path_factory.mktemp("tiny")
-    save_tiny_stable_diffusion(root)
-    save_tiny_marigold(root / "marigold")
-    save_tiny_dpt(root / "dpt")
-    return root
+    return save_tiny_public_models(tmp_path_factory.mktemp("tiny"))
 
 
 def test_every_hub_id_in_configs_and_docs_is_in_the_one_list():

@@ -11,7 +11,7 @@ import torch
 from text3d.backends import depth as depth_backends
 from text3d.backends import placement
 from text3d.backends.registry import build_backend
-from text3d.fakes import save_tiny_dpt, save_tiny_marigold, save_tiny_stable_diffusion
+from text3d.fakes import save_tiny_public_models
 
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -25,11 +25,7 @@ def model_of(backend) -> torch.nn.Module:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    save_tiny_stable_diffusion(root)
-    save_tiny_marigold(root / "marigold")
-    save_tiny_dpt(root / "dpt")
-    return root
+    return save_tiny_public_models(tmp_path_factory.mktemp("tiny"))
 
 
 def test_the_rule():
