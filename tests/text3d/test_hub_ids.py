@@ -170,3 +170,19 @@ def test_sd_preset_runs_from_the_local_cache_with_every_kind_of_depth(tiny_model
         assert main(argv + ([] if depth is None else ["--depth", depth])) == 0, depth
         manifest = (out / "manifest.json").read_text(encoding="utf-8")
         assert hub_ids.SD_T2I in manifest and (depth or hub_ids.MARIGOLD) in manifest
+
+
+def test_the_cause_of_a_failed_download_is_the_innermost_error_or_the_hubs_word():
+    import httpx
+    from huggingface_hub.errors import GatedRepoError
+
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError as inner:
+            raise RuntimeError("An error happened while trying to locate the file on the Hub.\nCheck...") from inner
+    except RuntimeError as e:
+        assert hub.root_cause(e) == "ConnectionRefusedError: [Errno 111] Connection refused"
+    response = httpx.Response(401, request=httpx.Request("GET", "http://127.0.0.1/api/models/org/name"))
+    gated = GatedRepoError("401 Client Error.\n\nCannot access gated repo", response=response)
+    assert "gated" in hub.root_cause(gated) and "log in" in hub.root_cause(gated)

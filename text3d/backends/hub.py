@@ -57,19 +57,30 @@ def cached_snapshot(spec: str, kind: str) -> Path:
                          "or give a local folder") from None
 
 
+# the hub client's own errors that say more than the HTTP status beneath them
+HUB_ERRORS = {"GatedRepoError": "a gated repository: accept its terms on the hub and log in (hf auth login)",
+              "RepositoryNotFoundError": "no such repository on the hub (misspelt, removed, or private)",
+              "RevisionNotFoundError": "no such revision of the repository on the hub"}
+
+
 def root_cause(error: BaseException) -> str:
-    """One line: the innermost exception of ``error``'s chain (class name and first line of its message)."""
-    while (error.__cause__ or error.__context__) is not None:
-        error = error.__cause__ or error.__context__
-    first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-    return f"{error.__class__.__name__}: {first}" if first else error.__class__.__name__
+    """One line: what the hub client said (a missing or gated repository), else the innermost exception of
+    ``error``'s chain (class name and first line of its message: no connection, a full disk, ...)."""
+    chain = [error]
+    while (chain[-1].__cause__ or chain[-1].__context__) is not None and len(chain) < 50:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    for e in chain:
+        if e.__class__.__name__ in HUB_ERRORS:
+            return HUB_ERRORS[e.__class__.__name__]
+    first = next((line.strip() for line in str(chain[-1]).splitlines() if line.strip()), "")
+    return f"{chain[-1].__class__.__name__}: {first}" if first else chain[-1].__class__.__name__
 
 
 def download(spec: str) -> Path:
     """Fetch hub id ``spec`` into the local cache unless it is there already; its snapshot folder. A failure is a
     ValueError whose one line gives the real cause (no connection, repository not found, gated, ...)."""
     from huggingface_hub import hf_hub_download, snapshot_download
-    from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.errors import RemoteEntryNotFoundError
 
     cache = hub_cache()
     try:
@@ -78,8 +89,8 @@ def download(spec: str) -> Path:
         check_not_removed(spec)  # not cached, and no longer on the hub either
     try:
         try:
-            hf_hub_download(spec, "model_index.json", cache_dir=cache)  # a diffusers pipeline repository
-        except EntryNotFoundError:
+            hf_hub_download(spec, "model_index.json", cache_dir=cache)  # a diffusers pipeline repository?
+        except RemoteEntryNotFoundError:  # the hub has the repository but no model_index.json: transformers
             return Path(snapshot_download(spec, cache_dir=cache, allow_patterns=list(TRANSFORMERS_FILES)))
         from diffusers import DiffusionPipeline
 
