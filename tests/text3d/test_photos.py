@@ -4,6 +4,7 @@ orientation applied (the picture and its field of view), an animation's first fr
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -41,6 +42,15 @@ def test_a_grey_ramp_of_any_depth_becomes_a_full_range_8_bit_ramp(tmp_path, mode
     row = rgb[0, :, 0].astype(int)
     assert row[0] == 0 and row[-1] == 255 and (np.diff(row) >= 0).all()
     assert np.abs(row - np.round(RAMP * 255)).max() <= 1                   # not clipped: 98% white before
+
+
+def test_a_float_photo_with_nan_and_inf_reads_without_a_warning(tmp_path):
+    values = np.array([[np.nan, np.inf, -np.inf, 0.5, 2.0, 0.0]], np.float32)   # NaN black, +inf white
+    Image.fromarray(values, "F").save(tmp_path / "odd.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rgb = np.asarray(read_photo(tmp_path / "odd.tif").image)
+    assert rgb[0, :, 0].tolist() == [0, 255, 0, 64, 255, 0]                 # scaled by the finite peak, 2.0
 
 
 def test_a_16_bit_photo_paints_a_mid_grey_first_view(tmp_path, fakes):

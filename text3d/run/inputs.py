@@ -92,14 +92,16 @@ def _reading(image: str | Path) -> Iterator[None]:
 
 def to_rgb8(im):
     """An 8-bit RGB ``PIL.Image`` of any mode: 16- and 32-bit integer and float greyscale scaled by their range
-    (I;16: 65535 = white; I: 255 or 65535 by its largest value; F: 1.0 or its largest value)."""
+    (I;16: 65535 = white; I: 255 or 65535 by its largest value; F: 1.0 or its largest finite value)."""
     from PIL import Image
 
     if im.mode.startswith("I") or im.mode == "F":
-        a = np.asarray(im, dtype=np.float64)
+        with np.errstate(invalid="ignore"):           # a float image's signalling NaNs
+            a = np.asarray(im).astype(np.float64)
         top = 65535.0 if im.mode.startswith("I;16") else 1.0 if im.mode == "F" else 255.0
-        if np.nanmax(a, initial=0) > top:
-            top = 65535.0 if im.mode == "I" and np.nanmax(a) <= 65535 else float(np.nanmax(a))
+        peak = a[np.isfinite(a)].max(initial=0.0)   # NaN is black, +inf white, neither sets the range
+        if peak > top:
+            top = 65535.0 if im.mode == "I" and peak <= 65535 else float(peak)
         grey = (np.clip(np.nan_to_num(a / top), 0, 1) * 255 + 0.5).astype(np.uint8)
         return Image.fromarray(np.stack([grey] * 3, -1))
     return im.convert("RGB")
