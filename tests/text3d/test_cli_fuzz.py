@@ -98,13 +98,29 @@ class Photo:
 
     def write(self, folder: Path) -> Path:
         path = folder / f"photo{SUFFIX.get(self.fmt, '.' + self.fmt.lower())}"
+        path.write_bytes(self.data())
+        return path
+
+    def pil_reads(self) -> bool:
+        """Whether Pillow reads back the file as written (it writes some it cannot read, e.g. a 1x1 PCX)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(self.data())) as im:
+                    im.load()
+        except Exception:
+            return False
+        return True
+
+    def data(self) -> bytes:
+        """The file's bytes."""
         rng = np.random.default_rng(self.pixels_seed)
         if self.kind == "garbage":
-            path.write_bytes(rng.bytes(self.width * self.height))
-            return path
+            return rng.bytes(self.width * self.height)
         if self.kind == "huge":
-            Image.new("1", (self.width, self.height)).save(path, "PNG")
-            return path
+            buf = io.BytesIO()
+            Image.new("1", (self.width, self.height)).save(buf, "PNG")
+            return buf.getvalue()
         frames = []
         for _ in range(self.frames):
             blank = Image.new(self.mode, (self.width, self.height))
@@ -127,8 +143,7 @@ class Photo:
                 buf = io.BytesIO()
                 frames[0].save(buf, self.fmt)
         data = buf.getvalue()
-        path.write_bytes(data[:max(1, int(len(data) * self.keep))])
-        return path
+        return data[:max(1, int(len(data) * self.keep))]
 
 
 @st.composite
@@ -309,7 +324,7 @@ def test_every_photo_is_read_or_refused_in_one_line(tmp_path, monkeypatch):
 
     def intact_files_are_read(case: tuple, outcome: str) -> None:
         photo = case[0][1]
-        if photo.kind == "image" and photo.keep == 1.0:
+        if photo.kind == "image" and photo.keep == 1.0 and photo.pil_reads():
             assert outcome == "reached" or outcome.startswith("refused: orbit views"), (photo, outcome)
 
     outcomes = _fuzz(photo_runs(), EXAMPLES, tmp_path, monkeypatch, intact_files_are_read)
