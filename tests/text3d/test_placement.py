@@ -42,6 +42,11 @@ def test_every_loader_passes_the_rule_through(tiny, monkeypatch):
     for kind, spec in specs:
         net = model_of(build_backend(kind, spec, "cpu"))
         assert (net.dtype, net.device.type) == (torch.bfloat16, "cpu"), (kind, spec)
+    from text3d.run.upscale import load_sr_pipeline, sr_model_path
+
+    load_sr_pipeline.cache_clear()
+    assert load_sr_pipeline(str(sr_model_path("embedded")), "cpu").unet.dtype == torch.bfloat16
+    load_sr_pipeline.cache_clear()
     g = torch.Generator().manual_seed(0)
     image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
     assert np.isfinite(build_backend("t2i", str(tiny / "t2i")).generate("a room", height=16, width=16, steps=1,
@@ -67,7 +72,8 @@ def test_cuda_puts_every_model_on_the_gpu_in_float16(tiny):
                        ("depth", tiny / "dpt")):
         net = model_of(build_backend(kind, str(spec), "cuda"))
         assert (net.device.type, net.dtype) == ("cuda", torch.float16), spec
-    assert load_sr_pipeline(str(sr_model_path("embedded")), "cuda").unet.device.type == "cuda"
+    sr = load_sr_pipeline(str(sr_model_path("embedded")), "cuda").unet
+    assert (sr.device.type, sr.dtype) == ("cuda", torch.float16)
 
 
 @CUDA

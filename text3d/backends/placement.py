@@ -1,7 +1,7 @@
 """Where and in what precision the models run: one rule for every backend.
 
 On CUDA every model runs in float16 (Stable Diffusion, Marigold, the transformers depth models, and the embedded
-DepthGen, text-to-image and inpainting pipelines); elsewhere in float32. Classifier-free guidance already runs the
+DepthGen, text-to-image, inpainting and super-resolution pipelines); elsewhere in float32. Classifier-free guidance already runs the
 conditional and unconditional predictions as one batch in every guided pipeline (diffusers' Stable Diffusion
 pipelines, ``TextToImagePipeline``, ``TextInpaintPipeline``). Measured differences to float32:
 docs/public_weights.md.

@@ -37,10 +37,12 @@ def sr_model_path(name: str) -> Path:
 
 @functools.lru_cache(maxsize=2)
 def load_sr_pipeline(path: str, device: str = "cpu"):
-    """A ``SuperResolutionPipeline`` from ``path`` on ``device``, loaded once per process."""
+    """A ``SuperResolutionPipeline`` from ``path`` on ``device`` in the backends' precision
+    (``text3d.backends.placement``: float16 on CUDA), loaded once per process."""
+    from text3d.backends.placement import load_pipeline
     from text3d.models.sr import SuperResolutionPipeline
 
-    return SuperResolutionPipeline.from_pretrained(path).to(device)
+    return load_pipeline(SuperResolutionPipeline, path, device)
 
 
 def lowres_holes(holes: np.ndarray, scale: int) -> np.ndarray:
