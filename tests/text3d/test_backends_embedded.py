@@ -220,3 +220,23 @@ def test_text_inpaint_fills_small_holes_with_the_expected_fill_and_samples_large
     for bad in ({"expected_fill_below": -0.1}, {"expected_fill_below": 1.5}, {"expected_fill_model_weight": 2}):
         with pytest.raises(ValueError, match="must be in \\[0, 1\\]"):
             EmbeddedTextInpaint(Recorder(), **bad)
+
+
+def test_a_latent_model_declares_that_it_paints_full_resolution_pixels():
+    from diffusers import DDIMScheduler
+
+    from text3d.backends.embedded import EmbeddedTextInpaint, EmbeddedTextToImage
+    from text3d.models.autoencoder import TinyAutoencoder
+    from text3d.models.t2i import TextToImagePipeline
+    from text3d.models.t2i.config import T2IModelConfig
+    from text3d.models.t2i.model import build_unet
+
+    assert not EmbeddedTextToImage(tiny_t2i_pipeline()).capabilities.full_resolution
+    assert not EmbeddedTextInpaint(tiny_text_inpaint_pipeline()).capabilities.full_resolution
+    unet = build_unet(T2IModelConfig(preset="tiny", sample_size=4, latent_channels=32, coord_channels=True))
+    latent = TextToImagePipeline(unet, DDIMScheduler(), vae=TinyAutoencoder(), latents_mean=[0.0] * 32,
+                                 latents_std=[1.0] * 32)
+    backend = EmbeddedTextToImage(latent)
+    assert backend.capabilities.full_resolution and backend.capabilities.layout_strength
+    image = backend.generate("a room", height=32, width=32, steps=1, generator=torch.Generator().manual_seed(0)).image
+    assert image.shape == (32, 32, 3)

@@ -203,3 +203,44 @@ def test_a_photo_keeps_its_own_resolution_through_the_cascade(tmp_path):
     assert sized.views[0].image.shape == (128, 64, 3)
     preview = text3d.generate_scene(None, out_dir=tmp_path / "c", preset="fast", overrides=tiny, **common)
     assert preview.views[0].image.shape == (64, 64, 3)
+
+
+def test_full_resolution_image_models_skip_the_cascade_but_the_depth_does_not(tmp_path, monkeypatch):
+    """Image models that paint the view's pixels themselves (latent models) are asked for the view size and
+    their paint is never super-resolved; depth is still predicted at the base size and upsampled, and rendered
+    pixels stay the mesh's own."""
+    import dataclasses
+
+    import text3d
+    from text3d.backends.protocols import Capabilities
+    from text3d.fakes import GradientTextToImage, MeanInpaint, fake_backends
+    from text3d.run import upscale
+
+    sizes = {"t2i": [], "inpaint": []}
+
+    class FullT2I(GradientTextToImage):
+        capabilities = Capabilities(full_resolution=True)
+
+        def generate(self, prompt, *, height, width, **kw):
+            sizes["t2i"].append((height, width))
+            return super().generate(prompt, height=height, width=width, **kw)
+
+    class FullInpaint(MeanInpaint):
+        capabilities = Capabilities(full_resolution=True)
+
+        def inpaint(self, image, mask, **kw):
+            sizes["inpaint"].append(image.shape[:2])
+            return super().inpaint(image, mask, **kw)
+
+    upscaled = []
+    real_image = upscale.Upscaler.image
+    monkeypatch.setattr(upscale.Upscaler, "image", lambda self, im, g: upscaled.append(im.shape) or real_image(self, im, g))
+    sr = _tiny_sr_folder(tmp_path)
+    backends = dataclasses.replace(fake_backends(), t2i=FullT2I(), inpaint=FullInpaint())
+    res = text3d.generate_scene("a room", out_dir=tmp_path / "out", backends=backends, seed=0, views=3,
+                                size=(64, 64), overrides=[f"sr.model={sr}", "trajectory.orbit_degrees=90",
+                                                          "cleanup.views=0", "video.enabled=false"])
+    assert sizes["t2i"] == [(64, 64)] and sizes["inpaint"] and set(sizes["inpaint"]) == {(64, 64)}
+    assert upscaled == []
+    assert all(v.image.shape == (64, 64, 3) and v.depth.shape == (64, 64) for v in res.views)
+    assert res.timings["upscale"] > 0  # the depth is still upsampled from the base size

@@ -47,10 +47,10 @@ def check_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 class EmbeddedTextToImage:
     """``TextToImageBackend`` over ``text3d.models.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
 
-    capabilities = Capabilities(layout_strength=True)  # generate() also takes the pipeline's layout_strength
-
     def __init__(self, pipe, name: str = "embedded", guidance_scale: float = 3.0, scheduler: str = "ddim"):
         self.pipe, self.name = pipe, name
+        # generate() also takes the pipeline's layout_strength; a latent model paints full-resolution pixels
+        self.capabilities = Capabilities(layout_strength=True, full_resolution=getattr(pipe, "is_latent", False))
         self.guidance_scale, self.scheduler = float(guidance_scale), scheduler
 
     @classmethod
@@ -178,12 +178,12 @@ class EmbeddedTextInpaint:
 
     # inpaint() also takes guidance_scale (None = the pipeline's saved default), layout_strength (None = the saved
     # default; 1 = start from pure noise) and layout_transform (the view's tilt from level, for the layout start)
-    capabilities = Capabilities(guidance=True, layout_strength=True, layout_transform=True)
-
     def __init__(self, pipe, name: str = "embedded", small_hole_px: int = 4,
                  expected_fill_below: float = EXPECTED_FILL_BELOW,
                  expected_fill_model_weight: float = EXPECTED_FILL_MODEL_WEIGHT):
         self.pipe, self.name, self.small_hole_px = pipe, name, int(small_hole_px)
+        self.capabilities = Capabilities(guidance=True, layout_strength=True, layout_transform=True,
+                                         full_resolution=getattr(pipe, "is_latent", False))
         self.expected_fill_below = unit_interval(expected_fill_below, "expected_fill_below")
         self.expected_fill_model_weight = unit_interval(expected_fill_model_weight, "expected_fill_model_weight")
         self._embeddings: dict[str, "torch.Tensor"] = {}

@@ -25,6 +25,9 @@ class Capabilities:
     layout_transform: ``inpaint(layout_transform=...)``, the (3, 3) pixel map from a level camera to the view.
     fov: ``predict`` / ``complete(fov_deg=...)``, the horizontal field of view of the image in degrees.
     camera_aware: the depth model's output depends on ``fov_deg`` (a camera-aware DepthGen model).
+    full_resolution: the image model paints the view's pixels itself (a latent model, whose autoencoder decodes
+    them): the super-resolution cascade (``text3d.run.upscale``) asks it for the view size and leaves its paint
+    alone, and only the depth goes through the base size.
     """
 
     guidance: bool = False
@@ -32,6 +35,7 @@ class Capabilities:
     layout_transform: bool = False
     fov: bool = False
     camera_aware: bool = False
+    full_resolution: bool = False
 
 
 NO_CAPABILITIES = Capabilities()

@@ -97,6 +97,9 @@ class ViewPainter:
         self.upscaler = make_upscaler(cfg, backends)  # None unless the super-resolution cascade is on (cfg.sr)
         self._depth_options = {"fov_deg": camera.fov_deg} if capabilities_of(backends.depth).fov else {}
         self._tilt = capabilities_of(backends.inpaint).layout_transform
+        # image models that paint the view's pixels themselves skip the cascade's base size and super-resolution
+        self._t2i_full = self.upscaler is not None and capabilities_of(backends.t2i).full_resolution
+        self._inpaint_full = self.upscaler is not None and capabilities_of(backends.inpaint).full_resolution
         strength = cfg.t2i_layout_strength  # checked against the backend before the run starts
         self._t2i_options = {} if strength is None else {"layout_strength": strength}
 
@@ -105,14 +108,15 @@ class ViewPainter:
 
     def first_image(self, prompt: str) -> ImageResult:
         """Paint the first view: (H, W, 3) float32 [0, 1] at the view size (painted at the base size and
-        super-resolved when the cascade is on), with what the backend reports of how it painted it."""
-        h, w = self.base
+        super-resolved when the cascade is on, unless the model paints full-resolution pixels), with what the
+        backend reports of how it painted it."""
+        h, w = self.camera.size if self._t2i_full else self.base
         t2i = self.backends.t2i
         with self.timings("t2i"):
             painted = t2i.generate(prompt, height=h, width=w, steps=self.cfg.steps.t2i,
                                    generator=self._generator(0, Role.T2I), **self._t2i_options)
         image = np.clip(checked(painted.image, (h, w, 3), f"text-to-image backend {t2i.name!r}"), 0, 1)
-        if self.upscaler is not None:
+        if self.upscaler is not None and not self._t2i_full:
             with self.timings("upscale"):
                 image = self.upscaler.image(image, self._generator(0, Role.UPSCALE))
         return ImageResult(image, painted.info)
@@ -152,17 +156,23 @@ class ViewPainter:
     def _fill_through_cascade(self, index: int, spec: ViewSpec, rendered: RenderResult, render: RenderFn,
                               step: StepFn) -> tuple[np.ndarray, DepthResult]:
         """Inpainting and depth completion at the base size, then super-resolution of the paint (composed with
-        the rendered pixels) and guided upsampling of the depth (rendered depth kept exactly)."""
+        the rendered pixels) and guided upsampling of the depth (rendered depth kept exactly). An inpainting model
+        that paints full-resolution pixels fills the view-size holes itself; its paint's block means are the
+        base-size image the depth is completed from."""
         up, (h, w) = self.upscaler, self.base
         holes = rendered.holes
         K_lr = self.camera.K_at((h, w))
         with self.timings("render"):
             low = render(K_lr, spec.cam_to_world, h, w)
         holes_lr = lowres_holes(holes, up.scale) | ~low.hit
-        image_lr = self._inpaint(index, spec, low.image, holes_lr, K_lr)
-        with self.timings("upscale"):
-            painted = up.image(image_lr, self._generator(index, Role.UPSCALE))
-            image = compose_view(rendered.image, holes, painted, self.cfg.sr.blend_band)
+        if self._inpaint_full:
+            image = self._inpaint(index, spec, rendered.image, holes, self.camera.K)
+            image_lr = np.where(holes_lr[..., None], up.lowres(image), low.image).astype(np.float32)
+        else:
+            image_lr = self._inpaint(index, spec, low.image, holes_lr, K_lr)
+            with self.timings("upscale"):
+                painted = up.image(image_lr, self._generator(index, Role.UPSCALE))
+                image = compose_view(rendered.image, holes, painted, self.cfg.sr.blend_band)
         step(0.4)
         res = self._complete(index, image_lr, low.depth, ~holes_lr & low.hit, (h, w))
         with self.timings("upscale"):
