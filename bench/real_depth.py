@@ -337,11 +337,12 @@ def summary_figure(report: dict):
 
 
 def contact_sheet(sheet: dict[int, dict]):
-    """Rows = frames; columns: photo, true depth, DepthGen scaled and metric, regression scaled, ramp scaled.
-    Depth colours share the true depth's range per row (near = warm)."""
+    """Rows = frames; columns: photo, true depth, DepthGen scaled and metric, regression scaled (when it ran),
+    ramp scaled. Depth colours share the true depth's range per row (near = warm)."""
     plt = pyplot()
-    cols = ["photo", "true depth", "DepthGen (median-scaled)", "DepthGen (metric)", "regression (scaled)",
-            "ramp (scaled)"]
+    with_regression = all("regression" in d for d in sheet.values())
+    cols = ["photo", "true depth", "DepthGen (median-scaled)", "DepthGen (metric)",
+            *(["regression (scaled)"] if with_regression else []), "ramp (scaled)"]
     fig, axes = plt.subplots(len(sheet), len(cols), figsize=(2.3 * len(cols), 1.85 * len(sheet)), squeeze=False)
     for r, (i, d) in enumerate(sorted(sheet.items())):
         gt = d["gt"]
@@ -353,7 +354,8 @@ def contact_sheet(sheet: dict[int, dict]):
 
         panels = [d["rgb"], colorize_depth(gt, lo, hi), colorize_depth(scaled(d["depthgen"]), lo, hi),
                   colorize_depth(np.asarray(d["depthgen"]), lo, hi)]
-        panels.append(colorize_depth(scaled(d["regression"]), lo, hi) if "regression" in d else np.zeros_like(d["rgb"]))
+        if with_regression:
+            panels.append(colorize_depth(scaled(d["regression"]), lo, hi))
         panels.append(colorize_depth(scaled(d["ramp"]), lo, hi))
         for c, img in enumerate(panels):
             ax = axes[r, c]

@@ -78,6 +78,19 @@ def test_real_depth_quick(tiny, tmp_path):
     assert "## Depth on real photographs" in page and "| DepthGen | median-scaled |" in page
 
 
+def test_real_depth_frames_selects_the_measuring_frames_and_drops_the_absent_regression(tiny, tmp_path):
+    from bench.real_depth import main
+
+    argv = ["--data", str(tiny / "seq"), "--model", str(tiny / "depth"), "--regression", "none", "--frames", "1-2",
+            "--sheet", "1", "--steps", "1", "--samples", "1", "--no-cache", "--out-dir", str(tmp_path)]
+    assert main(argv) == 0
+    res = json.loads((tmp_path / "bench_real_depth.json").read_text())["results"]
+    assert res["frames"] == 2 and res["frames_selected"] == "1-2"
+    assert [r["name"] for r in res["frames_rows"]] == ["000001", "000002"]
+    assert res["summary"]["regression"] == {} and "of frames 1-2" in (tmp_path / "bench_real_depth.md").read_text()
+    assert main(argv[:-2] + ["--frames", "7-9", "--out-dir", str(tmp_path)]) == 2  # selects nothing: one line
+
+
 def test_real_depth_gives_the_frames_camera_to_a_camera_aware_model(tiny, tmp_path):
     """--camera known (default) passes each frame's K: a canonical-camera model's metric depth then follows
     the frames' focal length (56 degrees across) instead of the assumed 60, by the canonical ratio; median-scaled
