@@ -99,7 +99,7 @@ def markdown(report: dict) -> str:
     grid = res.get("depthgen", [])
     if grid:
         lines += ["## DepthGen throughput and memory", "",
-                  f"`{s['model']}` at its resolution ({grid[0]['resolution']}x{grid[0]['resolution']}), one image, "
+                  f"`{s['model']}` at its resolution ({grid[0]['resolution']}), one image, "
                   f"DDIM; each configuration in its own process: median of {grid[0]['repeats']} timed call(s) "
                   "after a warm-up call. Peak RSS includes Python, torch and the model (RSS after loading is given beside it).",
                   ""]
@@ -113,7 +113,7 @@ def markdown(report: dict) -> str:
     if eff:
         pk = eff["peak"]
         lines += ["## UNet arithmetic efficiency", "",
-                  f"{eff['parameters'] / 1e6:.2f} M parameters at {eff['resolution']}x{eff['resolution']}, "
+                  f"{eff['parameters'] / 1e6:.2f} M parameters at {eff['resolution']}, "
                   f"{eff['threads']} torch threads. Measured fp32 peak: {pk['gflops_best']:.1f} GFLOP/s (best of "
                   f"{pk['n']}x{pk['n']} `torch.mm`; median {pk['gflops_median']:.1f}). FLOPs counted by "
                   "`FlopCounterMode` (convolutions, matrix products, attention; element-wise work not counted).", ""]

@@ -66,7 +66,7 @@ def depthgen_job(args: argparse.Namespace) -> dict:
         times.append(time.perf_counter() - t0)
     timed = times[1:]  # the first call warms up (allocations, kernel selection)
     sec = statistics.median(timed)
-    return {"steps": args.steps, "samples": args.samples, "resolution": s, "repeats": len(timed),
+    return {"steps": args.steps, "samples": args.samples, "resolution": f"{w}x{h}", "repeats": len(timed),
             "seconds_per_image": sec, "seconds_min": min(timed), "images_per_s": 1.0 / sec,
             "samples_per_s": args.samples / sec, "unet_forwards_per_image": args.steps * args.samples,
             "load_s": load_s, "rss_after_load_mib": rss_loaded, "peak_rss_mib": peak_rss_mib(),
