@@ -19,6 +19,9 @@ class LatentSpaceMixin:
     """For a ``DiffusionPipeline`` with ``unet``, an optional ``vae`` module and ``latents_mean`` /
     ``latents_std`` in its config."""
 
+    model_cpu_offload_seq = "unet->vae"
+    _optional_components = ["vae"]
+
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
         """The base loader; a folder's ``vae/`` is loaded as a ``TinyAutoencoder`` (diffusers does not know the

@@ -88,9 +88,6 @@ class TextInpaintOutput:
 class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
     """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
 
-    model_cpu_offload_seq = "unet->vae"
-    _optional_components = ["vae"]
-
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = GUIDANCE_SCALE,
                  seam_width: float = SEAM_WIDTH, layout_strength: float = 1.0,
                  layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,

@@ -64,9 +64,6 @@ class TextToImageOutput:
 class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
-    model_cpu_offload_seq = "unet->vae"
-    _optional_components = ["vae"]
-
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, layout_strength: float = 1.0,
                  layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,
                  latents_std: Sequence[float] | None = None):
