@@ -1,8 +1,6 @@
 """``python -m text3d "a cozy library"`` is ``python -m text3d.generate`` (the command line, ``text3d.cli``)."""
 
-import sys
-
-from text3d.cli import main
+from text3d.cli import cli
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

@@ -12,8 +12,9 @@ A run is all or nothing (``text3d.run.folder``). Exit codes, each failure with o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from pathlib import Path
 
@@ -117,6 +118,13 @@ def run(args: argparse.Namespace):
                           overwrite=args.overwrite)
 
 
-def cli() -> None:
-    """Console-script entry point: ``sys.exit(main())``."""
-    sys.exit(main())
+def cli(argv: Sequence[str] | None = None) -> NoReturn:
+    """The entry point of ``python -m text3d.generate``, ``python -m text3d`` and the console script: exits with
+    ``main``'s code. An interrupted run (130, 143) ends at once, without the interpreter's shutdown: a native
+    library stopped inside its first import (Open3D) can otherwise turn the exit status into 1 there."""
+    code = main(argv)
+    if code in (130, 143):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -3,9 +3,7 @@ README and CI use. The Python API is ``text3d.generate_scene``."""
 
 from __future__ import annotations
 
-import sys
-
-from text3d.cli import main
+from text3d.cli import cli
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

@@ -25,7 +25,7 @@ TINY = ["--preset", "fast", "--views", "2", "--size", "32x32", "--set", "video.f
         "--set", "video.width=32", "--set", "cleanup.views=0", "--set", "trajectory.orbit_degrees=45", "--quiet"]
 # a CLI run in a child process with the weight-free stand-in backends (for signals sent from outside)
 CHILD = ("import sys, text3d.run.inputs as i, text3d.fakes as f; i.load_backends = lambda *a, **k: f.fake_backends(); "
-         "from text3d.cli import main; print('ready', flush=True); sys.exit(main(sys.argv[1:]))")
+         "from text3d.cli import cli; print('ready', flush=True); cli(sys.argv[1:])")
 
 
 @pytest.fixture
