@@ -108,8 +108,35 @@ def from_dict(cls: type[T], data: Mapping, where: str = "config") -> T:
     return cls(**kwargs)
 
 
+def check_override_keys(cls: type, overrides: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming the override whose dotted key is not a field of dataclass ``cls`` (checked
+    down to the first field that is not itself a dataclass); a mistake in ``--set`` is blamed on ``--set``."""
+    for item in overrides:
+        node, done = cls, []
+        for part in item.split("=", 1)[0].strip().split("."):
+            if not (dataclasses.is_dataclass(node) and isinstance(node, type)):
+                break
+            fields = {f.name: f for f in dataclasses.fields(node)}
+            if part not in fields:
+                where = f" under {'.'.join(done)!r}" if done else ""
+                raise ValueError(f"override {item!r}: unknown key {part!r}{where}; allowed: {sorted(fields)}")
+            node = typing.get_type_hints(node)[part]
+            done.append(part)
+        else:
+            if dataclasses.is_dataclass(node) and isinstance(node, type):
+                try:
+                    value = yaml.safe_load(item.split("=", 1)[1])
+                except yaml.YAMLError:
+                    continue                    # apply_overrides names the broken YAML
+                if not isinstance(value, Mapping):
+                    key = ".".join(done)
+                    raise ValueError(f"override {item!r}: {key!r} is a group of settings; set one of them, "
+                                     f"e.g. {key}.{dataclasses.fields(node)[0].name}=...")
+
+
 def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
     """Load ``cls`` from a YAML file (with ``base:``) and ``key=value`` overrides."""
+    check_override_keys(cls, [item for item in overrides if "=" in item])
     data = read_yaml(path) if path is not None else {}
     data = apply_overrides(data, overrides)
     return from_dict(cls, data, where=str(path) if path else cls.__name__)
