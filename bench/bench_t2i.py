@@ -2,7 +2,7 @@
 
     python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/models/t2i/eval_prompts.yaml] [--seeds 8]
                               [--steps 25] [--guidance 3.0] [--layout-strength S] [--classifier runs/t2i-classifier]
-                              [--renders N] [--epochs N] [--width N]
+                              [--renders N] [--epochs N] [--width N] [--compare-size 64]
 
 1. A scene-type classifier (text3d.models.t2i.classifier) is trained on ``--renders`` procedural renders of the test
    split (never on generated images) and cached in ``--classifier``; its held-out accuracy is reported. The
@@ -99,28 +99,29 @@ def _renders(report: dict) -> str:
     return f"{n} " + (f"({epochs} epochs) " if epochs else "") if n else ""
 
 
-def realism_report(specs: list, seeds: list[int], noise_images, draws: int = 3) -> dict:
+def realism_report(specs: list, seeds: list[int], noise_images, draws: int = 3,
+                   size: int = realism.COMPARE_SIZE) -> dict:
     """Two-sample test and prompt sensitivity of images sampled from pure noise (prompt-major, ``seeds`` per
-    prompt), each against true test-split renders of the prompted scene types."""
+    prompt), each against true test-split renders of the prompted scene types, all compared at ``size`` px."""
     types = [s.scene_type for s in specs]
     k = len(seeds)
     per_type = max(collections.Counter(types).values()) * k
-    renders, render_types = realism.true_renders(types, per_type)
+    renders, render_types = realism.true_renders(types, per_type, size=size)
     pool = {t: [im for im, rt in zip(renders, render_types) if rt == t] for t in set(types)}
     taken = collections.Counter()
     real = []
     for t in types:  # the next k renders of each prompt's scene type
         real += pool[t][taken[t]:taken[t] + k]
         taken[t] += k
-    c2st = realism.two_sample_accuracy(np.asarray(noise_images), np.stack(real), draws=draws)
+    c2st = realism.two_sample_accuracy(np.asarray(noise_images), np.stack(real), draws=draws, size=size)
     indoor = [i for i, t in enumerate(types) if t not in OUTDOOR_TYPES]
     rows = [i * k + j for i in indoor for j in range(k)]
     generated = realism.prompt_sensitivity(np.asarray(noise_images)[rows], [i for i in indoor for _ in range(k)],
-                                           [j for _ in indoor for j in range(k)])
+                                           [j for _ in indoor for j in range(k)], size=size)
     indoor_types = list(dict.fromkeys(types[i] for i in indoor))
     true_rows = [im for t in indoor_types for im in pool[t][:k]]
     true = realism.prompt_sensitivity(np.stack(true_rows), [i for i in range(len(indoor_types)) for _ in range(k)],
-                                      [j for _ in indoor_types for j in range(k)])
+                                      [j for _ in indoor_types for j in range(k)], size=size)
     return {"two_sample_accuracy": c2st["accuracy"], "two_sample_per_draw": c2st["per_draw"],
             "two_sample_images": c2st["n_generated"], "compare_size": c2st["size"],
             "prompt_sensitivity": generated, "prompt_sensitivity_true_renders": true,
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--layout-strength", type=float, default=None,
                     help="start from retrieved layouts at this strength (default: the pipeline's saved value)")
     ap.add_argument("--no-plain", action="store_true", help="skip the pure-noise comparison run (quick sweeps)")
+    ap.add_argument("--compare-size", type=int, default=realism.COMPARE_SIZE,
+                    help="pixels at which the two-sample test and prompt sensitivity compare images (default 64, "
+                         "the pixel model's size; 256 judges a latent model's views as a user sees them)")
     ap.add_argument("--no-realism", action="store_true", help="skip the two-sample test and prompt sensitivity")
     ap.add_argument("--grid-seeds", type=int, default=4)
     ap.add_argument("--out", default=str(ROOT / "docs"))
@@ -243,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                       "seconds_per_image")}
         noise_images = images if report["layout_strength"] >= 1 else plain_images
         if not args.no_realism and noise_images is not None:
-            report["realism"] = realism_report(specs, seeds, noise_images)
+            report["realism"] = realism_report(specs, seeds, noise_images, size=args.compare_size)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """Text-to-3D views beyond the first: do they show the prompted scene? -> docs/bench_outpainting.{md,json,png}
 
-    python -m bench.outpainting [--inpaint embedded] [--baseline DIR] [--prompts configs/models/t2i/eval_prompts.yaml]
+    python -m bench.outpainting [--inpaint embedded] [--t2i NAME_OR_DIR] [--baseline DIR] [--prompts configs/models/t2i/eval_prompts.yaml]
                                 [--n-prompts N] [--seeds 1] [--classifier assets/scene-classifier] [--quick]
 
 Every evaluation prompt (phrased unlike the training captions, with the scene type it asks for) is run
@@ -46,6 +46,8 @@ BLANK = 0.1  # a later view with less than this share of the first view's detail
 def build_parser():
     p = base_parser("python -m bench.outpainting", __doc__.split("\n\n")[0])
     p.add_argument("--inpaint", default="embedded", help="inpainting model measured (after)")
+    p.add_argument("--t2i", default=None, metavar="NAME_OR_DIR",
+                   help="text-to-image model of every run, before and after (default: the preset's)")
     p.add_argument("--baseline", default=None, metavar="DIR",
                    help="inpainting model folder compared against (before); without it, or when the folder is absent, "
                         "the before row is skipped")
@@ -110,10 +112,11 @@ def true_seam(masks: list[np.ndarray], n: int, size: int) -> float | None:
 
 
 def run_model(name: str, spec: str, prompts, seeds, classifier, args) -> dict[str, Any]:
-    """Every prompt x seed through the default preset with ``spec`` as the inpainting model."""
+    """Every prompt x seed through the default preset with ``spec`` as the inpainting model (and ``args.t2i``
+    as the text-to-image model when given)."""
     import text3d
 
-    backends = text3d.load_backends("default", inpaint=spec)
+    backends = text3d.load_backends("default", t2i=args.t2i, inpaint=spec)
     runs = []
     for p in prompts:
         for seed in seeds:

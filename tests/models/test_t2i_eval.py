@@ -170,10 +170,11 @@ def test_bench_reports_realism_from_noise(tmp_path):
     images and for true renders."""
     bench = _bench_setup(tmp_path, "sample", [("somewhere to cook", "kitchen"), ("somewhere to sleep", "bedroom")])
     args = ["--pipeline", str(tmp_path / "p"), "--prompts", str(tmp_path / "prompts.yaml"), "--seeds", "5",
-            "--steps", "2", "--classifier", str(ROOT / "assets" / "scene-classifier"), "--out", str(tmp_path / "docs")]
+            "--steps", "2", "--classifier", str(ROOT / "assets" / "scene-classifier"), "--out", str(tmp_path / "docs"),
+            "--compare-size", "32"]
     assert bench.main(args) == 0
     r = json.loads((tmp_path / "docs" / "t2i_eval.json").read_text())["realism"]
-    assert r["two_sample_images"] == 10 and len(r["two_sample_per_draw"]) == 3
+    assert r["compare_size"] == 32 and r["two_sample_images"] == 10 and len(r["two_sample_per_draw"]) == 3
     assert 0.0 <= r["two_sample_accuracy"] <= 1.0  # 10 + 10 images: too few to expect a verdict here
     assert abs(r["two_sample_accuracy"] - sum(r["two_sample_per_draw"]) / 3) < 1e-9
     assert r["prompt_sensitivity"] > 0 and r["prompt_sensitivity_true_renders"] > 0 and r["indoor_prompts"] == 2
