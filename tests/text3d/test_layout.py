@@ -16,7 +16,7 @@ def test_generate_names_one_thing():
     """``text3d.generate`` is the module behind ``python -m text3d.generate``; the API function is generate_scene."""
     import text3d
     import text3d.generate
-    from text3d.cli import main
+    from text3d.cli import cli
 
-    assert text3d.generate.main is main and not callable(text3d.generate)
+    assert text3d.generate.cli is cli and not callable(text3d.generate)
     assert text3d.generate_scene.__module__ == "text3d.run.api"
