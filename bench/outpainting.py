@@ -1,7 +1,8 @@
 """Text-to-3D views beyond the first: do they show the prompted scene? -> docs/bench_outpainting.{md,json,png}
 
-    python -m bench.outpainting [--inpaint embedded] [--t2i NAME_OR_DIR] [--baseline DIR] [--prompts configs/models/t2i/eval_prompts.yaml]
-                                [--n-prompts N] [--seeds 1] [--classifier assets/scene-classifier] [--quick]
+    python -m bench.outpainting [--inpaint embedded] [--t2i NAME_OR_DIR] [--baseline DIR]
+                                [--prompts configs/models/t2i/eval_prompts.yaml] [--n-prompts N] [--seeds 1]
+                                [--classifier assets/scene-classifier] [--quick]
 
 Every evaluation prompt (phrased unlike the training captions, with the scene type it asks for) is run
 through the default text-to-3D preset (orbit, 8 views + 2 clean-up views) with ``--inpaint`` (after) and, when

@@ -48,33 +48,45 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``"dotted.key=value"`` -> (the key's parts, the value parsed as YAML); ``ValueError`` naming the override
+    when it has no ``=`` or its value is not valid YAML."""
+    if "=" not in item:
+        raise ValueError(f"override {item!r} must look like key=value (e.g. train.lr=1e-4)")
+    key, raw = item.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ValueError(f"override {item!r} is not valid YAML ({problem}); quote the value or fix it") from None
+    return key.strip().split("."), value
+
+
 def apply_overrides(data: dict, overrides: Sequence[str] = ()) -> dict:
     """Apply ``dotted.key=value`` strings to a nested mapping; values are parsed as YAML."""
     data = dict(data)
     for item in overrides:
-        if "=" not in item:
-            raise ValueError(f"override {item!r} must look like key=value (e.g. train.lr=1e-4)")
-        key, raw = item.split("=", 1)
-        parts = key.strip().split(".")
+        parts, value = parse_override(item)
         node = data
         for part in parts[:-1]:
             child = node.get(part)
             child = dict(child) if isinstance(child, Mapping) else {}
             node[part] = child
             node = child
-        try:
-            node[parts[-1]] = yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise ValueError(f"override {item!r} is not valid YAML ({problem}); quote the value or fix it") from None
+        node[parts[-1]] = value
     return data
+
+
+def _is_config_class(tp: Any) -> bool:
+    """Whether a field type is itself a config dataclass (a group of settings)."""
+    return dataclasses.is_dataclass(tp) and isinstance(tp, type)
 
 
 def _coerce(tp: Any, value: Any, where: str) -> Any:
     """Turn a YAML value into the declared field type (nested dataclasses, tuples, floats)."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+    if _is_config_class(tp):
         if not isinstance(value, Mapping):
             raise ValueError(f"{where} must be a mapping, got {value!r}")
         return from_dict(tp, value, where)
@@ -110,11 +122,13 @@ def from_dict(cls: type[T], data: Mapping, where: str = "config") -> T:
 
 def check_override_keys(cls: type, overrides: Sequence[str]) -> None:
     """Raise ``ValueError`` naming the override whose dotted key is not a field of dataclass ``cls`` (checked
-    down to the first field that is not itself a dataclass); a mistake in ``--set`` is blamed on ``--set``."""
+    down to the first field that is not itself a dataclass), or that sets a group of fields to a plain value; a
+    mistake in ``--set`` is blamed on ``--set``."""
     for item in overrides:
+        parts, value = parse_override(item)
         node, done = cls, []
-        for part in item.split("=", 1)[0].strip().split("."):
-            if not (dataclasses.is_dataclass(node) and isinstance(node, type)):
+        for part in parts:
+            if not _is_config_class(node):
                 break
             fields = {f.name: f for f in dataclasses.fields(node)}
             if part not in fields:
@@ -122,16 +136,10 @@ def check_override_keys(cls: type, overrides: Sequence[str]) -> None:
                 raise ValueError(f"override {item!r}: unknown key {part!r}{where}; allowed: {sorted(fields)}")
             node = typing.get_type_hints(node)[part]
             done.append(part)
-        else:
-            if dataclasses.is_dataclass(node) and isinstance(node, type):
-                try:
-                    value = yaml.safe_load(item.split("=", 1)[1])
-                except yaml.YAMLError:
-                    continue                    # apply_overrides names the broken YAML
-                if not isinstance(value, Mapping):
-                    key = ".".join(done)
-                    raise ValueError(f"override {item!r}: {key!r} is a group of settings; set one of them, "
-                                     f"e.g. {key}.{dataclasses.fields(node)[0].name}=...")
+        if _is_config_class(node) and not isinstance(value, Mapping):
+            key = ".".join(done)
+            raise ValueError(f"override {item!r}: {key!r} is a group of settings; set one of them, "
+                             f"e.g. {key}.{dataclasses.fields(node)[0].name}=...")
 
 
 def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
