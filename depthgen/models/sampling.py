@@ -24,16 +24,18 @@ import torch
 from depthgen.models.unet import unet_forward
 
 
-def make_sampler(train_config: Any, kind: str = "ddim", set_alpha_to_one: bool = True):
-    """The project's one sampler factory: a DDIM (``ddim``, eta 0, clipped x0) or DPM-Solver++ multistep (``dpm``)
+def make_sampler(train_config: Any, kind: str = "ddim", set_alpha_to_one: bool = True, clip_sample: bool = True):
+    """The project's one sampler factory: a DDIM (``ddim``, eta 0) or DPM-Solver++ multistep (``dpm``)
     scheduler with trailing timesteps, from a training scheduler config. ``set_alpha_to_one``: DDIM's last step
     goes to alpha 1 (the depth models) or to the first training alpha (the image models, as they were trained
-    and measured)."""
+    and measured). ``clip_sample``: DDIM clips each x0 estimate to [-1, 1], right for samples that live there
+    (depth, pixels); an unbounded space (normalised autoencoder latents, 30% of whose values lie beyond +-1)
+    needs False, or every step flattens the sample towards grey."""
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
     cfg = dict(train_config)
     if kind == "ddim":
-        return DDIMScheduler.from_config(cfg, timestep_spacing="trailing", clip_sample=True,
+        return DDIMScheduler.from_config(cfg, timestep_spacing="trailing", clip_sample=clip_sample,
                                          set_alpha_to_one=set_alpha_to_one)
     if kind == "dpm":
         keep = {k: v for k, v in cfg.items() if k not in ("clip_sample", "clip_sample_range", "variance_type")}

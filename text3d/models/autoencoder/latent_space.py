@@ -53,6 +53,14 @@ class LatentSpaceMixin:
         size = int(self.unet.config.sample_size)
         return size * DOWNSCALE if self.is_latent else size
 
+    def make_sampler(self, name: str):
+        """A fresh sampler (``ddim`` | ``dpm``) for this pipeline's model space: pixel images live in [-1, 1] and
+        DDIM clips its x0 estimates there; normalised latents do not (about 30% of the training latents' values
+        lie beyond +-1), so a latent pipeline's sampler leaves them unclipped."""
+        from text3d.models.t2i.pipeline import make_scheduler  # the pipelines import this module
+
+        return make_scheduler(self.scheduler.config, name, clip_sample=not self.is_latent)
+
     def _statistics(self, device) -> tuple[torch.Tensor, torch.Tensor]:
         mean = torch.tensor(self.config.latents_mean, device=device, dtype=torch.float32)[:, None, None]
         std = torch.tensor(self.config.latents_std, device=device, dtype=torch.float32)[:, None, None]

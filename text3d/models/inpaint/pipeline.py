@@ -37,7 +37,6 @@ from text3d.models.autoencoder.latent_space import LatentSpaceMixin
 from text3d.models.loading import LocalPipeline
 from text3d.models.t2i.layout_bank import (LayoutBank, LayoutBankMixin, check_layout_transform, check_strength,
                                            schedule_tail, warp_layouts)
-from text3d.models.t2i.pipeline import make_scheduler
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
 GUIDANCE_SCALE = 6.0  # chosen on the dev prompts (docs/training/inpaint.md); saved with every exported model
@@ -155,7 +154,7 @@ class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         text = (self.encode_prompt(prompt) if text_embedding is None else text_embedding.float().cpu()).to(device, dtype)
         g = resolve_generator(generator)
         noise = torch.randn(tuple(known.shape), generator=g, device=g.device).to(device, dtype)
-        sched = make_scheduler(self.scheduler.config, scheduler)
+        sched = self.make_sampler(scheduler)
         warp = None if transform is None else (lambda layouts: warp_layouts(layouts, transform, image.shape[:2]))
         x, timesteps, layout = self._start(sched, int(num_inference_steps), strength, known, m, noise, text, g, warp)
         x = self._denoise(x, sched, timesteps, text, scale, m, cond, known, noise)

@@ -34,12 +34,13 @@ from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 SCHEDULERS = ("ddim", "dpm")
 
 
-def make_scheduler(config, name: str):
+def make_scheduler(config, name: str, clip_sample: bool = True):
     """The sampler of the embedded image models: ``depthgen.models.sampling.make_sampler`` (``ddim`` | ``dpm``) with
-    DDIM's final alpha at the first training alpha."""
+    DDIM's final alpha at the first training alpha; ``clip_sample`` False for a latent model (see
+    ``LatentSpaceMixin.make_sampler``)."""
     if name not in SCHEDULERS:
         raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
-    return make_sampler(config, name, set_alpha_to_one=False)
+    return make_sampler(config, name, set_alpha_to_one=False, clip_sample=clip_sample)
 
 
 def _generators(generator, n: int) -> list[torch.Generator]:
@@ -130,7 +131,7 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         channels = int(self.unet.config.out_channels)
         x = torch.stack([torch.randn(channels, size, size, generator=g, device=g.device) for g in gens])
         x = x.to(device, dtype)  # (n, C, H, W) initial noise
-        sched = make_scheduler(self.scheduler.config, scheduler)
+        sched = self.make_sampler(scheduler)
         sched.set_timesteps(steps, device=device)
         timesteps = sched.timesteps
         if strength < 1:  # img2img from retrieved layouts: run only the last `strength` of the schedule
