@@ -26,30 +26,35 @@ def _scheduler():
     return DDIMScheduler.from_config(make_train_scheduler(T2IDiffusionConfig(prediction_type="sample")).config)
 
 
+def _model(latent: bool) -> tuple[T2IModelConfig, dict]:
+    """A tiny UNet config and the pipeline's model-space arguments: 4x4x32 TAEF2 latents (32 px) or 8x8 pixels."""
+    if not latent:
+        return T2IModelConfig(preset="tiny", sample_size=8, coord_channels=True), {}
+    space = dict(vae=TinyAutoencoder(), latents_mean=[0.0] * 32, latents_std=[1.0] * 32)
+    return T2IModelConfig(preset="tiny", sample_size=4, latent_channels=32, coord_channels=True), space
+
+
 def _t2i(latent: bool) -> TextToImagePipeline:
-    if latent:
-        unet = build_unet(T2IModelConfig(preset="tiny", sample_size=4, latent_channels=32, coord_channels=True))
-        return TextToImagePipeline(unet, _scheduler(), vae=TinyAutoencoder(), latents_mean=[0.0] * 32,
-                                   latents_std=[1.0] * 32)
-    return TextToImagePipeline(build_unet(T2IModelConfig(preset="tiny", sample_size=8)), _scheduler())
+    cfg, space = _model(latent)
+    return TextToImagePipeline(build_unet(cfg), _scheduler(), **space)
 
 
 def _inpaint(latent: bool) -> TextInpaintPipeline:
-    cfg = T2IModelConfig(preset="tiny", sample_size=4 if latent else 8, latent_channels=32 if latent else None,
-                         coord_channels=True)
-    unet = inpaint_model.build_unet(cfg)
-    if latent:
-        return TextInpaintPipeline(unet, _scheduler(), vae=TinyAutoencoder(), latents_mean=[0.0] * 32,
-                                   latents_std=[1.0] * 32)
-    return TextInpaintPipeline(unet, _scheduler())
+    cfg, space = _model(latent)
+    return TextInpaintPipeline(inpaint_model.build_unet(cfg), _scheduler(), **space)
 
 
 def _final_sample(pipe, run, monkeypatch, module) -> torch.Tensor:
     """Run ``run()`` with a UNet that predicts x0 = X0 everywhere; returns the model-space sample it decoded."""
-    seen = []
-    monkeypatch.setattr(module, "unet_forward", lambda unet, x, *args, **kw: torch.full_like(x[:, :pipe.unet.config.out_channels], X0))
-    decode = pipe.model_to_images
-    monkeypatch.setattr(pipe, "model_to_images", lambda x: (seen.append(x.clone()), decode(x))[1])
+    seen, decode = [], pipe.model_to_images
+    channels = pipe.unet.config.out_channels
+
+    def record(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x.clone())
+        return decode(x)
+
+    monkeypatch.setattr(module, "unet_forward", lambda unet, x, *args, **kw: torch.full_like(x[:, :channels], X0))
+    monkeypatch.setattr(pipe, "model_to_images", record)
     run()
     return seen[-1]
 
