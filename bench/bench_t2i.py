@@ -1,7 +1,7 @@
 """Prompt alignment and diversity of the embedded text-to-image model -> docs/t2i_eval.{md,json}, docs/t2i_grid.png.
 
     python -m bench.bench_t2i [--pipeline assets/t2i] [--prompts configs/models/t2i/eval_prompts.yaml] [--seeds 8]
-                              [--steps 25] [--guidance 3.0] [--layout-strength S] [--classifier runs/t2i-classifier]
+                              [--steps 25] [--guidance G] [--layout-strength S] [--classifier runs/t2i-classifier]
                               [--renders N] [--epochs N] [--width N] [--compare-size 64]
 
 1. A scene-type classifier (text3d.models.t2i.classifier) is trained on ``--renders`` procedural renders of the test
@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--prompts", default=str(ROOT / "configs" / "models" / "t2i" / "eval_prompts.yaml"))
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--steps", type=int, default=25)
-    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--guidance", type=float, default=None,
+                    help="classifier-free guidance (default: the one saved with the pipeline)")
     ap.add_argument("--scheduler", default="ddim", choices=["ddim", "dpm"])
     ap.add_argument("--classifier", default=str(ROOT / "runs" / "t2i-classifier"),
                     help="saved classifier folder; trained on procedural renders and saved here if missing")

@@ -88,3 +88,13 @@ def test_published_state_dicts_load(tmp_path, autoencoder):
     torch.save({"nope": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(ValueError, match="not a TAEF2 state dict"):
         TinyAutoencoder.load_published(tmp_path / "bad.pth", tmp_path / "dec.pth")
+
+
+def test_a_saved_copy_keeps_the_published_bytes_and_the_licence(tmp_path, autoencoder):
+    """A pipeline folder's ``vae/`` is the shipped file itself (one git object) with the MIT licence beside it."""
+    assert autoencoder.dtype == torch.float32  # loaded for computing
+    autoencoder.save_pretrained(tmp_path / "vae")
+    name = "diffusion_pytorch_model.safetensors"
+    assert (tmp_path / "vae" / name).read_bytes() == (ASSET / name).read_bytes()
+    assert (tmp_path / "vae" / "LICENSE").read_text() == (ASSET / "LICENSE").read_text()
+    assert autoencoder.dtype == torch.float32  # the model itself is left as it was

@@ -114,3 +114,22 @@ def test_user_mistakes_are_value_errors(tmp_path):
         pipe([], num_inference_steps=2)
     with pytest.raises(ValueError, match="model_index.json"):
         TextToImagePipeline.from_pretrained(tmp_path / "missing")
+
+
+def test_saved_guidance_is_the_default(tmp_path):
+    pipe = _tiny_pipe()
+    assert pipe.config.guidance_scale == 3.0  # a folder that names none samples at 3, as before
+    pipe.register_to_config(guidance_scale=5.0)
+    pipe.save_pretrained(str(tmp_path / "p"))
+    loaded = TextToImagePipeline.from_pretrained(tmp_path / "p")
+    assert loaded.config.guidance_scale == 5.0
+    default = loaded("a green room", num_inference_steps=3, generator=g(1))[0]
+    at_5 = loaded("a green room", num_inference_steps=3, guidance_scale=5.0, generator=g(1))[0]
+    at_3 = loaded("a green room", num_inference_steps=3, guidance_scale=3.0, generator=g(1))[0]
+    np.testing.assert_array_equal(default, at_5)
+    assert np.abs(default - at_3).max() > 1e-3
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="guidance_scale"):
+            loaded("a room", num_inference_steps=2, guidance_scale=bad, generator=g(0))
+        with pytest.raises(ValueError, match="guidance_scale"):
+            TextToImagePipeline(loaded.unet, loaded.scheduler, guidance_scale=bad)

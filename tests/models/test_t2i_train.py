@@ -235,7 +235,9 @@ def test_latent_model_trains_exports_and_decodes(tmp_path):
                "data.kind=latents", f"data.path={cache}", "data.hflip=false", "train.max_steps=3",
                f"train.export_dir={tmp_path / 'pipe'}")
     res = train(cfg)
-    assert (res["export"] / "vae" / "config.json").is_file()
+    assert (res["export"] / "vae" / "config.json").is_file() and (res["export"] / "vae" / "LICENSE").is_file()
+    card = (res["export"] / "README.md").read_text()
+    assert "first 64x64 view" in card and "8x8x32 latent" in card and "vae/LICENSE" in card
     pipe = TextToImagePipeline.from_pretrained(str(res["export"]))
     assert pipe.is_latent and pipe.unet.config.in_channels == 34
     images = pipe("a room", num_inference_steps=2, generator=torch.Generator().manual_seed(1))

@@ -107,12 +107,26 @@ def test_folder_picks_pipeline_by_class(assets):
         build_backend("depth", str(assets / "inpaint"))
 
 
+def test_embedded_latent_names_the_latent_folders(tmp_path, monkeypatch):
+    tiny_t2i_pipeline(S).save_pretrained(str(tmp_path / "t2i-latent"))
+    tiny_text_inpaint_pipeline(S).save_pretrained(str(tmp_path / "inpaint-latent"))
+    monkeypatch.setattr(registry, "ASSETS", tmp_path)
+    assert build_backend("t2i", "embedded-latent").name == "embedded-latent"
+    assert type(build_backend("inpaint", "embedded-latent")).__name__ == "EmbeddedTextInpaint"
+    with pytest.raises(ValueError, match="embedded t2i model is missing"):  # the pixel folders are not there
+        build_backend("t2i", "embedded")
+
+
 def test_registry_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "ASSETS", tmp_path / "no-assets")
     with pytest.raises(ValueError, match="t2i, inpaint, depth"):
         build_backend("video", "embedded")
     with pytest.raises(ValueError, match="embedded t2i model is missing"):
         build_backend("t2i", "embedded")
+    with pytest.raises(ValueError, match="embedded-latent inpaint model is missing"):
+        build_backend("inpaint", "embedded-latent")
+    with pytest.raises(ValueError, match="no embedded-latent depth model"):
+        build_backend("depth", "embedded-latent")
     with pytest.raises(ValueError, match="choose 'embedded'"):
         build_backend("depth", "nonsense-name")
     with pytest.raises(ValueError, match="empty"):
@@ -240,3 +254,19 @@ def test_a_latent_model_declares_that_it_paints_full_resolution_pixels():
     assert backend.capabilities.full_resolution and backend.capabilities.layout_strength
     image = backend.generate("a room", height=32, width=32, steps=1, generator=torch.Generator().manual_seed(0)).image
     assert image.shape == (32, 32, 3)
+
+
+def test_text_to_image_backend_samples_at_the_guidance_saved_with_the_model():
+    from text3d.backends.embedded import EmbeddedTextToImage
+
+    pipe = tiny_t2i_pipeline()
+    calls = []
+    sample = pipe.sample
+    pipe.sample = lambda *a, **kw: calls.append(kw["guidance_scale"]) or sample(*a, **kw)
+    pipe.register_to_config(guidance_scale=5.0)
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    saved = EmbeddedTextToImage(pipe).generate("a room", height=16, width=16, steps=2, generator=gen()).image
+    at_5 = pipe("a room", num_inference_steps=2, guidance_scale=5.0, generator=gen())[0]
+    EmbeddedTextToImage(pipe, guidance_scale=2.0).generate("a room", height=16, width=16, steps=2, generator=gen())
+    assert calls[0] is None and calls[2] == 2.0  # None: the pipeline resolves its saved 5
+    np.testing.assert_array_equal(saved, at_5)

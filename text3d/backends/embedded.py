@@ -47,11 +47,13 @@ def check_mask(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 class EmbeddedTextToImage:
     """``TextToImageBackend`` over ``text3d.models.t2i.TextToImagePipeline`` (guided DDIM sampling)."""
 
-    def __init__(self, pipe, name: str = "embedded", guidance_scale: float = 3.0, scheduler: str = "ddim"):
+    def __init__(self, pipe, name: str = "embedded", guidance_scale: float | None = None, scheduler: str = "ddim"):
         self.pipe, self.name = pipe, name
         # generate() also takes the pipeline's layout_strength; a latent model paints full-resolution pixels
         self.capabilities = Capabilities(layout_strength=True, full_resolution=getattr(pipe, "is_latent", False))
-        self.guidance_scale, self.scheduler = float(guidance_scale), scheduler
+        # None: the guidance saved with the pipeline (``TextToImagePipeline.config.guidance_scale``)
+        self.guidance_scale = None if guidance_scale is None else float(guidance_scale)
+        self.scheduler = scheduler
 
     @classmethod
     def from_path(cls, path: str | Path, device: str = "cpu", name: str | None = None) -> "EmbeddedTextToImage":

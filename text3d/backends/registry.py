@@ -2,7 +2,8 @@
 
 spec is one of
 - ``embedded``: the project's own model in ``assets/`` (``assets/t2i``, ``assets/inpaint``, ``assets/depthgen``),
-  found relative to the installed project;
+  found relative to the installed project; ``embedded-latent``: its latent image models (``assets/t2i-latent``,
+  ``assets/inpaint-latent``: 256-px views painted in the TAEF2 autoencoder's latent space);
 - a local pipeline folder: the class named in its ``model_index.json`` chooses the backend
   (``TextToImagePipeline`` / ``PalettePipeline`` / ``DepthGenPipeline`` / any diffusers Stable Diffusion
   pipeline; for depth also ``MarigoldDepthPipeline``), or, for depth, a transformers ``depth-estimation`` model
@@ -22,6 +23,8 @@ from text3d.backends import hub
 KINDS = ("t2i", "inpaint", "depth")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 EMBEDDED_DIRS = {"t2i": "t2i", "inpaint": "inpaint", "depth": "depthgen"}
+EMBEDDED_LATENT_DIRS = {"t2i": "t2i-latent", "inpaint": "inpaint-latent"}
+EMBEDDED = {"embedded": EMBEDDED_DIRS, "embedded-latent": EMBEDDED_LATENT_DIRS}  # spec -> kind -> assets/ folder
 # pipeline class in model_index.json -> the kind of model it is
 OWN_CLASSES = {"TextToImagePipeline": "t2i", "TextInpaintPipeline": "inpaint", "PalettePipeline": "inpaint",
                "DepthGenPipeline": "depth"}
@@ -32,7 +35,8 @@ def _choices(kind: str) -> str:
     if kind == "depth":
         return (f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a DepthGen or Marigold pipeline folder, a transformers "
                 "depth-estimation model folder, or a hub id like org/name")
-    return f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), a local pipeline folder, or a diffusers hub id like org/name"
+    return (f"'embedded' ({ASSETS / EMBEDDED_DIRS[kind]}), 'embedded-latent' ({ASSETS / EMBEDDED_LATENT_DIRS[kind]}), "
+            "a local pipeline folder, or a diffusers hub id like org/name")
 
 
 def _transformers_depth_model(path: Path) -> bool:
@@ -124,12 +128,14 @@ def build_backend(kind: str, spec: str, device: str = "cpu"):
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"the {kind} model name is empty; give {_choices(kind)}")
     spec = spec.strip()
-    if spec == "embedded":
-        path = ASSETS / EMBEDDED_DIRS[kind]
+    if spec in EMBEDDED:
+        if kind not in EMBEDDED[spec]:
+            raise ValueError(f"there is no {spec} {kind} model; give {_choices(kind)}")
+        path = ASSETS / EMBEDDED[spec][kind]
         if not (path / "model_index.json").is_file():
-            raise ValueError(f"the embedded {kind} model is missing ({path} has no model_index.json); "
+            raise ValueError(f"the {spec} {kind} model is missing ({path} has no model_index.json); "
                              "train and export it, or give a local pipeline folder")
-        return _from_folder(kind, path, device, "embedded")
+        return _from_folder(kind, path, device, spec)
     path = Path(spec).expanduser()
     if path.exists():
         if not path.is_dir():

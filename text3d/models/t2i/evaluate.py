@@ -71,12 +71,14 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str], scal
     return np.asarray(canvas)
 
 
-def generate_set(pipe, prompts: Sequence[str], seeds: Sequence[int], steps: int = 25, guidance_scale: float = 3.0,
+def generate_set(pipe, prompts: Sequence[str], seeds: Sequence[int], steps: int = 25,
+                 guidance_scale: float | None = None,
                  scheduler: str = "ddim", layout_strength: float | None = None) -> tuple[np.ndarray, list]:
     """Images for every (prompt, seed), prompt-major: (len(prompts) * len(seeds), H, W, 3) float32, and the
     layout-bank index each started from (None for images sampled from pure noise).
 
     Seed s uses ``torch.Generator().manual_seed(s)`` whatever the batch, so any image can be regenerated alone.
+    ``guidance_scale`` None: the pipeline's saved default.
     """
     out, layouts = [], []
     emb = pipe.encode_prompts(list(prompts))  # encode all prompts once
@@ -91,7 +93,7 @@ def generate_set(pipe, prompts: Sequence[str], seeds: Sequence[int], steps: int 
 
 
 def evaluate(pipe, classifier, specs: Sequence[PromptSpec], seeds: Sequence[int], steps: int = 25,
-             guidance_scale: float = 3.0, scheduler: str = "ddim",
+             guidance_scale: float | None = None, scheduler: str = "ddim",
              layout_strength: float | None = None) -> tuple[dict, np.ndarray]:
     """Alignment and diversity of ``pipe`` over ``specs`` x ``seeds``; returns (report dict, images).
 
@@ -118,7 +120,8 @@ def evaluate(pipe, classifier, specs: Sequence[PromptSpec], seeds: Sequence[int]
     report = {"alignment": alignment(predicted, targets), "alignment_top3": float(np.mean(in_top3)),
               "diversity": diversity(images, groups),
               "per_prompt": per_prompt, "n_prompts": len(specs), "seeds": list(map(int, seeds)), "steps": steps,
-              "guidance_scale": guidance_scale, "scheduler": scheduler,
+              "guidance_scale": float(pipe.config.guidance_scale if guidance_scale is None else guidance_scale),
+              "scheduler": scheduler,
               "layout_strength": float(pipe.config.layout_strength if layout_strength is None else layout_strength)}
     bank = getattr(pipe, "layout_bank", None)
     if bank is not None and bank.scene_types and all(j is not None for j in layouts):

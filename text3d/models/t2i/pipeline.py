@@ -12,7 +12,8 @@ normalised by in training (``model_index.json``); it then returns the decoded im
 A folder may also hold a ``layout_bank.safetensors`` (``text3d.models.t2i.layout_bank``): then sampling with
 ``layout_strength`` below 1 starts from a noised training layout retrieved by the prompt instead of from pure
 noise. ``layout_strength`` is the fraction of the schedule that is run (1 = plain text-to-image); its
-default is saved in ``model_index.json``.
+default is saved in ``model_index.json``, as is ``guidance_scale``, the classifier-free guidance a model samples
+with unless told otherwise (3 for a folder that does not name one).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from text3d.models.t2i.model import unet_forward
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
 
 SCHEDULERS = ("ddim", "dpm")
+GUIDANCE_SCALE = 3.0  # the default of a folder that saves none (chosen on the dev prompts for the pixel model)
 
 
 def make_scheduler(config, name: str, clip_sample: bool = True):
@@ -67,12 +69,14 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
 
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, layout_strength: float = 1.0,
                  layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,
-                 latents_std: Sequence[float] | None = None):
+                 latents_std: Sequence[float] | None = None, guidance_scale: float = GUIDANCE_SCALE):
         super().__init__()
         check_strength(layout_strength)
+        _check_guidance(guidance_scale)
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_latent_space(unet, vae, latents_mean, latents_std)
-        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength))
+        self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength),
+                                guidance_scale=float(guidance_scale))
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
 
     @property
@@ -84,7 +88,7 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         return self.text_encoder.encode(list(prompts))
 
     @torch.no_grad()
-    def sample(self, prompt: str | Sequence[str], num_inference_steps: int = 25, guidance_scale: float = 3.0,
+    def sample(self, prompt: str | Sequence[str], num_inference_steps: int = 25, guidance_scale: float | None = None,
                  generator: torch.Generator | Sequence[torch.Generator] | None = None, scheduler: str = "ddim",
                  num_images_per_prompt: int = 1, progress: bool = False,
                  text_embeddings: torch.Tensor | None = None,
@@ -94,7 +98,7 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         prompt: a string or a list; each gives ``num_images_per_prompt`` images, prompt-major order.
         generator: one ``torch.Generator`` for all images (drawn in order), or one per image (then a batch
         equals its items run one by one). None draws from torch's global RNG (``depthgen.models.sampling.resolve_generator``).
-        guidance_scale 1 disables guidance.
+        guidance_scale: None = the saved default (``config.guidance_scale``); 1 disables guidance.
         text_embeddings: optional precomputed (n_prompts, 384) embeddings (skips the encoder).
         layout_strength: None = the saved default; 1 = start from pure noise; below 1, start that far into
         the schedule from a layout of the bank retrieved by the prompt (each generator first draws the noise,
@@ -103,6 +107,8 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         model's sample size (8x it for a latent model), and ``layouts``, the bank index each image started from
         (None from pure noise).
         """
+        if guidance_scale is None:
+            guidance_scale = self.config.guidance_scale
         prompts = _check_sampling_args(prompt, num_inference_steps, guidance_scale, num_images_per_prompt)
         strength = self._layout_strength(layout_strength)
         device, dtype = self.unet.device, self.unet.dtype
@@ -161,6 +167,11 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         return x
 
 
+def _check_guidance(guidance_scale: float) -> None:
+    if not isinstance(guidance_scale, (int, float)) or not np.isfinite(guidance_scale) or guidance_scale < 0:
+        raise ValueError(f"guidance_scale must be a number >= 0, got {guidance_scale!r}")
+
+
 def _check_sampling_args(prompt: str | Sequence[str], num_inference_steps: int, guidance_scale: float,
                          num_images_per_prompt: int) -> list[str]:
     """The prompts as a list, after checking the sampling arguments (ValueError saying what to pass)."""
@@ -169,8 +180,7 @@ def _check_sampling_args(prompt: str | Sequence[str], num_inference_steps: int, 
         raise ValueError("prompt must be a string or a non-empty list of strings")
     if int(num_inference_steps) < 1:
         raise ValueError(f"num_inference_steps must be >= 1, got {num_inference_steps}")
-    if guidance_scale < 0:
-        raise ValueError(f"guidance_scale must be >= 0, got {guidance_scale}")
+    _check_guidance(guidance_scale)
     if num_images_per_prompt < 1:
         raise ValueError(f"num_images_per_prompt must be >= 1, got {num_images_per_prompt}")
     return prompts
