@@ -1,7 +1,7 @@
 """A before / after contact sheet of text-to-image models from pure noise -> docs/t2i_before_after.png.
 
     python -m bench.t2i_sheet --before assets/t2i --after runs/t2i-latent/pipeline [--prompts P.yaml] [--seeds 4]
-                              [--steps 25] [--guidance 3.0] [--tile 128] [--out docs/t2i_before_after.png]
+                              [--steps 25] [--guidance G] [--tile 128] [--out docs/t2i_before_after.png]
 
 Each row is one prompt: ``--seeds`` images of the "before" pipeline, then as many of the "after" one, all with
 seeds 0..seeds-1 and ``layout_strength=1`` (the UNet alone, no retrieved layout), shown at ``--tile`` pixels.
@@ -26,9 +26,10 @@ from text3d.models.t2i.realism import resized
 SHEET_PROMPTS = ROOT / "configs" / "models" / "t2i" / "sheet_prompts.yaml"
 
 
-def sample_from_noise(pipeline: str, prompts: list[str], seeds: list[int], steps: int, guidance: float,
+def sample_from_noise(pipeline: str, prompts: list[str], seeds: list[int], steps: int, guidance: float | None,
                       tile: int) -> np.ndarray:
-    """(len(prompts) * len(seeds), tile, tile, 3) float images of ``pipeline`` from pure noise, prompt-major."""
+    """(len(prompts) * len(seeds), tile, tile, 3) float images of ``pipeline`` from pure noise, prompt-major;
+    ``guidance`` None: the pipeline's saved guidance."""
     pipe = TextToImagePipeline.from_pretrained(pipeline)
     images, _ = generate_set(pipe, prompts, seeds, steps, guidance, layout_strength=1.0)
     return resized(images, tile)
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--prompts", default=str(SHEET_PROMPTS))
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--steps", type=int, default=25)
-    ap.add_argument("--guidance", type=float, default=3.0)
+    ap.add_argument("--guidance", type=float, default=None, help="default: each pipeline's saved guidance")
     ap.add_argument("--tile", type=int, default=128)
     ap.add_argument("--out", default=str(ROOT / "docs" / "t2i_before_after.png"))
     args = ap.parse_args(argv)

@@ -7,6 +7,7 @@
 #   bash scripts/train_embedded.sh depth    # lane 1: Palette pretraining -> DepthGen (13 cycles) -> Palette inpainting (4 cycles)
 #   bash scripts/train_embedded.sh t2i      # lane 2: text-to-image (6 stages) + its layout bank -> regression baseline (6 cycles)
 #   bash scripts/train_embedded.sh images   # lane 3: text-conditioned inpainting (from assets/t2i) and super-resolution
+#   bash scripts/train_embedded.sh latent   # lane 4: the latent text-to-image and inpainting models (256-px renders)
 # The Palette inpainting model is not shipped (assets/inpaint is the text-conditioned one); its cycles end in
 # runs/inpaint-c4/pipeline, the benchmarks' comparison model (bench.outpainting --baseline, bench.inpainting --model).
 # On 2 CPU cores run the two lanes side by side with one thread each (OMP_NUM_THREADS=1); lane 2's regression
@@ -14,8 +15,8 @@
 # 1600, 800, 900, 800, 1200 and 1200 steps.
 #   STOP=N      stops the first DepthGen and regression cycles at step N (the schedule is unchanged)
 #   EXTRA="k=v" adds key=value overrides to every cycle, e.g. EXTRA="train.batch_size=64"
-# Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml, configs/models/t2i/t2i.yaml and
-# configs/models/{inpaint/inpaint,sr/sr}.yaml. (assets/scene-classifier is a benchmark tool, made by bench.bench_t2i.)
+# Recipes: configs/depthgen/{pretrain,finetune,regression,inpaint}.yaml, configs/models/t2i/{t2i,t2i_latent}.yaml and
+# configs/models/{inpaint/inpaint,inpaint/inpaint_latent,sr/sr}.yaml. (assets/scene-classifier is a benchmark tool, made by bench.bench_t2i.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRA=${EXTRA:-}
@@ -179,4 +180,17 @@ if [ "$lane" = all ] || [ "$lane" = images ]; then
   model sr sr sr -- --max-steps 418
   model sr sr sr-hf train.init_from=runs/sr hf_weight=1.0 train.lr=3.0e-4 train.warmup_steps=20 train.max_steps=1000 \
     -- --export assets/sr
+fi
+if [ "$lane" = all ] || [ "$lane" = latent ]; then
+  # the latent image models (assets/t2i-latent, assets/inpaint-latent): 8,000 scenes at 256 px, encoded once by the
+  # TAEF2 autoencoder; text-to-image with constant lr 2e-4 from random weights for 12,600 steps, then the inpainting
+  # model from its weights at that step for 600 steps
+  renders train-256-8k --n 8000 --size 256x256
+  [ -f data/latents/train-256.safetensors ] || python3 -m text3d.models.autoencoder.encode \
+    --data data/procedural/train-256-8k --out data/latents/train-256.safetensors
+  python3 -m text3d.models.t2i.train --config configs/models/t2i/t2i_latent.yaml $EXTRA \
+    $(resume runs/t2i-latent) --max-steps 12600 --export assets/t2i-latent
+  python3 -m text3d.models.inpaint.train --config configs/models/inpaint/inpaint_latent.yaml \
+    train.init_from=runs/t2i-latent/checkpoint-12600 $EXTRA $(resume runs/inpaint-latent) --max-steps 600 \
+    --export assets/inpaint-latent
 fi

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "hold a finished run (see --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace a finished run in --out whole")
     p.add_argument("--preset", default="default", help="preset name in configs/text3d/ or a YAML path: default (256-px views through "
-                   "the super-resolution cascade; hd is an alias), fast (64-px preview), sd (Stable Diffusion with Marigold depth, 512 px, for a GPU)")
+                   "the super-resolution cascade; hd is an alias), fast (64-px preview), latent (the latent image models: 256-px views painted "
+                   "in the autoencoder's latent space), sd (Stable Diffusion with Marigold depth, 512 px, for a GPU)")
     p.add_argument("--trajectory", default=None, help="orbit | walk | zoom-out | a .yaml/.json segment file")
     p.add_argument("--views", type=int, default=None, help="number of trajectory views (including the first), "
                    f"1..{MAX_VIEWS}")
@@ -50,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="sampling steps for every model")
     p.add_argument("--size", default=None, help="view size WIDTHxHEIGHT, e.g. 256x256 (default: the preset's; a photo's "
                    "own, see --image)")
-    p.add_argument("--t2i", default=None, help="text-to-image model: embedded, a text-to-image pipeline folder or a "
+    p.add_argument("--t2i", default=None, help="text-to-image model: embedded, embedded-latent, a text-to-image pipeline folder or a "
                    f"diffusers hub id (e.g. {SD_T2I})")
-    p.add_argument("--inpaint", default=None, help="inpainting model: embedded, an inpainting pipeline folder or a "
+    p.add_argument("--inpaint", default=None, help="inpainting model: embedded, embedded-latent, an inpainting pipeline folder or a "
                    f"diffusers hub id (e.g. {SD_INPAINT})")
     p.add_argument("--depth", default=None, help="depth model: embedded, a DepthGen pipeline folder, a Marigold "
                    "(diffusers MarigoldDepthPipeline) folder, a transformers depth-estimation model folder (DPT, "

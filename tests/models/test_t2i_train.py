@@ -233,13 +233,14 @@ def test_latent_model_trains_exports_and_decodes(tmp_path):
     cache = write_cache(tmp_path / "lat.safetensors", latents, [[f"a room {i}"] for i in range(8)])
     cfg = _cfg(tmp_path / "run", "model.sample_size=8", "model.latent_channels=32", "model.coord_channels=true",
                "data.kind=latents", f"data.path={cache}", "data.hflip=false", "train.max_steps=3",
-               f"train.export_dir={tmp_path / 'pipe'}")
+               "diffusion.guidance_scale=5", f"train.export_dir={tmp_path / 'pipe'}")
     res = train(cfg)
     assert (res["export"] / "vae" / "config.json").is_file() and (res["export"] / "vae" / "LICENSE").is_file()
     card = (res["export"] / "README.md").read_text()
     assert "first 64x64 view" in card and "8x8x32 latent" in card and "vae/LICENSE" in card
+    assert "default 5, saved" in card
     pipe = TextToImagePipeline.from_pretrained(str(res["export"]))
-    assert pipe.is_latent and pipe.unet.config.in_channels == 34
+    assert pipe.is_latent and pipe.unet.config.in_channels == 34 and pipe.config.guidance_scale == 5.0
     images = pipe("a room", num_inference_steps=2, generator=torch.Generator().manual_seed(1))
     assert images[0].shape == (64, 64, 3) and images[0].dtype.name == "float32"
     assert 0.0 <= images[0].min() and images[0].max() <= 1.0

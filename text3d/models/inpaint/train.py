@@ -37,10 +37,10 @@ and the view's prompt. Loaded with `text3d.models.inpaint.TextInpaintPipeline.fr
   {dropout} in training; guidance scale {guidance} by default.
 - Holes in training: {masks}.
 - Training: {steps} steps, batch {batch}, AdamW lr {lr}, `{prediction}` prediction; data `{data}`.
-- Weights: {dtype} safetensors ({size_mb:.1f} MB).
+- Weights: {dtype} safetensors ({size_mb:.1f} MB{vae_size}).
 
 Limits: {size}x{size}; it knows the scene types of the procedural generator. Figures: docs/RESULTS.md
-(`python -m bench.outpainting`); recipe: configs/models/inpaint/inpaint.yaml.
+(`python -m bench.outpainting`); recipe: configs/models/inpaint/{recipe}.
 """
 
 
@@ -81,12 +81,15 @@ class InpaintTask(T2ITask):
         unet = build_unet(r.model, seed=r.train.seed)
         unet.load_state_dict(model.state_dict())
         latent = self.latent_components() or {}
-        pipe = TextInpaintPipeline(unet.to(dtype), DDIMScheduler.from_config(self.noise_scheduler.config), **latent)
+        g = r.diffusion.guidance_scale
+        pipe = TextInpaintPipeline(unet.to(dtype), DDIMScheduler.from_config(self.noise_scheduler.config), **latent,
+                                   **({} if g is None else {"guidance_scale": g}))
         seen = self.images_seen()
         masks = ", ".join(f"{k} ({w:g})" for k, w in zip(r.masks.kinds, r.masks.weights))
         with atomic_dir(target, keep=("README.md",)) as tmp:  # a card edited by hand stays
             pipe.save_pretrained(str(tmp))
-            size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
+            size = sum(f.stat().st_size for f in (tmp / "unet").rglob("*.safetensors")) / 1e6
+            vae_mb = sum(f.stat().st_size for f in (tmp / "vae").rglob("*.safetensors")) / 1e6
             (tmp / "README.md").write_text(CARD.format(
                 params=sum(p.numel() for p in unet.parameters()), init=r.train.init_from or "random weights",
                 extra=condition_channels(r.model), space="latent" if latent else "image", size=pipe.image_size,
@@ -96,7 +99,8 @@ class InpaintTask(T2ITask):
                 dropout=r.diffusion.text_dropout, guidance=pipe.config.guidance_scale, masks=masks, steps=step,
                 batch=r.train.batch_size * r.train.grad_accum, lr=r.train.lr, prediction=r.diffusion.prediction_type,
                 data=f"{r.data.kind}: {r.data.path}" + (f" ({seen} images)" if seen else ""),
-                dtype=r.train.export_dtype, size_mb=size), encoding="utf-8")
+                dtype=r.train.export_dtype, size_mb=size, vae_size=f"; the autoencoder {vae_mb:.1f} MB" if latent else "",
+                recipe="inpaint_latent.yaml" if latent else "inpaint.yaml"), encoding="utf-8")
         return target
 
 

@@ -41,6 +41,8 @@ class T2IDiffusionConfig:
     prediction_type: str = "v_prediction"  # epsilon | v_prediction | sample
     text_dropout: float = 0.15  # probability of replacing the caption by the null embedding (CFG)
     t_shift: float = 1.0  # > 1 draws training timesteps nearer pure noise (depthgen.models.diffusion.sample_timesteps)
+    guidance_scale: float | None = None  # classifier-free guidance the exported pipeline samples with unless told
+    # otherwise (saved in its model_index.json); None: the pipeline's own default (text-to-image 3, inpainting 6)
 
 
 @dataclass
@@ -78,6 +80,9 @@ def validate(r: T2IRecipe) -> None:
         raise ValueError(f"diffusion.text_dropout must be in [0, 1), got {r.diffusion.text_dropout}")
     if not r.diffusion.t_shift > 0:
         raise ValueError(f"diffusion.t_shift must be > 0, got {r.diffusion.t_shift}")
+    g = r.diffusion.guidance_scale
+    if g is not None and not 0.0 <= g < float("inf"):
+        raise ValueError(f"diffusion.guidance_scale must be a number >= 0 (or null for the pipeline's default), got {g}")
     if r.data.kind not in ("procedural_shards", "latents", "synthetic"):
         raise ValueError(f"data.kind must be procedural_shards, latents or synthetic, got {r.data.kind!r}")
     if r.model.latent_channels < 0:

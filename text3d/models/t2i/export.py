@@ -54,34 +54,38 @@ def training_card(cfg: Any, step: int, n_images: int | None = None) -> dict:
 
 
 def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str | Path, *, dtype: str = "float16",
-                    card: dict | None = None, latent: dict | None = None) -> Path:
+                    card: dict | None = None, latent: dict | None = None,
+                    guidance_scale: float | None = None) -> Path:
     """Save ``unet`` (a copy, cast to ``dtype``) and a DDIM scheduler with the training schedule to ``out_dir``.
 
     Written to a temporary folder, then renamed over ``out_dir``. ``card``: values for the model card; when
     given, one sampling run is timed and a README.md is written. ``latent``: for a latent UNet, the pipeline's
-    ``vae``, ``latents_mean`` and ``latents_std`` (saved with it).
+    ``vae``, ``latents_mean`` and ``latents_std`` (saved with it). ``guidance_scale``: the pipeline's saved
+    default guidance (None: ``TextToImagePipeline``'s).
     """
     from diffusers import DDIMScheduler
 
     out = Path(out_dir)
     model = copy.deepcopy(unet).to("cpu", torch.float32).eval()
     scheduler = DDIMScheduler.from_config(scheduler_config)
-    latent = latent or {}
+    latent = dict(latent or {})
+    settings = {**latent, **({} if guidance_scale is None else {"guidance_scale": float(guidance_scale)})}
     timing = None
     if card is not None:
-        pipe = TextToImagePipeline(model, scheduler, **latent)
+        pipe = TextToImagePipeline(model, scheduler, **settings)
         start = time.perf_counter()
         pipe("a room", num_inference_steps=25, generator=torch.Generator().manual_seed(0))
         timing = time.perf_counter() - start
     model = model.to(torch.float16 if dtype == "float16" else torch.float32)
     with atomic_dir(out) as tmp:
-        TextToImagePipeline(model, scheduler, **latent).save_pretrained(str(tmp))
+        saved = TextToImagePipeline(model, scheduler, **settings)
+        saved.save_pretrained(str(tmp))
         if card is not None:
             size = sum(f.stat().st_size for f in (tmp / "unet").rglob("*.safetensors")) / 1e6
             vae_mb = sum(f.stat().st_size for f in (tmp / "vae").rglob("*.safetensors")) / 1e6
             cfg = model.config
             side = cfg.sample_size * (8 if latent else 1)
-            space = dict(view=f"{side}x{side}", space="", vae_size="", guidance=pipe.config.guidance_scale,
+            space = dict(view=f"{side}x{side}", space="", vae_size="", guidance=saved.config.guidance_scale,
                          input=f"the noisy {cfg.sample_size}x{cfg.sample_size} RGB image")
             if latent:
                 space.update(space=(" in the latent space of the TAEF2 autoencoder (`vae/`, MIT licence in "

@@ -114,7 +114,8 @@ class T2ITask:
     def export(self, model: torch.nn.Module, target: Path, step: int) -> Path:
         r = self.recipe
         return export_pipeline(model, self.noise_scheduler.config, target, dtype=r.train.export_dtype,
-                               card=training_card(r, step, self.images_seen()), latent=self.latent_components())
+                               card=training_card(r, step, self.images_seen()), latent=self.latent_components(),
+                               guidance_scale=r.diffusion.guidance_scale)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
