@@ -103,6 +103,11 @@ def atomic_dir(path: str | Path, keep: Sequence[str] = ()) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def weights_mb(folder: str | Path) -> float:
+    """Size in MB (1e6 bytes) of the safetensors weights under ``folder`` (0 when it holds none or is missing)."""
+    return sum(f.stat().st_size for f in Path(folder).rglob("*.safetensors")) / 1e6
+
+
 def write_bytes(path: str | Path, data: bytes) -> Path:
     """Atomically write ``data`` to ``path``."""
     with atomic_path(path) as tmp:

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import torch
 
-from depthgen.common.io import atomic_dir
+from depthgen.common.io import atomic_dir, weights_mb
 from depthgen.training import cli as train_cli
 from text3d.models.inpaint.config import InpaintRecipe
 from text3d.models.inpaint.masks import draw_masks
@@ -88,8 +88,6 @@ class InpaintTask(T2ITask):
         masks = ", ".join(f"{k} ({w:g})" for k, w in zip(r.masks.kinds, r.masks.weights))
         with atomic_dir(target, keep=("README.md",)) as tmp:  # a card edited by hand stays
             pipe.save_pretrained(str(tmp))
-            size = sum(f.stat().st_size for f in (tmp / "unet").rglob("*.safetensors")) / 1e6
-            vae_mb = sum(f.stat().st_size for f in (tmp / "vae").rglob("*.safetensors")) / 1e6
             (tmp / "README.md").write_text(CARD.format(
                 params=sum(p.numel() for p in unet.parameters()), init=r.train.init_from or "random weights",
                 extra=condition_channels(r.model), space="latent" if latent else "image", size=pipe.image_size,
@@ -99,7 +97,8 @@ class InpaintTask(T2ITask):
                 dropout=r.diffusion.text_dropout, guidance=pipe.config.guidance_scale, masks=masks, steps=step,
                 batch=r.train.batch_size * r.train.grad_accum, lr=r.train.lr, prediction=r.diffusion.prediction_type,
                 data=f"{r.data.kind}: {r.data.path}" + (f" ({seen} images)" if seen else ""),
-                dtype=r.train.export_dtype, size_mb=size, vae_size=f"; the autoencoder {vae_mb:.1f} MB" if latent else "",
+                dtype=r.train.export_dtype, size_mb=weights_mb(tmp / "unet"),
+                vae_size=f"; the autoencoder {weights_mb(tmp / 'vae'):.1f} MB" if latent else "",
                 recipe="inpaint_latent.yaml" if latent else "inpaint.yaml"), encoding="utf-8")
         return target
 

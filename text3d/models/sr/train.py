@@ -19,7 +19,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from depthgen.common.io import atomic_dir
+from depthgen.common.io import atomic_dir, weights_mb
 from depthgen.training import cli as train_cli
 from depthgen.training.trainer import global_batches
 from text3d.models.sr.config import SRRecipe
@@ -214,7 +214,7 @@ class SRTask:
         """Write ``pipe`` and its card (``CARD``) into the folder ``tmp``."""
         r = self.recipe
         pipe.save_pretrained(str(tmp))
-        size = sum(f.stat().st_size for f in tmp.rglob("*.safetensors")) / 1e6
+        size = weights_mb(tmp)
         kind_text = ("one pass" if r.model.kind == "regression"
                      else f"DDIM sampling, {r.default_steps} steps by default, `{r.diffusion.prediction_type}` target")
         (tmp / "README.md").write_text(CARD.format(

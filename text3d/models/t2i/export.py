@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from depthgen.common.io import atomic_dir
+from depthgen.common.io import atomic_dir, weights_mb
 from text3d.models.t2i.model import COORD_CHANNELS, count_parameters
 from text3d.models.t2i.pipeline import TextToImagePipeline
 
@@ -68,7 +68,7 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
     out = Path(out_dir)
     model = copy.deepcopy(unet).to("cpu", torch.float32).eval()
     scheduler = DDIMScheduler.from_config(scheduler_config)
-    latent = dict(latent or {})
+    latent = latent or {}
     settings = {**latent, **({} if guidance_scale is None else {"guidance_scale": float(guidance_scale)})}
     timing = None
     if card is not None:
@@ -81,8 +81,7 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
         saved = TextToImagePipeline(model, scheduler, **settings)
         saved.save_pretrained(str(tmp))
         if card is not None:
-            size = sum(f.stat().st_size for f in (tmp / "unet").rglob("*.safetensors")) / 1e6
-            vae_mb = sum(f.stat().st_size for f in (tmp / "vae").rglob("*.safetensors")) / 1e6
+            size = weights_mb(tmp / "unet")
             cfg = model.config
             side = cfg.sample_size * (8 if latent else 1)
             space = dict(view=f"{side}x{side}", space="", vae_size="", guidance=saved.config.guidance_scale,
@@ -90,7 +89,7 @@ def export_pipeline(unet: torch.nn.Module, scheduler_config: Any, out_dir: str |
             if latent:
                 space.update(space=(" in the latent space of the TAEF2 autoencoder (`vae/`, MIT licence in "
                                     "`vae/LICENSE`), decoding its 32x32 latents to the view"),
-                             vae_size=f"; the autoencoder {vae_mb:.1f} MB",
+                             vae_size=f"; the autoencoder {weights_mb(tmp / 'vae'):.1f} MB",
                              input=(f"the noisy {cfg.sample_size}x{cfg.sample_size}x{cfg.out_channels} latent, each "
                                     "channel normalised by the training cache's `latents_mean` / `latents_std`"))
             coords = (" and two pixel-coordinate channels (y, x in [-1, 1]), so position is known from the first step"
