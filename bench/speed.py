@@ -1,7 +1,7 @@
 """Speed and memory: text3d stage times, DepthGen throughput against steps and samples, peak memory, and
 the fraction of the machine's measured fp32 peak that the UNet reaches.
 
-    python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i] [--inpaint assets/inpaint]
+    python -m bench.speed [--model assets/depthgen] [--t2i assets/t2i-latent] [--inpaint assets/inpaint-latent]
         [--preset default] [--steps-grid 5 10 20 50] [--samples-grid 1 4 8] [--repeats 3] [--no-text3d] [--quick]
 
 1. ``text3d.generate_scene`` on the preset (models loaded by the run: ``load`` is a stage), in its own process;
@@ -28,7 +28,8 @@ from bench.common import (ASSETS, ROOT, base_parser, cli_main, fmt, load_depth_p
                           positive_ints, pyplot, write_outputs)
 from bench.flops import unet_efficiency
 from bench.speed_worker import MARKER
-from text3d.backends.registry import EMBEDDED_DIRS
+from text3d.backends.registry import EMBEDDED
+from text3d.config import load_preset
 
 NAME = "speed"
 TITLE = "Speed and memory"
@@ -40,10 +41,11 @@ QUICK_TEXT3D = ["cleanup.views=0", "trajectory.orbit_degrees=30", "video.frames=
 
 def build_parser():
     p = base_parser(f"python -m bench.{NAME}", __doc__.split("\n")[0])
-    # defaults: the embedded models a plain text3d run loads
-    p.add_argument("--model", default=str(ASSETS / EMBEDDED_DIRS["depth"]), help="DepthGen pipeline folder")
-    p.add_argument("--t2i", default=str(ASSETS / EMBEDDED_DIRS["t2i"]), help="text-to-image model for the text3d run")
-    p.add_argument("--inpaint", default=str(ASSETS / EMBEDDED_DIRS["inpaint"]), help="inpainting model for the text3d run")
+    # defaults: the embedded models a plain text3d run loads (the default preset's backends)
+    default = {kind: ASSETS / EMBEDDED[spec][kind] for kind, spec in vars(load_preset("default").backends).items()}
+    p.add_argument("--model", default=str(default["depth"]), help="DepthGen pipeline folder")
+    p.add_argument("--t2i", default=str(default["t2i"]), help="text-to-image model for the text3d run")
+    p.add_argument("--inpaint", default=str(default["inpaint"]), help="inpainting model for the text3d run")
     p.add_argument("--preset", default="default", help="text3d preset (default: default)")
     p.add_argument("--prompt", default="a cozy library", help="prompt of the text3d run")
     p.add_argument("--steps-grid", type=int, nargs="+", default=[5, 10, 20, 50], help="denoising steps to time")

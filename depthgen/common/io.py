@@ -126,6 +126,29 @@ def write_json(path: str | Path, data: Any, indent: int | None = 2, allow_nan: b
     return write_text(path, json.dumps(data, indent=indent, allow_nan=allow_nan) + "\n")
 
 
+def write_safetensors(path: str | Path, tensors: dict, metadata: dict[str, str] | None = None) -> Path:
+    """Atomically write ``tensors`` (name -> torch tensor, made contiguous) with string ``metadata`` to a
+    safetensors file, creating its folder."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+    return path
+
+
+def read_safetensors(path: str | Path) -> tuple[dict, dict[str, str]] | None:
+    """(tensors, metadata) of a safetensors file, or None when there is no file at ``path``."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+
+
 def depth_to_uint16(depth: np.ndarray, depth_scale: float = 1000.0) -> np.ndarray:
     """(H, W) float metres -> (H, W) uint16 ``round(depth * depth_scale)``; invalid (<= 0, NaN, inf) -> 0.
 

@@ -252,8 +252,11 @@ def test_unet_flops_of_a_camera_and_aspect_aware_model():
 def test_speed_times_the_default_models_of_text3d():
     """The text3d run of bench.speed uses the models a plain `python -m text3d.generate` loads."""
     from bench.speed import build_parser
-    from text3d.backends.registry import EMBEDDED_DIRS
+    from text3d.backends.registry import ASSETS, EMBEDDED
+    from text3d.config import load_preset
 
     args = build_parser().parse_args([])
+    backends = load_preset("default").backends
     for kind, given in (("t2i", args.t2i), ("inpaint", args.inpaint), ("depth", args.model)):
-        assert Path(given).name == EMBEDDED_DIRS[kind], kind
+        assert Path(given) == ASSETS / EMBEDDED[getattr(backends, kind)][kind], kind
+    assert Path(args.t2i).name == "t2i-latent" and Path(args.model).name == "depthgen"

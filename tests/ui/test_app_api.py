@@ -208,7 +208,7 @@ def test_models_load_once_for_many_requests(tmp_path, ui_tools):
     with ui_tools.serve(tmp_path / "app", backends=None) as (url, demo, _):
         demo.text3d_pool.load_fn = load
         client = ui_tools.client(url, tmp_path / "dl")
-        for preset in ("fast", "default", "fast"):        # both presets name the same (embedded) models
+        for preset in ("fast", "pixel", "fast"):          # both presets name the same (embedded) models
             client.predict("a room", None, preset, "walk", 2, 0, 1, api_name="/generate")
     assert loads == ["fast"] and demo.text3d_pool.loads == 1
 

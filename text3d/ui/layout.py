@@ -99,7 +99,7 @@ def _advanced_settings(settings: UISettings) -> dict[str, Any]:
 
     return {
         "preset": gr.Dropdown(list(settings.presets), value=settings.default_preset, label="Preset",
-                              info="fast = quick preview; default = more views and steps", elem_id="preset"),
+                              info="fast = quick 64-px preview; default = 256-px latent models; pixel = 64-px models with retrieved layouts", elem_id="preset"),
         "trajectory": gr.Dropdown(list(settings.trajectories), value=settings.trajectories[0],
                                   label="Camera trajectory", elem_id="trajectory"),
         "views": gr.Slider(0, settings.max_views, value=0, step=1, label="Views",
@@ -107,7 +107,7 @@ def _advanced_settings(settings: UISettings) -> dict[str, Any]:
         "steps": gr.Slider(0, settings.max_steps, value=0, step=1, label="Sampling steps",
                            info="0 keeps the preset's; fewer is faster and rougher", elem_id="steps"),
         "layout_strength": gr.Slider(
-            0, 1, value=0, step=0.05, label="Layout strength (built-in text-to-image model)",
+            0, 1, value=0, step=0.05, label="Layout strength (pixel and fast presets)",
             info="0 keeps the model's default; lower keeps more of the retrieved training "
                  "layout, 1 paints from pure noise", elem_id="layout-strength"),
         "seed": gr.Number(value=0, precision=0, minimum=0, label="Seed", elem_id="seed"),

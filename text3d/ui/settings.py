@@ -37,7 +37,7 @@ class UISettings:
     the largest photo accepted; max_views / max_steps: upper bounds of the advanced settings.
     """
 
-    presets: tuple[str, ...] = ("fast", "default")
+    presets: tuple[str, ...] = ("fast", "default", "pixel")
     default_preset: str = "default"
     trajectories: tuple[str, ...] = ("orbit", "walk", "zoom-out")
     device: str = "auto"

@@ -18,6 +18,10 @@ text-to-image model's). With ``layout_strength`` below 1 the hole starts from a 
 the prompt (walls, floor, furniture blocks where a room of that kind has them), noised to that point of the
 schedule, instead of from pure noise; only the last ``layout_strength`` of the schedule is run. The default
 is saved in ``model_index.json`` (1 = pure noise).
+
+Caption prior: a folder may hold a ``caption_prior.safetensors`` (``text3d.models.t2i.caption_prior``): the
+prompt's embedding is then moved toward its nearest training captions by ``caption_prior_strength`` (saved in
+``model_index.json``; 0 for a folder that names none) before painting.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.autoencoder.latent_space import LatentSpaceMixin
 from text3d.models.loading import LocalPipeline
+from text3d.models.t2i.caption_prior import CaptionPrior, CaptionPriorMixin, check_prior_strength
 from text3d.models.t2i.layout_bank import (LayoutBank, LayoutBankMixin, check_layout_transform, check_strength,
                                            schedule_tail, warp_layouts)
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
@@ -84,20 +89,23 @@ class TextInpaintOutput:
     layout: int | None
 
 
-class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
+class TextInpaintPipeline(CaptionPriorMixin, LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
     """Text-conditioned inpainting sampler of the embedded model (see the module docstring)."""
 
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, guidance_scale: float = GUIDANCE_SCALE,
                  seam_width: float = SEAM_WIDTH, layout_strength: float = 1.0,
                  layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,
-                 latents_std: Sequence[float] | None = None):
+                 latents_std: Sequence[float] | None = None, caption_prior_strength: float = 0.0,
+                 caption_prior: CaptionPrior | None = None):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_latent_space(unet, vae, latents_mean, latents_std)
         self.register_to_config(text_encoder_name=text_encoder_name, guidance_scale=check_guidance(guidance_scale),
                                 seam_width=check_seam_width(seam_width),
-                                layout_strength=check_strength(layout_strength))
+                                layout_strength=check_strength(layout_strength),
+                                caption_prior_strength=check_prior_strength(caption_prior_strength))
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
+        self.caption_prior = caption_prior  # likewise, by CaptionPriorMixin
 
     def encode_prompt(self, prompt: str) -> torch.Tensor:
         """(1, 384) float32 unit embedding (zeros for an empty prompt)."""
@@ -112,14 +120,16 @@ class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
               guidance_scale: float | None = None, generator: torch.Generator | None = None,
               text_embedding: torch.Tensor | None = None, scheduler: str = "ddim",
               seam_width: float | None = None, layout_strength: float | None = None,
-              layout_transform: np.ndarray | None = None) -> "TextInpaintOutput":
+              layout_transform: np.ndarray | None = None,
+              caption_prior_strength: float | None = None) -> "TextInpaintOutput":
         """Paint the hole of one image.
 
         image: (H, W, 3) float32 in [0, 1], any size (sampled at the model's resolution, then resized back);
         mask: (H, W) bool, True = paint; prompt: what the view shows ("" = unconditional);
         guidance_scale: None = the saved default; generator: None draws from torch's global RNG
         (``depthgen.models.sampling.resolve_generator``).
-        text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (skips the encoder).
+        text_embedding: optional precomputed (1, 384) embedding of ``prompt`` (``encode_prompt``; skips the
+        encoder, the caption prior still applies).
         seam_width: decay length, in pixels at the model's image size (``image_size``), of the border colour
         correction (``text3d.models.inpaint.blend``; 0 = plain paste, None = the saved default).
         layout_strength: None = the saved default; 1 = the hole starts from pure noise; below 1 it starts from
@@ -129,6 +139,8 @@ class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         coordinates of ``image``, centres at +0.5; ``text3d.run.trajectory.level_view_homography``): the layout,
         a level picture of the prompted scene, is warped by it first, so a view tilted down starts from floor
         and one tilted up from ceiling or sky. Ignored at strength 1.
+        caption_prior_strength: None = the saved default; how far the prompt's embedding moves toward its
+        nearest training captions (0 = not at all; above 0 needs the folder's caption prior).
         Returns ``TextInpaintOutput``: ``image`` (H, W, 3) float32 in [0, 1], equal to ``image`` where ``mask`` is
         False, and ``layout``, the bank index the hole started from (None from pure noise).
         """
@@ -151,7 +163,8 @@ class TextInpaintPipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         known, m = self._known_in_model_space(*_to_model(image, mask, size))
         known, m = known.to(device, dtype), m.to(device, dtype)
         cond = masked_image(known, m)
-        text = (self.encode_prompt(prompt) if text_embedding is None else text_embedding.float().cpu()).to(device, dtype)
+        text = self.encode_prompt(prompt) if text_embedding is None else text_embedding.float().cpu()
+        text = self.apply_caption_prior(text, caption_prior_strength).to(device, dtype)  # (1, 384)
         g = resolve_generator(generator)
         noise = torch.randn(tuple(known.shape), generator=g, device=g.device).to(device, dtype)
         sched = self.make_sampler(scheduler)

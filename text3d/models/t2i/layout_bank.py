@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 from depthgen.data.procedural import ShardDataset
-from depthgen.common.io import atomic_path, write_json, write_text
+from depthgen.common.io import read_safetensors, write_safetensors
+from text3d.models.loading import replace_card_section, save_default, saved_index
 from text3d.models.t2i.data import CaptionBank, from_samples
 from text3d.models.t2i.text_encoder import load_text_encoder
 
@@ -89,31 +90,20 @@ class LayoutBank:
 
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/layout_bank.safetensors`` (via a temporary name, so no half-written bank)."""
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / BANK_FILE
         meta = {"top_k": str(self.top_k), "scene_types": json.dumps(self.scene_types),
                 "sources": json.dumps(self.sources)}
-        with atomic_path(path) as tmp:
-            save_file({"layouts": self.layouts.contiguous(), "embeddings": self.embeddings.half().contiguous()},
-                      str(tmp), metadata=meta)
-        return path
+        return write_safetensors(Path(folder) / BANK_FILE,
+                                 {"layouts": self.layouts, "embeddings": self.embeddings.half()}, meta)
 
     @classmethod
     def load(cls, folder: str | Path) -> "LayoutBank | None":
         """The bank saved in ``folder``, or None if the folder has none."""
-        from safetensors import safe_open
-
-        path = Path(folder) / BANK_FILE
-        if not path.is_file():
+        saved = read_safetensors(Path(folder) / BANK_FILE)
+        if saved is None:
             return None
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            layouts, emb = f.get_tensor("layouts"), f.get_tensor("embeddings")
-        return cls(layouts, emb, int(meta.get("top_k", 16)), json.loads(meta.get("scene_types", "null")),
-                   json.loads(meta.get("sources", "null")))
+        tensors, meta = saved
+        return cls(tensors["layouts"], tensors["embeddings"], int(meta.get("top_k", 16)),
+                   json.loads(meta.get("scene_types", "null")), json.loads(meta.get("sources", "null")))
 
     def pick(self, text: torch.Tensor, generators: Sequence[torch.Generator]) -> torch.Tensor:
         """text: (n, D) prompt embeddings -> (n,) long bank indices, one per generator.
@@ -247,15 +237,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="also save this as the pipeline's default layout_strength, in (0, 1]")
     args = ap.parse_args(argv)
     try:
-        index = Path(args.pipeline) / "model_index.json"
-        if not index.is_file():
-            raise ValueError(f"--pipeline {args.pipeline} is not a saved pipeline folder (no model_index.json)")
+        index = saved_index(args.pipeline)
         if args.strength is not None:
             check_strength(args.strength)
         bank = build_from_shards(args.data, args.n, args.size, args.top_k)
         path = bank.save(args.pipeline)
         if args.strength is not None:
-            set_default_strength(index, args.strength)
+            save_default(index, "layout_strength", args.strength)
         write_card_section(Path(args.pipeline), bank, args.data)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -270,8 +258,7 @@ CARD_HEADING = "## Layout bank (retrieval-augmented sampling)"
 
 def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
     """Add (or replace) the bank's section at the end of the folder's README.md model card."""
-    card = folder / "README.md"
-    if not card.is_file():
+    if not (folder / "README.md").is_file():
         return
     strength = json.loads((folder / "model_index.json").read_text()).get("layout_strength", 1.0)
     size = int(bank.layouts.shape[-1])
@@ -287,17 +274,7 @@ def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
         f"`python -m text3d.models.t2i.layout_bank --pipeline <this folder> --data {data} --n {len(bank)} --size {size} "
         f"--top-k {bank.top_k} --strength {strength}`. Figures for both ways: docs/t2i_eval.md (text-to-image), "
         "docs/bench_outpainting.md and docs/training/inpaint.md (inpainting).", ""])
-    text = card.read_text(encoding="utf-8")
-    if CARD_HEADING in text:
-        text = text[:text.index(CARD_HEADING)]
-    write_text(card, text.rstrip() + "\n\n" + section)
-
-
-def set_default_strength(index: Path, strength: float) -> None:
-    """Record ``layout_strength`` in a pipeline's ``model_index.json`` (rewritten atomically)."""
-    config = json.loads(index.read_text())
-    config["layout_strength"] = float(strength)
-    write_json(index, config)
+    replace_card_section(folder, CARD_HEADING, section)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ A folder may also hold a ``layout_bank.safetensors`` (``text3d.models.t2i.layout
 noise. ``layout_strength`` is the fraction of the schedule that is run (1 = plain text-to-image); its
 default is saved in ``model_index.json``, as is ``guidance_scale``, the classifier-free guidance a model samples
 with unless told otherwise (3 for a folder that does not name one).
+
+A folder may hold a ``caption_prior.safetensors`` (``text3d.models.t2i.caption_prior``): then the prompt's
+embedding is moved toward its nearest training captions by ``caption_prior_strength`` (saved in
+``model_index.json``; 0, the prompt as it is, for a folder that names none) before sampling.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from depthgen.models.sampling import make_sampler, resolve_generator
 
 from text3d.models.autoencoder.latent_space import LatentSpaceMixin
 from text3d.models.loading import LocalPipeline
+from text3d.models.t2i.caption_prior import CaptionPrior, CaptionPriorMixin, check_prior_strength
 from text3d.models.t2i.layout_bank import LayoutBank, LayoutBankMixin, check_strength, schedule_tail
 from text3d.models.t2i.model import unet_forward
 from text3d.models.t2i.text_encoder import ENCODER_NAME, load_text_encoder
@@ -64,20 +69,23 @@ class TextToImageOutput:
     layouts: list[int] | None
 
 
-class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
+class TextToImagePipeline(CaptionPriorMixin, LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
     """Text-conditioned diffusion sampler for the embedded model (see the module docstring)."""
 
     def __init__(self, unet, scheduler, text_encoder_name: str = ENCODER_NAME, layout_strength: float = 1.0,
                  layout_bank: LayoutBank | None = None, vae=None, latents_mean: Sequence[float] | None = None,
-                 latents_std: Sequence[float] | None = None, guidance_scale: float = GUIDANCE_SCALE):
+                 latents_std: Sequence[float] | None = None, guidance_scale: float = GUIDANCE_SCALE,
+                 caption_prior_strength: float = 0.0, caption_prior: CaptionPrior | None = None):
         super().__init__()
         check_strength(layout_strength)
         _check_guidance(guidance_scale)
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_latent_space(unet, vae, latents_mean, latents_std)
         self.register_to_config(text_encoder_name=text_encoder_name, layout_strength=float(layout_strength),
-                                guidance_scale=float(guidance_scale))
+                                guidance_scale=float(guidance_scale),
+                                caption_prior_strength=check_prior_strength(caption_prior_strength))
         self.layout_bank = layout_bank  # not a diffusers module: saved and loaded by LayoutBankMixin
+        self.caption_prior = caption_prior  # likewise, by CaptionPriorMixin
 
     @property
     def text_encoder(self):
@@ -92,17 +100,21 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
                  generator: torch.Generator | Sequence[torch.Generator] | None = None, scheduler: str = "ddim",
                  num_images_per_prompt: int = 1, progress: bool = False,
                  text_embeddings: torch.Tensor | None = None,
-                 layout_strength: float | None = None) -> TextToImageOutput:
+                 layout_strength: float | None = None,
+                 caption_prior_strength: float | None = None) -> TextToImageOutput:
         """Sample images; the call (``pipe(prompt, ...)``) returns just ``.images`` of this.
 
         prompt: a string or a list; each gives ``num_images_per_prompt`` images, prompt-major order.
         generator: one ``torch.Generator`` for all images (drawn in order), or one per image (then a batch
         equals its items run one by one). None draws from torch's global RNG (``depthgen.models.sampling.resolve_generator``).
         guidance_scale: None = the saved default (``config.guidance_scale``); 1 disables guidance.
-        text_embeddings: optional precomputed (n_prompts, 384) embeddings (skips the encoder).
+        text_embeddings: optional precomputed (n_prompts, 384) embeddings of ``encode_prompts`` (skips the
+        encoder; the caption prior still applies).
         layout_strength: None = the saved default; 1 = start from pure noise; below 1, start that far into
         the schedule from a layout of the bank retrieved by the prompt (each generator first draws the noise,
         then the pick among the ``top_k`` nearest layouts).
+        caption_prior_strength: None = the saved default; how far each prompt embedding moves toward its
+        nearest training captions (0 = not at all; above 0 needs the folder's caption prior).
         Returns ``TextToImageOutput``: ``images``, a list of (H, W, 3) float32 arrays in [0, 1], H = W = the
         model's sample size (8x it for a latent model), and ``layouts``, the bank index each image started from
         (None from pure noise).
@@ -113,6 +125,7 @@ class TextToImagePipeline(LayoutBankMixin, LatentSpaceMixin, LocalPipeline):
         strength = self._layout_strength(layout_strength)
         device, dtype = self.unet.device, self.unet.dtype
         cond = self.encode_prompts(prompts) if text_embeddings is None else text_embeddings.float().cpu()
+        cond = self.apply_caption_prior(cond, caption_prior_strength)  # (n_prompts, 384)
         cond = cond.repeat_interleave(num_images_per_prompt, dim=0).to(device, dtype)  # (n, 384)
         gens = _generators(generator, cond.shape[0])
         x, sched, timesteps, picks = self._start_sampling(cond, gens, scheduler, int(num_inference_steps), strength)
