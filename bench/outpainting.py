@@ -1,6 +1,6 @@
 """Text-to-3D views beyond the first: do they show the prompted scene? -> docs/bench_outpainting.{md,json,png}
 
-    python -m bench.outpainting [--inpaint embedded] [--t2i NAME_OR_DIR] [--baseline DIR]
+    python -m bench.outpainting [--inpaint NAME_OR_DIR] [--t2i NAME_OR_DIR] [--baseline DIR]
                                 [--prompts configs/models/t2i/eval_prompts.yaml] [--n-prompts N] [--seeds 1]
                                 [--classifier assets/scene-classifier] [--quick]
 
@@ -38,6 +38,7 @@ from bench.bench_t2i import CLASSIFIER_DEFAULTS, get_classifier, load_prompts
 from bench.common import ROOT, base_parser, cli_main, fmt, md_table, new_report, write_outputs
 from bench.outpainting_metrics import at_measure_size, colour_overlap, detail, seam_ratio
 from text3d.models.t2i.classifier import procedural_renders
+from text3d.config import load_preset
 from text3d.models.t2i.evaluate import image_grid
 
 TITLE = "Text-to-3D views beyond the first (outpainting)"
@@ -46,7 +47,8 @@ BLANK = 0.1  # a later view with less than this share of the first view's detail
 
 def build_parser():
     p = base_parser("python -m bench.outpainting", __doc__.split("\n\n")[0])
-    p.add_argument("--inpaint", default="embedded", help="inpainting model measured (after)")
+    p.add_argument("--inpaint", default=load_preset("default").backends.inpaint,
+                   help="inpainting model measured (after; default: the default preset's)")
     p.add_argument("--t2i", default=None, metavar="NAME_OR_DIR",
                    help="text-to-image model of every run, before and after (default: the preset's)")
     p.add_argument("--baseline", default=None, metavar="DIR",

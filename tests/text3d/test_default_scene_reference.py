@@ -96,7 +96,7 @@ def scene_hash(result) -> str:
 
 def pipeline_stats() -> dict[str, float]:
     """Statistics of the shipped DepthGen (predict, complete), regression, text inpainting and text-to-image
-    pipelines (and the Palette inpainting one when ``PALETTE`` holds it) on _image(), 5 steps."""
+    pipelines, pixel and latent (and the Palette inpainting one when ``PALETTE`` holds it) on _image(), 5 steps."""
     from depthgen import DepthGenPipeline, PalettePipeline
     from text3d.backends.registry import build_backend
     from text3d.models.inpaint import TextInpaintPipeline
@@ -113,6 +113,8 @@ def pipeline_stats() -> dict[str, float]:
     mask[16:48, 16:48] = True
     t2i = build_backend("t2i", str(ASSETS / "t2i"), "cpu").pipe
     inpaint = TextInpaintPipeline.from_pretrained(ASSETS / "inpaint")
+    t2i_latent = build_backend("t2i", str(ASSETS / "t2i-latent"), "cpu").pipe
+    inpaint_latent = TextInpaintPipeline.from_pretrained(ASSETS / "inpaint-latent")
     stats = {**flat("depthgen.depth", depth_stats(out.depth)),
              **flat("depthgen.uncertainty", {"mean": float(out.uncertainty.mean())}),
              **flat("depthgen_complete.depth", depth_stats(done.depth)),
@@ -122,7 +124,11 @@ def pipeline_stats() -> dict[str, float]:
                                                               generator=_g(0)))),
              **flat("t2i.image", image_stats(t2i("a cozy library", num_inference_steps=5, generator=_g(0))[0])),
              **flat("t2i_from_noise.image", image_stats(t2i("a cozy library", num_inference_steps=5,
-                                                            generator=_g(0), layout_strength=1.0)[0]))}
+                                                            generator=_g(0), layout_strength=1.0)[0])),
+             **flat("t2i_latent.image", image_stats(t2i_latent("a cozy library", num_inference_steps=5,
+                                                               generator=_g(0))[0])),
+             **flat("text_inpaint_latent.image", image_stats(inpaint_latent(img, mask, "a cozy library",
+                                                                            num_inference_steps=5, generator=_g(0))))}
     if (PALETTE / "model_index.json").is_file():
         palette = PalettePipeline.from_pretrained(PALETTE)
         stats.update(flat("palette_inpaint.image", image_stats(palette.inpaint(img, mask, num_inference_steps=5,
