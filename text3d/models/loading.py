@@ -30,6 +30,21 @@ class LocalPipeline(DiffusionPipeline):
         return pipe
 
 
+def checked_number(value, what: str, low: float = 0.0, high: float | None = None, note: str = "") -> float:
+    """``value`` as a float when it is a finite number in [low, high] (``high`` None: no upper bound), else a
+    ValueError naming ``what`` and the allowed range (``note`` follows the range in the message)."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not math.isfinite(v) or v < low or (high is not None and v > high):
+        span = f">= {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+        raise ValueError(f"{what} must be a number {span}{note}, got {value!r}")
+    return v
+
+
 def saved_index(folder: str | Path) -> Path:
     """The ``model_index.json`` of a saved pipeline folder; ValueError when ``folder`` is not one."""
     index = Path(folder) / "model_index.json"

@@ -38,7 +38,7 @@ from depthgen.models.sampling import resolve_generator
 from text3d.models.inpaint.blend import blend_seam
 from text3d.models.inpaint.model import masked_image, unet_forward
 from text3d.models.autoencoder.latent_space import LatentSpaceMixin
-from text3d.models.loading import LocalPipeline
+from text3d.models.loading import LocalPipeline, checked_number
 from text3d.models.t2i.caption_prior import CaptionPrior, CaptionPriorMixin, check_prior_strength
 from text3d.models.t2i.layout_bank import (LayoutBank, LayoutBankMixin, check_layout_transform, check_strength,
                                            schedule_tail, warp_layouts)
@@ -48,25 +48,14 @@ GUIDANCE_SCALE = 6.0  # chosen on the dev prompts (docs/training/inpaint.md); sa
 SEAM_WIDTH = 4.0  # model pixels (chosen on the dev prompts); see text3d.models.inpaint.blend
 
 
-def non_negative(value: float, what: str) -> float:
-    """``value`` as a float when it is a finite number >= 0, else ``ValueError`` naming ``what``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{what} must be a number >= 0, got {value!r}")
-    return v
-
-
 def check_guidance(scale: float) -> float:
     """``scale`` as a float when it is a finite number >= 0, else ``ValueError``."""
-    return non_negative(scale, "inpainting guidance scale")
+    return checked_number(scale, "inpainting guidance scale")
 
 
 def check_seam_width(width: float) -> float:
     """``width`` (model pixels) as a float when it is a finite number >= 0, else ``ValueError``."""
-    return non_negative(width, "inpainting seam width")
+    return checked_number(width, "inpainting seam width")
 
 
 def _to_model(image: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -33,20 +33,14 @@ from typing import Sequence
 import torch
 
 from depthgen.common.io import read_safetensors, write_safetensors
-from text3d.models.loading import replace_card_section, save_default, saved_index
+from text3d.models.loading import checked_number, replace_card_section, save_default, saved_index
 
 PRIOR_FILE = "caption_prior.safetensors"
 
 
 def check_prior_strength(value) -> float:
     """``caption_prior_strength`` as a float in [0, 1]; anything else is a ValueError saying what is allowed."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not 0 <= v <= 1:
-        raise ValueError(f"caption_prior_strength must be a number in [0, 1] (0 = the prompt as it is), got {value!r}")
-    return v
+    return checked_number(value, "caption_prior_strength", 0.0, 1.0, " (0 = the prompt as it is)")
 
 
 @dataclass

@@ -258,8 +258,6 @@ CARD_HEADING = "## Layout bank (retrieval-augmented sampling)"
 
 def write_card_section(folder: Path, bank: LayoutBank, data: str) -> None:
     """Add (or replace) the bank's section at the end of the folder's README.md model card."""
-    if not (folder / "README.md").is_file():
-        return
     strength = json.loads((folder / "model_index.json").read_text()).get("layout_strength", 1.0)
     size = int(bank.layouts.shape[-1])
     mb = (folder / BANK_FILE).stat().st_size / 1e6
