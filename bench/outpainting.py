@@ -2,7 +2,7 @@
 
     python -m bench.outpainting [--inpaint NAME_OR_DIR] [--t2i NAME_OR_DIR] [--baseline DIR]
                                 [--prompts configs/models/t2i/eval_prompts.yaml] [--n-prompts N] [--seeds 1]
-                                [--classifier assets/scene-classifier] [--quick]
+                                [--classifier assets/scene-classifier] [--set KEY=VALUE ...] [--quick]
 
 Every evaluation prompt (phrased unlike the training captions, with the scene type it asks for) is run
 through the default text-to-3D preset (orbit, 8 views + 2 clean-up views) with ``--inpaint`` (after) and, when
@@ -39,6 +39,7 @@ from bench.common import ROOT, base_parser, cli_main, fmt, md_table, new_report,
 from bench.outpainting_metrics import at_measure_size, colour_overlap, detail, seam_ratio
 from text3d.models.t2i.classifier import procedural_renders
 from text3d.config import load_preset
+from text3d.run.inputs import resolve_config
 from text3d.models.t2i.evaluate import image_grid
 
 TITLE = "Text-to-3D views beyond the first (outpainting)"
@@ -61,6 +62,8 @@ def build_parser():
                    help="scene classifier folder (trained and saved there when missing)")
     p.add_argument("--true-renders", type=int, default=200, help="procedural test renders for the seam reference")
     p.add_argument("--sheet-prompts", type=int, default=4)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a default-preset setting for every run (text3d.config keys, e.g. steps.inpaint=30); repeatable")
     return p
 
 
@@ -125,7 +128,7 @@ def run_model(name: str, spec: str, prompts, seeds, classifier, args) -> dict[st
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                result = text3d.generate_scene(p.prompt, seed=seed, out_dir=tmp, backends=backends,
+                result = text3d.generate_scene(p.prompt, seed=seed, out_dir=tmp, backends=backends, overrides=args.set,
                                                **({"trajectory": "walk", "views": 3} if args.quick else {}))
                 run = measure_run(result.views, p.scene_type, classifier)
                 run.update(prompt=p.prompt, scene_type=p.scene_type, seed=seed, run_s=time.perf_counter() - t0,
@@ -178,6 +181,7 @@ def main(args) -> int:
     prompts = load_prompts(args.prompts)
     prompts = prompts[: (2 if args.quick else args.n_prompts or len(prompts))]
     seeds = list(range(args.seeds))
+    resolve_config("default", None, None, None, None, args.set)  # a bad --set is refused before any work
     size = 64
     if args.quick:  # a throwaway classifier: the cached one stays as it was trained
         classifier = get_classifier(Path(tempfile.mkdtemp()), size, renders=200, epochs=2)

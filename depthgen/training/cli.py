@@ -2,7 +2,10 @@
 ``python -m text3d.models.t2i.train``, ``python -m text3d.models.inpaint.train`` ...)::
 
     --config RECIPE.yaml [key=value ...] [--resume] [--max-steps N] [--export DIR] [--no-progress]
-    --export-only --from CKPT --out DIR
+    --export-only --from CKPT --out DIR [key=value ...]
+
+With ``--export-only`` the recipe is the checkpoint's own ``config.yaml`` (``--config`` is not read); ``key=value``
+overrides apply to it before the export (e.g. ``diffusion.guidance_scale=6`` for the exported pipeline's default).
 
 Exit codes: 0 done, 2 bad input (one line on stderr), 130 stopped by a signal or a STOP file (resume with
 ``--resume``).
@@ -26,19 +29,22 @@ def parse_args(prog: str, description: str, argv: Sequence[str] | None) -> argpa
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in train.output_dir")
     p.add_argument("--max-steps", type=int, default=None, help="stop at this step (LR schedule unchanged)")
     p.add_argument("--export", default=None, help="export the EMA pipeline to this folder at the end")
-    p.add_argument("--export-only", action="store_true", help="only export --from CKPT to --out DIR")
+    p.add_argument("--export-only", action="store_true",
+                   help="only export --from CKPT to --out DIR, with the checkpoint's recipe and the key=value overrides")
     p.add_argument("--from", dest="from_", default=None, help="checkpoint dir or output_dir to export")
     p.add_argument("--out", default=None, help="pipeline folder to write with --export-only")
     p.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     return p.parse_args(argv)
 
 
-def export_checkpoint(make_task: Callable[[Any], Any], recipe_cls: type, source: str, out: str) -> Path:
-    """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint) through its task."""
+def export_checkpoint(make_task: Callable[[Any], Any], recipe_cls: type, source: str, out: str,
+                      overrides: Sequence[str] = ()) -> Path:
+    """Export the EMA weights of a checkpoint dir (or an output_dir's newest checkpoint) through its task, with
+    the checkpoint's recipe and ``overrides`` (``key=value``) applied to it."""
     from depthgen.training.checkpoint import checkpoint_step, load_weights, resolve_checkpoint
 
     found = resolve_checkpoint(source)
-    task = make_task(load_config(recipe_cls, found / "config.yaml"))
+    task = make_task(load_config(recipe_cls, found / "config.yaml", overrides))
     model = task.build_model()
     model.load_state_dict(load_weights(found, prefer_ema=True))
     return task.export(model.eval(), Path(out), checkpoint_step(found))
@@ -53,7 +59,7 @@ def main(prog: str, description: str, recipe_cls: type, make_task: Callable[[Any
         if args.export_only:
             if not args.from_ or not args.out:
                 raise ValueError("--export-only needs --from CKPT and --out DIR")
-            print(f"exported {export_checkpoint(make_task, recipe_cls, args.from_, args.out)}")
+            print(f"exported {export_checkpoint(make_task, recipe_cls, args.from_, args.out, args.overrides)}")
             return 0
         if not args.config:
             raise ValueError("--config is required (a recipe YAML under configs/)")

@@ -260,3 +260,23 @@ def test_speed_times_the_default_models_of_text3d():
     for kind, given in (("t2i", args.t2i), ("inpaint", args.inpaint), ("depth", args.model)):
         assert Path(given) == ASSETS / EMBEDDED[getattr(backends, kind)][kind], kind
     assert Path(args.t2i).name == "t2i-latent" and Path(args.model).name == "depthgen"
+
+
+def test_outpainting_refuses_a_bad_setting_and_passes_good_ones_to_every_run(tmp_path, capsys):
+    from bench.outpainting import main
+
+    assert main(["--quick", "--out-dir", str(tmp_path), "--set", "steps.inpant=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "inpant" in err and not list(tmp_path.iterdir())
+    quick = ["--quick", "--out-dir", str(tmp_path), "--set", "steps.t2i=1", "--set", "steps.depth=1",
+             "--set", "video.enabled=false", "--true-renders", "4"]
+    runs = {}
+    for steps in ("1", "3"):
+        assert main(quick + ["--set", f"steps.inpaint={steps}"]) == 0
+        report = json.loads((tmp_path / "bench_outpainting.json").read_text())
+        assert (tmp_path / "bench_outpainting_sheet.png").is_file()
+        assert f"steps.inpaint={steps}" in report["settings"]["set"]
+        runs[steps] = report["results"]["models"]["after"]["runs"][0]
+    # the same seed and first view; only the inpainting's step count differs, so the later views do
+    assert runs["1"]["aligned"][0] == runs["3"]["aligned"][0]
+    assert runs["1"]["detail_rel"] != runs["3"]["detail_rel"]

@@ -135,6 +135,21 @@ def test_export_only_writes_the_checkpoint_ema(tmp_path, capsys):
     assert main(["--export-only", "--from", str(tmp_path)]) == 2
 
 
+def test_export_only_applies_overrides_to_the_checkpoint_recipe(tmp_path, capsys):
+    from text3d.models.t2i.pipeline import TextToImagePipeline
+    from text3d.models.t2i.train import main
+
+    assert main(["--config", DEBUG, f"train.output_dir={tmp_path}", "--max-steps", "2"]) == 0
+    assert main(["--export-only", "--from", str(tmp_path), "--out", str(tmp_path / "plain")]) == 0
+    assert main(["--export-only", "--from", str(tmp_path), "--out", str(tmp_path / "exp"),
+                 "diffusion.guidance_scale=4.5"]) == 0
+    plain = TextToImagePipeline.from_pretrained(tmp_path / "plain").config.guidance_scale
+    assert plain != 4.5 and TextToImagePipeline.from_pretrained(tmp_path / "exp").config.guidance_scale == 4.5
+    capsys.readouterr()
+    assert main(["--export-only", "--from", str(tmp_path), "--out", str(tmp_path / "bad"), "diffusion.guidanse=1"]) == 2
+    assert "guidanse" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
 def test_caption_cache_is_reused(tmp_path):
     from text3d.models.t2i.data import CaptionBank
 
