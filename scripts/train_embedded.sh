@@ -184,14 +184,14 @@ fi
 if [ "$lane" = all ] || [ "$lane" = latent ]; then
   # the latent image models (assets/t2i-latent, assets/inpaint-latent): 8,000 scenes at 256 px, encoded once by the
   # TAEF2 autoencoder; text-to-image with constant lr 2e-4 from random weights for 12,600 steps, then the inpainting
-  # model from its weights at that step for 600 steps, then the sampling settings chosen on the development prompts
+  # model from its weights at that step for 1,200 steps, then the sampling settings chosen on the development prompts
   renders train-256-8k --n 8000 --size 256x256
   [ -f data/latents/train-256.safetensors ] || python3 -m text3d.models.autoencoder.encode \
     --data data/procedural/train-256-8k --out data/latents/train-256.safetensors
   python3 -m text3d.models.t2i.train --config configs/models/t2i/t2i_latent.yaml $EXTRA \
     $(resume runs/t2i-latent) --max-steps 12600 --export assets/t2i-latent
   python3 -m text3d.models.inpaint.train --config configs/models/inpaint/inpaint_latent.yaml \
-    train.init_from=runs/t2i-latent/checkpoint-12600 $EXTRA $(resume runs/inpaint-latent) --max-steps 600 \
+    train.init_from=runs/t2i-latent/checkpoint-12600 $EXTRA $(resume runs/inpaint-latent) --max-steps 1200 \
     --export assets/inpaint-latent
   # both carry the same caption prior (4,096 training captions); the inpainting's seam blend is 24 px at 256
   for m in t2i-latent inpaint-latent; do
