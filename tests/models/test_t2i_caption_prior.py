@@ -52,7 +52,8 @@ def test_projection_moves_toward_the_nearest_captions():
     null = torch.zeros(2, 8)
     assert torch.equal(bank.project(null, 0.7), null)  # the guidance's null embedding stays zero
     batch = bank.project(torch.cat([q, null[:1]]), 0.5)  # a batch equals its rows one by one
-    np.testing.assert_allclose(batch[:1], half) and np.testing.assert_allclose(batch[1:], null[:1])
+    np.testing.assert_allclose(batch[:1], half)
+    np.testing.assert_allclose(batch[1:], null[:1])
 
 
 def test_bad_priors_and_strengths_are_value_errors():

@@ -19,7 +19,7 @@ the UNet as ``caption_prior.safetensors`` (float16); the pipeline's default stre
 Build one for a trained pipeline from the captions of its training set (a latent cache or a shard folder):
 
     python -m text3d.models.t2i.caption_prior --pipeline assets/t2i-latent \\
-        --captions data/latents/train-256.safetensors --n 4096 --top-k 16 --strength 0.5
+        --captions data/latents/train-256.safetensors --n 4096 --top-k 16 --strength 0.75
 """
 
 from __future__ import annotations
